@@ -1,0 +1,74 @@
+//! Day counting in the deployment's time zone. Instants are stored in UTC; every
+//! "which day is it" question is answered here and nowhere else.
+
+use chrono::{DateTime, NaiveDate, TimeZone, Utc};
+use chrono_tz::Tz;
+
+/// The deployment's time zone (default Asia/Shanghai).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Zone(Tz);
+
+impl Default for Zone {
+    fn default() -> Self {
+        Zone(chrono_tz::Asia::Shanghai)
+    }
+}
+
+impl Zone {
+    /// Parses an IANA zone name such as `Asia/Shanghai`.
+    pub fn parse(name: &str) -> Option<Zone> {
+        name.parse::<Tz>().ok().map(Zone)
+    }
+
+    /// The IANA name.
+    pub fn name(&self) -> &'static str {
+        self.0.name()
+    }
+
+    /// The local calendar date of an instant.
+    pub fn date_of(&self, at: DateTime<Utc>) -> NaiveDate {
+        self.0.from_utc_datetime(&at.naive_utc()).date_naive()
+    }
+
+    /// An instant as local wall time, for display.
+    pub fn local(&self, at: DateTime<Utc>) -> DateTime<Tz> {
+        self.0.from_utc_datetime(&at.naive_utc())
+    }
+
+    /// Age in whole years on the local date of `at`.
+    pub fn age(&self, birth: NaiveDate, at: DateTime<Utc>) -> u32 {
+        let today = self.date_of(at);
+        today.years_since(birth).unwrap_or(0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn utc(s: &str) -> DateTime<Utc> {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn the_local_day_turns_at_local_midnight_not_utc_midnight() {
+        let z = Zone::default();
+        // 15:59:59 UTC is 23:59:59 in Shanghai; one second later it is the next day.
+        assert_eq!(z.date_of(utc("2022-12-01T15:59:59Z")).to_string(), "2022-12-01");
+        assert_eq!(z.date_of(utc("2022-12-01T16:00:00Z")).to_string(), "2022-12-02");
+    }
+
+    #[test]
+    fn a_birthday_counts_from_local_midnight() {
+        let z = Zone::default();
+        let birth = NaiveDate::from_ymd_opt(2000, 12, 2).unwrap();
+        assert_eq!(z.age(birth, utc("2022-12-01T15:59:59Z")), 21);
+        assert_eq!(z.age(birth, utc("2022-12-01T16:00:00Z")), 22);
+    }
+
+    #[test]
+    fn zone_names_parse() {
+        assert_eq!(Zone::parse("Europe/Moscow").unwrap().name(), "Europe/Moscow");
+        assert!(Zone::parse("Mars/Olympus").is_none());
+    }
+}

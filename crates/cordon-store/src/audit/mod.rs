@@ -1,0 +1,89 @@
+//! The append-only audit log: who changed or revealed what, when, with the
+//! record before and after.
+
+use chrono::{DateTime, Utc};
+use cordon_domain::{Actor, Capability};
+use serde::Serialize;
+
+use crate::{Page, PageRequest, Store, StoreError, StoreResult};
+
+/// One line of the log.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct AuditEntry {
+    /// Its id.
+    pub id: i64,
+    /// When.
+    pub at: DateTime<Utc>,
+    /// The acting user's id (none for the system).
+    pub user_id: Option<i64>,
+    /// The acting user's name.
+    pub actor: String,
+    /// What was done: create, update, reveal-phone, login...
+    pub action: String,
+    /// Which kind of record.
+    pub entity: String,
+    /// Which record.
+    pub entity_id: String,
+    /// The record before, as JSON.
+    pub before_json: Option<String>,
+    /// The record after, as JSON.
+    pub after_json: Option<String>,
+}
+
+/// What to write into the log; built by the store modules.
+pub(crate) struct NewEntry<'a> {
+    pub actor: &'a Actor,
+    pub action: &'a str,
+    pub entity: &'a str,
+    pub entity_id: String,
+    pub before: Option<String>,
+    pub after: Option<String>,
+}
+
+/// Filters for reading the log.
+#[derive(Debug, Clone, Default)]
+pub struct AuditFilter {
+    /// Only this kind of record.
+    pub entity: Option<String>,
+    /// Only this record.
+    pub entity_id: Option<String>,
+    /// Only this user's actions.
+    pub actor: Option<String>,
+}
+
+impl Store {
+    /// Reads the log, newest first; command users only.
+    pub async fn audit_entries(
+        &self,
+        actor: &Actor,
+        filter: &AuditFilter,
+        page: PageRequest,
+    ) -> StoreResult<Page<AuditEntry>> {
+        if !actor.can(Capability::ViewAudit) {
+            return Err(StoreError::Forbidden);
+        }
+        const WHERE: &str = " FROM audit_log WHERE ($1 IS NULL OR entity = $1) \
+             AND ($2 IS NULL OR entity_id = $2) AND ($3 IS NULL OR actor = $3)";
+        let (items, total) = on_pool!(self, |p| {
+            let items: Vec<AuditEntry> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                "SELECT id, at, user_id, actor, action, entity, entity_id, before_json, after_json {WHERE} \
+                 ORDER BY id DESC LIMIT $4 OFFSET $5"
+            )))
+            .bind(filter.entity.clone())
+            .bind(filter.entity_id.clone())
+            .bind(filter.actor.clone())
+            .bind(page.per_page)
+            .bind(page.offset())
+            .fetch_all(p)
+            .await?;
+            let total: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SELECT COUNT(*) {WHERE}")))
+                .bind(filter.entity.clone())
+                .bind(filter.entity_id.clone())
+                .bind(filter.actor.clone())
+                .fetch_one(p)
+                .await?;
+            (items, total)
+        });
+        Ok(Page { items, total, page: page.page, per_page: page.per_page })
+    }
+}

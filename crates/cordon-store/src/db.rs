@@ -1,0 +1,142 @@
+//! The connection to one of the two engines, and the macro that runs the same
+//! query code against either.
+
+use std::path::PathBuf;
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::postgres::{PgPool, PgPoolOptions};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
+
+use crate::error::StoreResult;
+
+/// Which database to use; only the binary chooses.
+#[derive(Debug, Clone)]
+pub enum Database {
+    /// A SQLite file in this directory.
+    Sqlite {
+        /// The data directory; the file is `cordon.db` inside it.
+        data_dir: PathBuf,
+    },
+    /// A PostgreSQL server.
+    Postgres {
+        /// A `postgres://` URL.
+        url: String,
+    },
+}
+
+impl Database {
+    /// Picks the engine: a `postgres://` URL wins, else SQLite in the data directory.
+    pub fn choose(data_dir: PathBuf, url: Option<&str>) -> Database {
+        match url {
+            Some(u) if u.starts_with("postgres://") || u.starts_with("postgresql://") => {
+                Database::Postgres { url: u.to_string() }
+            }
+            Some(u) if u.starts_with("sqlite://") => {
+                Database::Sqlite { data_dir: PathBuf::from(u.trim_start_matches("sqlite://")) }
+            }
+            _ => Database::Sqlite { data_dir },
+        }
+    }
+
+    /// A description without the password, for logs.
+    pub fn describe(&self) -> String {
+        match self {
+            Database::Sqlite { data_dir } => format!("SQLite at {}", data_dir.join("cordon.db").display()),
+            Database::Postgres { url } => {
+                let safe = match (url.find("://"), url.rfind('@')) {
+                    (Some(s), Some(at)) => format!("{}://…{}", &url[..s], &url[at..]),
+                    _ => url.clone(),
+                };
+                format!("PostgreSQL at {safe}")
+            }
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub(crate) enum Pool {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+}
+
+/// Runs one body of query code against whichever engine the store has. The
+/// body is compiled once per engine, so the same SQL (written with `$1`
+/// placeholders, which both engines accept) serves both.
+macro_rules! on_pool {
+    ($store:expr, |$p:ident| $body:expr) => {
+        match &$store.pool {
+            $crate::db::Pool::Sqlite($p) => $body,
+            $crate::db::Pool::Postgres($p) => $body,
+        }
+    };
+}
+
+/// The store: clone it freely, it holds a connection pool.
+#[derive(Clone, Debug)]
+pub struct Store {
+    pub(crate) pool: Pool,
+}
+
+static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
+
+impl Store {
+    /// Opens the database (creating the SQLite file if needed) without migrating.
+    pub async fn open(db: &Database) -> StoreResult<Store> {
+        let pool = match db {
+            Database::Sqlite { data_dir } => {
+                std::fs::create_dir_all(data_dir).map_err(|e| crate::StoreError::Io(e.to_string()))?;
+                let opts = SqliteConnectOptions::from_str("sqlite://")?
+                    .filename(data_dir.join("cordon.db"))
+                    .create_if_missing(true)
+                    .journal_mode(SqliteJournalMode::Wal)
+                    .synchronous(SqliteSynchronous::Normal)
+                    .foreign_keys(true)
+                    .busy_timeout(Duration::from_secs(10));
+                Pool::Sqlite(SqlitePoolOptions::new().max_connections(8).connect_with(opts).await?)
+            }
+            Database::Postgres { url } => Pool::Postgres(
+                PgPoolOptions::new().max_connections(16).acquire_timeout(Duration::from_secs(10)).connect(url).await?,
+            ),
+        };
+        Ok(Store { pool })
+    }
+
+    /// Opens and applies every pending migration: what `serve` does at start.
+    pub async fn connect(db: &Database) -> StoreResult<Store> {
+        let store = Store::open(db).await?;
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    /// Applies the embedded migrations of this engine.
+    pub async fn migrate(&self) -> StoreResult<()> {
+        match &self.pool {
+            Pool::Sqlite(p) => SQLITE_MIGRATIONS.run(p).await?,
+            Pool::Postgres(p) => POSTGRES_MIGRATIONS.run(p).await?,
+        }
+        Ok(())
+    }
+
+    /// "sqlite" or "postgres".
+    pub fn engine(&self) -> &'static str {
+        match self.pool {
+            Pool::Sqlite(_) => "sqlite",
+            Pool::Postgres(_) => "postgres",
+        }
+    }
+
+    /// Answers when the database answers: the health check.
+    pub async fn ping(&self) -> StoreResult<()> {
+        on_pool!(self, |p| {
+            sqlx::query("SELECT 1").execute(p).await?;
+        });
+        Ok(())
+    }
+
+    /// Closes the pool, waiting for connections to return.
+    pub async fn close(&self) {
+        on_pool!(self, |p| p.close().await)
+    }
+}

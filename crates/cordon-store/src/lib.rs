@@ -1,0 +1,74 @@
+//! Cordon's persistence. One `Store` API over two engines: SQLite (embedded,
+//! the default) and PostgreSQL (shared by several server instances). Every call
+//! that reads or writes people's data takes the acting user and filters by its
+//! scope in the query itself.
+
+#[macro_use]
+mod db;
+#[macro_use]
+mod macros;
+pub mod accounts;
+pub mod audit;
+mod error;
+mod exports;
+pub mod imports;
+pub mod places;
+pub mod residents;
+pub mod sheets;
+pub mod units;
+
+pub use db::{Database, Store};
+pub use error::{StoreError, StoreResult};
+
+/// One page of a list, with the total the filter matched.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Page<T> {
+    /// The rows of this page.
+    pub items: Vec<T>,
+    /// How many rows match in all.
+    pub total: i64,
+    /// This page's number, from 1.
+    pub page: i64,
+    /// Rows per page.
+    pub per_page: i64,
+}
+
+impl<T> Page<T> {
+    /// How many pages there are.
+    pub fn pages(&self) -> i64 {
+        ((self.total + self.per_page - 1) / self.per_page).max(1)
+    }
+}
+
+/// Which page of a list to read.
+#[derive(Debug, Clone, Copy)]
+pub struct PageRequest {
+    /// From 1.
+    pub page: i64,
+    /// Rows per page, at most 500.
+    pub per_page: i64,
+}
+
+impl PageRequest {
+    /// Clamps user-given numbers into a sane page.
+    pub fn new(page: Option<i64>, per_page: Option<i64>) -> PageRequest {
+        PageRequest { page: page.unwrap_or(1).max(1), per_page: per_page.unwrap_or(50).clamp(1, 500) }
+    }
+
+    fn offset(&self) -> i64 {
+        (self.page - 1) * self.per_page
+    }
+}
+
+/// `%text%` for LIKE, with LIKE's own wildcards escaped (ESCAPE '\').
+pub(crate) fn like_pattern(q: &str) -> String {
+    let mut s = String::from("%");
+    for c in q.trim().chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            s.push('\\');
+        }
+        s.push(c);
+    }
+    s.push('%');
+    s
+}

@@ -1,0 +1,427 @@
+//! Reading uploaded CSV and XLSX files into a [`Sheet`].
+
+use std::borrow::Cow;
+use std::io::Cursor;
+
+use calamine::{Data, Reader, SheetType, SheetVisible, Xlsx};
+
+use super::{Sheet, SheetError, SheetFormat, SheetRow, clean_cell};
+
+/// The signature of an OLE compound file, which is what an Excel 97-2003 `.xls` is.
+const OLE_SIGNATURE: &[u8] = b"\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1";
+
+/// Reads the first worksheet of an XLSX, or a whole CSV, so every import sees the same shape of table.
+pub fn read_sheet(bytes: &[u8], format: SheetFormat) -> Result<Sheet, SheetError> {
+    if bytes.is_empty() {
+        return Err(SheetError::Empty);
+    }
+    // Whatever the name or the caller says, a binary .xls would otherwise show up as
+    // a baffling zip error or a page of mojibake.
+    if bytes.starts_with(OLE_SIGNATURE) {
+        return Err(SheetError::LegacyXls);
+    }
+    match format {
+        SheetFormat::Csv => read_csv(bytes),
+        SheetFormat::Xlsx => read_xlsx(bytes),
+    }
+}
+
+/// Collects rows, taking the first non-empty one as the header.
+#[derive(Default)]
+struct SheetBuilder {
+    headers: Option<Vec<String>>,
+    rows: Vec<SheetRow>,
+}
+
+impl SheetBuilder {
+    fn push(&mut self, number: usize, mut cells: Vec<String>) {
+        if cells.iter().all(String::is_empty) {
+            return;
+        }
+        match &self.headers {
+            None => self.headers = Some(cells),
+            Some(headers) => {
+                // Excel drops trailing empty cells when saving CSV, so short rows are normal.
+                if cells.len() < headers.len() {
+                    cells.resize(headers.len(), String::new());
+                }
+                self.rows.push(SheetRow { number, cells });
+            }
+        }
+    }
+
+    fn finish(self) -> Result<Sheet, SheetError> {
+        let headers = self.headers.ok_or(SheetError::NoHeader)?;
+        Ok(Sheet { headers, rows: self.rows })
+    }
+}
+
+/// Turns CSV bytes into text, guessing the encoding Excel or WPS used.
+fn decode_csv(bytes: &[u8]) -> Cow<'_, str> {
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    match std::str::from_utf8(bytes) {
+        Ok(text) => Cow::Borrowed(text),
+        // Excel and WPS on Chinese Windows save "CSV" in the ANSI code page, GBK.
+        // encoding_rs's GBK decoder is the full GB18030 decoder, so it covers that too.
+        Err(_) => encoding_rs::GBK.decode_without_bom_handling(bytes).0,
+    }
+}
+
+fn read_csv(bytes: &[u8]) -> Result<Sheet, SheetError> {
+    let text = decode_csv(bytes);
+    if text.trim_start_matches('\u{feff}').is_empty() {
+        return Err(SheetError::Empty);
+    }
+    let text = text.as_bytes();
+
+    let mut reader = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(text);
+    let mut builder = SheetBuilder::default();
+    let mut record = csv::StringRecord::new();
+    // Excel numbers every line break outside quotes as a new row, blank lines
+    // included, while a quoted cell with line breaks stays one row. The parser skips
+    // blank lines and its own line count is off after CRLF, so rows are counted
+    // here: breaks before a record's first byte, less the breaks inside cells.
+    let mut counted_to = 0;
+    let mut breaks_before = 0;
+    let mut breaks_inside_cells = 0;
+    loop {
+        let record_area = usize::try_from(reader.position().byte()).unwrap_or(usize::MAX);
+        match reader.read_record(&mut record) {
+            Ok(false) => break,
+            Ok(true) => {
+                // The parser's position is where the previous record ended, before any
+                // blank lines; the record itself starts at its first non-break byte.
+                let start = record_area.min(text.len());
+                let start = start + text[start..].iter().take_while(|b| matches!(b, b'\r' | b'\n')).count();
+                breaks_before += line_breaks(&text[counted_to.min(start)..start]);
+                counted_to = start;
+                builder.push(
+                    1 + breaks_before.saturating_sub(breaks_inside_cells),
+                    record.iter().map(|field| clean_cell(field).to_owned()).collect(),
+                );
+                breaks_inside_cells += record.iter().map(|field| line_breaks(field.as_bytes())).sum::<usize>();
+            }
+            Err(error) => {
+                let at = error
+                    .position()
+                    .and_then(|position| usize::try_from(position.byte()).ok())
+                    .unwrap_or(counted_to)
+                    .clamp(counted_to, text.len());
+                let row = 1 + (breaks_before + line_breaks(&text[counted_to..at])).saturating_sub(breaks_inside_cells);
+                return Err(SheetError::Csv { row, message: error.to_string() });
+            }
+        }
+    }
+    builder.finish()
+}
+
+/// Counts line breaks the way Excel does: CRLF, LF and a bare CR are one each.
+fn line_breaks(text: &[u8]) -> usize {
+    text.iter().enumerate().filter(|&(i, &b)| b == b'\n' || (b == b'\r' && text.get(i + 1) != Some(&b'\n'))).count()
+}
+
+fn read_xlsx(bytes: &[u8]) -> Result<Sheet, SheetError> {
+    // The Xlsx reader rather than open_workbook_auto_from_rs, which throws away the
+    // reason a file failed to open.
+    let mut workbook: Xlsx<Cursor<&[u8]>> =
+        Xlsx::new(Cursor::new(bytes)).map_err(|error| SheetError::Xlsx(error.to_string()))?;
+    let name = first_worksheet(&workbook).ok_or(SheetError::NoWorksheet)?;
+    let range = workbook.worksheet_range(&name).map_err(|error| SheetError::Xlsx(error.to_string()))?;
+    // The range covers only the used cells, so its first row is not always row 1.
+    let Some((first_row, _)) = range.start() else {
+        return Err(SheetError::NoHeader);
+    };
+
+    let mut builder = SheetBuilder::default();
+    for (offset, row) in range.rows().enumerate() {
+        let number = first_row as usize + offset + 1;
+        let cells = row.iter().map(|cell| clean_cell(&cell_text(cell)).to_owned()).collect();
+        builder.push(number, cells);
+    }
+    builder.finish()
+}
+
+/// The first visible worksheet, so a hidden lookup sheet or a chart sheet in front is not taken for the data.
+fn first_worksheet(workbook: &Xlsx<Cursor<&[u8]>>) -> Option<String> {
+    let sheets = workbook.sheets_metadata();
+    let is_worksheet = |sheet: &&calamine::Sheet| sheet.typ == SheetType::WorkSheet;
+    sheets
+        .iter()
+        .filter(is_worksheet)
+        .find(|sheet| sheet.visible == SheetVisible::Visible)
+        .or_else(|| sheets.iter().find(is_worksheet))
+        .map(|sheet| sheet.name.clone())
+}
+
+/// Renders a cell as the text a person sees in Excel, not as Rust would print the stored value.
+fn cell_text(cell: &Data) -> String {
+    match cell {
+        Data::Empty => String::new(),
+        Data::String(text) => text.clone(),
+        Data::Int(number) => number.to_string(),
+        Data::Float(number) => float_text(*number),
+        Data::Bool(value) => value.to_string(),
+        Data::DateTime(datetime) => datetime_text(datetime),
+        Data::DateTimeIso(text) => text.strip_suffix("T00:00:00").unwrap_or(text).to_owned(),
+        Data::DurationIso(text) => text.clone(),
+        // Kept visible (e.g. "#N/A") so validation rejects the row instead of importing a blank.
+        Data::Error(error) => error.to_string(),
+    }
+}
+
+/// Formats a number without exponents and with Excel's 15 significant digits.
+fn float_text(number: f64) -> String {
+    if !number.is_finite() {
+        return number.to_string();
+    }
+    // Excel keeps 15 significant digits, so rounding there undoes binary noise such
+    // as 0.1 + 0.2 = 0.30000000000000004 and shows what the user typed.
+    let rounded: f64 = format!("{number:.14e}").parse().unwrap_or(number);
+    if rounded == 0.0 {
+        // Also turns -0.0 into "0".
+        "0".to_owned()
+    } else if rounded.fract() == 0.0 {
+        // A phone or ID number typed as a number must read "13800000000", never "1.38e10" or "13800000000.0".
+        format!("{rounded:.0}")
+    } else {
+        // f64's Display never uses exponent notation and gives the shortest exact form.
+        rounded.to_string()
+    }
+}
+
+/// Formats an Excel date as ISO 8601, adding the time only when there is one.
+fn datetime_text(datetime: &calamine::ExcelDateTime) -> String {
+    let serial = datetime.as_f64();
+    if datetime.is_duration() {
+        let seconds = (serial * 86_400.0).round() as i64;
+        let sign = if seconds < 0 { "-" } else { "" };
+        let seconds = seconds.unsigned_abs();
+        return format!("{sign}{}:{:02}:{:02}", seconds / 3600, seconds / 60 % 60, seconds % 60);
+    }
+    let (year, month, day, hour, minute, second, _) = datetime.to_ymd_hms_milli();
+    let time = format!("{hour:02}:{minute:02}:{second:02}");
+    if (0.0..1.0).contains(&serial) {
+        // A time of day on its own: Excel stores it on day zero, which is not a real date.
+        time
+    } else if (hour, minute, second) == (0, 0, 0) {
+        format!("{year:04}-{month:02}-{day:02}")
+    } else {
+        format!("{year:04}-{month:02}-{day:02} {time}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rust_xlsxwriter::{Format, Workbook};
+
+    fn csv(text: &str) -> Sheet {
+        read_sheet(text.as_bytes(), SheetFormat::Csv).expect("the CSV reads")
+    }
+
+    #[test]
+    fn a_utf8_csv_with_a_bom_reads_without_the_bom_in_the_first_header() {
+        let sheet = csv("\u{feff}姓名,手机号\r\n张三,13800000000\r\n");
+        assert_eq!(sheet.headers, ["姓名", "手机号"]);
+        assert_eq!(sheet.rows.len(), 1);
+        assert_eq!(sheet.rows[0].number, 2);
+        assert_eq!(sheet.rows[0].cells, ["张三", "13800000000"]);
+    }
+
+    #[test]
+    fn a_utf8_csv_without_a_bom_reads_as_chinese_text() {
+        let sheet = csv("姓名,地址\n李四,\"北京市朝阳区, 3号楼\"\n");
+        assert_eq!(sheet.headers, ["姓名", "地址"]);
+        assert_eq!(sheet.rows[0].cells, ["李四", "北京市朝阳区, 3号楼"]);
+    }
+
+    #[test]
+    fn a_gbk_csv_reads_as_chinese_text() {
+        let (bytes, _, had_errors) = encoding_rs::GBK.encode("姓名,手机号,隔离地点\r\n王五,13900000000,锦江宾馆\r\n");
+        assert!(!had_errors);
+        assert!(std::str::from_utf8(&bytes).is_err(), "the test input must not be UTF-8");
+        let sheet = read_sheet(&bytes, SheetFormat::Csv).expect("the GBK CSV reads");
+        assert_eq!(sheet.headers, ["姓名", "手机号", "隔离地点"]);
+        assert_eq!(sheet.rows[0].cells, ["王五", "13900000000", "锦江宾馆"]);
+    }
+
+    #[test]
+    fn short_csv_rows_are_padded_and_blank_rows_skipped_but_still_counted() {
+        let sheet = csv("姓名,手机号,备注\n张三\n\n,,\n李四,139\n");
+        assert_eq!(sheet.rows.len(), 2);
+        assert_eq!(sheet.rows[0].number, 2);
+        assert_eq!(sheet.rows[0].cells, ["张三", "", ""]);
+        assert_eq!(sheet.rows[1].number, 5);
+        assert_eq!(sheet.rows[1].cells, ["李四", "139", ""]);
+    }
+
+    #[test]
+    fn csv_cells_lose_full_width_spaces_and_ordinary_spaces_at_both_ends() {
+        let sheet = csv(" 姓名 ,\u{3000}手机号\u{3000}\n\u{3000}张三 ,\t138 \n");
+        assert_eq!(sheet.headers, ["姓名", "手机号"]);
+        assert_eq!(sheet.rows[0].cells, ["张三", "138"]);
+    }
+
+    #[test]
+    fn crlf_blank_lines_count_as_rows() {
+        let sheet = csv("姓名\r\n张三\r\n\r\n\r\n李四\r\n");
+        assert_eq!(sheet.rows[0].number, 2);
+        assert_eq!(sheet.rows[1].number, 5);
+    }
+
+    #[test]
+    fn line_breaks_count_crlf_lf_and_bare_cr_once_each() {
+        assert_eq!(line_breaks(b"a\r\nb\nc\rd"), 3);
+        assert_eq!(line_breaks(b"\r\n\r\n"), 2);
+        assert_eq!(line_breaks(b"\r"), 1);
+        assert_eq!(line_breaks(b""), 0);
+    }
+
+    #[test]
+    fn a_quoted_cell_with_line_breaks_counts_as_one_excel_row() {
+        let sheet = csv("姓名,备注\n张三,\"第一行\n第二行\"\n李四,无\n");
+        assert_eq!(sheet.rows[0].number, 2);
+        assert_eq!(sheet.rows[0].cells[1], "第一行\n第二行");
+        assert_eq!(sheet.rows[1].number, 3);
+        let sheet = csv("姓名,备注\r\n\"\r\n张三\",\"a\r\nb\r\nc\"\r\n\r\n李四,无\r\n");
+        assert_eq!(sheet.rows[0].number, 2);
+        assert_eq!(sheet.rows[0].cells, ["张三", "a\r\nb\r\nc"]);
+        assert_eq!(sheet.rows[1].number, 4);
+    }
+
+    #[test]
+    fn csv_rows_after_leading_blank_lines_keep_their_excel_row_numbers() {
+        let sheet = csv("\n,,\n姓名,手机号\n张三,138\n");
+        assert_eq!(sheet.headers, ["姓名", "手机号"]);
+        assert_eq!(sheet.rows[0].number, 4);
+    }
+
+    #[test]
+    fn a_csv_with_bare_carriage_returns_gets_row_numbers_right() {
+        let sheet = csv("姓名\r张三\r\r李四\r");
+        assert_eq!(sheet.rows[0].number, 2);
+        assert_eq!(sheet.rows[1].number, 4);
+    }
+
+    #[test]
+    fn a_zero_byte_file_is_empty_in_either_format() {
+        assert!(matches!(read_sheet(b"", SheetFormat::Csv), Err(SheetError::Empty)));
+        assert!(matches!(read_sheet(b"", SheetFormat::Xlsx), Err(SheetError::Empty)));
+        assert!(matches!(read_sheet(b"\xEF\xBB\xBF", SheetFormat::Csv), Err(SheetError::Empty)));
+    }
+
+    #[test]
+    fn a_csv_of_only_blank_rows_has_no_header() {
+        assert!(matches!(read_sheet(b",,\n \n\t,\r\n", SheetFormat::Csv), Err(SheetError::NoHeader)));
+    }
+
+    #[test]
+    fn bytes_that_are_not_a_workbook_give_an_xlsx_error_with_the_cause() {
+        let error = read_sheet(b"name,phone\n", SheetFormat::Xlsx).unwrap_err();
+        assert!(matches!(error, SheetError::Xlsx(_)), "{error:?}");
+        assert!(error.to_string().starts_with("the file could not be read as an XLSX workbook: "));
+        assert!(error.to_string().len() > "the file could not be read as an XLSX workbook: ".len());
+    }
+
+    #[test]
+    fn an_old_xls_file_is_named_as_such() {
+        let mut bytes = OLE_SIGNATURE.to_vec();
+        bytes.extend_from_slice(&[0; 64]);
+        for format in [SheetFormat::Csv, SheetFormat::Xlsx] {
+            assert!(matches!(read_sheet(&bytes, format), Err(SheetError::LegacyXls)));
+        }
+    }
+
+    #[test]
+    fn an_xlsx_reads_strings_numbers_ids_dates_and_skips_blank_rows() {
+        let mut workbook = Workbook::new();
+        let date = Format::new().set_num_format("yyyy-mm-dd");
+        let worksheet = workbook.add_worksheet();
+        for (col, header) in [" 姓名 ", "手机号", "身份证号", "出生日期", "已接种", "体温"].into_iter().enumerate()
+        {
+            worksheet.write_string(0, col as u16, header).unwrap();
+        }
+        worksheet.write_string(1, 0, "张三").unwrap();
+        worksheet.write_number(1, 1, 13_800_000_000.0).unwrap();
+        worksheet.write_string(1, 2, "110101199003071234").unwrap();
+        worksheet
+            .write_datetime_with_format(1, 3, rust_xlsxwriter::ExcelDateTime::from_ymd(1990, 3, 7).unwrap(), &date)
+            .unwrap();
+        worksheet.write_boolean(1, 4, true).unwrap();
+        worksheet.write_number(1, 5, 36.6).unwrap();
+        // Row 3 stays blank; row 4 has only a name.
+        worksheet.write_string(3, 0, "\u{3000}李四").unwrap();
+        let bytes = workbook.save_to_buffer().unwrap();
+
+        let sheet = read_sheet(&bytes, SheetFormat::Xlsx).expect("the XLSX reads");
+        assert_eq!(sheet.headers, ["姓名", "手机号", "身份证号", "出生日期", "已接种", "体温"]);
+        assert_eq!(sheet.rows.len(), 2);
+        assert_eq!(sheet.rows[0].number, 2);
+        assert_eq!(sheet.rows[0].cells, ["张三", "13800000000", "110101199003071234", "1990-03-07", "true", "36.6"]);
+        assert_eq!(sheet.rows[1].number, 4);
+        assert_eq!(sheet.rows[1].cells, ["李四", "", "", "", "", ""]);
+    }
+
+    #[test]
+    fn an_xlsx_table_that_starts_below_and_right_of_a1_keeps_excel_row_numbers() {
+        let mut workbook = Workbook::new();
+        let worksheet = workbook.add_worksheet();
+        // Header in B3, data in B4 and B6.
+        worksheet.write_string(2, 1, "姓名").unwrap();
+        worksheet.write_string(2, 2, "Phone").unwrap();
+        worksheet.write_string(3, 1, "张三").unwrap();
+        worksheet.write_number(3, 2, 13_912_345_678.0).unwrap();
+        worksheet.write_string(5, 1, "李四").unwrap();
+        let bytes = workbook.save_to_buffer().unwrap();
+
+        let sheet = read_sheet(&bytes, SheetFormat::Xlsx).unwrap();
+        assert_eq!(sheet.headers, ["姓名", "Phone"]);
+        assert_eq!(sheet.rows[0].number, 4);
+        assert_eq!(sheet.rows[0].cells, ["张三", "13912345678"]);
+        assert_eq!(sheet.rows[1].number, 6);
+    }
+
+    #[test]
+    fn the_first_visible_worksheet_is_the_one_read() {
+        let mut workbook = Workbook::new();
+        let hidden = workbook.add_worksheet();
+        hidden.write_string(0, 0, "lookup").unwrap();
+        hidden.set_hidden(true);
+        let data = workbook.add_worksheet();
+        data.write_string(0, 0, "姓名").unwrap();
+        data.set_active(true);
+        let bytes = workbook.save_to_buffer().unwrap();
+
+        let sheet = read_sheet(&bytes, SheetFormat::Xlsx).unwrap();
+        assert_eq!(sheet.headers, ["姓名"]);
+    }
+
+    #[test]
+    fn an_xlsx_with_no_cells_has_no_header() {
+        let mut workbook = Workbook::new();
+        workbook.add_worksheet();
+        let bytes = workbook.save_to_buffer().unwrap();
+        assert!(matches!(read_sheet(&bytes, SheetFormat::Xlsx), Err(SheetError::NoHeader)));
+    }
+
+    #[test]
+    fn numbers_read_as_excel_shows_them() {
+        assert_eq!(float_text(13_800_000_000.0), "13800000000");
+        assert_eq!(float_text(0.1 + 0.2), "0.3");
+        assert_eq!(float_text(-0.0), "0");
+        assert_eq!(float_text(-3.0), "-3");
+        assert_eq!(float_text(1e20), "100000000000000000000");
+        assert_eq!(float_text(36.6), "36.6");
+    }
+
+    #[test]
+    fn excel_dates_read_as_iso_text_with_a_time_only_when_there_is_one() {
+        use calamine::{ExcelDateTime, ExcelDateTimeType};
+        let date = |serial| ExcelDateTime::new(serial, ExcelDateTimeType::DateTime, false);
+        assert_eq!(datetime_text(&date(45_943.0)), "2025-10-13");
+        assert_eq!(datetime_text(&date(45_943.5)), "2025-10-13 12:00:00");
+        assert_eq!(datetime_text(&date(0.75)), "18:00:00");
+        let duration = ExcelDateTime::new(1.5, ExcelDateTimeType::TimeDelta, false);
+        assert_eq!(datetime_text(&duration), "36:00:00");
+    }
+}

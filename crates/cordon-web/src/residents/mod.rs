@@ -1,0 +1,253 @@
+//! Residents: lists and detail pages with personal numbers masked, reveal as a
+//! logged action, and exports of what the caller may see.
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::extract::{Path, Query, State};
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Form, Json, Router};
+use cordon_domain::Capability;
+use cordon_domain::people::SpecialGroup;
+use cordon_store::residents::{Resident, ResidentFilter, RevealField};
+use cordon_store::sheets::SheetFormat;
+use cordon_store::{Page, PageRequest, StoreError};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use crate::AppState;
+use crate::auth::{ApiActor, Ctx, check_csrf};
+use crate::error::{ApiError, PageError};
+use crate::views::{Layout, Pager};
+
+/// Page routes.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/residents", get(index))
+        .route("/residents/export", get(export))
+        .route("/residents/{id}", get(detail))
+        .route("/residents/{id}/reveal", post(reveal))
+}
+
+/// API routes.
+pub fn api_router() -> Router<AppState> {
+    Router::new()
+        .route("/residents", get(api_list))
+        .route("/residents/export", get(api_export))
+        .route("/residents/{id}", get(api_get))
+        .route("/residents/{id}/reveal", post(api_reveal))
+}
+
+/// Filters of the resident list.
+#[derive(Debug, Deserialize, Default, utoipa::IntoParams)]
+pub struct ResidentQuery {
+    /// Name or ID-number digits contain.
+    pub q: Option<String>,
+    /// Only below this place.
+    pub place: Option<i64>,
+    /// Only this special group (elderly-alone, dialysis, pregnant, disabled, chronic-illness, infant).
+    pub tag: Option<String>,
+    /// Page number, from 1.
+    pub page: Option<i64>,
+    /// Rows per page.
+    pub per_page: Option<i64>,
+}
+
+impl ResidentQuery {
+    fn filter(&self) -> ResidentFilter {
+        ResidentFilter {
+            q: self.q.clone(),
+            place_id: self.place,
+            tag: self.tag.as_deref().and_then(SpecialGroup::parse),
+        }
+    }
+}
+
+/// One choice of the special-group filter.
+struct TagOption {
+    key: &'static str,
+    label: String,
+    selected: bool,
+}
+
+/// A resident row with its tags translated.
+struct Row {
+    r: Resident,
+    tags: Vec<String>,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "residents/index.html")]
+struct IndexView {
+    l: Layout,
+    rows: Vec<Row>,
+    q: String,
+    place: String,
+    tags: Vec<TagOption>,
+    pager: Pager,
+    can_export: bool,
+}
+
+async fn index(State(app): State<AppState>, ctx: Ctx, Query(q): Query<ResidentQuery>) -> Result<IndexView, PageError> {
+    let page = app.store.residents(&ctx.actor, &q.filter(), PageRequest::new(q.page, q.per_page)).await?;
+    let params = [
+        ("q", q.q.clone().unwrap_or_default()),
+        ("place", q.place.map(|p| p.to_string()).unwrap_or_default()),
+        ("tag", q.tag.clone().unwrap_or_default()),
+    ];
+    let pager = Pager::new("/residents", &params, &page);
+    let tr = ctx.tr;
+    let rows = page
+        .items
+        .into_iter()
+        .map(|r| Row { tags: r.tags.iter().map(|t| tr.t(&format!("tag-{}", t.as_str()))).collect(), r })
+        .collect();
+    Ok(IndexView {
+        rows,
+        q: q.q.unwrap_or_default(),
+        place: q.place.map(|p| p.to_string()).unwrap_or_default(),
+        tags: SpecialGroup::ALL
+            .iter()
+            .map(|t| TagOption {
+                key: t.as_str(),
+                label: tr.t(&format!("tag-{}", t.as_str())),
+                selected: q.tag.as_deref() == Some(t.as_str()),
+            })
+            .collect(),
+        pager,
+        can_export: ctx.actor.can(Capability::Export),
+        l: Layout::new(&ctx, "nav-residents"),
+    })
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "residents/detail.html")]
+struct DetailView {
+    l: Layout,
+    r: Resident,
+    tags: Vec<String>,
+    id_number: Option<String>,
+    phone: Option<String>,
+    can_reveal: bool,
+}
+
+async fn detail_view(app: &AppState, ctx: &Ctx, id: i64) -> Result<DetailView, PageError> {
+    let r = app.store.resident(&ctx.actor, id).await?;
+    Ok(DetailView {
+        tags: r.tags.iter().map(|t| ctx.tr.t(&format!("tag-{}", t.as_str()))).collect(),
+        can_reveal: ctx.actor.can(Capability::RevealPersonal),
+        l: Layout::titled(ctx, r.name.clone()),
+        r,
+        id_number: None,
+        phone: None,
+    })
+}
+
+async fn detail(State(app): State<AppState>, ctx: Ctx, Path(id): Path<i64>) -> Result<DetailView, PageError> {
+    detail_view(&app, &ctx, id).await
+}
+
+#[derive(Deserialize)]
+struct RevealForm {
+    csrf: String,
+    pub field: String,
+}
+
+fn parse_field(s: &str) -> Option<RevealField> {
+    match s {
+        "id-number" => Some(RevealField::IdNumber),
+        "phone" => Some(RevealField::Phone),
+        _ => None,
+    }
+}
+
+async fn reveal(
+    State(app): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<i64>,
+    Form(f): Form<RevealForm>,
+) -> Result<DetailView, PageError> {
+    check_csrf(&ctx.session, &f.csrf).await?;
+    let field = parse_field(&f.field).ok_or(PageError::Status(axum::http::StatusCode::BAD_REQUEST, "error-invalid"))?;
+    let value = app.store.reveal_resident(&ctx.actor, id, field).await?;
+    let mut view = detail_view(&app, &ctx, id).await?;
+    match field {
+        RevealField::IdNumber => view.id_number = Some(value),
+        RevealField::Phone => view.phone = Some(value),
+    }
+    Ok(view)
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+pub struct ExportQuery {
+    /// csv or xlsx.
+    pub format: Option<String>,
+}
+
+async fn export_file(
+    app: &AppState,
+    actor: &cordon_domain::Actor,
+    format: Option<&str>,
+) -> Result<Response, StoreError> {
+    let format = SheetFormat::parse(format.unwrap_or("xlsx"))
+        .ok_or_else(|| StoreError::Invalid("format is csv or xlsx".into()))?;
+    let bytes = app.store.export_residents(actor, format).await?;
+    let name = format!("attachment; filename=\"residents.{}\"", format.extension());
+    Ok(([(header::CONTENT_TYPE, format.content_type().to_string()), (header::CONTENT_DISPOSITION, name)], bytes)
+        .into_response())
+}
+
+async fn export(State(app): State<AppState>, ctx: Ctx, Query(q): Query<ExportQuery>) -> Result<Response, PageError> {
+    Ok(export_file(&app, &ctx.actor, q.format.as_deref()).await?)
+}
+
+/// Residents in the caller's scope, paged; ID numbers and phones masked.
+#[utoipa::path(get, path = "/api/v1/residents", tag = "residents", params(ResidentQuery), responses((status = 200, description = "a page of residents")))]
+pub async fn api_list(
+    State(app): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Query(q): Query<ResidentQuery>,
+) -> Result<Json<Page<Resident>>, ApiError> {
+    Ok(Json(app.store.residents(&actor, &q.filter(), PageRequest::new(q.page, q.per_page)).await?))
+}
+
+/// One resident.
+#[utoipa::path(get, path = "/api/v1/residents/{id}", tag = "residents", params(("id" = i64, Path)), responses((status = 200, description = "the resident"), (status = 404, description = "no such resident in scope")))]
+pub async fn api_get(
+    State(app): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<i64>,
+) -> Result<Json<Resident>, ApiError> {
+    Ok(Json(app.store.resident(&actor, id).await?))
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+pub struct RevealQuery {
+    /// id-number or phone.
+    pub field: String,
+}
+
+/// A resident's ID number or phone in full; the reveal is logged.
+#[utoipa::path(post, path = "/api/v1/residents/{id}/reveal", tag = "residents", params(("id" = i64, Path), RevealQuery), responses((status = 200, description = "the value")))]
+pub async fn api_reveal(
+    State(app): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<i64>,
+    Query(q): Query<RevealQuery>,
+) -> Result<Json<Value>, ApiError> {
+    let field =
+        parse_field(&q.field).ok_or(ApiError::Store(StoreError::Invalid("field is id-number or phone".into())))?;
+    let value = app.store.reveal_resident(&actor, id, field).await?;
+    Ok(Json(json!({"id": id, "field": field.as_str(), "value": value})))
+}
+
+/// Every resident the caller may see, as CSV or XLSX (masked).
+#[utoipa::path(get, path = "/api/v1/residents/export", tag = "residents", params(ExportQuery), responses((status = 200, description = "the file")))]
+pub async fn api_export(
+    State(app): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Query(q): Query<ExportQuery>,
+) -> Result<Response, ApiError> {
+    Ok(export_file(&app, &actor, q.format.as_deref()).await?)
+}

@@ -1,0 +1,173 @@
+//! Municipal units and their cadres.
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::extract::{Path, Query, State};
+use axum::routing::{get, post};
+use axum::{Form, Json, Router};
+use cordon_store::units::{Cadre, CadreFilter, Unit};
+use cordon_store::{Page, PageRequest};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use crate::AppState;
+use crate::auth::{ApiActor, Ctx, check_csrf};
+use crate::error::{ApiError, PageError};
+use crate::views::{Layout, Pager};
+
+/// Page routes.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/units", get(index))
+        .route("/cadres", get(cadres))
+        .route("/cadres/{id}", get(cadre))
+        .route("/cadres/{id}/reveal", post(reveal))
+}
+
+/// API routes.
+pub fn api_router() -> Router<AppState> {
+    Router::new()
+        .route("/units", get(api_units))
+        .route("/cadres", get(api_cadres))
+        .route("/cadres/{id}", get(api_cadre))
+        .route("/cadres/{id}/reveal", post(api_reveal))
+}
+
+/// Filters of the cadre list.
+#[derive(Debug, Deserialize, Default, utoipa::IntoParams)]
+pub struct CadreQuery {
+    /// Only this unit.
+    pub unit: Option<i64>,
+    /// Name or position contains.
+    pub q: Option<String>,
+    /// Page number, from 1.
+    pub page: Option<i64>,
+    /// Rows per page.
+    pub per_page: Option<i64>,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "units/index.html")]
+struct IndexView {
+    l: Layout,
+    units: Vec<Unit>,
+}
+
+async fn index(State(app): State<AppState>, ctx: Ctx) -> Result<IndexView, PageError> {
+    let units = app.store.units(&ctx.actor).await?;
+    Ok(IndexView { units, l: Layout::new(&ctx, "nav-units") })
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "units/cadres.html")]
+struct CadresView {
+    l: Layout,
+    cadres: Vec<Cadre>,
+    units: Vec<Unit>,
+    unit: Option<i64>,
+    q: String,
+    pager: Pager,
+}
+
+impl CadresView {
+    fn is_unit(&self, id: &i64) -> bool {
+        self.unit == Some(*id)
+    }
+}
+
+async fn cadres(State(app): State<AppState>, ctx: Ctx, Query(q): Query<CadreQuery>) -> Result<CadresView, PageError> {
+    let filter = CadreFilter { unit_id: q.unit, q: q.q.clone() };
+    let page = app.store.cadres(&ctx.actor, &filter, PageRequest::new(q.page, q.per_page)).await?;
+    let units = app.store.units(&ctx.actor).await?;
+    let pager = Pager::new(
+        "/cadres",
+        &[("unit", q.unit.map(|u| u.to_string()).unwrap_or_default()), ("q", q.q.clone().unwrap_or_default())],
+        &page,
+    );
+    let title = match q.unit.and_then(|u| units.iter().find(|x| x.id == u)) {
+        Some(u) => u.name.clone(),
+        None => ctx.tr.t("nav-cadres"),
+    };
+    Ok(CadresView {
+        cadres: page.items,
+        units,
+        unit: q.unit,
+        q: q.q.unwrap_or_default(),
+        pager,
+        l: Layout::titled(&ctx, title),
+    })
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "units/cadre.html")]
+struct CadreView {
+    l: Layout,
+    c: Cadre,
+    phone: Option<String>,
+    can_reveal: bool,
+}
+
+async fn cadre(State(app): State<AppState>, ctx: Ctx, Path(id): Path<i64>) -> Result<CadreView, PageError> {
+    let c = app.store.cadre(&ctx.actor, id).await?;
+    Ok(CadreView {
+        can_reveal: ctx.actor.can(cordon_domain::Capability::RevealPersonal),
+        l: Layout::titled(&ctx, c.name.clone()),
+        c,
+        phone: None,
+    })
+}
+
+#[derive(Deserialize)]
+struct RevealForm {
+    csrf: String,
+}
+
+async fn reveal(
+    State(app): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<i64>,
+    Form(f): Form<RevealForm>,
+) -> Result<CadreView, PageError> {
+    check_csrf(&ctx.session, &f.csrf).await?;
+    let phone = app.store.reveal_cadre_phone(&ctx.actor, id).await?;
+    let c = app.store.cadre(&ctx.actor, id).await?;
+    Ok(CadreView { can_reveal: true, l: Layout::titled(&ctx, c.name.clone()), c, phone: Some(phone) })
+}
+
+/// The units the caller may see, with headcounts.
+#[utoipa::path(get, path = "/api/v1/units", tag = "units", responses((status = 200, description = "units")))]
+pub async fn api_units(State(app): State<AppState>, ApiActor(actor): ApiActor) -> Result<Json<Vec<Unit>>, ApiError> {
+    Ok(Json(app.store.units(&actor).await?))
+}
+
+/// Cadres in the caller's scope, paged; phones masked.
+#[utoipa::path(get, path = "/api/v1/cadres", tag = "units", params(CadreQuery), responses((status = 200, description = "a page of cadres")))]
+pub async fn api_cadres(
+    State(app): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Query(q): Query<CadreQuery>,
+) -> Result<Json<Page<Cadre>>, ApiError> {
+    let filter = CadreFilter { unit_id: q.unit, q: q.q };
+    Ok(Json(app.store.cadres(&actor, &filter, PageRequest::new(q.page, q.per_page)).await?))
+}
+
+/// One cadre.
+#[utoipa::path(get, path = "/api/v1/cadres/{id}", tag = "units", params(("id" = i64, Path)), responses((status = 200, description = "the cadre"), (status = 404, description = "no such cadre in scope")))]
+pub async fn api_cadre(
+    State(app): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<i64>,
+) -> Result<Json<Cadre>, ApiError> {
+    Ok(Json(app.store.cadre(&actor, id).await?))
+}
+
+/// A cadre's phone in full; the reveal is logged.
+#[utoipa::path(post, path = "/api/v1/cadres/{id}/reveal", tag = "units", params(("id" = i64, Path)), responses((status = 200, description = "the phone")))]
+pub async fn api_reveal(
+    State(app): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<i64>,
+) -> Result<Json<Value>, ApiError> {
+    let phone = app.store.reveal_cadre_phone(&actor, id).await?;
+    Ok(Json(json!({"id": id, "phone": phone})))
+}

@@ -1,0 +1,163 @@
+//! What every page shares: the layout (navigation by capability, language
+//! switch, sign-out form), paging links, and the pages of no one capability.
+
+use askama::Template;
+use askama_web::WebTemplate;
+use cordon_domain::Capability;
+use cordon_store::Page;
+
+use crate::auth::Ctx;
+use crate::i18n::{Lang, Tr};
+
+/// One entry of the navigation.
+pub struct NavItem {
+    /// Where it goes.
+    pub href: &'static str,
+    /// Its text.
+    pub label: String,
+}
+
+/// The frame of a signed-in page.
+pub struct Layout {
+    /// The translator.
+    pub tr: Tr,
+    /// The signed-in user's name, role and scope.
+    pub user: String,
+    /// The user's role, translated.
+    pub role: String,
+    /// The CSRF token for the sign-out form.
+    pub csrf: String,
+    /// Navigation entries the user's role may use.
+    pub nav: Vec<NavItem>,
+    /// The language switch.
+    pub langs: Vec<LangLink>,
+    /// The page's title.
+    pub title: String,
+}
+
+impl Layout {
+    /// The frame for a page titled by a key.
+    pub fn new(ctx: &Ctx, title_key: &str) -> Layout {
+        Layout::titled(ctx, ctx.tr.t(title_key))
+    }
+
+    /// The frame for a page with a given title.
+    pub fn titled(ctx: &Ctx, title: String) -> Layout {
+        let tr = ctx.tr;
+        let a = &ctx.actor;
+        let mut nav = vec![NavItem { href: "/", label: tr.t("nav-home") }];
+        if a.can(Capability::ViewPlaces) {
+            nav.push(NavItem { href: "/places", label: tr.t("nav-places") });
+        }
+        if a.can(Capability::ViewResidents) {
+            nav.push(NavItem { href: "/residents", label: tr.t("nav-residents") });
+        }
+        if a.can(Capability::ViewCadres) {
+            nav.push(NavItem { href: "/units", label: tr.t("nav-units") });
+        }
+        if a.can(Capability::ManagePlaces) || a.can(Capability::ManageResidents) || a.can(Capability::ManageCadres) {
+            nav.push(NavItem { href: "/imports", label: tr.t("nav-imports") });
+        }
+        if a.can(Capability::ViewAudit) {
+            nav.push(NavItem { href: "/audit", label: tr.t("nav-audit") });
+        }
+        Layout {
+            tr,
+            user: a.username.clone(),
+            role: tr.t(&format!("role-{}", a.role.as_str())),
+            csrf: ctx.csrf.clone(),
+            nav,
+            langs: langs(tr.lang),
+            title,
+        }
+    }
+}
+
+/// One entry of the language switch.
+pub struct LangLink {
+    /// The code in the switch URL.
+    pub code: &'static str,
+    /// The language's own name.
+    pub name: &'static str,
+    /// Whether it is the current language.
+    pub current: bool,
+}
+
+/// The language switch entries.
+pub fn langs(current: Lang) -> Vec<LangLink> {
+    // Staff pages are Chinese and English; Russian is for travellers' pages.
+    [Lang::Zh, Lang::En]
+        .into_iter()
+        .map(|l| LangLink { code: l.code(), name: l.native_name(), current: l == current })
+        .collect()
+}
+
+/// Links to the neighbouring pages of a list.
+pub struct Pager {
+    /// This page.
+    pub page: i64,
+    /// How many pages.
+    pub pages: i64,
+    /// How many rows in all.
+    pub total: i64,
+    /// The previous page's URL.
+    pub prev: Option<String>,
+    /// The next page's URL.
+    pub next: Option<String>,
+}
+
+impl Pager {
+    /// "page 2 of 7, 312 in all" in the user's language.
+    pub fn label(&self, tr: &Tr) -> String {
+        tr.t_with(
+            "page-of",
+            &[("page", self.page.to_string()), ("pages", self.pages.to_string()), ("total", self.total.to_string())],
+        )
+    }
+
+    /// Builds the links from a page and the list's other query parameters.
+    pub fn new<T>(base: &str, params: &[(&str, String)], page: &Page<T>) -> Pager {
+        let url = |n: i64| {
+            let mut q: Vec<(&str, String)> = params.iter().filter(|(_, v)| !v.is_empty()).cloned().collect();
+            q.push(("page", n.to_string()));
+            format!("{base}?{}", serde_urlencoded::to_string(&q).unwrap_or_default())
+        };
+        Pager {
+            page: page.page,
+            pages: page.pages(),
+            total: page.total,
+            prev: (page.page > 1).then(|| url(page.page - 1)),
+            next: (page.page < page.pages()).then(|| url(page.page + 1)),
+        }
+    }
+}
+
+/// The sign-in page.
+#[derive(Template, WebTemplate)]
+#[template(path = "login.html")]
+pub struct LoginView {
+    /// The translator.
+    pub tr: Tr,
+    /// The form's CSRF token.
+    pub csrf: String,
+    /// Where to go after.
+    pub next: String,
+    /// The name typed before, kept on a failed attempt.
+    pub username: String,
+    /// What went wrong.
+    pub error: Option<String>,
+}
+
+/// A failed request, in the user's language.
+#[derive(Template, WebTemplate)]
+#[template(path = "error.html")]
+pub struct ErrorView {
+    /// The translator.
+    pub tr: Tr,
+    /// The HTTP status.
+    pub status: u16,
+    /// What happened.
+    pub message: String,
+    /// More detail that is safe to show.
+    pub detail: Option<String>,
+}

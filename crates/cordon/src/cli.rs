@@ -1,0 +1,424 @@
+//! The command line: flags with `CORDON_*` environment fallbacks; exit code 0
+//! ok, 1 failure, 2 bad usage or bad input.
+
+use std::io::{IsTerminal, Read};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use anyhow::{Context, Result};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use cordon_domain::clock::Zone;
+use cordon_domain::{Actor, Role, ScopeSpec};
+use cordon_store::imports::{ImportKind, ImportSummary};
+use cordon_store::sheets::{SheetFormat, read_sheet};
+use cordon_store::{Database, Store, StoreError};
+use indicatif::{ProgressBar, ProgressStyle};
+
+/// Bad input or usage: exit code 2.
+#[derive(Debug)]
+pub struct UsageError(pub String);
+
+impl std::fmt::Display for UsageError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for UsageError {}
+
+fn usage(msg: impl Into<String>) -> anyhow::Error {
+    UsageError(msg.into()).into()
+}
+
+/// Cordon, the operations system of an epidemic-prevention command.
+#[derive(Parser, Debug)]
+#[command(name = "cordon", version, about)]
+pub struct Cli {
+    #[command(flatten)]
+    db: DbArgs,
+    #[command(subcommand)]
+    command: Command,
+}
+
+/// Which database every command uses.
+#[derive(Args, Debug, Clone)]
+pub struct DbArgs {
+    /// Directory of the embedded SQLite database.
+    #[arg(long, global = true, env = "CORDON_DATA_DIR", default_value = "./cordon-data")]
+    data_dir: PathBuf,
+    /// A postgres:// URL; when given, PostgreSQL is used instead of SQLite.
+    #[arg(long, global = true, env = "CORDON_DATABASE_URL")]
+    database_url: Option<String>,
+    /// Time zone for every day count.
+    #[arg(long, global = true, env = "CORDON_TIMEZONE", default_value = "Asia/Shanghai")]
+    timezone: String,
+}
+
+impl DbArgs {
+    fn database(&self) -> Database {
+        Database::choose(self.data_dir.clone(), self.database_url.as_deref())
+    }
+
+    fn zone(&self) -> Result<Zone> {
+        Zone::parse(&self.timezone).ok_or_else(|| usage(format!("unknown time zone {}", self.timezone)))
+    }
+
+    async fn store(&self) -> Result<Store> {
+        let db = self.database();
+        Store::connect(&db).await.with_context(|| format!("cannot open {}", db.describe()))
+    }
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Serves the web pages and the API.
+    Serve(ServeArgs),
+    /// Builds the demo scenario (Daowai district, Harbin) into the database.
+    Demo,
+    /// Applies pending database migrations.
+    Migrate,
+    /// Imports a CSV or XLSX file; all or nothing.
+    Import {
+        /// What the file holds.
+        kind: KindArg,
+        /// The file.
+        file: PathBuf,
+        /// Act as this user (their scope limits the import); default: the operator, city-wide.
+        #[arg(long = "as")]
+        as_user: Option<String>,
+    },
+    /// Exports a list to CSV or XLSX.
+    Export {
+        /// What to export.
+        what: ExportWhat,
+        /// csv or xlsx.
+        #[arg(long, default_value = "xlsx")]
+        format: FormatArg,
+        /// Output file; default: standard output.
+        #[arg(long, short)]
+        output: Option<PathBuf>,
+        /// Export what this user may see; default: the operator, city-wide.
+        #[arg(long = "as")]
+        as_user: Option<String>,
+    },
+    /// Manages users.
+    User {
+        #[command(subcommand)]
+        verb: UserVerb,
+    },
+    /// Manages API bearer tokens.
+    Token {
+        #[command(subcommand)]
+        verb: TokenVerb,
+    },
+    /// Manages municipal units.
+    Unit {
+        #[command(subcommand)]
+        verb: UnitVerb,
+    },
+}
+
+#[derive(Args, Debug)]
+struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, env = "CORDON_BIND", default_value = "127.0.0.1:8080")]
+    bind: SocketAddr,
+    /// Build the demo scenario first.
+    #[arg(long)]
+    demo: bool,
+    /// Mark cookies Secure (serve behind HTTPS).
+    #[arg(long, env = "CORDON_SECURE_COOKIES")]
+    secure_cookies: bool,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug)]
+enum KindArg {
+    Places,
+    Residents,
+    Cadres,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug)]
+enum ExportWhat {
+    Residents,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug)]
+enum FormatArg {
+    Csv,
+    Xlsx,
+}
+
+#[derive(Subcommand, Debug)]
+enum UserVerb {
+    /// Adds a user.
+    Add {
+        /// Login name.
+        name: String,
+        /// command, organisation, unit, squad-leader, squad-member, community, site-manager, site-group.
+        #[arg(long)]
+        role: String,
+        /// city, a place path such as 道外区/仁里街道, unit:NAME or site:NAME.
+        #[arg(long)]
+        scope: String,
+        /// Read the password from standard input (one line).
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// Lists users.
+    List,
+}
+
+#[derive(Subcommand, Debug)]
+enum TokenVerb {
+    /// Creates a token for a user and prints it once.
+    Create {
+        /// The user the token acts for.
+        #[arg(long)]
+        user: String,
+    },
+    /// Revokes a user's tokens (all, or the one starting with --prefix).
+    Revoke {
+        /// The user.
+        #[arg(long)]
+        user: String,
+        /// The first 12 characters of the token.
+        #[arg(long)]
+        prefix: Option<String>,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum UnitVerb {
+    /// Adds a unit (or updates its English name).
+    Add {
+        /// Chinese name.
+        name: String,
+        /// English name.
+        #[arg(long, default_value = "")]
+        name_en: String,
+    },
+}
+
+/// Runs a parsed command line.
+pub async fn run(cli: Cli) -> Result<()> {
+    let db = cli.db;
+    match cli.command {
+        Command::Serve(args) => serve(&db, args).await,
+        Command::Demo => {
+            let store = db.store().await?;
+            crate::demo::build(&store, &mut crate::demo::Reporter::terminal()).await?;
+            crate::demo::print_accounts();
+            Ok(())
+        }
+        Command::Migrate => {
+            let store = db.store().await?;
+            println!("migrated {} ({})", db.database().describe(), store.engine());
+            Ok(())
+        }
+        Command::Import { kind, file, as_user } => {
+            let store = db.store().await?;
+            let actor = actor(&store, as_user.as_deref()).await?;
+            let kind = match kind {
+                KindArg::Places => ImportKind::Places,
+                KindArg::Residents => ImportKind::Residents,
+                KindArg::Cadres => ImportKind::Cadres,
+            };
+            let summary = import_file(&store, &actor, kind, &file).await?;
+            println!("imported {}, updated {}, unchanged {}", summary.imported, summary.updated, summary.unchanged);
+            Ok(())
+        }
+        Command::Export { what: ExportWhat::Residents, format, output, as_user } => {
+            let store = db.store().await?;
+            let actor = actor(&store, as_user.as_deref()).await?;
+            let format = match format {
+                FormatArg::Csv => SheetFormat::Csv,
+                FormatArg::Xlsx => SheetFormat::Xlsx,
+            };
+            let bytes = store.export_residents(&actor, format).await.map_err(store_error)?;
+            match output {
+                Some(path) => {
+                    std::fs::write(&path, bytes).with_context(|| format!("cannot write {}", path.display()))?
+                }
+                None => {
+                    use std::io::Write;
+                    std::io::stdout().write_all(&bytes)?;
+                }
+            }
+            Ok(())
+        }
+        Command::User { verb } => {
+            let store = db.store().await?;
+            match verb {
+                UserVerb::Add { name, role, scope, password_stdin } => {
+                    let role = Role::parse(&role).ok_or_else(|| {
+                        usage(format!(
+                            "unknown role {role}; one of: {}",
+                            Role::ALL.iter().map(|r| r.as_str()).collect::<Vec<_>>().join(", ")
+                        ))
+                    })?;
+                    let scope = ScopeSpec::parse(&scope).map_err(|e| usage(e.to_string()))?;
+                    if !password_stdin {
+                        return Err(usage("give the password on standard input with --password-stdin"));
+                    }
+                    let mut password = String::new();
+                    std::io::stdin().read_to_string(&mut password)?;
+                    let password = password.lines().next().unwrap_or("").to_string();
+                    store.create_user(&name, &password, role, &scope).await.map_err(store_error)?;
+                    println!("user {name} added: {} at {}", role.as_str(), scope.to_text());
+                    Ok(())
+                }
+                UserVerb::List => {
+                    for u in store.users().await? {
+                        println!("{}\t{}\t{}", u.username, u.role, u.scope_label);
+                    }
+                    Ok(())
+                }
+            }
+        }
+        Command::Token { verb } => {
+            let store = db.store().await?;
+            match verb {
+                TokenVerb::Create { user } => {
+                    let token = store.create_token(&user).await.map_err(store_error)?;
+                    println!("{token}");
+                    eprintln!("keep this token: it is shown once and only its hash is stored");
+                    Ok(())
+                }
+                TokenVerb::Revoke { user, prefix } => {
+                    let n = store.revoke_tokens(&user, prefix.as_deref()).await.map_err(store_error)?;
+                    println!("revoked {n} token(s) of {user}");
+                    Ok(())
+                }
+            }
+        }
+        Command::Unit { verb: UnitVerb::Add { name, name_en } } => {
+            let store = db.store().await?;
+            store.upsert_unit(&Actor::system(), &name, &name_en).await.map_err(store_error)?;
+            println!("unit {name} saved");
+            Ok(())
+        }
+    }
+}
+
+/// Maps store errors the user can fix to exit code 2, and prints rejected rows.
+fn store_error(e: StoreError) -> anyhow::Error {
+    match e {
+        StoreError::Rejected(report) => {
+            eprintln!("row\tcolumn\tvalue\treason");
+            for b in &report.bad_rows {
+                eprintln!("{}\t{}\t{}\t{}", b.row, b.column, b.value, b.reason);
+            }
+            usage(format!("{} bad row(s); nothing was imported", report.bad_rows.len()))
+        }
+        StoreError::Invalid(m) | StoreError::Conflict(m) => usage(m),
+        StoreError::Sheet(s) => usage(s.to_string()),
+        StoreError::Forbidden => usage("that user's role may not do this"),
+        StoreError::NotFound => usage("not found"),
+        other => anyhow::Error::new(other),
+    }
+}
+
+async fn actor(store: &Store, user: Option<&str>) -> Result<Actor> {
+    match user {
+        None => Ok(Actor::system()),
+        Some(name) => store.actor_by_username(name).await?.ok_or_else(|| usage(format!("no user named {name}"))),
+    }
+}
+
+async fn import_file(store: &Store, actor: &Actor, kind: ImportKind, file: &PathBuf) -> Result<ImportSummary> {
+    let bytes = std::fs::read(file).map_err(|e| usage(format!("cannot read {}: {e}", file.display())))?;
+    let name = file.file_name().and_then(|n| n.to_str()).unwrap_or("");
+    let format = SheetFormat::from_file_name(name).unwrap_or_else(|| SheetFormat::sniff(&bytes));
+    let sheet = read_sheet(&bytes, format).map_err(|e| usage(format!("{}: {e}", file.display())))?;
+    let bar = progress_bar(sheet.rows.len() as u64, &format!("importing {}", kind.as_str()));
+    let tick = |done: usize, total: usize| bar.update(done, total);
+    let summary = store.import(actor, kind, &sheet, &tick).await.map_err(store_error)?;
+    bar.finish();
+    Ok(summary)
+}
+
+/// A progress bar on a terminal, plain lines otherwise.
+pub struct Progress {
+    bar: Option<ProgressBar>,
+    label: String,
+    last_line: std::sync::Mutex<usize>,
+}
+
+impl Progress {
+    /// Reports progress.
+    pub fn update(&self, done: usize, total: usize) {
+        match &self.bar {
+            Some(b) => {
+                b.set_length(total as u64);
+                b.set_position(done as u64);
+            }
+            None => {
+                // Every tenth, so logs stay short.
+                let step = (total / 10).max(1);
+                let mut last = self.last_line.lock().unwrap_or_else(|e| e.into_inner());
+                if done == total || done >= *last + step {
+                    *last = done;
+                    eprintln!("{}: {done}/{total}", self.label);
+                }
+            }
+        }
+    }
+
+    /// Ends the bar.
+    pub fn finish(&self) {
+        if let Some(b) = &self.bar {
+            b.finish_and_clear();
+        }
+    }
+}
+
+/// Starts a progress report for `total` steps.
+pub fn progress_bar(total: u64, label: &str) -> Progress {
+    let bar = std::io::stderr().is_terminal().then(|| {
+        let b = ProgressBar::new(total);
+        b.set_style(
+            ProgressStyle::with_template("{msg} [{bar:40}] {pos}/{len} ({eta})")
+                .unwrap_or_else(|_| ProgressStyle::default_bar())
+                .progress_chars("=> "),
+        );
+        b.set_message(label.to_string());
+        b
+    });
+    Progress { bar, label: label.to_string(), last_line: std::sync::Mutex::new(0) }
+}
+
+async fn serve(db: &DbArgs, args: ServeArgs) -> Result<()> {
+    let zone = db.zone()?;
+    let store = db.store().await?;
+    if let Some(password) = store.ensure_admin().await? {
+        println!("first start: user admin, one-time password {password}");
+        println!("(change it by adding your own command user; this password is not shown again)");
+    }
+    if args.demo {
+        crate::demo::build(&store, &mut crate::demo::Reporter::terminal()).await?;
+        crate::demo::print_accounts();
+    }
+    let listener =
+        tokio::net::TcpListener::bind(args.bind).await.with_context(|| format!("cannot listen on {}", args.bind))?;
+    let addr = listener.local_addr()?;
+    println!("Cordon serving {} on http://{addr}", db.database().describe());
+    let state = cordon_web::AppState { store: store.clone(), zone, secure_cookies: args.secure_cookies };
+    let shutdown = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    cordon_web::serve(listener, state, shutdown).await?;
+    store.close().await;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_command_line_is_well_formed() {
+        use clap::CommandFactory;
+        Cli::command().debug_assert();
+    }
+}

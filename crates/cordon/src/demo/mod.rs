@@ -1,0 +1,410 @@
+//! `cordon demo`: builds the scenario of `scenario/daowai.toml` (a copy of
+//! `shared/scenario/daowai.toml`) from a fixed seed, through the same import
+//! paths users have, so the demo also exercises them. Running it again changes
+//! nothing.
+
+mod synth;
+
+use std::collections::BTreeMap;
+
+use anyhow::{Context, Result};
+use chrono::{Datelike, NaiveDate};
+use cordon_domain::{Actor, Role, ScopeSpec};
+use cordon_store::Store;
+use cordon_store::imports::{ImportKind, ImportSummary};
+use cordon_store::sheets::{Sheet, SheetRow};
+use serde::Deserialize;
+
+use synth::Synth;
+
+const SCENARIO: &str = include_str!("../../scenario/daowai.toml");
+/// The seed every demo is built from.
+const SEED: u64 = 20221201;
+/// The day the demo's ages are counted from: the night of the reported mobilisation.
+const DEMO_DAY: (i32, u32, u32) = (2022, 12, 1);
+/// The password of every demo account; the demo is for trying Cordon, never for real data.
+pub const DEMO_PASSWORD: &str = "cordon-demo-2022";
+
+#[derive(Deserialize)]
+struct Scenario {
+    city: City,
+    district: District,
+    named_compound: Vec<NamedCompound>,
+    unit: Vec<UnitSpec>,
+    quarantine_site: SiteSpec,
+}
+
+#[derive(Deserialize)]
+struct City {
+    name_zh: String,
+}
+
+#[derive(Deserialize)]
+struct District {
+    name_zh: String,
+    compounds_under_guarantee: usize,
+    residents_synthetic: usize,
+    streets: Vec<String>,
+}
+
+#[derive(Deserialize)]
+struct NamedCompound {
+    name: String,
+    street: String,
+    #[serde(default)]
+    special_needs: Vec<String>,
+}
+
+#[derive(Deserialize)]
+struct UnitSpec {
+    name_zh: String,
+    name_en: String,
+    cadres: usize,
+}
+
+#[derive(Deserialize)]
+struct SiteSpec {
+    name_zh: String,
+}
+
+/// Where progress goes: bars on a terminal, nothing in tests.
+pub struct Reporter {
+    quiet: bool,
+}
+
+impl Reporter {
+    /// Progress on the terminal (plain lines when not a terminal).
+    pub fn terminal() -> Reporter {
+        Reporter { quiet: false }
+    }
+
+    /// No output.
+    #[cfg(test)]
+    pub fn quiet() -> Reporter {
+        Reporter { quiet: true }
+    }
+
+    fn say(&self, msg: &str) {
+        if !self.quiet {
+            eprintln!("{msg}");
+        }
+    }
+}
+
+/// One compound of the demo, with its street and community.
+struct CompoundPlan {
+    street: String,
+    community: String,
+    name: String,
+    checkpoints: Vec<&'static str>,
+    dialysis: bool,
+}
+
+const COMMUNITY_WORDS: &[&str] = &[
+    "民强",
+    "新一",
+    "桃花巷",
+    "景阳",
+    "北三",
+    "南勋",
+    "圈河",
+    "东莱",
+    "太古",
+    "南马",
+    "振兴",
+    "靖宇",
+    "大有",
+    "安化",
+    "宏图",
+    "承德",
+    "保障",
+    "升平",
+    "天福",
+    "北新",
+    "长青",
+    "和平",
+    "前进",
+    "先锋",
+];
+const COMPOUND_WORDS: &[&str] = &[
+    "松花", "江畔", "北秀", "丰润", "华强", "宏伟", "金色", "阳光", "幸福", "祥和", "福顺", "瑞丰", "鑫鑫", "龙华",
+    "远大", "富力", "海富", "安居", "和谐", "康乐", "锦绣", "银河", "新城", "东方", "天鹅", "学府", "书香", "欣荣",
+    "丽景", "嘉园", "盛世", "永泰",
+];
+const COMPOUND_SUFFIXES: &[&str] = &["小区", "家园", "花园", "公寓", "新村"];
+const GATES: &[&str] = &["东门", "西门", "南门", "北门"];
+const POSITIONS: &[&str] = &["处长", "副处长", "科长", "副科长", "一级主任科员", "二级主任科员", "科员"];
+
+fn plan_compounds(s: &Scenario, synth: &mut Synth) -> Vec<CompoundPlan> {
+    let streets = &s.district.streets;
+    // Two or three communities per street.
+    let mut communities: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    let mut words = COMMUNITY_WORDS.iter();
+    for street in streets {
+        let n = synth.range(2, 4);
+        let list = (0..n).filter_map(|_| words.next().map(|w| format!("{w}社区"))).collect();
+        communities.insert(street.clone(), list);
+    }
+    let mut used = std::collections::HashSet::new();
+    let mut plans: Vec<CompoundPlan> = Vec::new();
+    let gates = |synth: &mut Synth| GATES[..synth.range(1, 3)].to_vec();
+    for named in &s.named_compound {
+        let community = communities[&named.street][0].clone();
+        used.insert(named.name.clone());
+        plans.push(CompoundPlan {
+            street: named.street.clone(),
+            community,
+            name: named.name.clone(),
+            checkpoints: gates(synth),
+            dialysis: named.special_needs.iter().any(|n| n == "dialysis"),
+        });
+    }
+    let mut i = 0;
+    while plans.len() < s.district.compounds_under_guarantee {
+        let street = streets[i % streets.len()].clone();
+        i += 1;
+        let list = &communities[&street];
+        let community = list[synth.range(0, list.len())].clone();
+        let name = loop {
+            let n = format!("{}{}", synth.pick(COMPOUND_WORDS), synth.pick(COMPOUND_SUFFIXES));
+            if used.insert(n.clone()) {
+                break n;
+            }
+        };
+        plans.push(CompoundPlan { street, community, name, checkpoints: gates(synth), dialysis: false });
+    }
+    plans
+}
+
+fn sheet(headers: &[&str], rows: Vec<Vec<String>>) -> Sheet {
+    Sheet {
+        headers: headers.iter().map(|h| h.to_string()).collect(),
+        rows: rows.into_iter().enumerate().map(|(i, cells)| SheetRow { number: i + 2, cells }).collect(),
+    }
+}
+
+fn places_sheet(s: &Scenario, plans: &[CompoundPlan]) -> Sheet {
+    let mut rows = Vec::new();
+    for p in plans {
+        for gate in &p.checkpoints {
+            rows.push(vec![
+                s.city.name_zh.clone(),
+                s.district.name_zh.clone(),
+                p.street.clone(),
+                p.community.clone(),
+                p.name.clone(),
+                gate.to_string(),
+            ]);
+        }
+    }
+    sheet(&["市", "区", "街道", "社区", "小区", "卡口"], rows)
+}
+
+fn cadres_sheet(s: &Scenario, synth: &mut Synth) -> Sheet {
+    let mut rows = Vec::new();
+    for unit in &s.unit {
+        for _ in 0..unit.cadres {
+            let sex = synth.sex();
+            rows.push(vec![
+                unit.name_zh.clone(),
+                synth.name(),
+                synth.pick(POSITIONS).to_string(),
+                if synth.chance(0.65) { "是" } else { "否" }.to_string(),
+                synth.phone(),
+                if sex == cordon_domain::Sex::Male { "男" } else { "女" }.to_string(),
+            ]);
+        }
+    }
+    sheet(&["单位", "姓名", "职务", "党员", "手机号", "性别"], rows)
+}
+
+fn residents_sheet(s: &Scenario, plans: &[CompoundPlan], synth: &mut Synth) -> Sheet {
+    let day = NaiveDate::from_ymd_opt(DEMO_DAY.0, DEMO_DAY.1, DEMO_DAY.2).expect("valid");
+    let total = s.district.residents_synthetic;
+    let per = total / plans.len();
+    let mut rows = Vec::with_capacity(total);
+    for (ci, p) in plans.iter().enumerate() {
+        let target = if ci == plans.len() - 1 { total - per * (plans.len() - 1) } else { per };
+        let mut placed = 0;
+        let mut dialysis_left = usize::from(p.dialysis);
+        'fill: for building in 1.. {
+            for entrance in 1..=3 {
+                for floor in 1..=6 {
+                    for door in 1..=2 {
+                        let size = (*synth.pick(&[1, 2, 2, 3, 3, 3, 4, 5])).min(target - placed);
+                        for _ in 0..size {
+                            let sex = synth.sex();
+                            let birth = synth.birth_date(1930, 2022);
+                            let age = day.years_since(birth).unwrap_or(0);
+                            let mut tags = Vec::new();
+                            if age >= 70 && size == 1 {
+                                tags.push("独居老人");
+                            }
+                            if age < 3 {
+                                tags.push("婴幼儿");
+                            }
+                            if age >= 40 && synth.chance(0.04) {
+                                tags.push("慢性病");
+                            }
+                            if synth.chance(0.01) {
+                                tags.push("残疾人");
+                            }
+                            if sex == cordon_domain::Sex::Female && (22..=38).contains(&age) && synth.chance(0.03) {
+                                tags.push("孕妇");
+                            }
+                            if age >= 30 && (dialysis_left > 0 || synth.chance(0.001)) {
+                                dialysis_left = dialysis_left.saturating_sub(1);
+                                tags.push("透析");
+                            }
+                            let phone = if age >= 14 { synth.phone() } else { String::new() };
+                            rows.push(vec![
+                                p.street.clone(),
+                                p.community.clone(),
+                                p.name.clone(),
+                                format!("{building}号楼"),
+                                format!("{entrance}单元"),
+                                format!("{floor}0{door}"),
+                                synth.name(),
+                                synth.id_number(birth, sex).as_str().to_string(),
+                                phone,
+                                tags.join("；"),
+                            ]);
+                            placed += 1;
+                        }
+                        if placed >= target {
+                            break 'fill;
+                        }
+                    }
+                }
+            }
+        }
+        let _ = day.year();
+    }
+    sheet(&["街道", "社区", "小区", "楼栋", "单元", "房号", "姓名", "身份证号", "手机号", "标签"], rows)
+}
+
+/// The demo accounts: name, role, scope (filled in once the places exist).
+fn accounts(s: &Scenario, plans: &[CompoundPlan]) -> Vec<(&'static str, Role, String)> {
+    let first = &plans[0];
+    let compound = format!("{}/{}/{}/{}", s.district.name_zh, first.street, first.community, first.name);
+    let community = format!("{}/{}/{}", s.district.name_zh, first.street, first.community);
+    let site = format!("site:{}", s.quarantine_site.name_zh);
+    vec![
+        ("demo-command", Role::Command, "city".into()),
+        ("demo-organisation", Role::Organisation, "city".into()),
+        ("demo-unit", Role::Unit, "unit:市林草局".into()),
+        ("demo-leader", Role::SquadLeader, compound.clone()),
+        ("demo-member", Role::SquadMember, compound),
+        ("demo-community", Role::Community, community),
+        ("demo-site-manager", Role::SiteManager, site.clone()),
+        ("demo-site-group", Role::SiteGroup, site),
+    ]
+}
+
+/// What the demo build did, per kind.
+#[derive(Debug, Default)]
+pub struct DemoSummary {
+    /// The places import.
+    pub places: ImportSummary,
+    /// The cadres import.
+    pub cadres: ImportSummary,
+    /// The residents import.
+    pub residents: ImportSummary,
+}
+
+fn scenario() -> Result<Scenario> {
+    toml::from_str(SCENARIO).context("the embedded scenario does not parse")
+}
+
+async fn import(store: &Store, kind: ImportKind, sheet: &Sheet, reporter: &Reporter) -> Result<ImportSummary> {
+    let bar = (!reporter.quiet)
+        .then(|| crate::cli::progress_bar(sheet.rows.len() as u64, &format!("demo {}", kind.as_str())));
+    let tick = |done: usize, total: usize| {
+        if let Some(b) = &bar {
+            b.update(done, total);
+        }
+    };
+    let summary = store.import(&Actor::system(), kind, sheet, &tick).await.map_err(|e| match e {
+        cordon_store::StoreError::Rejected(r) => anyhow::anyhow!("demo data rejected: {:?}", r.bad_rows.first()),
+        other => anyhow::Error::new(other),
+    })?;
+    if let Some(b) = &bar {
+        b.finish();
+    }
+    Ok(summary)
+}
+
+/// Builds (or re-confirms) the demo in the store.
+pub async fn build(store: &Store, reporter: &mut Reporter) -> Result<DemoSummary> {
+    let s = scenario()?;
+    let mut synth = Synth::new(SEED);
+    let plans = plan_compounds(&s, &mut synth);
+    reporter.say(&format!("building the demo: {} {} ({} compounds)", s.city.name_zh, s.district.name_zh, plans.len()));
+    let system = Actor::system();
+    let places = import(store, ImportKind::Places, &places_sheet(&s, &plans), reporter).await?;
+    for unit in &s.unit {
+        store.upsert_unit(&system, &unit.name_zh, &unit.name_en).await?;
+    }
+    store.ensure_site(&system, &s.quarantine_site.name_zh).await?;
+    let cadres = import(store, ImportKind::Cadres, &cadres_sheet(&s, &mut synth), reporter).await?;
+    let residents = import(store, ImportKind::Residents, &residents_sheet(&s, &plans, &mut synth), reporter).await?;
+    for (name, role, scope) in accounts(&s, &plans) {
+        if store.actor_by_username(name).await?.is_none() {
+            let spec = ScopeSpec::parse(&scope).map_err(|e| anyhow::anyhow!("demo scope {scope}: {e}"))?;
+            store.create_user(name, DEMO_PASSWORD, role, &spec).await?;
+        }
+    }
+    reporter.say(&format!(
+        "demo ready: {} residents, {} cadres ({} new places, {} new residents)",
+        residents.imported + residents.updated + residents.unchanged,
+        cadres.imported + cadres.updated + cadres.unchanged,
+        places.imported,
+        residents.imported
+    ));
+    Ok(DemoSummary { places, cadres, residents })
+}
+
+/// Prints the demo accounts and their password.
+pub fn print_accounts() {
+    let Ok(s) = scenario() else { return };
+    let mut synth = Synth::new(SEED);
+    let plans = plan_compounds(&s, &mut synth);
+    println!("demo accounts (password for all: {DEMO_PASSWORD}):");
+    for (name, role, scope) in accounts(&s, &plans) {
+        println!("  {name:<20} {:<14} {scope}", role.as_str());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_scenario_plans_56_compounds_with_the_named_ones_in_their_streets() {
+        let s = scenario().unwrap();
+        let plans = plan_compounds(&s, &mut Synth::new(SEED));
+        assert_eq!(plans.len(), 56);
+        let xianfeng = plans.iter().find(|p| p.name == "先锋路419号").unwrap();
+        assert_eq!(xianfeng.street, "大有坊街道");
+        assert!(xianfeng.dialysis);
+        let names: std::collections::HashSet<_> = plans.iter().map(|p| &p.name).collect();
+        assert_eq!(names.len(), 56, "compound names are unique");
+    }
+
+    #[test]
+    fn the_scenario_has_229_cadres_in_11_units() {
+        let s = scenario().unwrap();
+        assert_eq!(s.unit.len(), 11);
+        assert_eq!(s.unit.iter().map(|u| u.cadres).sum::<usize>(), 229);
+        assert_eq!(cadres_sheet(&s, &mut Synth::new(SEED)).rows.len(), 229);
+    }
+
+    #[test]
+    fn the_synthetic_residents_number_fifty_thousand() {
+        let s = scenario().unwrap();
+        let mut synth = Synth::new(SEED);
+        let plans = plan_compounds(&s, &mut synth);
+        let sheet = residents_sheet(&s, &plans, &mut synth);
+        assert_eq!(sheet.rows.len(), 50_000);
+    }
+}
