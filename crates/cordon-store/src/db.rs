@@ -140,3 +140,14 @@ impl Store {
         on_pool!(self, |p| p.close().await)
     }
 }
+
+impl Store {
+    /// Runs one statement of fixed SQL; for tests and administration only.
+    #[cfg(feature = "test-support")]
+    pub async fn execute_raw(&self, sql: &str) -> StoreResult<()> {
+        on_pool!(self, |p| {
+            sqlx::raw_sql(sqlx::AssertSqlSafe(sql.to_string())).execute(p).await?;
+        });
+        Ok(())
+    }
+}

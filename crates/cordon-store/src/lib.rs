@@ -15,6 +15,8 @@ pub mod imports;
 pub mod places;
 pub mod residents;
 pub mod sheets;
+#[cfg(feature = "test-support")]
+pub mod test_support;
 pub mod units;
 
 pub use db::{Database, Store};

@@ -1,0 +1,144 @@
+//! Fresh databases on both engines and a small fixture, for the test suites.
+//! SQLite always; PostgreSQL when `CORDON_TEST_PG_URL` names a server whose
+//! user may create databases. Without it the PostgreSQL half is skipped with a
+//! loud line on stderr, or fails when `CORDON_TEST_REQUIRE_PG=1` (as in CI).
+
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use cordon_domain::Actor;
+
+use crate::imports::{ImportKind, ImportSummary};
+use crate::sheets::{Sheet, SheetRow};
+use crate::{Database, Store, StoreResult};
+
+/// A fresh database that removes its files when dropped.
+pub struct TestDb {
+    /// The store on it.
+    pub store: Store,
+    /// "sqlite" or "postgres", for assertion messages.
+    pub engine: &'static str,
+    /// How to open it again (for the binary's tests).
+    pub database: Database,
+    dir: Option<PathBuf>,
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        if let Some(d) = &self.dir {
+            let _ = std::fs::remove_dir_all(d);
+        }
+    }
+}
+
+static COUNTER: AtomicU32 = AtomicU32::new(0);
+
+fn unique(prefix: &str) -> String {
+    format!("{prefix}_{}_{}_{}", std::process::id(), COUNTER.fetch_add(1, Ordering::SeqCst), crate::accounts::random_secret(3))
+}
+
+/// A fresh SQLite database in a temporary directory.
+pub async fn sqlite() -> TestDb {
+    let dir = std::env::temp_dir().join(unique("cordon_test"));
+    let database = Database::Sqlite { data_dir: dir.clone() };
+    let store = Store::connect(&database).await.expect("fresh sqlite");
+    TestDb { store, engine: "sqlite", database, dir: Some(dir) }
+}
+
+/// A fresh PostgreSQL database, when a server is configured.
+pub async fn postgres() -> Option<TestDb> {
+    let Ok(admin) = std::env::var("CORDON_TEST_PG_URL") else {
+        if std::env::var("CORDON_TEST_REQUIRE_PG").as_deref() == Ok("1") {
+            panic!("CORDON_TEST_REQUIRE_PG=1 but CORDON_TEST_PG_URL is not set");
+        }
+        eprintln!("!!! PostgreSQL tests SKIPPED: set CORDON_TEST_PG_URL (scripts/test does) !!!");
+        return None;
+    };
+    let name = unique("cordon_test");
+    let admin_store = Store::open(&Database::Postgres { url: admin.clone() }).await.expect("reach the PostgreSQL test server");
+    admin_store.execute_raw(&format!("CREATE DATABASE {name}")).await.expect("create a test database");
+    admin_store.close().await;
+    let base = admin.rsplit_once('/').map(|(b, _)| b.to_string()).unwrap_or(admin);
+    let database = Database::Postgres { url: format!("{base}/{name}") };
+    let store = Store::connect(&database).await.expect("fresh postgres");
+    Some(TestDb { store, engine: "postgres", database, dir: None })
+}
+
+/// SQLite, and PostgreSQL when configured.
+pub async fn engines() -> Vec<TestDb> {
+    let mut v = vec![sqlite().await];
+    v.extend(postgres().await);
+    v
+}
+
+/// Builds a sheet from a header and rows of text, numbered as a file would be.
+pub fn sheet(headers: &[&str], rows: &[&[&str]]) -> Sheet {
+    Sheet {
+        headers: headers.iter().map(|h| h.to_string()).collect(),
+        rows: rows
+            .iter()
+            .enumerate()
+            .map(|(i, r)| SheetRow { number: i + 2, cells: r.iter().map(|c| c.to_string()).collect() })
+            .collect(),
+    }
+}
+
+/// Valid ID numbers for fixtures (checksums computed, not typed).
+pub fn id_number(n: u32) -> String {
+    cordon_domain::IdNumber::from_body(&format!("23010419800101{:03}", n % 1000)).expect("valid body").as_str().to_string()
+}
+
+/// Two streets, each with a community and a compound (A: 甲小区, B: 乙小区), two
+/// residents in each, and two units with two cadres each.
+pub async fn seed(store: &Store) -> StoreResult<()> {
+    let system = Actor::system();
+    let none = |_: usize, _: usize| {};
+    let places = sheet(
+        &["市", "区", "街道", "社区", "小区", "卡口"],
+        &[
+            &["哈尔滨市", "道外区", "仁里街道", "民强社区", "甲小区", "东门"],
+            &["哈尔滨市", "道外区", "仁里街道", "民强社区", "甲小区", "西门"],
+            &["哈尔滨市", "道外区", "大有坊街道", "新一社区", "乙小区", ""],
+        ],
+    );
+    store.import(&system, ImportKind::Places, &places, &none).await?;
+    let (a1, a2, b1, b2) = (id_number(11), id_number(12), id_number(21), id_number(22));
+    let residents = sheet(
+        &["街道", "社区", "小区", "楼栋", "单元", "房号", "姓名", "身份证号", "手机号", "标签"],
+        &[
+            &["仁里街道", "民强社区", "甲小区", "1号楼", "1单元", "101", "甲一", &a1, "13800000011", "透析"],
+            &["仁里街道", "民强社区", "甲小区", "1号楼", "1单元", "102", "甲二", &a2, "", ""],
+            &["大有坊街道", "新一社区", "乙小区", "2号楼", "1单元", "201", "乙一", &b1, "13800000021", "独居老人"],
+            &["大有坊街道", "新一社区", "乙小区", "2号楼", "1单元", "202", "乙二", &b2, "", ""],
+        ],
+    );
+    store.import(&system, ImportKind::Residents, &residents, &none).await?;
+    store.upsert_unit(&system, "市总工会", "Federation of Trade Unions").await?;
+    store.upsert_unit(&system, "市林草局", "Forestry Bureau").await?;
+    let cadres = sheet(
+        &["单位", "姓名", "职务", "党员", "手机号", "性别"],
+        &[
+            &["市总工会", "工一", "处长", "是", "13900000001", "男"],
+            &["市总工会", "工二", "科员", "否", "13900000002", "女"],
+            &["市林草局", "林一", "科长", "是", "13900000003", "男"],
+            &["市林草局", "林二", "科员", "是", "13900000004", "女"],
+        ],
+    );
+    store.import(&system, ImportKind::Cadres, &cadres, &none).await?;
+    Ok(())
+}
+
+/// Creates a user with the fixture password and returns its actor.
+pub async fn user(store: &Store, name: &str, role: cordon_domain::Role, scope: &str) -> Actor {
+    let spec = cordon_domain::ScopeSpec::parse(scope).expect("scope text");
+    store.create_user(name, PASSWORD, role, &spec).await.expect("create user");
+    store.actor_by_username(name).await.expect("read user").expect("user exists")
+}
+
+/// The password of fixture users.
+pub const PASSWORD: &str = "correct horse battery";
+
+/// Sum of an import summary's rows.
+pub fn rows(s: &ImportSummary) -> usize {
+    s.imported + s.updated + s.unchanged
+}
