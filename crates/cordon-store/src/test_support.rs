@@ -34,7 +34,12 @@ impl Drop for TestDb {
 static COUNTER: AtomicU32 = AtomicU32::new(0);
 
 fn unique(prefix: &str) -> String {
-    format!("{prefix}_{}_{}_{}", std::process::id(), COUNTER.fetch_add(1, Ordering::SeqCst), crate::accounts::random_secret(3))
+    format!(
+        "{prefix}_{}_{}_{}",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::SeqCst),
+        crate::accounts::random_secret(3)
+    )
 }
 
 /// A fresh SQLite database in a temporary directory.
@@ -55,7 +60,8 @@ pub async fn postgres() -> Option<TestDb> {
         return None;
     };
     let name = unique("cordon_test");
-    let admin_store = Store::open(&Database::Postgres { url: admin.clone() }).await.expect("reach the PostgreSQL test server");
+    let admin_store =
+        Store::open(&Database::Postgres { url: admin.clone() }).await.expect("reach the PostgreSQL test server");
     admin_store.execute_raw(&format!("CREATE DATABASE {name}")).await.expect("create a test database");
     admin_store.close().await;
     let base = admin.rsplit_once('/').map(|(b, _)| b.to_string()).unwrap_or(admin);
@@ -85,7 +91,10 @@ pub fn sheet(headers: &[&str], rows: &[&[&str]]) -> Sheet {
 
 /// Valid ID numbers for fixtures (checksums computed, not typed).
 pub fn id_number(n: u32) -> String {
-    cordon_domain::IdNumber::from_body(&format!("23010419800101{:03}", n % 1000)).expect("valid body").as_str().to_string()
+    cordon_domain::IdNumber::from_body(&format!("23010419800101{:03}", n % 1000))
+        .expect("valid body")
+        .as_str()
+        .to_string()
 }
 
 /// Two streets, each with a community and a compound (A: 甲小区, B: 乙小区), two

@@ -80,7 +80,8 @@ async fn an_xlsx_with_english_headers_in_another_order_imports() {
     seed(&db.store).await.unwrap();
     let mut book = rust_xlsxwriter::Workbook::new();
     let sheet = book.add_worksheet();
-    let headers = ["name", "id_number", "phone", "street", "community", "compound", "building", "entrance", "room", "tags"];
+    let headers =
+        ["name", "id_number", "phone", "street", "community", "compound", "building", "entrance", "room", "tags"];
     for (c, h) in headers.iter().enumerate() {
         sheet.write_string(0, c as u16, *h).unwrap();
     }
@@ -96,7 +97,11 @@ async fn an_xlsx_with_english_headers_in_another_order_imports() {
     assert_eq!(summary.imported, 1);
     let found = db
         .store
-        .residents(&Actor::system(), &ResidentFilter { q: Some("王芳".into()), ..Default::default() }, PageRequest::new(None, None))
+        .residents(
+            &Actor::system(),
+            &ResidentFilter { q: Some("王芳".into()), ..Default::default() },
+            PageRequest::new(None, None),
+        )
         .await
         .unwrap();
     assert_eq!(found.items[0].phone_masked.as_deref(), Some("138****0061"));

@@ -9,7 +9,8 @@ use cordon_store::test_support::{PASSWORD, engines, id_number, seed, sheet, user
 use cordon_store::units::CadreFilter;
 use cordon_store::{PageRequest, StoreError, audit::AuditFilter};
 
-const RESIDENT_HEADERS: [&str; 10] = ["街道", "社区", "小区", "楼栋", "单元", "房号", "姓名", "身份证号", "手机号", "标签"];
+const RESIDENT_HEADERS: [&str; 10] =
+    ["街道", "社区", "小区", "楼栋", "单元", "房号", "姓名", "身份证号", "手机号", "标签"];
 
 fn all() -> PageRequest {
     PageRequest::new(Some(1), Some(500))
@@ -18,8 +19,14 @@ fn all() -> PageRequest {
 fn none(_: usize, _: usize) {}
 
 async fn resident_names(store: &cordon_store::Store, actor: &Actor) -> Vec<String> {
-    let mut names: Vec<String> =
-        store.residents(actor, &ResidentFilter::default(), all()).await.unwrap().items.into_iter().map(|r| r.name).collect();
+    let mut names: Vec<String> = store
+        .residents(actor, &ResidentFilter::default(), all())
+        .await
+        .unwrap()
+        .items
+        .into_iter()
+        .map(|r| r.name)
+        .collect();
     names.sort();
     names
 }
@@ -71,7 +78,10 @@ async fn a_unit_coordinator_sees_only_their_units_cadres() {
         let names: Vec<_> = page.items.iter().map(|c| c.name.as_str()).collect();
         assert_eq!(names, vec!["林一", "林二"], "{}", db.engine);
         assert!(page.items.iter().all(|c| c.phone_masked.contains("****")));
-        let other = s.cadres(&Actor::system(), &CadreFilter { q: Some("工一".into()), ..Default::default() }, all()).await.unwrap();
+        let other = s
+            .cadres(&Actor::system(), &CadreFilter { q: Some("工一".into()), ..Default::default() }, all())
+            .await
+            .unwrap();
         assert!(matches!(s.cadre(&unit, other.items[0].id).await, Err(StoreError::NotFound)));
         assert_eq!(s.units(&unit).await.unwrap().len(), 1);
         // Residents are not theirs to see at all.
@@ -140,7 +150,9 @@ async fn a_file_without_a_required_column_names_the_column() {
     let s = &db.store;
     seed(s).await.unwrap();
     let bad = sheet(&["街道", "社区", "小区", "姓名"], &[&["仁里街道", "民强社区", "甲小区", "某人"]]);
-    let StoreError::Rejected(report) = s.import(&Actor::system(), ImportKind::Residents, &bad, &none).await.unwrap_err() else {
+    let StoreError::Rejected(report) =
+        s.import(&Actor::system(), ImportKind::Residents, &bad, &none).await.unwrap_err()
+    else {
         panic!("expected a rejection")
     };
     let missing: Vec<_> = report.bad_rows.iter().map(|b| b.column.as_str()).collect();
@@ -160,7 +172,11 @@ async fn a_changed_row_is_an_update_logged_with_before_and_after() {
         let summary = s.import(&Actor::system(), ImportKind::Residents, &changed, &none).await.unwrap();
         assert_eq!((summary.imported, summary.updated, summary.unchanged), (0, 1, 0), "{}", db.engine);
         let log = s
-            .audit_entries(&Actor::system(), &AuditFilter { entity: Some("resident".into()), ..Default::default() }, all())
+            .audit_entries(
+                &Actor::system(),
+                &AuditFilter { entity: Some("resident".into()), ..Default::default() },
+                all(),
+            )
             .await
             .unwrap();
         let update = log.items.iter().find(|e| e.action == "update").expect("an update entry");
@@ -179,15 +195,20 @@ async fn revealing_a_number_is_allowed_by_role_and_logged() {
         seed(s).await.unwrap();
         let leader = user(s, "l", Role::SquadLeader, "道外区/仁里街道/民强社区/甲小区").await;
         let member = user(s, "m", Role::SquadMember, "道外区/仁里街道/民强社区/甲小区").await;
-        let r = s.residents(&leader, &ResidentFilter { q: Some("甲一".into()), ..Default::default() }, all()).await.unwrap().items
-            [0]
-        .clone();
+        let r = s
+            .residents(&leader, &ResidentFilter { q: Some("甲一".into()), ..Default::default() }, all())
+            .await
+            .unwrap()
+            .items[0]
+            .clone();
         assert_eq!(r.phone_masked.as_deref(), Some("138****0011"));
         assert_eq!(s.reveal_resident(&leader, r.id, RevealField::Phone).await.unwrap(), "13800000011");
         assert_eq!(s.reveal_resident(&leader, r.id, RevealField::IdNumber).await.unwrap(), id_number(11));
         assert!(matches!(s.reveal_resident(&member, r.id, RevealField::Phone).await, Err(StoreError::Forbidden)));
-        let log =
-            s.audit_entries(&Actor::system(), &AuditFilter { actor: Some("l".into()), ..Default::default() }, all()).await.unwrap();
+        let log = s
+            .audit_entries(&Actor::system(), &AuditFilter { actor: Some("l".into()), ..Default::default() }, all())
+            .await
+            .unwrap();
         let actions: Vec<_> = log.items.iter().map(|e| e.action.as_str()).collect();
         assert_eq!(actions, vec!["reveal-id-number", "reveal-phone"], "{}", db.engine);
         assert!(matches!(s.audit_entries(&leader, &AuditFilter::default(), all()).await, Err(StoreError::Forbidden)));
@@ -243,7 +264,11 @@ async fn roles_only_take_scopes_that_fit_and_scopes_must_exist() {
     let short = s.create_user("z", "short", Role::Command, &ScopeSpec::City).await;
     assert!(matches!(short, Err(StoreError::Invalid(_))));
     // The city's name may lead a path.
-    assert!(s.create_user("w", PASSWORD, Role::Community, &ScopeSpec::parse("哈尔滨市/道外区/仁里街道").unwrap()).await.is_ok());
+    assert!(
+        s.create_user("w", PASSWORD, Role::Community, &ScopeSpec::parse("哈尔滨市/道外区/仁里街道").unwrap())
+            .await
+            .is_ok()
+    );
 }
 
 #[tokio::test]

@@ -99,3 +99,81 @@ impl Tr {
         LOCALES.try_lookup(&self.lang.id(), key).is_some()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeSet;
+
+    fn keys(ftl: &str) -> BTreeSet<String> {
+        ftl.lines()
+            .filter(|l| !l.starts_with('#') && !l.starts_with(' '))
+            .filter_map(|l| l.split_once(" = ").map(|(k, _)| k.trim().to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn chinese_and_english_have_the_same_texts() {
+        let zh = keys(include_str!("../locales/zh-CN/main.ftl"));
+        let en = keys(include_str!("../locales/en/main.ftl"));
+        assert_eq!(zh.difference(&en).collect::<Vec<_>>(), Vec::<&String>::new(), "missing in English");
+        assert_eq!(en.difference(&zh).collect::<Vec<_>>(), Vec::<&String>::new(), "missing in Chinese");
+    }
+
+    #[test]
+    fn every_key_named_in_code_and_templates_exists() {
+        let zh = keys(include_str!("../locales/zh-CN/main.ftl"));
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let mut missing = Vec::new();
+        let mut stack = vec![root.join("src"), root.join("templates")];
+        while let Some(dir) = stack.pop() {
+            for entry in std::fs::read_dir(&dir).unwrap() {
+                let path = entry.unwrap().path();
+                if path.is_dir() {
+                    stack.push(path);
+                    continue;
+                }
+                if path.ends_with("i18n.rs") {
+                    continue;
+                }
+                let text = std::fs::read_to_string(&path).unwrap();
+                // Keys are named as `.t("key")`, `view("login-…")` and `"error-…"` literals.
+                let named = text.match_indices(".t(\"").map(|(i, _)| i + 4);
+                let errors = text.match_indices("\"error-").map(|(i, _)| i + 1);
+                let logins = text.match_indices("view(\"").map(|(i, _)| i + 6);
+                for start in named.chain(errors).chain(logins) {
+                    let key: String = text[start..].chars().take_while(|c| *c != '"').collect();
+                    let is_key = key.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+                    // A key ending in '-' is a prefix completed at run time (checked below).
+                    if is_key && !key.ends_with('-') && !zh.contains(&key) {
+                        missing.push(format!("{}: {key}", path.display()));
+                    }
+                }
+            }
+        }
+        assert!(missing.is_empty(), "keys without text: {missing:?}");
+    }
+
+    #[test]
+    fn enumerations_have_texts_for_every_value() {
+        use cordon_domain::people::{Availability, SpecialGroup};
+        use cordon_domain::places::PlaceKind;
+        let tr = Tr { lang: Lang::En };
+        let zh = keys(include_str!("../locales/zh-CN/main.ftl"));
+        let mut wanted: Vec<String> = cordon_domain::Role::ALL.iter().map(|r| format!("role-{}", r.as_str())).collect();
+        wanted.extend(PlaceKind::ALL.iter().map(|k| format!("kind-{}", k.as_str())));
+        wanted.extend(SpecialGroup::ALL.iter().map(|g| format!("tag-{}", g.as_str())));
+        wanted.extend(
+            [Availability::Available, Availability::Posted, Availability::Unavailable]
+                .iter()
+                .map(|a| format!("availability-{}", a.as_str())),
+        );
+        for w in wanted {
+            assert!(zh.contains(&w), "{w}");
+        }
+        assert_eq!(
+            tr.t_with("page-of", &[("page", "2".into()), ("pages", "7".into()), ("total", "9".into())]),
+            "Page 2 of 7, 9 in all"
+        );
+    }
+}

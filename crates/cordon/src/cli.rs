@@ -207,7 +207,8 @@ pub async fn run(cli: Cli) -> Result<()> {
         Command::Serve(args) => serve(&db, args).await,
         Command::Demo => {
             let store = db.store().await?;
-            crate::demo::build(&store, &mut crate::demo::Reporter::terminal()).await?;
+            let summary = crate::demo::build(&store, &mut crate::demo::Reporter::terminal()).await?;
+            println!("{summary}");
             crate::demo::print_accounts();
             Ok(())
         }
@@ -396,7 +397,8 @@ async fn serve(db: &DbArgs, args: ServeArgs) -> Result<()> {
         println!("(change it by adding your own command user; this password is not shown again)");
     }
     if args.demo {
-        crate::demo::build(&store, &mut crate::demo::Reporter::terminal()).await?;
+        let summary = crate::demo::build(&store, &mut crate::demo::Reporter::terminal()).await?;
+        println!("{summary}");
         crate::demo::print_accounts();
     }
     let listener =

@@ -191,9 +191,9 @@ impl Checker {
     }
 
     /// Parses a required cell, reporting the parser's error as a reason.
-    pub fn parse<'r, T, E: std::fmt::Display>(
+    pub fn parse<T, E: std::fmt::Display>(
         &mut self,
-        row: &'r SheetRow,
+        row: &SheetRow,
         map: &ColumnMap,
         key: &str,
         parse: impl FnOnce(&str) -> Result<T, E>,

@@ -119,11 +119,11 @@ impl Store {
             let room = place(&mut check, "room");
             let name = check.parse(row, &map, "name", PersonName::parse, BadReason::BadName);
             let id_number = check.parse(row, &map, "id_number", IdNumber::parse, BadReason::BadIdNumber);
-            if let Some(id) = &id_number {
-                if let Some(first) = seen.insert(id.as_str().to_string(), row.number) {
-                    check.bad(row, &map, "id_number", BadReason::DuplicateInFile(first));
-                    seen.insert(id.as_str().to_string(), first);
-                }
+            if let Some(id) = &id_number
+                && let Some(first) = seen.insert(id.as_str().to_string(), row.number)
+            {
+                check.bad(row, &map, "id_number", BadReason::DuplicateInFile(first));
+                seen.insert(id.as_str().to_string(), first);
             }
             let phone = match map.get(row, "phone") {
                 "" => Some(None),
@@ -169,16 +169,16 @@ impl Store {
             existing.extend(found.into_iter().map(|e| (e.id_number.clone(), e)));
         }
         for r in &rows {
-            if let Some(e) = existing.get(r.id_number.as_str()) {
-                if !actor.scope.covers_place(&PlacePath::from_stored(e.path.clone())) {
-                    let number = seen.get(r.id_number.as_str()).copied().unwrap_or(0);
-                    check.report.bad_rows.push(super::BadRow {
-                        row: number,
-                        column: map.header("id_number").to_string(),
-                        value: r.id_number.masked(),
-                        reason: BadReason::RegisteredElsewhere,
-                    });
-                }
+            if let Some(e) = existing.get(r.id_number.as_str())
+                && !actor.scope.covers_place(&PlacePath::from_stored(e.path.clone()))
+            {
+                let number = seen.get(r.id_number.as_str()).copied().unwrap_or(0);
+                check.report.bad_rows.push(super::BadRow {
+                    row: number,
+                    column: map.header("id_number").to_string(),
+                    value: r.id_number.masked(),
+                    reason: BadReason::RegisteredElsewhere,
+                });
             }
         }
         check.report.bad_rows.sort_by_key(|b| b.row);

@@ -354,14 +354,21 @@ pub async fn build(store: &Store, reporter: &mut Reporter) -> Result<DemoSummary
             store.create_user(name, DEMO_PASSWORD, role, &spec).await?;
         }
     }
-    reporter.say(&format!(
-        "demo ready: {} residents, {} cadres ({} new places, {} new residents)",
-        residents.imported + residents.updated + residents.unchanged,
-        cadres.imported + cadres.updated + cadres.unchanged,
-        places.imported,
-        residents.imported
-    ));
     Ok(DemoSummary { places, cadres, residents })
+}
+
+impl std::fmt::Display for DemoSummary {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let all = |s: &ImportSummary| s.imported + s.updated + s.unchanged;
+        write!(
+            f,
+            "demo ready: {} residents, {} cadres, {} checkpoint rows ({} residents new this run)",
+            all(&self.residents),
+            all(&self.cadres),
+            all(&self.places),
+            self.residents.imported
+        )
+    }
 }
 
 /// Prints the demo accounts and their password.
@@ -397,6 +404,28 @@ mod tests {
         assert_eq!(s.unit.len(), 11);
         assert_eq!(s.unit.iter().map(|u| u.cadres).sum::<usize>(), 229);
         assert_eq!(cadres_sheet(&s, &mut Synth::new(SEED)).rows.len(), 229);
+    }
+
+    #[tokio::test]
+    async fn the_demo_builds_the_scenario_and_building_it_again_changes_nothing() {
+        use cordon_store::PageRequest;
+        for db in cordon_store::test_support::engines().await {
+            let s = &db.store;
+            let first = build(s, &mut Reporter::quiet()).await.unwrap();
+            assert_eq!(first.residents.imported, 50_000, "{}", db.engine);
+            assert_eq!(first.cadres.imported, 229);
+            let system = Actor::system();
+            assert_eq!(s.units(&system).await.unwrap().len(), 11);
+            assert_eq!(s.compounds(&system, None).await.unwrap().len(), 56);
+            let leader = s.actor_by_username("demo-leader").await.unwrap().expect("a demo leader");
+            let own = s.residents(&leader, &Default::default(), PageRequest::new(None, None)).await.unwrap();
+            assert!(own.total > 800 && own.total < 1000, "{}: one compound's residents, got {}", db.engine, own.total);
+            assert!(s.authenticate("demo-unit", DEMO_PASSWORD).await.unwrap().is_some());
+            let again = build(s, &mut Reporter::quiet()).await.unwrap();
+            assert_eq!((again.residents.imported, again.residents.updated), (0, 0), "{}", db.engine);
+            assert_eq!(again.residents.unchanged, 50_000);
+            assert_eq!((again.cadres.imported, again.places.imported), (0, 0));
+        }
     }
 
     #[test]

@@ -56,9 +56,9 @@ impl Synth {
     /// A two- or three-character Chinese name.
     pub fn name(&mut self) -> String {
         let mut n = (*self.pick(SURNAMES)).to_string();
-        n.push_str(*self.pick(GIVEN));
+        n.push_str(self.pick::<&str>(GIVEN));
         if self.chance(0.6) {
-            n.push_str(*self.pick(GIVEN));
+            n.push_str(self.pick::<&str>(GIVEN));
         }
         n
     }

@@ -1,0 +1,367 @@
+//! The web app on port 0 with a fresh database: sign-in, CSRF, rate limit,
+//! scope isolation by page and API, tokens, reveal, uploads and languages.
+
+use cordon_domain::{Actor, Role};
+use cordon_store::residents::ResidentFilter;
+use cordon_store::test_support::{PASSWORD, TestDb, engines, id_number, seed, sqlite, user};
+use cordon_store::{PageRequest, Store};
+use reqwest::StatusCode;
+use reqwest::redirect::Policy;
+
+struct App {
+    base: String,
+    db: TestDb,
+    _stop: tokio::sync::oneshot::Sender<()>,
+}
+
+async fn spawn_app_on(db: TestDb) -> App {
+    seed(&db.store).await.unwrap();
+    user(&db.store, "cmd", Role::Command, "city").await;
+    user(&db.store, "member-a", Role::SquadMember, "道外区/仁里街道/民强社区/甲小区").await;
+    user(&db.store, "leader-a", Role::SquadLeader, "道外区/仁里街道/民强社区/甲小区").await;
+    user(&db.store, "unit-lin", Role::Unit, "unit:市林草局").await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    let state = cordon_web::AppState { store: db.store.clone(), zone: Default::default(), secure_cookies: false };
+    tokio::spawn(cordon_web::serve(listener, state, async {
+        let _ = rx.await;
+    }));
+    App { base, db, _stop: tx }
+}
+
+async fn spawn_app() -> App {
+    spawn_app_on(sqlite().await).await
+}
+
+fn client() -> reqwest::Client {
+    reqwest::Client::builder().cookie_store(true).redirect(Policy::none()).build().unwrap()
+}
+
+fn csrf_of(html: &str) -> String {
+    let start = html.find("name=\"csrf\" value=\"").expect("a form with a CSRF token") + 19;
+    html[start..].split('"').next().unwrap().to_string()
+}
+
+impl App {
+    fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    async fn csrf(&self, c: &reqwest::Client, path: &str) -> String {
+        csrf_of(&c.get(self.url(path)).send().await.unwrap().text().await.unwrap())
+    }
+
+    async fn login(&self, name: &str) -> reqwest::Client {
+        let c = client();
+        let token = self.csrf(&c, "/login").await;
+        let res = c
+            .post(self.url("/login"))
+            .form(&[("csrf", token.as_str()), ("username", name), ("password", PASSWORD), ("next", "/")])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::SEE_OTHER, "login of {name}");
+        c
+    }
+
+    async fn resident_id(&self, name: &str) -> i64 {
+        resident_id(&self.db.store, name).await
+    }
+}
+
+async fn resident_id(store: &Store, name: &str) -> i64 {
+    store
+        .residents(
+            &Actor::system(),
+            &ResidentFilter { q: Some(name.into()), ..Default::default() },
+            PageRequest::new(None, None),
+        )
+        .await
+        .unwrap()
+        .items[0]
+        .id
+}
+
+#[tokio::test]
+async fn a_user_signs_in_sees_the_home_page_and_signs_out() {
+    let app = spawn_app().await;
+    let anon = client();
+    let res = anon.get(app.url("/residents")).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert!(res.headers()["location"].to_str().unwrap().starts_with("/login?next=%2Fresidents"));
+
+    let c = app.login("cmd").await;
+    let home = c.get(app.url("/")).send().await.unwrap().text().await.unwrap();
+    assert!(home.contains("cmd") && home.contains("指挥部"), "the home page names the user and role");
+    let token = csrf_of(&home);
+    let out = c.post(app.url("/logout")).form(&[("csrf", token.as_str())]).send().await.unwrap();
+    assert_eq!(out.status(), StatusCode::SEE_OTHER);
+    assert_eq!(c.get(app.url("/")).send().await.unwrap().status(), StatusCode::SEE_OTHER, "signed out");
+}
+
+#[tokio::test]
+async fn a_wrong_password_is_refused_with_a_message() {
+    let app = spawn_app().await;
+    let c = client();
+    let token = app.csrf(&c, "/login").await;
+    let res = c
+        .post(app.url("/login"))
+        .form(&[("csrf", token.as_str()), ("username", "cmd"), ("password", "not the password")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+    assert!(res.text().await.unwrap().contains("用户名或密码错误"));
+    assert_eq!(c.get(app.url("/")).send().await.unwrap().status(), StatusCode::SEE_OTHER);
+}
+
+#[tokio::test]
+async fn repeated_failures_lock_the_account_even_for_the_right_password() {
+    let app = spawn_app().await;
+    let c = client();
+    let token = app.csrf(&c, "/login").await;
+    for _ in 0..5 {
+        let res = c
+            .post(app.url("/login"))
+            .form(&[("csrf", token.as_str()), ("username", "cmd"), ("password", "guess guess guess")])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+    }
+    let res = c
+        .post(app.url("/login"))
+        .form(&[("csrf", token.as_str()), ("username", "cmd"), ("password", PASSWORD)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(res.text().await.unwrap().contains("15 分钟"));
+    // Another account from the same address is not locked by these five.
+    let other = client();
+    let t = app.csrf(&other, "/login").await;
+    let ok = other
+        .post(app.url("/login"))
+        .form(&[("csrf", t.as_str()), ("username", "leader-a"), ("password", PASSWORD)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ok.status(), StatusCode::SEE_OTHER);
+}
+
+#[tokio::test]
+async fn forms_without_their_csrf_token_are_refused() {
+    let app = spawn_app().await;
+    let c = client();
+    let _ = app.csrf(&c, "/login").await;
+    let res = c
+        .post(app.url("/login"))
+        .form(&[("csrf", "forged"), ("username", "cmd"), ("password", PASSWORD)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    assert!(res.text().await.unwrap().contains("页面已过期"));
+
+    let c = app.login("leader-a").await;
+    let id = app.resident_id("甲一").await;
+    let res = c.post(app.url(&format!("/residents/{id}/reveal"))).form(&[("field", "phone")]).send().await.unwrap();
+    assert!(res.status().is_client_error(), "a reveal without a token: {}", res.status());
+    let res = c.post(app.url("/logout")).form(&[("csrf", "nope")]).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    // The API refuses a cookie-authenticated write without X-CSRF-Token.
+    let res = c.post(app.url(&format!("/api/v1/residents/{id}/reveal?field=phone"))).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+}
+
+#[tokio::test]
+async fn a_squad_member_cannot_reach_another_compounds_resident_by_page_or_api() {
+    for db in engines().await {
+        let engine = db.engine;
+        let app = spawn_app_on(db).await;
+        let c = app.login("member-a").await;
+        let own = app.resident_id("甲一").await;
+        let other = app.resident_id("乙一").await;
+        assert_eq!(
+            c.get(app.url(&format!("/residents/{own}"))).send().await.unwrap().status(),
+            StatusCode::OK,
+            "{engine}"
+        );
+        let page = c.get(app.url(&format!("/residents/{other}"))).send().await.unwrap();
+        assert_eq!(page.status(), StatusCode::NOT_FOUND, "{engine}");
+        assert!(!page.text().await.unwrap().contains("乙一"));
+        let api = c.get(app.url(&format!("/api/v1/residents/{other}"))).send().await.unwrap();
+        assert_eq!(api.status(), StatusCode::NOT_FOUND, "{engine}");
+        let body: serde_json::Value = api.json().await.unwrap();
+        assert_eq!(body["error"]["code"], "not-found");
+        let list = c.get(app.url("/residents")).send().await.unwrap().text().await.unwrap();
+        assert!(list.contains("甲一") && !list.contains("乙一"), "{engine}");
+        let api_list: serde_json::Value =
+            c.get(app.url("/api/v1/residents")).send().await.unwrap().json().await.unwrap();
+        assert_eq!(api_list["total"], 2, "{engine}");
+        // Masked in lists and detail.
+        assert!(!list.contains(&id_number(11)) && list.contains("138****0011"));
+        // A member cannot open the audit log or the import page.
+        assert_eq!(c.get(app.url("/audit")).send().await.unwrap().status(), StatusCode::FORBIDDEN);
+        assert_eq!(c.get(app.url("/imports")).send().await.unwrap().status(), StatusCode::FORBIDDEN);
+    }
+}
+
+#[tokio::test]
+async fn a_unit_coordinator_cannot_see_another_units_cadres() {
+    let app = spawn_app().await;
+    let c = app.login("unit-lin").await;
+    let page = c.get(app.url("/cadres")).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains("林一") && !page.contains("工一"));
+    let all: serde_json::Value = c.get(app.url("/api/v1/cadres")).send().await.unwrap().json().await.unwrap();
+    assert_eq!(all["total"], 2);
+    let other = app
+        .db
+        .store
+        .cadres(
+            &Actor::system(),
+            &cordon_store::units::CadreFilter { q: Some("工一".into()), ..Default::default() },
+            PageRequest::new(None, None),
+        )
+        .await
+        .unwrap()
+        .items[0]
+        .id;
+    assert_eq!(c.get(app.url(&format!("/cadres/{other}"))).send().await.unwrap().status(), StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn revealing_a_phone_on_the_page_shows_it_and_logs_it() {
+    let app = spawn_app().await;
+    let c = app.login("leader-a").await;
+    let id = app.resident_id("甲一").await;
+    let page = c.get(app.url(&format!("/residents/{id}"))).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains("138****0011") && !page.contains("13800000011"));
+    let token = csrf_of(&page);
+    let shown = c
+        .post(app.url(&format!("/residents/{id}/reveal")))
+        .form(&[("csrf", token.as_str()), ("field", "phone")])
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(shown.contains("13800000011"));
+    let cmd = app.login("cmd").await;
+    let audit = cmd.get(app.url("/audit?actor=leader-a")).send().await.unwrap().text().await.unwrap();
+    assert!(audit.contains("reveal-phone"));
+    let api: serde_json::Value =
+        cmd.get(app.url("/api/v1/audit?actor=leader-a")).send().await.unwrap().json().await.unwrap();
+    assert_eq!(api["items"][0]["action"], "reveal-phone");
+}
+
+#[tokio::test]
+async fn a_bearer_token_acts_with_its_users_scope_until_revoked() {
+    let app = spawn_app().await;
+    let token = app.db.store.create_token("member-a").await.unwrap();
+    let c = reqwest::Client::new();
+    let me: serde_json::Value =
+        c.get(app.url("/api/v1/me")).bearer_auth(&token).send().await.unwrap().json().await.unwrap();
+    assert_eq!(me["username"], "member-a");
+    assert_eq!(me["role"], "squad-member");
+    let list: serde_json::Value =
+        c.get(app.url("/api/v1/residents")).bearer_auth(&token).send().await.unwrap().json().await.unwrap();
+    assert_eq!(list["total"], 2);
+    app.db.store.revoke_tokens("member-a", None).await.unwrap();
+    let res = c.get(app.url("/api/v1/me")).bearer_auth(&token).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+    let res = c.get(app.url("/api/v1/me")).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn health_and_the_openapi_document_answer() {
+    let app = spawn_app().await;
+    let c = client();
+    assert_eq!(c.get(app.url("/healthz")).send().await.unwrap().status(), StatusCode::OK);
+    let doc: serde_json::Value = c.get(app.url("/api/v1/openapi.json")).send().await.unwrap().json().await.unwrap();
+    for path in [
+        "/api/v1/residents",
+        "/api/v1/residents/{id}",
+        "/api/v1/cadres",
+        "/api/v1/places/{id}/children",
+        "/api/v1/imports/{kind}",
+    ] {
+        assert!(doc["paths"][path].is_object(), "{path} is documented");
+    }
+}
+
+#[tokio::test]
+async fn the_language_switch_is_remembered() {
+    let app = spawn_app().await;
+    let c = app.login("cmd").await;
+    let res = c.get(app.url("/lang/en?back=/places")).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert_eq!(res.headers()["location"], "/places");
+    let page = c.get(app.url("/places")).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains("lang=\"en\"") && page.contains("Sign out"), "English after the switch");
+    let page = c.get(app.url("/residents")).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains("Residents"), "still English on the next page");
+    // An outside address is never followed.
+    let res = c.get(app.url("/lang/zh?back=//evil.example")).send().await.unwrap();
+    assert_eq!(res.headers()["location"], "/");
+}
+
+#[tokio::test]
+async fn an_upload_with_bad_rows_lists_every_one_and_writes_nothing() {
+    let app = spawn_app().await;
+    let c = app.login("cmd").await;
+    let token = app.csrf(&c, "/imports").await;
+    let csv = format!(
+        "街道,社区,小区,楼栋,单元,房号,姓名,身份证号\n\
+         仁里街道,民强社区,甲小区,9号楼,1单元,901,好人,{}\n\
+         仁里街道,民强社区,无名小区,9号楼,1单元,902,无处,{}\n\
+         仁里街道,民强社区,甲小区,9号楼,1单元,903,坏号,12345\n",
+        id_number(91),
+        id_number(92)
+    );
+    let form = |bytes: Vec<u8>| {
+        reqwest::multipart::Form::new()
+            .text("csrf", token.clone())
+            .text("kind", "residents")
+            .part("file", reqwest::multipart::Part::bytes(bytes).file_name("residents.csv"))
+    };
+    let res = c.post(app.url("/imports")).multipart(form(csv.clone().into_bytes())).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let page = res.text().await.unwrap();
+    assert!(page.contains("2 处错误"), "the count of bad rows");
+    assert!(page.contains("没有这个街道、社区和小区") && page.contains("身份证号无效"));
+    assert!(page.contains("<td data-label=\"行\">3</td>") && page.contains("<td data-label=\"行\">4</td>"));
+    let api: serde_json::Value = c.get(app.url("/api/v1/residents?q=好人")).send().await.unwrap().json().await.unwrap();
+    assert_eq!(api["total"], 0, "nothing written");
+
+    let good = csv.lines().take(2).collect::<Vec<_>>().join("\n");
+    let res = c.post(app.url("/imports")).multipart(form(good.clone().into_bytes())).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    assert!(res.text().await.unwrap().contains("新增 1，更新 0，未变 0"));
+    let res = c.post(app.url("/imports")).multipart(form(good.into_bytes())).send().await.unwrap();
+    assert!(res.text().await.unwrap().contains("新增 0，更新 0，未变 1"));
+}
+
+#[tokio::test]
+async fn the_api_import_reports_bad_rows_as_json() {
+    let app = spawn_app().await;
+    let token = app.db.store.create_token("cmd").await.unwrap();
+    let body = "单位,姓名,党员,手机号,性别\n市林草局,新人,是,13900000009,男\n无此单位,某人,也许,139,未知\n";
+    let res = reqwest::Client::new()
+        .post(app.url("/api/v1/imports/cadres"))
+        .bearer_auth(&token)
+        .header("content-type", "text/csv")
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let json: serde_json::Value = res.json().await.unwrap();
+    let reasons: Vec<&str> =
+        json["error"]["details"].as_array().unwrap().iter().map(|d| d["reason"].as_str().unwrap()).collect();
+    assert_eq!(reasons, vec!["unknown-unit", "bad-yes-no", "bad-phone", "bad-sex"]);
+    assert!(json["error"]["details"].as_array().unwrap().iter().all(|d| d["row"] == 3));
+}
