@@ -67,7 +67,7 @@ impl Layout {
             role: tr.t(&format!("role-{}", a.role.as_str())),
             csrf: ctx.csrf.clone(),
             nav,
-            langs: langs(tr.lang),
+            langs: langs(tr.lang, &ctx.path),
             title,
         }
     }
@@ -75,20 +75,21 @@ impl Layout {
 
 /// One entry of the language switch.
 pub struct LangLink {
-    /// The code in the switch URL.
-    pub code: &'static str,
+    /// The switch URL, coming back to the current page.
+    pub href: String,
     /// The language's own name.
     pub name: &'static str,
     /// Whether it is the current language.
     pub current: bool,
 }
 
-/// The language switch entries.
-pub fn langs(current: Lang) -> Vec<LangLink> {
+/// The language switch entries, each coming back to `back`.
+pub fn langs(current: Lang, back: &str) -> Vec<LangLink> {
+    let q = serde_urlencoded::to_string([("back", back)]).unwrap_or_default();
     // Staff pages are Chinese and English; Russian is for travellers' pages.
     [Lang::Zh, Lang::En]
         .into_iter()
-        .map(|l| LangLink { code: l.code(), name: l.native_name(), current: l == current })
+        .map(|l| LangLink { href: format!("/lang/{}?{q}", l.code()), name: l.native_name(), current: l == current })
         .collect()
 }
 

@@ -92,6 +92,8 @@ pub struct Ctx {
     pub csrf: String,
     /// The session, for checking forms.
     pub session: Session,
+    /// The path and query of the request, so the language switch can come back to it.
+    pub path: String,
 }
 
 /// Anyone on a page, signed in or not.
@@ -133,7 +135,21 @@ where
             None => None,
         };
         match actor {
-            Some(actor) => Ok(Ctx { actor, tr: visitor.tr, csrf: visitor.csrf, session: visitor.session }),
+            Some(actor) => {
+                // After a form post the page to come back to is the referring one, not the post's URL.
+                let path = if parts.method == Method::GET {
+                    parts.uri.path_and_query().map(|p| p.as_str().to_string()).unwrap_or_else(|| "/".into())
+                } else {
+                    parts
+                        .uri
+                        .path()
+                        .rsplit_once('/')
+                        .map(|(head, _)| head.to_string())
+                        .filter(|h| !h.is_empty())
+                        .unwrap_or_else(|| "/".into())
+                };
+                Ok(Ctx { actor, tr: visitor.tr, csrf: visitor.csrf, session: visitor.session, path })
+            }
             None => {
                 let next = parts.uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");
                 let q = serde_urlencoded::to_string([("next", next)]).unwrap_or_default();

@@ -1,0 +1,182 @@
+//! A squad leader on a phone, in a real Chromium: signs in, finds her
+//! compound's residents with numbers masked, reveals one, switches to English;
+//! the pages fit a phone's width. Drives the real binary over WebDriver.
+
+use std::net::TcpListener;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use fantoccini::{ClientBuilder, Locator};
+
+struct Killed(Child);
+
+impl Drop for Killed {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+fn tool(var: &str, default: &str) -> Option<PathBuf> {
+    let p = PathBuf::from(std::env::var(var).unwrap_or_else(|_| default.to_string()));
+    p.exists().then_some(p)
+}
+
+async fn wait_until_up(url: &str) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while Instant::now() < deadline {
+        if reqwest::get(url).await.is_ok() {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("{url} did not come up");
+}
+
+fn cordon(data: &PathBuf, args: &[&str], stdin: Option<&str>) {
+    use std::io::Write;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_cordon"))
+        .arg("--data-dir")
+        .arg(data)
+        .args(args)
+        .env_remove("CORDON_DATABASE_URL")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    if let Some(s) = stdin {
+        child.stdin.take().unwrap().write_all(s.as_bytes()).unwrap();
+    }
+    drop(child.stdin.take());
+    assert!(child.wait().unwrap().success(), "cordon {args:?}");
+}
+
+#[tokio::test]
+async fn a_squad_leader_on_a_phone_signs_in_and_reads_her_compound() {
+    let (Some(chromium), Some(driver)) =
+        (tool("CORDON_CHROMIUM", "/usr/bin/chromium"), tool("CORDON_CHROMEDRIVER", "/usr/bin/chromedriver"))
+    else {
+        if std::env::var("CORDON_TEST_REQUIRE_BROWSER").as_deref() == Ok("1") {
+            panic!("CORDON_TEST_REQUIRE_BROWSER=1 but chromium or chromedriver is missing");
+        }
+        eprintln!("!!! browser test SKIPPED: install chromium and chromium-driver (scripts/test does) !!!");
+        return;
+    };
+    let root = std::env::temp_dir().join(format!("cordon_browser_{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&root);
+    std::fs::create_dir_all(&root).unwrap();
+    let data = root.join("db");
+    let places = root.join("places.csv");
+    std::fs::write(&places, "市,区,街道,社区,小区,卡口\n哈尔滨市,道外区,仁里街道,民强社区,中和胡同小区,东门\n")
+        .unwrap();
+    cordon(&data, &["import", "places", places.to_str().unwrap()], None);
+    let id = cordon_domain::IdNumber::from_body("23010419500301002").unwrap();
+    let residents = root.join("residents.csv");
+    std::fs::write(
+        &residents,
+        format!(
+            "街道,社区,小区,楼栋,单元,房号,姓名,身份证号,手机号,标签\n仁里街道,民强社区,中和胡同小区,3号楼,1单元,302,刘桂兰,{},13800000302,独居老人\n",
+            id.as_str()
+        ),
+    )
+    .unwrap();
+    cordon(&data, &["import", "residents", residents.to_str().unwrap()], None);
+    cordon(
+        &data,
+        &[
+            "user",
+            "add",
+            "leader",
+            "--role",
+            "squad-leader",
+            "--scope",
+            "道外区/仁里街道/民强社区/中和胡同小区",
+            "--password-stdin",
+        ],
+        Some("gate duty 2022\n"),
+    );
+
+    let port = free_port();
+    let base = format!("http://127.0.0.1:{port}");
+    let _server = Killed(
+        Command::new(env!("CARGO_BIN_EXE_cordon"))
+            .arg("--data-dir")
+            .arg(&data)
+            .args(["serve", "--bind", &format!("127.0.0.1:{port}")])
+            .stdout(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    wait_until_up(&format!("{base}/healthz")).await;
+    let driver_port = free_port();
+    let _driver = Killed(
+        Command::new(driver)
+            .arg(format!("--port={driver_port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    wait_until_up(&format!("http://127.0.0.1:{driver_port}/status")).await;
+
+    let profile = root.join("profile");
+    let caps = serde_json::json!({
+        "goog:chromeOptions": {
+            "binary": chromium,
+            "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-quic",
+                     "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                     "--window-size=390,844", format!("--user-data-dir={}", profile.display())]
+        }
+    });
+    let browser = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+        .capabilities(caps.as_object().unwrap().clone())
+        .connect(&format!("http://127.0.0.1:{driver_port}"))
+        .await
+        .expect("a WebDriver session");
+
+    let result = async {
+        browser.goto(&format!("{base}/residents")).await?;
+        // Not signed in: sent to the sign-in page, in Chinese.
+        browser.wait_for_find(Locator::Css("input[name=username]")).await?.send_keys("leader").await?;
+        browser.find(Locator::Css("input[name=password]")).await?.send_keys("gate duty 2022").await?;
+        browser.find(Locator::Css("button[type=submit]")).await?.click().await?;
+        browser.wait_for_find(Locator::Css("table.cards")).await?;
+        assert!(browser.current_url().await?.path().starts_with("/residents"), "back where she was going");
+        let page = browser.source().await?;
+        assert!(page.contains("刘桂兰") && page.contains("独居老人"));
+        assert!(page.contains("138****0302") && !page.contains("13800000302"), "masked in the list");
+        let fits: bool = browser
+            .execute("return document.documentElement.scrollWidth <= window.innerWidth;", vec![])
+            .await?
+            .as_bool()
+            .unwrap_or(false);
+        assert!(fits, "the resident list fits a phone's width");
+
+        browser.find(Locator::LinkText("刘桂兰")).await?.click().await?;
+        browser.wait_for_find(Locator::Css("dl.fields")).await?;
+        let buttons = browser.find_all(Locator::Css("form[action$='/reveal'] button")).await?;
+        assert_eq!(buttons.len(), 2, "ID number and phone can be revealed");
+        buttons[1].click().await?;
+        let revealed = browser.wait_for_find(Locator::Id("revealed")).await?.text().await?;
+        assert_eq!(revealed, "13800000302");
+
+        std::fs::create_dir_all(concat!(env!("CARGO_TARGET_TMPDIR"), "/screenshots")).ok();
+        let png = browser.screenshot().await?;
+        std::fs::write(concat!(env!("CARGO_TARGET_TMPDIR"), "/screenshots/resident-phone.png"), png).ok();
+
+        browser.find(Locator::LinkText("English")).await?.click().await?;
+        browser.wait_for_find(Locator::Css("html[lang=en]")).await?;
+        let page = browser.source().await?;
+        assert!(page.contains("Sign out") && page.contains("Elderly living alone"), "English after the switch");
+        Ok::<_, fantoccini::error::CmdError>(())
+    }
+    .await;
+    let _ = browser.close().await;
+    let _ = std::fs::remove_dir_all(&root);
+    result.expect("the walk through the pages");
+}

@@ -1,0 +1,114 @@
+//! The real binary, end to end: users, imports with exit codes, tokens, export.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+struct Dir(PathBuf);
+
+impl Drop for Dir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn temp_dir(tag: &str) -> Dir {
+    let d = std::env::temp_dir().join(format!("cordon_cli_{tag}_{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    Dir(d)
+}
+
+fn cordon(data: &Path, args: &[&str], stdin: Option<&str>) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_cordon"))
+        .arg("--data-dir")
+        .arg(data.join("db"))
+        .args(args)
+        .env_remove("CORDON_DATABASE_URL")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    if let Some(s) = stdin {
+        child.stdin.take().unwrap().write_all(s.as_bytes()).unwrap();
+    }
+    drop(child.stdin.take());
+    child.wait_with_output().unwrap()
+}
+
+fn text(o: &Output) -> String {
+    format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
+}
+
+fn id_number(n: u32) -> String {
+    cordon_domain::IdNumber::from_body(&format!("23010419900101{n:03}")).unwrap().as_str().to_string()
+}
+
+#[test]
+fn imports_users_and_exports_work_from_the_command_line_with_exit_codes() {
+    let dir = temp_dir("flow");
+    let d = &dir.0;
+    let places = d.join("places.csv");
+    std::fs::write(&places, "市,区,街道,社区,小区,卡口\n哈尔滨市,道外区,仁里街道,民强社区,甲小区,东门\n").unwrap();
+    let out = cordon(d, &["import", "places", places.to_str().unwrap()], None);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(text(&out).contains("imported 1, updated 0, unchanged 0"), "{}", text(&out));
+
+    let bad = d.join("bad.csv");
+    std::fs::write(
+        &bad,
+        format!("街道,社区,小区,楼栋,单元,房号,姓名,身份证号\n仁里街道,民强社区,甲小区,1号楼,1单元,101,好人,{}\n仁里街道,民强社区,甲小区,1号楼,1单元,102,坏人,123\n", id_number(1)),
+    )
+    .unwrap();
+    let out = cordon(d, &["import", "residents", bad.to_str().unwrap()], None);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(text(&out).contains("3\t身份证号\t123\t"), "every bad row is printed: {}", text(&out));
+
+    let good = d.join("good.csv");
+    std::fs::write(&good, format!("街道,社区,小区,楼栋,单元,房号,姓名,身份证号,手机号\n仁里街道,民强社区,甲小区,1号楼,1单元,101,好人,{},13800000001\n", id_number(1)))
+        .unwrap();
+    let out = cordon(d, &["import", "residents", good.to_str().unwrap()], None);
+    assert!(text(&out).contains("imported 1, updated 0, unchanged 0"), "{}", text(&out));
+    let out = cordon(d, &["import", "residents", good.to_str().unwrap()], None);
+    assert!(text(&out).contains("imported 0, updated 0, unchanged 1"), "{}", text(&out));
+
+    let out = cordon(
+        d,
+        &["user", "add", "w", "--role", "pilot", "--scope", "city", "--password-stdin"],
+        Some("long enough pw\n"),
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out).contains("unknown role pilot"));
+    let out = cordon(
+        d,
+        &["user", "add", "worker", "--role", "community", "--scope", "道外区/仁里街道/民强社区", "--password-stdin"],
+        Some("long enough pw\n"),
+    );
+    assert!(out.status.success(), "{}", text(&out));
+
+    let csv = d.join("out.csv");
+    let out =
+        cordon(d, &["export", "residents", "--format", "csv", "--as", "worker", "-o", csv.to_str().unwrap()], None);
+    assert!(out.status.success(), "{}", text(&out));
+    let exported = std::fs::read_to_string(&csv).unwrap();
+    assert!(exported.contains("好人") && exported.contains("138****0001") && !exported.contains("13800000001"));
+
+    let out = cordon(d, &["token", "create", "--user", "worker"], None);
+    let token = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    assert!(token.starts_with("cdn_"), "{}", text(&out));
+    let out = cordon(d, &["token", "revoke", "--user", "worker"], None);
+    assert!(text(&out).contains("revoked 1 token"), "{}", text(&out));
+    let out = cordon(d, &["token", "create", "--user", "nobody"], None);
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn a_missing_file_and_bad_arguments_exit_with_two() {
+    let dir = temp_dir("usage");
+    let out = cordon(&dir.0, &["import", "residents", "/nonexistent.csv"], None);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(text(&out).contains("cannot read"));
+    let out = cordon(&dir.0, &["frobnicate"], None);
+    assert_eq!(out.status.code(), Some(2));
+}
