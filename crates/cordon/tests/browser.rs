@@ -142,10 +142,10 @@ async fn a_squad_leader_on_a_phone_signs_in_and_reads_her_compound() {
     let result = async {
         browser.goto(&format!("{base}/residents")).await?;
         // Not signed in: sent to the sign-in page, in Chinese.
-        browser.wait_for_find(Locator::Css("input[name=username]")).await?.send_keys("leader").await?;
+        browser.wait().for_element(Locator::Css("input[name=username]")).await?.send_keys("leader").await?;
         browser.find(Locator::Css("input[name=password]")).await?.send_keys("gate duty 2022").await?;
         browser.find(Locator::Css("button[type=submit]")).await?.click().await?;
-        browser.wait_for_find(Locator::Css("table.cards")).await?;
+        browser.wait().for_element(Locator::Css("table.cards")).await?;
         assert!(browser.current_url().await?.path().starts_with("/residents"), "back where she was going");
         let page = browser.source().await?;
         assert!(page.contains("刘桂兰") && page.contains("独居老人"));
@@ -158,11 +158,11 @@ async fn a_squad_leader_on_a_phone_signs_in_and_reads_her_compound() {
         assert!(fits, "the resident list fits a phone's width");
 
         browser.find(Locator::LinkText("刘桂兰")).await?.click().await?;
-        browser.wait_for_find(Locator::Css("dl.fields")).await?;
+        browser.wait().for_element(Locator::Css("dl.fields")).await?;
         let buttons = browser.find_all(Locator::Css("form[action$='/reveal'] button")).await?;
         assert_eq!(buttons.len(), 2, "ID number and phone can be revealed");
         buttons[1].click().await?;
-        let revealed = browser.wait_for_find(Locator::Id("revealed")).await?.text().await?;
+        let revealed = browser.wait().for_element(Locator::Id("revealed")).await?.text().await?;
         assert_eq!(revealed, "13800000302");
 
         std::fs::create_dir_all(concat!(env!("CARGO_TARGET_TMPDIR"), "/screenshots")).ok();
@@ -170,7 +170,7 @@ async fn a_squad_leader_on_a_phone_signs_in_and_reads_her_compound() {
         std::fs::write(concat!(env!("CARGO_TARGET_TMPDIR"), "/screenshots/resident-phone.png"), png).ok();
 
         browser.find(Locator::LinkText("English")).await?.click().await?;
-        browser.wait_for_find(Locator::Css("html[lang=en]")).await?;
+        browser.wait().for_element(Locator::Css("html[lang=en]")).await?;
         let page = browser.source().await?;
         assert!(page.contains("Sign out") && page.contains("Elderly living alone"), "English after the switch");
         Ok::<_, fantoccini::error::CmdError>(())
