@@ -75,3 +75,85 @@ macro_rules! ensure_place {
         .await
     };
 }
+
+/// Finds or creates many children at one level of the tree in a few
+/// statements: `$wanted` is `(parent_id, parent_path, name)` triples; yields a
+/// map `(parent_id, name) -> (id, path)` of every wanted child. New places get
+/// their paths in one UPDATE and an audit entry each, in the same transaction.
+macro_rules! ensure_children {
+    ($conn:expr, $actor:expr, $kind:expr, $wanted:expr) => {
+        async {
+            use std::collections::{HashMap, HashSet};
+            let conn = $conn;
+            let kind: cordon_domain::places::PlaceKind = $kind;
+            let wanted: Vec<(i64, String, String)> = $wanted;
+            let parents: Vec<i64> = wanted.iter().map(|w| w.0).collect::<HashSet<_>>().into_iter().collect();
+            let mut found: HashMap<(i64, String), (i64, String)> = HashMap::new();
+            for chunk in parents.chunks(500) {
+                let mut qb = sqlx::QueryBuilder::new("SELECT id, parent_id, name, path FROM places WHERE parent_id IN (");
+                let mut sep = qb.separated(", ");
+                for p in chunk {
+                    sep.push_bind(*p);
+                }
+                qb.push(")");
+                let rows: Vec<(i64, i64, String, String)> = qb.build_query_as().fetch_all(&mut *conn).await?;
+                found.extend(rows.into_iter().map(|(id, parent, name, path)| ((parent, name), (id, path))));
+            }
+            let mut seen = HashSet::new();
+            let missing: Vec<&(i64, String, String)> = wanted
+                .iter()
+                .filter(|(p, _, n)| !found.contains_key(&(*p, n.clone())) && seen.insert((*p, n.clone())))
+                .collect();
+            if !missing.is_empty() {
+                for chunk in missing.chunks(500) {
+                    let mut qb = sqlx::QueryBuilder::new("INSERT INTO places (parent_id, kind, name, path) ");
+                    qb.push_values(chunk, |mut b, (parent, _, name)| {
+                        b.push_bind(*parent).push_bind(kind.as_str()).push_bind(name.clone()).push_bind("");
+                    });
+                    qb.build().execute(&mut *conn).await?;
+                }
+                // Only the rows just inserted have an empty path.
+                sqlx::query(
+                    "UPDATE places SET path = (SELECT p.path FROM places p WHERE p.id = places.parent_id) \
+                     || CAST(places.id AS TEXT) || '/' WHERE path = ''",
+                )
+                .execute(&mut *conn)
+                .await?;
+                let new_parents: Vec<i64> = missing.iter().map(|m| m.0).collect::<HashSet<_>>().into_iter().collect();
+                let mut created: Vec<(i64, i64, String, String)> = Vec::new();
+                for chunk in new_parents.chunks(500) {
+                    let mut qb = sqlx::QueryBuilder::new("SELECT id, parent_id, name, path FROM places WHERE parent_id IN (");
+                    let mut sep = qb.separated(", ");
+                    for p in chunk {
+                        sep.push_bind(*p);
+                    }
+                    qb.push(")");
+                    let rows: Vec<(i64, i64, String, String)> = qb.build_query_as().fetch_all(&mut *conn).await?;
+                    created.extend(rows.into_iter().filter(|(_, p, n, _)| !found.contains_key(&(*p, n.clone()))));
+                }
+                let now = chrono::Utc::now();
+                for chunk in created.chunks(500) {
+                    let mut qb = sqlx::QueryBuilder::new(
+                        "INSERT INTO audit_log (at, user_id, actor, action, entity, entity_id, before_json, after_json) ",
+                    );
+                    qb.push_values(chunk, |mut b, (id, parent, name, _)| {
+                        b.push_bind(now)
+                            .push_bind(($actor.user_id != 0).then_some($actor.user_id))
+                            .push_bind($actor.username.clone())
+                            .push_bind("create")
+                            .push_bind("place")
+                            .push_bind(id.to_string())
+                            .push_bind(None::<String>)
+                            .push_bind(Some(
+                                serde_json::json!({"kind": kind.as_str(), "name": name, "parent_id": parent}).to_string(),
+                            ));
+                    });
+                    qb.build().execute(&mut *conn).await?;
+                }
+                found.extend(created.into_iter().map(|(id, parent, name, path)| ((parent, name), (id, path))));
+            }
+            Ok::<_, $crate::StoreError>(found)
+        }
+        .await
+    };
+}

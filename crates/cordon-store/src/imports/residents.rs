@@ -197,27 +197,46 @@ impl Store {
         let summary = on_pool!(self, |p| {
             let mut tx = p.begin().await?;
             let mut summary = ImportSummary::default();
-            let mut places: HashMap<(i64, String), (i64, String)> = HashMap::new();
+            // The tree below the compounds, one level at a time, in bulk.
+            let buildings = ensure_children!(
+                &mut *tx,
+                actor,
+                PlaceKind::Building,
+                rows.iter()
+                    .map(|r| (r.compound.id, r.compound.path.clone(), r.building.as_str().to_string()))
+                    .collect()
+            )?;
+            let building_of = |r: &ResidentIn| buildings[&(r.compound.id, r.building.as_str().to_string())].clone();
+            let entrances = ensure_children!(
+                &mut *tx,
+                actor,
+                PlaceKind::Entrance,
+                rows.iter()
+                    .map(|r| {
+                        let (id, path) = building_of(r);
+                        (id, path, r.entrance.as_str().to_string())
+                    })
+                    .collect()
+            )?;
+            let entrance_of = |r: &ResidentIn| {
+                let (b, _) = building_of(r);
+                entrances[&(b, r.entrance.as_str().to_string())].clone()
+            };
+            let households = ensure_children!(
+                &mut *tx,
+                actor,
+                PlaceKind::Household,
+                rows.iter()
+                    .map(|r| {
+                        let (id, path) = entrance_of(r);
+                        (id, path, r.room.as_str().to_string())
+                    })
+                    .collect()
+            )?;
             let mut fresh: Vec<(&ResidentIn, i64)> = Vec::new();
             for (i, r) in rows.iter().enumerate() {
-                // Buildings, entrances and households are created as rows need them.
-                let mut parent = (r.compound.id, r.compound.path.clone());
-                for (kind, name) in [
-                    (PlaceKind::Building, r.building.as_str()),
-                    (PlaceKind::Entrance, r.entrance.as_str()),
-                    (PlaceKind::Household, r.room.as_str()),
-                ] {
-                    let key = (parent.0, name.to_string());
-                    parent = match places.get(&key) {
-                        Some(node) => node.clone(),
-                        None => {
-                            let (id, path, _) = ensure_place!(&mut *tx, actor, Some(parent.clone()), kind, name)?;
-                            places.insert(key, (id, path.clone()));
-                            (id, path)
-                        }
-                    };
-                }
-                let household_id = parent.0;
+                let (entrance, _) = entrance_of(r);
+                let household_id = households[&(entrance, r.room.as_str().to_string())].0;
                 let tags = SpecialGroup::join(&r.tags);
                 let phone = r.phone.as_ref().map(|p| p.as_str().to_string());
                 match existing.get(r.id_number.as_str()) {
