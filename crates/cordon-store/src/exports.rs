@@ -49,14 +49,8 @@ impl Store {
         on_pool!(self, |p| {
             audit_insert!(
                 p,
-                crate::audit::NewEntry {
-                    actor,
-                    action: "export",
-                    entity: "residents",
-                    entity_id: format.extension().to_string(),
-                    before: None,
-                    after: Some(serde_json::json!({"rows": page.total}).to_string()),
-                }
+                crate::audit::NewEntry::new(actor, "export", "residents", format.extension().to_string())
+                    .after(serde_json::json!({"rows": page.total}).to_string())
             )?;
         });
         Ok(bytes)

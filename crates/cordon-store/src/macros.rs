@@ -3,22 +3,27 @@
 
 /// Writes one entry on an executor (usually the transaction of the change it records).
 macro_rules! audit_insert {
+    // `match` keeps the entry's temporaries (such as `&Actor::system()`) alive for the whole write.
     ($ex:expr, $entry:expr) => {{
-        let e: $crate::audit::NewEntry<'_> = $entry;
-        sqlx::query(
-            "INSERT INTO audit_log (at, user_id, actor, action, entity, entity_id, before_json, after_json) \
+        match $entry {
+            e => {
+                let e: $crate::audit::NewEntry<'_> = e;
+                sqlx::query(
+                    "INSERT INTO audit_log (at, user_id, actor, action, entity, entity_id, before_json, after_json) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-        )
-        .bind(chrono::Utc::now())
-        .bind((e.actor.user_id != 0).then_some(e.actor.user_id))
-        .bind(e.actor.username.clone())
-        .bind(e.action.to_string())
-        .bind(e.entity.to_string())
-        .bind(e.entity_id)
-        .bind(e.before)
-        .bind(e.after)
-        .execute($ex)
-        .await
+                )
+                .bind(chrono::Utc::now())
+                .bind((e.actor.user_id != 0).then_some(e.actor.user_id))
+                .bind(e.actor.username.clone())
+                .bind(e.action)
+                .bind(e.entity.to_string())
+                .bind(e.entity_id)
+                .bind(e.before)
+                .bind(e.after)
+                .execute($ex)
+                .await
+            }
+        }
     }};
 }
 
@@ -61,14 +66,7 @@ macro_rules! ensure_place {
                 .await?;
             audit_insert!(
                 &mut *conn,
-                $crate::audit::NewEntry {
-                    actor: $actor,
-                    action: "create",
-                    entity: "place",
-                    entity_id: id.to_string(),
-                    before: None,
-                    after: Some(serde_json::json!({"kind": kind.as_str(), "name": name, "parent_id": parent_id}).to_string()),
-                }
+                $crate::audit::NewEntry::new($actor, "create", "place", id.to_string()).after(serde_json::json!({"kind": kind.as_str(), "name": name, "parent_id": parent_id}).to_string())
             )?;
             Ok((id, path.as_str().to_string(), true))
         }
@@ -88,17 +86,10 @@ macro_rules! ensure_children {
             let kind: cordon_domain::places::PlaceKind = $kind;
             let wanted: Vec<(i64, String, String)> = $wanted;
             let parents: Vec<i64> = wanted.iter().map(|w| w.0).collect::<HashSet<_>>().into_iter().collect();
-            let mut found: HashMap<(i64, String), (i64, String)> = HashMap::new();
-            for chunk in parents.chunks(500) {
-                let mut qb = sqlx::QueryBuilder::new("SELECT id, parent_id, name, path FROM places WHERE parent_id IN (");
-                let mut sep = qb.separated(", ");
-                for p in chunk {
-                    sep.push_bind(*p);
-                }
-                qb.push(")");
-                let rows: Vec<(i64, i64, String, String)> = qb.build_query_as().fetch_all(&mut *conn).await?;
-                found.extend(rows.into_iter().map(|(id, parent, name, path)| ((parent, name), (id, path))));
-            }
+            let mut found: HashMap<(i64, String), (i64, String)> = children_of!(&mut *conn, &parents)?
+                .into_iter()
+                .map(|(id, parent, name, path)| ((parent, name), (id, path)))
+                .collect();
             let mut seen = HashSet::new();
             let missing: Vec<&(i64, String, String)> = wanted
                 .iter()
@@ -120,17 +111,10 @@ macro_rules! ensure_children {
                 .execute(&mut *conn)
                 .await?;
                 let new_parents: Vec<i64> = missing.iter().map(|m| m.0).collect::<HashSet<_>>().into_iter().collect();
-                let mut created: Vec<(i64, i64, String, String)> = Vec::new();
-                for chunk in new_parents.chunks(500) {
-                    let mut qb = sqlx::QueryBuilder::new("SELECT id, parent_id, name, path FROM places WHERE parent_id IN (");
-                    let mut sep = qb.separated(", ");
-                    for p in chunk {
-                        sep.push_bind(*p);
-                    }
-                    qb.push(")");
-                    let rows: Vec<(i64, i64, String, String)> = qb.build_query_as().fetch_all(&mut *conn).await?;
-                    created.extend(rows.into_iter().filter(|(_, p, n, _)| !found.contains_key(&(*p, n.clone()))));
-                }
+                let created: Vec<(i64, i64, String, String)> = children_of!(&mut *conn, &new_parents)?
+                    .into_iter()
+                    .filter(|(_, p, n, _)| !found.contains_key(&(*p, n.clone())))
+                    .collect();
                 let now = chrono::Utc::now();
                 for chunk in created.chunks(500) {
                     let mut qb = sqlx::QueryBuilder::new(
@@ -153,6 +137,29 @@ macro_rules! ensure_children {
                 found.extend(created.into_iter().map(|(id, parent, name, path)| ((parent, name), (id, path))));
             }
             Ok::<_, $crate::StoreError>(found)
+        }
+        .await
+    };
+}
+
+/// Every child `(id, parent_id, name, path)` of the given parents, 500 parents a statement.
+macro_rules! children_of {
+    ($conn:expr, $parents:expr) => {
+        async {
+            let conn = $conn;
+            let parents: &[i64] = $parents;
+            let mut out: Vec<(i64, i64, String, String)> = Vec::new();
+            for chunk in parents.chunks(500) {
+                let mut qb =
+                    sqlx::QueryBuilder::new("SELECT id, parent_id, name, path FROM places WHERE parent_id IN (");
+                let mut sep = qb.separated(", ");
+                for p in chunk {
+                    sep.push_bind(*p);
+                }
+                qb.push(")");
+                out.extend(qb.build_query_as::<(i64, i64, String, String)>().fetch_all(&mut *conn).await?);
+            }
+            Ok::<_, $crate::StoreError>(out)
         }
         .await
     };

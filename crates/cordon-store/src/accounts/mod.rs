@@ -139,17 +139,10 @@ impl Store {
         on_pool!(self, |p| {
             audit_insert!(
                 p,
-                crate::audit::NewEntry {
-                    actor: &Actor::system(),
-                    action: "create",
-                    entity: "user",
-                    entity_id: id.to_string(),
-                    before: None,
-                    after: Some(
-                        serde_json::json!({"username": username, "role": role.as_str(), "scope": spec.to_text()})
-                            .to_string()
-                    ),
-                }
+                crate::audit::NewEntry::new(&Actor::system(), "create", "user", id.to_string()).after(
+                    serde_json::json!({"username": username, "role": role.as_str(), "scope": spec.to_text()})
+                        .to_string()
+                )
             )?;
         });
         Ok(id)
@@ -236,14 +229,8 @@ impl Store {
                 .await?;
             audit_insert!(
                 p,
-                crate::audit::NewEntry {
-                    actor: &Actor::system(),
-                    action: "create",
-                    entity: "token",
-                    entity_id: prefix,
-                    before: None,
-                    after: Some(serde_json::json!({"user": username}).to_string()),
-                }
+                crate::audit::NewEntry::new(&Actor::system(), "create", "token", prefix)
+                    .after(serde_json::json!({"user": username}).to_string())
             )?;
         });
         Ok(token)
@@ -267,14 +254,8 @@ impl Store {
             .rows_affected();
             audit_insert!(
                 p,
-                crate::audit::NewEntry {
-                    actor: &Actor::system(),
-                    action: "revoke",
-                    entity: "token",
-                    entity_id: prefix.unwrap_or("*").to_string(),
-                    before: None,
-                    after: Some(serde_json::json!({"user": username, "revoked": n}).to_string()),
-                }
+                crate::audit::NewEntry::new(&Actor::system(), "revoke", "token", prefix.unwrap_or("*").to_string())
+                    .after(serde_json::json!({"user": username, "revoked": n}).to_string())
             )?;
             n
         });

@@ -33,11 +33,30 @@ pub struct AuditEntry {
 /// What to write into the log; built by the store modules.
 pub(crate) struct NewEntry<'a> {
     pub actor: &'a Actor,
-    pub action: &'a str,
+    pub action: String,
     pub entity: &'a str,
     pub entity_id: String,
     pub before: Option<String>,
     pub after: Option<String>,
+}
+
+impl<'a> NewEntry<'a> {
+    /// An entry without record contents (a reveal, say); add them with `before` and `after`.
+    pub fn new(actor: &'a Actor, action: impl Into<String>, entity: &'a str, entity_id: impl Into<String>) -> Self {
+        NewEntry { actor, action: action.into(), entity, entity_id: entity_id.into(), before: None, after: None }
+    }
+
+    /// The record as it was, as JSON.
+    pub fn before(mut self, json: String) -> Self {
+        self.before = Some(json);
+        self
+    }
+
+    /// The record as it is now, as JSON.
+    pub fn after(mut self, json: String) -> Self {
+        self.after = Some(json);
+        self
+    }
 }
 
 /// Filters for reading the log.

@@ -136,14 +136,9 @@ impl Store {
                         .await?;
                         audit_insert!(
                             &mut *tx,
-                            crate::audit::NewEntry {
-                                actor,
-                                action: "update",
-                                entity: "cadre",
-                                entity_id: e.id.to_string(),
-                                before: Some(json(&e.name, &e.position, e.party_member, &e.phone, &e.sex)),
-                                after: Some(after),
-                            }
+                            crate::audit::NewEntry::new(actor, "update", "cadre", e.id.to_string())
+                                .before(json(&e.name, &e.position, e.party_member, &e.phone, &e.sex))
+                                .after(after)
                         )?;
                         summary.updated += 1;
                     }
@@ -161,14 +156,7 @@ impl Store {
                         .await?;
                         audit_insert!(
                             &mut *tx,
-                            crate::audit::NewEntry {
-                                actor,
-                                action: "create",
-                                entity: "cadre",
-                                entity_id: id.to_string(),
-                                before: None,
-                                after: Some(after),
-                            }
+                            crate::audit::NewEntry::new(actor, "create", "cadre", id.to_string()).after(after)
                         )?;
                         summary.imported += 1;
                     }

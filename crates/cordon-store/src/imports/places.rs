@@ -116,16 +116,13 @@ impl Store {
                         created = true;
                         audit_insert!(
                             &mut *tx,
-                            crate::audit::NewEntry {
+                            crate::audit::NewEntry::new(
                                 actor,
-                                action: "create",
-                                entity: "checkpoint",
-                                entity_id: format!("{compound_id}/{}", cp.as_str()),
-                                before: None,
-                                after: Some(
-                                    serde_json::json!({"compound_id": compound_id, "name": cp.as_str()}).to_string()
-                                ),
-                            }
+                                "create",
+                                "checkpoint",
+                                format!("{compound_id}/{}", cp.as_str())
+                            )
+                            .after(serde_json::json!({"compound_id": compound_id, "name": cp.as_str()}).to_string())
                         )?;
                     }
                 }

@@ -262,14 +262,9 @@ impl Store {
                         .await?;
                         audit_insert!(
                             &mut *tx,
-                            crate::audit::NewEntry {
-                                actor,
-                                action: "update",
-                                entity: "resident",
-                                entity_id: e.id.to_string(),
-                                before: Some(existing_json(e)),
-                                after: Some(r.audit_json(household_id)),
-                            }
+                            crate::audit::NewEntry::new(actor, "update", "resident", e.id.to_string())
+                                .before(existing_json(e))
+                                .after(r.audit_json(household_id))
                         )?;
                         summary.updated += 1;
                     }

@@ -331,14 +331,8 @@ impl Store {
                         .await?;
                     audit_insert!(
                         &mut *tx,
-                        crate::audit::NewEntry {
-                            actor,
-                            action: "create",
-                            entity: "site",
-                            entity_id: id.to_string(),
-                            before: None,
-                            after: Some(serde_json::json!({"name": name}).to_string()),
-                        }
+                        crate::audit::NewEntry::new(actor, "create", "site", id.to_string())
+                            .after(serde_json::json!({"name": name}).to_string())
                     )?;
                     id
                 }

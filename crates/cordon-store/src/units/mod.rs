@@ -143,14 +143,9 @@ impl Store {
                         .await?;
                     audit_insert!(
                         &mut *tx,
-                        crate::audit::NewEntry {
-                            actor,
-                            action: "update",
-                            entity: "unit",
-                            entity_id: id.to_string(),
-                            before: Some(serde_json::json!({"name_en": old}).to_string()),
-                            after: Some(serde_json::json!({"name_en": name_en}).to_string()),
-                        }
+                        crate::audit::NewEntry::new(actor, "update", "unit", id.to_string())
+                            .before(serde_json::json!({"name_en": old}).to_string())
+                            .after(serde_json::json!({"name_en": name_en}).to_string())
                     )?;
                     id
                 }
@@ -162,14 +157,8 @@ impl Store {
                         .await?;
                     audit_insert!(
                         &mut *tx,
-                        crate::audit::NewEntry {
-                            actor,
-                            action: "create",
-                            entity: "unit",
-                            entity_id: id.to_string(),
-                            before: None,
-                            after: Some(serde_json::json!({"name": name, "name_en": name_en}).to_string()),
-                        }
+                        crate::audit::NewEntry::new(actor, "create", "unit", id.to_string())
+                            .after(serde_json::json!({"name": name, "name_en": name_en}).to_string())
                     )?;
                     id
                 }
@@ -250,17 +239,7 @@ impl Store {
     /// Writes a reveal into the audit log: who saw which field of which record.
     pub(crate) async fn log_reveal(&self, actor: &Actor, entity: &str, id: i64, field: &str) -> StoreResult<()> {
         on_pool!(self, |p| {
-            audit_insert!(
-                p,
-                crate::audit::NewEntry {
-                    actor,
-                    action: &format!("reveal-{field}"),
-                    entity,
-                    entity_id: id.to_string(),
-                    before: None,
-                    after: None,
-                }
-            )?;
+            audit_insert!(p, crate::audit::NewEntry::new(actor, format!("reveal-{field}"), entity, id.to_string()))?;
         });
         Ok(())
     }
