@@ -62,10 +62,16 @@ impl PageRequest {
     }
 }
 
+/// Typed text as it may be bound: without control characters, which no name
+/// or search has and which PostgreSQL refuses in text (NUL).
+pub(crate) fn clean(s: &str) -> String {
+    s.trim().chars().filter(|c| !c.is_control()).collect()
+}
+
 /// `%text%` for LIKE, with LIKE's own wildcards escaped (ESCAPE '\').
 pub(crate) fn like_pattern(q: &str) -> String {
     let mut s = String::from("%");
-    for c in q.trim().chars() {
+    for c in clean(q).chars() {
         if matches!(c, '%' | '_' | '\\') {
             s.push('\\');
         }

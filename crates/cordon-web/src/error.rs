@@ -85,18 +85,52 @@ impl IntoResponse for PageError {
     }
 }
 
-/// Renders the error page of a failed page response in the request's language.
+/// Renders failures in the user's language: the error page of a failed page
+/// response, and also the plain-text rejections of axum's extractors (a bad
+/// number in a URL, a missing form field, an unknown route, a body too large),
+/// as a page for people or as the API's JSON error for programs.
 pub async fn render_error_pages(req: Request, next: Next) -> Response {
     let tr = Tr { lang: crate::auth::lang_of(req.headers()) };
+    let api = req.uri().path().starts_with("/api/");
     let res = next.run(req).await;
-    match res.extensions().get::<ErrorPage>().cloned() {
-        Some(page) => {
-            let status = res.status();
-            let body = views::ErrorView { tr, status: status.as_u16(), message: tr.t(page.key), detail: page.detail };
-            (status, body).into_response()
+    let status = res.status();
+    let page = match res.extensions().get::<ErrorPage>().cloned() {
+        Some(page) => page,
+        None if status.is_client_error() && is_plain_rejection(&res) => {
+            ErrorPage { key: rejection_key(status), detail: None }
         }
-        None => res,
+        None => return res,
+    };
+    if api {
+        let code = page.key.trim_start_matches("error-");
+        return ApiError::Status(status, code, tr_en(page.key)).into_response();
     }
+    let body = views::ErrorView { tr, status: status.as_u16(), message: tr.t(page.key), detail: page.detail };
+    (status, body).into_response()
+}
+
+/// axum's own rejections are plain text (or empty, for an unknown route).
+fn is_plain_rejection(res: &Response) -> bool {
+    match res.headers().get(axum::http::header::CONTENT_TYPE).and_then(|v| v.to_str().ok()) {
+        None => true,
+        Some(ct) => ct.starts_with("text/plain"),
+    }
+}
+
+fn rejection_key(status: StatusCode) -> &'static str {
+    match status {
+        StatusCode::NOT_FOUND => "error-not-found",
+        StatusCode::METHOD_NOT_ALLOWED => "error-method",
+        StatusCode::PAYLOAD_TOO_LARGE => "error-too-large",
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => "error-media-type",
+        StatusCode::UNAUTHORIZED => "error-unauthorised",
+        _ => "error-invalid",
+    }
+}
+
+/// The English text of a key, for the API's messages.
+fn tr_en(key: &str) -> String {
+    Tr { lang: crate::i18n::Lang::En }.t(key)
 }
 
 /// A failed API request: `{"error": {"code", "message", "details"}}`.

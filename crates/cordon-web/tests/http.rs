@@ -365,3 +365,52 @@ async fn the_api_import_reports_bad_rows_as_json() {
     assert_eq!(reasons, vec!["unknown-unit", "bad-yes-no", "bad-phone", "bad-sex"]);
     assert!(json["error"]["details"].as_array().unwrap().iter().all(|d| d["row"] == 3));
 }
+
+#[tokio::test]
+async fn bad_input_gets_a_clear_4xx_in_the_users_language_never_a_500() {
+    for db in engines().await {
+        let engine = db.engine;
+        let app = spawn_app_on(db).await;
+        let c = app.login("cmd").await;
+        let res = c.get(app.url("/residents/abc")).send().await.unwrap();
+        assert_eq!(res.status(), StatusCode::BAD_REQUEST, "{engine}");
+        assert!(res.text().await.unwrap().contains("输入有误"), "{engine}: a page in Chinese");
+        let res = c.get(app.url("/api/v1/residents/abc")).send().await.unwrap();
+        assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+        let json: serde_json::Value = res.json().await.unwrap();
+        assert_eq!(json["error"]["code"], "invalid");
+        let res = c.get(app.url("/no/such/page")).send().await.unwrap();
+        assert_eq!(res.status(), StatusCode::NOT_FOUND);
+        assert!(res.text().await.unwrap().contains("没有找到"));
+        for path in [
+            "/residents?q=%00%25_",
+            "/residents?page=-5&per_page=100000",
+            "/cadres?q=%00",
+            "/audit?actor=%00",
+            "/places/1?q=%00",
+        ] {
+            let res = c.get(app.url(path)).send().await.unwrap();
+            assert_eq!(res.status(), StatusCode::OK, "{engine}: {path}");
+        }
+        let res = c.get(app.url("/residents?page=abc")).send().await.unwrap();
+        assert_eq!(res.status(), StatusCode::BAD_REQUEST, "{engine}");
+        // A NUL in a user name is a failed sign-in, not a database error.
+        let anon = client();
+        let token = app.csrf(&anon, "/login").await;
+        let res = anon
+            .post(app.url("/login"))
+            .form(&[("csrf", token.as_str()), ("username", "a\0b"), ("password", "x")])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::UNAUTHORIZED, "{engine}");
+        // A form missing a field.
+        let res = anon.post(app.url("/login")).form(&[("csrf", token.as_str())]).send().await.unwrap();
+        assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY, "{engine}");
+        assert!(res.text().await.unwrap().contains("输入有误"));
+        // English users get English.
+        let en = client();
+        let res = en.get(app.url("/no/such/page")).header("cookie", "lang=en").send().await.unwrap();
+        assert!(res.text().await.unwrap().contains("Not found."));
+    }
+}

@@ -122,7 +122,7 @@ impl Store {
                 "INSERT INTO users (username, password_hash, role, scope_kind, scope_place, scope_unit, scope_site, scope_label, created_at) \
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
             )
-            .bind(username.to_string())
+            .bind(crate::clean(username))
             .bind(hash)
             .bind(role.as_str())
             .bind(kind)
@@ -174,7 +174,7 @@ impl Store {
     pub async fn authenticate(&self, username: &str, password: &str) -> StoreResult<Option<Actor>> {
         let row: Option<(i64, String)> = on_pool!(self, |p| {
             sqlx::query_as("SELECT id, password_hash FROM users WHERE username = $1")
-                .bind(username.trim().to_string())
+                .bind(crate::clean(username))
                 .fetch_optional(p)
                 .await?
         });
@@ -204,7 +204,7 @@ impl Store {
     pub async fn actor_by_username(&self, username: &str) -> StoreResult<Option<Actor>> {
         let row: Option<ActorRow> = on_pool!(self, |p| {
             sqlx::query_as(sqlx::AssertSqlSafe(format!("{ACTOR_SELECT} WHERE u.username = $1")))
-                .bind(username.to_string())
+                .bind(crate::clean(username))
                 .fetch_optional(p)
                 .await?
         });
@@ -280,8 +280,8 @@ impl Store {
     pub async fn record_login_failure(&self, account: &str, address: &str) -> StoreResult<()> {
         on_pool!(self, |p| {
             sqlx::query("INSERT INTO login_attempts (account, address, at) VALUES ($1, $2, $3)")
-                .bind(account.trim().to_string())
-                .bind(address.to_string())
+                .bind(crate::clean(account))
+                .bind(crate::clean(address))
                 .bind(Utc::now())
                 .execute(p)
                 .await?;
@@ -301,8 +301,8 @@ impl Store {
                 "SELECT (SELECT COUNT(*) FROM login_attempts WHERE account = $1 AND at > $3), \
                         (SELECT COUNT(*) FROM login_attempts WHERE address = $2 AND at > $3)",
             )
-            .bind(account.trim().to_string())
-            .bind(address.to_string())
+            .bind(crate::clean(account))
+            .bind(crate::clean(address))
             .bind(since)
             .fetch_one(p)
             .await?
@@ -312,10 +312,7 @@ impl Store {
     /// Forgets an account's failures after a good login.
     pub async fn clear_login_failures(&self, account: &str) -> StoreResult<()> {
         on_pool!(self, |p| {
-            sqlx::query("DELETE FROM login_attempts WHERE account = $1")
-                .bind(account.trim().to_string())
-                .execute(p)
-                .await?;
+            sqlx::query("DELETE FROM login_attempts WHERE account = $1").bind(crate::clean(account)).execute(p).await?;
         });
         Ok(())
     }

@@ -88,17 +88,17 @@ impl Store {
                 "SELECT id, at, user_id, actor, action, entity, entity_id, before_json, after_json {WHERE} \
                  ORDER BY id DESC LIMIT $4 OFFSET $5"
             )))
-            .bind(filter.entity.clone())
-            .bind(filter.entity_id.clone())
-            .bind(filter.actor.clone())
+            .bind(filter.entity.as_deref().map(crate::clean))
+            .bind(filter.entity_id.as_deref().map(crate::clean))
+            .bind(filter.actor.as_deref().map(crate::clean))
             .bind(page.per_page)
             .bind(page.offset())
             .fetch_all(p)
             .await?;
             let total: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SELECT COUNT(*) {WHERE}")))
-                .bind(filter.entity.clone())
-                .bind(filter.entity_id.clone())
-                .bind(filter.actor.clone())
+                .bind(filter.entity.as_deref().map(crate::clean))
+                .bind(filter.entity_id.as_deref().map(crate::clean))
+                .bind(filter.actor.as_deref().map(crate::clean))
                 .fetch_one(p)
                 .await?;
             (items, total)

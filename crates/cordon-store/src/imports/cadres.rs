@@ -2,6 +2,7 @@
 
 use std::collections::HashMap;
 
+use cordon_domain::places::PlaceName;
 use cordon_domain::values::parse_yes_no;
 use cordon_domain::{Actor, Capability, PersonName, Phone, Sex};
 
@@ -71,7 +72,12 @@ impl Store {
                 id
             });
             let name = check.parse(row, &map, "name", PersonName::parse, BadReason::BadName);
-            let position = map.get(row, "position").to_string();
+            let position = match map.get(row, "position") {
+                "" => Some(String::new()),
+                _ => check
+                    .parse(row, &map, "position", PlaceName::parse, BadReason::BadName)
+                    .map(|p| p.as_str().to_string()),
+            };
             let party_member = match parse_yes_no(map.get(row, "party_member")) {
                 Some(b) => Some(b),
                 None => {
@@ -94,8 +100,8 @@ impl Store {
                     seen.insert((unit_id, phone.as_str().to_string()), row.number);
                 }
             }
-            if let (Some(unit_id), Some(name), Some(party_member), Some(phone), Some(sex)) =
-                (unit_id, name, party_member, phone, sex)
+            if let (Some(unit_id), Some(name), Some(position), Some(party_member), Some(phone), Some(sex)) =
+                (unit_id, name, position, party_member, phone, sex)
             {
                 rows.push(CadreIn { unit_id, name, position, party_member, phone, sex });
             }

@@ -312,10 +312,8 @@ impl Store {
     /// Registers a quarantine site by name (the quarantine capability fills in the rest).
     pub async fn ensure_site(&self, actor: &Actor, name: &str) -> StoreResult<i64> {
         Self::require(actor, Capability::ManagePlaces)?;
-        let name = name.trim();
-        if name.is_empty() {
-            return Err(StoreError::Invalid("a site needs a name".into()));
-        }
+        let name = PlaceName::parse(name).map_err(|e| StoreError::Invalid(format!("site name: {e}")))?;
+        let name = name.as_str();
         Ok(on_pool!(self, |p| {
             let mut tx = p.begin().await?;
             let found: Option<i64> = sqlx::query_scalar("SELECT id FROM sites WHERE name = $1")

@@ -123,10 +123,13 @@ impl Store {
         if !actor.can(Capability::ManageCadres) || actor.scope.unit_filter().is_some() {
             return Err(StoreError::Forbidden);
         }
-        let name = name.trim();
-        if name.is_empty() {
-            return Err(StoreError::Invalid("a unit needs a name".into()));
-        }
+        // A unit's name follows the rules of a place name: trimmed, short, no control characters.
+        let name = cordon_domain::places::PlaceName::parse(name)
+            .map_err(|e| StoreError::Invalid(format!("unit name: {e}")))?
+            .as_str()
+            .to_string();
+        let name_en = crate::clean(name_en);
+        let (name, name_en) = (name.as_str(), name_en.as_str());
         Ok(on_pool!(self, |p| {
             let mut tx = p.begin().await?;
             let existing: Option<(i64, String)> = sqlx::query_as("SELECT id, name_en FROM units WHERE name = $1")

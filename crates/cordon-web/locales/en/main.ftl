@@ -127,3 +127,7 @@ error-csrf = This page has expired. Go back, reload and try again.
 error-upload = The upload did not finish. Please try again.
 error-import-kind = Choose what to import.
 error-no-file = Choose a file.
+error-method = This address does not take that kind of request.
+error-too-large = The file is too large (64 MB at most).
+error-media-type = The request's content type is not accepted here.
+error-unauthorised = Please sign in first.

@@ -127,3 +127,7 @@ error-csrf = 页面已过期，请返回刷新后重试。
 error-upload = 上传未完成，请重试。
 error-import-kind = 请选择要导入的内容。
 error-no-file = 请选择一个文件。
+error-method = 不支持这种访问方式。
+error-too-large = 文件太大（上限 64 MB）。
+error-media-type = 提交的内容格式不对。
+error-unauthorised = 请先登录。
