@@ -229,6 +229,18 @@ async fn a_unit_coordinator_cannot_see_another_units_cadres() {
         .items[0]
         .id;
     assert_eq!(c.get(app.url(&format!("/cadres/{other}"))).send().await.unwrap().status(), StatusCode::NOT_FOUND);
+    let units = app.db.store.units(&Actor::system()).await.unwrap();
+    let (own, foreign) = (
+        units.iter().find(|u| u.name == "市林草局").unwrap().id,
+        units.iter().find(|u| u.name == "市总工会").unwrap().id,
+    );
+    let page = c.get(app.url(&format!("/units/{own}"))).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains("<h1>市林草局</h1>") && page.contains("林二"));
+    assert_eq!(c.get(app.url(&format!("/units/{foreign}"))).send().await.unwrap().status(), StatusCode::NOT_FOUND);
+    assert_eq!(
+        c.get(app.url(&format!("/api/v1/units/{foreign}"))).send().await.unwrap().status(),
+        StatusCode::NOT_FOUND
+    );
 }
 
 #[tokio::test]

@@ -19,6 +19,7 @@ use crate::views::{Layout, Pager};
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/units", get(index))
+        .route("/units/{id}", get(unit))
         .route("/cadres", get(cadres))
         .route("/cadres/{id}", get(cadre))
         .route("/cadres/{id}/reveal", post(reveal))
@@ -28,6 +29,7 @@ pub fn router() -> Router<AppState> {
 pub fn api_router() -> Router<AppState> {
     Router::new()
         .route("/units", get(api_units))
+        .route("/units/{id}", get(api_unit))
         .route("/cadres", get(api_cadres))
         .route("/cadres/{id}", get(api_cadre))
         .route("/cadres/{id}/reveal", post(api_reveal))
@@ -98,6 +100,19 @@ async fn cadres(State(app): State<AppState>, ctx: Ctx, Query(q): Query<CadreQuer
     })
 }
 
+/// A unit's page: its cadres, with the unit's name as the title.
+async fn unit(
+    State(app): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<i64>,
+    Query(mut q): Query<CadreQuery>,
+) -> Result<CadresView, PageError> {
+    // A unit outside the scope is not found, before any list is built.
+    app.store.unit(&ctx.actor, id).await?;
+    q.unit = Some(id);
+    cadres(State(app), ctx, Query(q)).await
+}
+
 #[derive(Template, WebTemplate)]
 #[template(path = "units/cadre.html")]
 struct CadreView {
@@ -138,6 +153,16 @@ async fn reveal(
 #[utoipa::path(get, path = "/api/v1/units", tag = "units", responses((status = 200, description = "units")))]
 pub async fn api_units(State(app): State<AppState>, ApiActor(actor): ApiActor) -> Result<Json<Vec<Unit>>, ApiError> {
     Ok(Json(app.store.units(&actor).await?))
+}
+
+/// One unit with its headcount.
+#[utoipa::path(get, path = "/api/v1/units/{id}", tag = "units", params(("id" = i64, Path)), responses((status = 200, description = "the unit"), (status = 404, description = "no such unit in scope")))]
+pub async fn api_unit(
+    State(app): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<i64>,
+) -> Result<Json<Unit>, ApiError> {
+    Ok(Json(app.store.unit(&actor, id).await?))
 }
 
 /// Cadres in the caller's scope, paged; phones masked.
