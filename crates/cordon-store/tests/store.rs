@@ -228,6 +228,11 @@ async fn passwords_tokens_and_sessions_work_on_both_engines() {
         let again = s.create_user("cmd", PASSWORD, Role::Command, &ScopeSpec::City).await;
         assert!(matches!(again, Err(StoreError::Conflict(_))), "{}: {again:?}", db.engine);
 
+        s.set_password("cmd", "an operator's reset").await.unwrap();
+        assert!(s.authenticate("cmd", "an operator's reset").await.unwrap().is_some(), "{}", db.engine);
+        assert!(matches!(s.set_password("cmd", "short").await, Err(StoreError::Invalid(_))));
+        s.set_password("cmd", PASSWORD).await.unwrap();
+
         let token = s.create_token("cmd").await.unwrap();
         assert_eq!(s.actor_by_token(&token).await.unwrap().unwrap().username, "cmd");
         assert_eq!(s.revoke_tokens("cmd", None).await.unwrap(), 1);

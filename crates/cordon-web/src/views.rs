@@ -162,3 +162,17 @@ pub struct ErrorView {
     /// More detail that is safe to show.
     pub detail: Option<String>,
 }
+
+/// The signed-in user's own page: who they are, and a password change.
+#[derive(Template, WebTemplate)]
+#[template(path = "account.html")]
+pub struct AccountView {
+    /// The frame.
+    pub l: Layout,
+    /// The user's written scope.
+    pub scope: String,
+    /// Said after a change.
+    pub done: Option<String>,
+    /// What went wrong.
+    pub error: Option<String>,
+}

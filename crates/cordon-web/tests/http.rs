@@ -426,3 +426,27 @@ async fn bad_input_gets_a_clear_4xx_in_the_users_language_never_a_500() {
         assert!(res.text().await.unwrap().contains("Not found."));
     }
 }
+
+#[tokio::test]
+async fn a_user_changes_their_own_password_after_proving_the_current_one() {
+    let app = spawn_app().await;
+    let c = app.login("member-a").await;
+    let page = c.get(app.url("/account")).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains("道外区/仁里街道/民强社区/甲小区"), "the page shows the scope");
+    let token = csrf_of(&page);
+    let post = |current: &'static str, new: &'static str, confirm: &'static str| {
+        c.post(app.url("/account"))
+            .form(&[("csrf", token.as_str()), ("current", current), ("new", new), ("confirm", confirm)])
+            .send()
+    };
+    let res = post("wrong password x", "a brand new one", "a brand new one").await.unwrap();
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(res.text().await.unwrap().contains("当前密码不正确"));
+    let res = post(PASSWORD, "a brand new one", "another one!!").await.unwrap();
+    assert!(res.text().await.unwrap().contains("两次输入的新密码不一致"));
+    let res = post(PASSWORD, "a brand new one", "a brand new one").await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    assert!(res.text().await.unwrap().contains("密码已修改"));
+    assert!(app.db.store.authenticate("member-a", "a brand new one").await.unwrap().is_some());
+    assert!(app.db.store.authenticate("member-a", PASSWORD).await.unwrap().is_none());
+}

@@ -165,6 +165,14 @@ enum UserVerb {
         #[arg(long)]
         password_stdin: bool,
     },
+    /// Sets a user's password, read from standard input.
+    Password {
+        /// Login name.
+        name: String,
+        /// Read the password from standard input (one line).
+        #[arg(long)]
+        password_stdin: bool,
+    },
     /// Lists users.
     List,
 }
@@ -259,14 +267,15 @@ pub async fn run(cli: Cli) -> Result<()> {
                         ))
                     })?;
                     let scope = ScopeSpec::parse(&scope).map_err(|e| usage(e.to_string()))?;
-                    if !password_stdin {
-                        return Err(usage("give the password on standard input with --password-stdin"));
-                    }
-                    let mut password = String::new();
-                    std::io::stdin().read_to_string(&mut password)?;
-                    let password = password.lines().next().unwrap_or("").to_string();
+                    let password = read_password(password_stdin)?;
                     store.create_user(&name, &password, role, &scope).await.map_err(store_error)?;
                     println!("user {name} added: {} at {}", role.as_str(), scope.to_text());
+                    Ok(())
+                }
+                UserVerb::Password { name, password_stdin } => {
+                    let password = read_password(password_stdin)?;
+                    store.set_password(&name, &password).await.map_err(store_error)?;
+                    println!("password of {name} set");
                     Ok(())
                 }
                 UserVerb::List => {
@@ -300,6 +309,16 @@ pub async fn run(cli: Cli) -> Result<()> {
             Ok(())
         }
     }
+}
+
+/// Reads one line of standard input as a password; never from an argument, which `ps` would show.
+fn read_password(password_stdin: bool) -> Result<String> {
+    if !password_stdin {
+        return Err(usage("give the password on standard input with --password-stdin"));
+    }
+    let mut password = String::new();
+    std::io::stdin().read_to_string(&mut password)?;
+    Ok(password.lines().next().unwrap_or("").to_string())
 }
 
 /// Maps store errors the user can fix to exit code 2, and prints rejected rows.

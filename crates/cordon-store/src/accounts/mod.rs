@@ -148,6 +148,53 @@ impl Store {
         Ok(id)
     }
 
+    /// Sets a user's password (the operator's `cordon user password`); logged.
+    pub async fn set_password(&self, username: &str, password: &str) -> StoreResult<()> {
+        check_password(password)?;
+        let hash = hash_password(password)?;
+        let user = self
+            .actor_by_username(username)
+            .await?
+            .ok_or_else(|| StoreError::Invalid(format!("no user named {username}")))?;
+        on_pool!(self, |p| {
+            let mut tx = p.begin().await?;
+            sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
+                .bind(hash)
+                .bind(user.user_id)
+                .execute(&mut *tx)
+                .await?;
+            audit_insert!(
+                &mut *tx,
+                crate::audit::NewEntry::new(&Actor::system(), "set-password", "user", user.user_id.to_string())
+            )?;
+            tx.commit().await?;
+        });
+        Ok(())
+    }
+
+    /// A user changes their own password, proving the current one; logged.
+    pub async fn change_password(&self, actor: &Actor, current: &str, new: &str) -> StoreResult<()> {
+        if self.authenticate(&actor.username, current).await?.is_none() {
+            return Err(StoreError::Invalid("the current password is wrong".into()));
+        }
+        check_password(new)?;
+        let hash = hash_password(new)?;
+        on_pool!(self, |p| {
+            let mut tx = p.begin().await?;
+            sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
+                .bind(hash)
+                .bind(actor.user_id)
+                .execute(&mut *tx)
+                .await?;
+            audit_insert!(
+                &mut *tx,
+                crate::audit::NewEntry::new(actor, "change-password", "user", actor.user_id.to_string())
+            )?;
+            tx.commit().await?;
+        });
+        Ok(())
+    }
+
     /// How many users exist: none means a first start.
     pub async fn user_count(&self) -> StoreResult<i64> {
         Ok(on_pool!(self, |p| sqlx::query_scalar("SELECT COUNT(*) FROM users").fetch_one(p).await?))

@@ -19,7 +19,7 @@ use tower_sessions::{Expiry, Session, SessionManagerLayer, cookie::SameSite};
 use crate::AppState;
 use crate::error::{ApiError, PageError};
 use crate::i18n::{Lang, Tr};
-use crate::views::LoginView;
+use crate::views::{AccountView, Layout, LoginView};
 use session_store::DbSessionStore;
 
 const USER_KEY: &str = "user_id";
@@ -199,7 +199,10 @@ where
 
 /// Routes of signing in and out.
 pub fn router() -> Router<AppState> {
-    Router::new().route("/login", get(login_page).post(login)).route("/logout", axum::routing::post(logout))
+    Router::new()
+        .route("/login", get(login_page).post(login))
+        .route("/logout", axum::routing::post(logout))
+        .route("/account", get(account).post(change_password))
 }
 
 #[derive(Deserialize)]
@@ -272,4 +275,54 @@ async fn logout(v: Visitor, Form(form): Form<CsrfOnly>) -> Result<Response, Page
     check_csrf(&v.session, &form.csrf).await?;
     v.session.flush().await.map_err(session_failed)?;
     Ok(Redirect::to("/login").into_response())
+}
+
+async fn account(ctx: Ctx) -> AccountView {
+    AccountView::new(&ctx, None, None)
+}
+
+#[derive(Deserialize)]
+struct PasswordForm {
+    csrf: String,
+    current: String,
+    new: String,
+    confirm: String,
+}
+
+async fn change_password(
+    State(app): State<AppState>,
+    ctx: Ctx,
+    Form(f): Form<PasswordForm>,
+) -> Result<Response, PageError> {
+    check_csrf(&ctx.session, &f.csrf).await?;
+    let fail = |key: &str| {
+        (StatusCode::UNPROCESSABLE_ENTITY, AccountView::new(&ctx, None, Some(ctx.tr.t(key)))).into_response()
+    };
+    if f.new != f.confirm {
+        return Ok(fail("account-mismatch"));
+    }
+    if f.new.chars().count() < 10 {
+        return Ok(fail("account-too-short"));
+    }
+    // Guessing the current password counts against the account like failed sign-ins.
+    let since = Utc::now() - chrono::Duration::minutes(FAILURE_WINDOW_MINUTES);
+    let (by_account, _) = app.store.login_failures_since(&ctx.actor.username, "", since).await?;
+    if by_account >= MAX_FAILURES_PER_ACCOUNT {
+        return Ok((StatusCode::TOO_MANY_REQUESTS, AccountView::new(&ctx, None, Some(ctx.tr.t("login-too-many"))))
+            .into_response());
+    }
+    match app.store.change_password(&ctx.actor, &f.current, &f.new).await {
+        Ok(()) => Ok(AccountView::new(&ctx, Some(ctx.tr.t("account-changed")), None).into_response()),
+        Err(cordon_store::StoreError::Invalid(_)) => {
+            app.store.record_login_failure(&ctx.actor.username, "account-page").await?;
+            Ok(fail("account-wrong-current"))
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+impl AccountView {
+    fn new(ctx: &Ctx, done: Option<String>, error: Option<String>) -> AccountView {
+        AccountView { scope: ctx.actor.scope_label.clone(), done, error, l: Layout::new(ctx, "account-title") }
+    }
 }
