@@ -23,7 +23,7 @@ pub use db::{Database, Store};
 pub use error::{StoreError, StoreResult};
 
 /// One page of a list, with the total the filter matched.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
 pub struct Page<T> {
     /// The rows of this page.
     pub items: Vec<T>,

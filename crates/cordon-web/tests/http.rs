@@ -303,6 +303,9 @@ async fn health_and_the_openapi_document_answer() {
     ] {
         assert!(doc["paths"][path].is_object(), "{path} is documented");
     }
+    let resident = &doc["components"]["schemas"]["Resident"]["properties"];
+    assert!(resident["id_number_masked"].is_object(), "the resident schema is described: {resident}");
+    assert!(resident.get("id_number").is_none(), "no unmasked field in the schema");
 }
 
 #[tokio::test]

@@ -8,7 +8,7 @@ use serde::Serialize;
 use crate::{Page, PageRequest, Store, StoreError, StoreResult};
 
 /// One line of the log.
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct AuditEntry {
     /// Its id.
     pub id: i64,

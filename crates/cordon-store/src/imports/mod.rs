@@ -14,7 +14,7 @@ use serde::Serialize;
 use crate::sheets::{ColumnMap, ColumnSpec, Sheet, SheetRow};
 
 /// What an import did.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct ImportSummary {
     /// New records.
     pub imported: usize,

@@ -7,18 +7,20 @@ use serde::Serialize;
 use crate::{Page, PageRequest, Store, StoreError, StoreResult, like_pattern};
 
 /// A node of the tree as lists and pages show it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Place {
     /// Its id.
     pub id: i64,
     /// Its parent's id (none for the city).
     pub parent_id: Option<i64>,
-    /// Its level.
+    /// Its level: city, district, street, community, compound, building, entrance, household.
+    #[schema(value_type = String)]
     pub kind: PlaceKind,
     /// Its name.
     pub name: String,
     /// Its materialised path.
     #[serde(skip)]
+    #[schema(ignore)]
     pub path: PlacePath,
     /// How many children it has.
     pub children: i64,
@@ -53,7 +55,7 @@ impl From<PlaceRow> for Place {
 }
 
 /// A guarded gate of a compound.
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct Checkpoint {
     /// Its id.
     pub id: i64,

@@ -9,7 +9,7 @@ use crate::places::scope_binds;
 use crate::{Page, PageRequest, Store, StoreError, StoreResult, like_pattern};
 
 /// A resident as lists show them: ID number and phone masked.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Resident {
     /// Its id.
     pub id: i64,
@@ -21,9 +21,11 @@ pub struct Resident {
     pub phone_masked: Option<String>,
     /// Birth date, from the ID number.
     pub birth_date: NaiveDate,
-    /// Sex, from the ID number.
+    /// Sex, from the ID number: male or female.
+    #[schema(value_type = String)]
     pub sex: Sex,
-    /// Special groups.
+    /// Special groups: elderly-alone, dialysis, pregnant, disabled, chronic-illness, infant.
+    #[schema(value_type = Vec<String>)]
     pub tags: Vec<SpecialGroup>,
     /// The household's id.
     pub household_id: i64,

@@ -7,7 +7,7 @@ use serde::Serialize;
 use crate::{Page, PageRequest, Store, StoreError, StoreResult, like_pattern};
 
 /// A municipal unit with its headcount.
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct Unit {
     /// Its id.
     pub id: i64,
@@ -20,7 +20,7 @@ pub struct Unit {
 }
 
 /// A cadre as lists show it: the phone masked until revealed.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Cadre {
     /// Its id.
     pub id: i64,
@@ -36,9 +36,11 @@ pub struct Cadre {
     pub party_member: bool,
     /// The phone, masked.
     pub phone_masked: String,
-    /// Sex.
+    /// Sex: male or female.
+    #[schema(value_type = String)]
     pub sex: Sex,
-    /// Whether the cadre can be drawn.
+    /// Whether the cadre can be drawn: available, posted, unavailable.
+    #[schema(value_type = String)]
     pub availability: Availability,
 }
 

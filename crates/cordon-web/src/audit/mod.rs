@@ -88,7 +88,7 @@ async fn index(State(app): State<AppState>, ctx: Ctx, Query(q): Query<AuditQuery
 }
 
 /// The audit log, newest first (command users only).
-#[utoipa::path(get, path = "/api/v1/audit", tag = "audit", params(AuditQuery), responses((status = 200, description = "a page of log entries"), (status = 403, description = "not a command user")))]
+#[utoipa::path(get, path = "/api/v1/audit", tag = "audit", params(AuditQuery), responses((status = 200, description = "a page of log entries", body = Page<AuditEntry>), (status = 403, description = "not a command user")))]
 pub async fn api_list(
     State(app): State<AppState>,
     ApiActor(actor): ApiActor,

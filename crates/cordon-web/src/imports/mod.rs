@@ -190,7 +190,7 @@ pub struct ImportQuery {
 
 /// Imports a CSV or XLSX file sent as the request body; all or nothing.
 #[utoipa::path(post, path = "/api/v1/imports/{kind}", tag = "imports", params(("kind" = String, Path, description = "places, residents or cadres"), ImportQuery),
-    responses((status = 200, description = "imported, updated, unchanged"), (status = 422, description = "rejected: every bad row in details")))]
+    responses((status = 200, description = "imported, updated, unchanged", body = ImportSummary), (status = 422, description = "rejected: every bad row in details")))]
 pub async fn api_import(
     State(app): State<AppState>,
     ApiActor(actor): ApiActor,

@@ -112,13 +112,13 @@ async fn detail(
 }
 
 /// The top places of the caller's scope.
-#[utoipa::path(get, path = "/api/v1/places", tag = "places", responses((status = 200, description = "the top places of the caller's scope")))]
+#[utoipa::path(get, path = "/api/v1/places", tag = "places", responses((status = 200, description = "the top places of the caller's scope", body = Vec<Place>)))]
 pub async fn api_roots(State(app): State<AppState>, ApiActor(actor): ApiActor) -> Result<Json<Vec<Place>>, ApiError> {
     Ok(Json(app.store.place_roots(&actor).await?))
 }
 
 /// One place in the caller's scope.
-#[utoipa::path(get, path = "/api/v1/places/{id}", tag = "places", params(("id" = i64, Path)), responses((status = 200, description = "the place"), (status = 404, description = "no such place in scope")))]
+#[utoipa::path(get, path = "/api/v1/places/{id}", tag = "places", params(("id" = i64, Path)), responses((status = 200, description = "the place", body = Place), (status = 404, description = "no such place in scope")))]
 pub async fn api_place(
     State(app): State<AppState>,
     ApiActor(actor): ApiActor,
@@ -128,7 +128,7 @@ pub async fn api_place(
 }
 
 /// The children of a place, paged.
-#[utoipa::path(get, path = "/api/v1/places/{id}/children", tag = "places", params(("id" = i64, Path), ListQuery), responses((status = 200, description = "a page of children")))]
+#[utoipa::path(get, path = "/api/v1/places/{id}/children", tag = "places", params(("id" = i64, Path), ListQuery), responses((status = 200, description = "a page of children", body = Page<Place>)))]
 pub async fn api_children(
     State(app): State<AppState>,
     ApiActor(actor): ApiActor,
@@ -139,7 +139,7 @@ pub async fn api_children(
 }
 
 /// The checkpoints of a compound.
-#[utoipa::path(get, path = "/api/v1/places/{id}/checkpoints", tag = "places", params(("id" = i64, Path)), responses((status = 200, description = "the checkpoints")))]
+#[utoipa::path(get, path = "/api/v1/places/{id}/checkpoints", tag = "places", params(("id" = i64, Path)), responses((status = 200, description = "the checkpoints", body = Vec<Checkpoint>)))]
 pub async fn api_checkpoints(
     State(app): State<AppState>,
     ApiActor(actor): ApiActor,

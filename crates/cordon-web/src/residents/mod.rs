@@ -203,7 +203,7 @@ async fn export(State(app): State<AppState>, ctx: Ctx, Query(q): Query<ExportQue
 }
 
 /// Residents in the caller's scope, paged; ID numbers and phones masked.
-#[utoipa::path(get, path = "/api/v1/residents", tag = "residents", params(ResidentQuery), responses((status = 200, description = "a page of residents")))]
+#[utoipa::path(get, path = "/api/v1/residents", tag = "residents", params(ResidentQuery), responses((status = 200, description = "a page of residents", body = Page<Resident>)))]
 pub async fn api_list(
     State(app): State<AppState>,
     ApiActor(actor): ApiActor,
@@ -213,7 +213,7 @@ pub async fn api_list(
 }
 
 /// One resident.
-#[utoipa::path(get, path = "/api/v1/residents/{id}", tag = "residents", params(("id" = i64, Path)), responses((status = 200, description = "the resident"), (status = 404, description = "no such resident in scope")))]
+#[utoipa::path(get, path = "/api/v1/residents/{id}", tag = "residents", params(("id" = i64, Path)), responses((status = 200, description = "the resident", body = Resident), (status = 404, description = "no such resident in scope")))]
 pub async fn api_get(
     State(app): State<AppState>,
     ApiActor(actor): ApiActor,

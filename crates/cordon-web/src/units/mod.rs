@@ -150,13 +150,13 @@ async fn reveal(
 }
 
 /// The units the caller may see, with headcounts.
-#[utoipa::path(get, path = "/api/v1/units", tag = "units", responses((status = 200, description = "units")))]
+#[utoipa::path(get, path = "/api/v1/units", tag = "units", responses((status = 200, description = "units", body = Vec<Unit>)))]
 pub async fn api_units(State(app): State<AppState>, ApiActor(actor): ApiActor) -> Result<Json<Vec<Unit>>, ApiError> {
     Ok(Json(app.store.units(&actor).await?))
 }
 
 /// One unit with its headcount.
-#[utoipa::path(get, path = "/api/v1/units/{id}", tag = "units", params(("id" = i64, Path)), responses((status = 200, description = "the unit"), (status = 404, description = "no such unit in scope")))]
+#[utoipa::path(get, path = "/api/v1/units/{id}", tag = "units", params(("id" = i64, Path)), responses((status = 200, description = "the unit", body = Unit), (status = 404, description = "no such unit in scope")))]
 pub async fn api_unit(
     State(app): State<AppState>,
     ApiActor(actor): ApiActor,
@@ -166,7 +166,7 @@ pub async fn api_unit(
 }
 
 /// Cadres in the caller's scope, paged; phones masked.
-#[utoipa::path(get, path = "/api/v1/cadres", tag = "units", params(CadreQuery), responses((status = 200, description = "a page of cadres")))]
+#[utoipa::path(get, path = "/api/v1/cadres", tag = "units", params(CadreQuery), responses((status = 200, description = "a page of cadres", body = Page<Cadre>)))]
 pub async fn api_cadres(
     State(app): State<AppState>,
     ApiActor(actor): ApiActor,
@@ -177,7 +177,7 @@ pub async fn api_cadres(
 }
 
 /// One cadre.
-#[utoipa::path(get, path = "/api/v1/cadres/{id}", tag = "units", params(("id" = i64, Path)), responses((status = 200, description = "the cadre"), (status = 404, description = "no such cadre in scope")))]
+#[utoipa::path(get, path = "/api/v1/cadres/{id}", tag = "units", params(("id" = i64, Path)), responses((status = 200, description = "the cadre", body = Cadre), (status = 404, description = "no such cadre in scope")))]
 pub async fn api_cadre(
     State(app): State<AppState>,
     ApiActor(actor): ApiActor,
