@@ -37,6 +37,7 @@ kind-building = Building
 kind-entrance = Entrance
 kind-household = Household
 col-name = Name
+col-person = Name
 col-kind = Level
 col-children = Below
 col-residents = Residents

@@ -37,6 +37,7 @@ kind-building = 楼栋
 kind-entrance = 单元
 kind-household = 户
 col-name = 名称
+col-person = 姓名
 col-kind = 层级
 col-children = 下级数
 col-residents = 居民数
