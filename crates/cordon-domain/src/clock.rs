@@ -35,6 +35,16 @@ impl Zone {
         self.0.from_utc_datetime(&at.naive_utc())
     }
 
+    /// The instant of a local wall time; in a gap (no such local time) the
+    /// later side, in an overlap the earlier.
+    pub fn instant(&self, local: chrono::NaiveDateTime) -> DateTime<Utc> {
+        use chrono::offset::LocalResult;
+        match self.0.from_local_datetime(&local) {
+            LocalResult::Single(t) | LocalResult::Ambiguous(t, _) => t.with_timezone(&Utc),
+            LocalResult::None => self.instant(local + chrono::Duration::hours(1)),
+        }
+    }
+
     /// Age in whole years on the local date of `at`.
     pub fn age(&self, birth: NaiveDate, at: DateTime<Utc>) -> u32 {
         let today = self.date_of(at);

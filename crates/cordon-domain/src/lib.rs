@@ -4,8 +4,11 @@
 
 pub mod accounts;
 pub mod clock;
+pub mod duty;
+pub mod mobilisation;
 pub mod people;
 pub mod places;
+pub mod squads;
 pub mod values;
 
 pub use accounts::{Actor, Capability, Role, Scope, ScopeSpec};
