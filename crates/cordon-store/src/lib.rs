@@ -12,6 +12,7 @@ pub mod audit;
 mod error;
 mod exports;
 pub mod imports;
+pub mod mobilisation;
 pub mod places;
 pub mod residents;
 pub mod sheets;

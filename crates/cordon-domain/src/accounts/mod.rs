@@ -49,6 +49,12 @@ pub enum Capability {
     ViewAudit,
     /// Export lists to files.
     Export,
+    /// Issue, cancel and stand down mobilisation orders.
+    IssueOrders,
+    /// Answer a unit's orders: acknowledge, assemble, decline, report on site.
+    AnswerOrders,
+    /// See squads and orders.
+    ViewSquads,
 }
 
 impl Role {
@@ -88,11 +94,20 @@ impl Role {
         use Capability::*;
         match self {
             Role::Command => true,
-            Role::Organisation => matches!(cap, ViewPlaces | ViewCadres | ManageCadres | RevealPersonal | Export),
-            Role::Unit => matches!(cap, ViewCadres | ManageCadres | RevealPersonal | Export),
-            Role::SquadLeader => matches!(cap, ViewPlaces | ViewResidents | RevealPersonal),
-            Role::SquadMember => matches!(cap, ViewPlaces | ViewResidents),
-            Role::Community => matches!(cap, ViewPlaces | ViewResidents | ManageResidents | RevealPersonal | Export),
+            Role::Organisation => matches!(
+                cap,
+                ViewPlaces | ViewCadres | ManageCadres | RevealPersonal | Export | IssueOrders | ViewSquads
+            ),
+            Role::Unit => {
+                matches!(cap, ViewCadres | ManageCadres | RevealPersonal | Export | AnswerOrders | ViewSquads)
+            }
+            Role::SquadLeader => {
+                matches!(cap, ViewPlaces | ViewResidents | RevealPersonal | AnswerOrders | ViewSquads)
+            }
+            Role::SquadMember => matches!(cap, ViewPlaces | ViewResidents | ViewSquads),
+            Role::Community => {
+                matches!(cap, ViewPlaces | ViewResidents | ManageResidents | RevealPersonal | Export | ViewSquads)
+            }
             Role::SiteManager | Role::SiteGroup => false,
         }
     }
