@@ -168,6 +168,14 @@ mod tests {
                 .iter()
                 .map(|a| format!("availability-{}", a.as_str())),
         );
+        wanted
+            .extend(cordon_domain::mobilisation::OrderState::ALL.iter().map(|s| format!("order-state-{}", s.as_str())));
+        wanted.extend(cordon_domain::squads::SquadRole::ALL.iter().map(|r| format!("squad-role-{}", r.as_str())));
+        wanted.extend(
+            ["acknowledge", "assemble", "report", "stand-down", "decline", "cancel"]
+                .iter()
+                .map(|e| format!("order-do-{e}")),
+        );
         for w in wanted {
             assert!(zh.contains(&w), "{w}");
         }

@@ -8,6 +8,7 @@ mod auth;
 mod error;
 pub mod i18n;
 mod imports;
+mod mobilisation;
 mod places;
 mod residents;
 mod shell;
@@ -44,14 +45,16 @@ pub fn router(state: AppState) -> Router {
         .merge(units::router())
         .merge(residents::router())
         .merge(audit::router())
-        .merge(imports::router());
+        .merge(imports::router())
+        .merge(mobilisation::router());
     let api = Router::new()
         .merge(api::router())
         .merge(places::api_router())
         .merge(units::api_router())
         .merge(residents::api_router())
         .merge(audit::api_router())
-        .merge(imports::api_router());
+        .merge(imports::api_router())
+        .merge(mobilisation::api_router());
     Router::new()
         .merge(pages)
         .nest("/api/v1", api)

@@ -55,6 +55,9 @@ impl Layout {
         if a.can(Capability::ViewCadres) {
             nav.push(NavItem { href: "/units", label: tr.t("nav-units") });
         }
+        if a.can(Capability::ViewSquads) {
+            nav.push(NavItem { href: "/orders", label: tr.t("nav-orders") });
+        }
         if a.can(Capability::ManagePlaces) || a.can(Capability::ManageResidents) || a.can(Capability::ManageCadres) {
             nav.push(NavItem { href: "/imports", label: tr.t("nav-imports") });
         }

@@ -149,6 +149,9 @@ pub struct Squad {
     pub ended_at: Option<DateTime<Utc>>,
 }
 
+/// A squad's own columns: id, name, unit id, unit name, end.
+type SquadRow = (i64, String, i64, String, Option<DateTime<Utc>>);
+
 /// The SQL that limits orders to the actor's scope: `$1` unit (NULL: any),
 /// `$2` a flag that no order is visible, `$3,$4` a place range (NULL: any).
 const ORDER_SCOPE: &str = "($1 IS NULL OR o.unit_id = $1) AND $2 = 0 AND ($3 IS NULL OR EXISTS (\
@@ -518,7 +521,7 @@ impl Store {
         if !actor.can(Capability::ViewSquads) {
             return Err(StoreError::Forbidden);
         }
-        let row: Option<(i64, String, i64, String, Option<DateTime<Utc>>)> = on_pool!(self, |p| {
+        let row: Option<SquadRow> = on_pool!(self, |p| {
             sqlx::query_as(
                 "SELECT s.id, s.name, s.unit_id, u.name, s.ended_at FROM squads s JOIN units u ON u.id = s.unit_id WHERE s.id = $1",
             )

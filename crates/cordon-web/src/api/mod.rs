@@ -32,6 +32,12 @@ use crate::auth::ApiActor;
         crate::residents::api_export,
         crate::audit::api_list,
         crate::imports::api_import,
+        crate::mobilisation::api_list,
+        crate::mobilisation::api_create,
+        crate::mobilisation::api_get,
+        crate::mobilisation::api_candidates,
+        crate::mobilisation::api_step,
+        crate::mobilisation::api_squad,
     )
 )]
 struct ApiDoc;

@@ -56,6 +56,9 @@ async fn home(ctx: Ctx) -> HomeView {
     if a.can(Capability::ViewCadres) {
         tiles.push(tile("/units", "units"));
     }
+    if a.can(Capability::ViewSquads) {
+        tiles.push(tile("/orders", "orders"));
+    }
     if a.can(Capability::ManagePlaces) || a.can(Capability::ManageResidents) || a.can(Capability::ManageCadres) {
         tiles.push(tile("/imports", "imports"));
     }

@@ -1,0 +1,204 @@
+//! Mobilisation on pages and the API: the command issues; the unit's
+//! coordinator taps 收到 and 集结完毕 on a phone; the leader taps 报到.
+
+use chrono::{Duration, Utc};
+use cordon_domain::{Actor, Role};
+use cordon_store::PageRequest;
+use cordon_store::test_support::{PASSWORD, seed, sqlite, user};
+use cordon_store::units::CadreFilter;
+use reqwest::StatusCode;
+use reqwest::redirect::Policy;
+
+struct App {
+    base: String,
+    db: cordon_store::test_support::TestDb,
+    _stop: tokio::sync::oneshot::Sender<()>,
+}
+
+async fn spawn() -> App {
+    let db = sqlite().await;
+    seed(&db.store).await.unwrap();
+    user(&db.store, "cmd", Role::Command, "city").await;
+    user(&db.store, "lin", Role::Unit, "unit:市林草局").await;
+    user(&db.store, "gong", Role::Unit, "unit:市总工会").await;
+    user(&db.store, "leader", Role::SquadLeader, "道外区/仁里街道/民强社区/甲小区").await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    let state = cordon_web::AppState { store: db.store.clone(), zone: Default::default(), secure_cookies: false };
+    tokio::spawn(cordon_web::serve(listener, state, async {
+        let _ = rx.await;
+    }));
+    App { base, db, _stop: tx }
+}
+
+fn csrf_of(html: &str) -> String {
+    let start = html.find("name=\"csrf\" value=\"").expect("a form") + 19;
+    html[start..].split('"').next().unwrap().to_string()
+}
+
+impl App {
+    fn url(&self, p: &str) -> String {
+        format!("{}{p}", self.base)
+    }
+
+    async fn login(&self, name: &str) -> reqwest::Client {
+        let c = reqwest::Client::builder().cookie_store(true).redirect(Policy::none()).build().unwrap();
+        let page = c.get(self.url("/login")).send().await.unwrap().text().await.unwrap();
+        let token = csrf_of(&page);
+        let res = c
+            .post(self.url("/login"))
+            .form(&[("csrf", token.as_str()), ("username", name), ("password", PASSWORD)])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::SEE_OTHER);
+        c
+    }
+
+    async fn page(&self, c: &reqwest::Client, p: &str) -> String {
+        c.get(self.url(p)).send().await.unwrap().text().await.unwrap()
+    }
+}
+
+#[tokio::test]
+async fn an_order_is_issued_answered_and_reported_through_the_pages() {
+    let app = spawn().await;
+    let system = Actor::system();
+    let unit = app.db.store.units(&system).await.unwrap().into_iter().find(|u| u.name == "市林草局").unwrap().id;
+    let compound = app.db.store.compounds(&system, Some("甲小区")).await.unwrap()[0].id;
+
+    let cmd = app.login("cmd").await;
+    let form = app.page(&cmd, "/orders/new").await;
+    assert!(form.contains("甲小区") && form.contains("市林草局"));
+    let deadline = (Utc::now() + Duration::hours(10)).format("%Y-%m-%dT%H:%M").to_string();
+    let body = format!(
+        "csrf={}&unit={unit}&people=2&deadline={}&note=tonight&compound={compound}",
+        csrf_of(&form),
+        deadline.replace(':', "%3A")
+    );
+    let res = cmd
+        .post(app.url("/orders"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let order_url = res.headers()["location"].to_str().unwrap().to_string();
+    let id: i64 = order_url.rsplit('/').next().unwrap().parse().unwrap();
+
+    // Another unit's coordinator does not see it.
+    let gong = app.login("gong").await;
+    assert_eq!(gong.get(app.url(&order_url)).send().await.unwrap().status(), StatusCode::NOT_FOUND);
+
+    let lin = app.login("lin").await;
+    let page = app.page(&lin, &order_url).await;
+    assert!(page.contains(">收到<"), "one tap to acknowledge");
+    let token = csrf_of(&page);
+    let res = lin
+        .post(app.url(&format!("/orders/{id}/step")))
+        .form(&[("csrf", token.as_str()), ("event", "acknowledge")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let roster = app.page(&lin, &format!("/orders/{id}/roster")).await;
+    assert!(roster.contains("林一") && roster.contains("林二") && !roster.contains("工一"));
+    let cadres: Vec<i64> = app
+        .db
+        .store
+        .cadres(&system, &CadreFilter { unit_id: Some(unit), q: None }, PageRequest::new(None, None))
+        .await
+        .unwrap()
+        .items
+        .iter()
+        .map(|c| c.id)
+        .collect();
+    let body = format!(
+        "csrf={}&event=assemble&roster={}&roster={}&leader={}&secretary={}",
+        csrf_of(&roster),
+        cadres[0],
+        cadres[1],
+        cadres[0],
+        cadres[1]
+    );
+    let res = lin
+        .post(app.url(&format!("/orders/{id}/step")))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+
+    let leader = app.login("leader").await;
+    let page = app.page(&leader, &order_url).await;
+    assert!(page.contains(">报到<"));
+    let res = leader
+        .post(app.url(&format!("/orders/{id}/step")))
+        .form(&[("csrf", csrf_of(&page).as_str()), ("event", "report")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+
+    let list = app.page(&cmd, "/orders").await;
+    assert!(list.contains("已报到") && list.contains("市林草局"), "in flight, with its state");
+    let detail = app.page(&cmd, &order_url).await;
+    for who in ["cmd", "lin", "leader"] {
+        assert!(detail.contains(&format!(">{who}<")), "the step by {who} is shown");
+    }
+    let squad_link = detail.split("href=\"/squads/").nth(1).unwrap().split('"').next().unwrap().to_string();
+    let squad = app.page(&cmd, &format!("/squads/{squad_link}")).await;
+    assert!(squad.find("林一").unwrap() < squad.find("林二").unwrap(), "leader first");
+    assert!(squad.contains("正式党员不足 3 名"));
+}
+
+#[tokio::test]
+async fn the_api_runs_the_same_steps_and_refuses_one_out_of_order() {
+    let app = spawn().await;
+    let system = Actor::system();
+    let unit = app.db.store.units(&system).await.unwrap().into_iter().find(|u| u.name == "市林草局").unwrap().id;
+    let compound = app.db.store.compounds(&system, Some("甲小区")).await.unwrap()[0].id;
+    let cmd = app.db.store.create_token("cmd").await.unwrap();
+    let lin = app.db.store.create_token("lin").await.unwrap();
+    let c = reqwest::Client::new();
+    let res = c
+        .post(app.url("/api/v1/orders"))
+        .bearer_auth(&cmd)
+        .json(&serde_json::json!({"unit_id": unit, "people": 1, "compound_ids": [compound], "deadline": Utc::now() + Duration::hours(3)}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let order: serde_json::Value = res.json().await.unwrap();
+    let id = order["id"].as_i64().unwrap();
+    assert_eq!(order["state"], "issued");
+    let res = c
+        .post(app.url(&format!("/api/v1/orders/{id}/steps")))
+        .bearer_auth(&lin)
+        .json(&serde_json::json!({"event": "report"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let res = c
+        .post(app.url(&format!("/api/v1/orders/{id}/steps")))
+        .bearer_auth(&lin)
+        .json(&serde_json::json!({"event": "acknowledge"}))
+        .send()
+        .await
+        .unwrap();
+    let order: serde_json::Value = res.json().await.unwrap();
+    assert_eq!(order["state"], "acknowledged");
+    assert_eq!(order["steps"].as_array().unwrap().len(), 2);
+    let res = c
+        .post(app.url(&format!("/api/v1/orders/{id}/steps")))
+        .bearer_auth(&cmd)
+        .json(&serde_json::json!({"event": "cancel"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY, "a cancel needs a reason");
+}
