@@ -51,6 +51,7 @@ struct District {
 struct NamedCompound {
     name: String,
     street: String,
+    unit: String,
     #[serde(default)]
     special_needs: Vec<String>,
 }
@@ -60,6 +61,7 @@ struct UnitSpec {
     name_zh: String,
     name_en: String,
     cadres: usize,
+    squads: Vec<usize>,
 }
 
 #[derive(Deserialize)]
@@ -301,6 +303,67 @@ fn accounts(s: &Scenario, plans: &[CompoundPlan]) -> Vec<(&'static str, Role, St
     ]
 }
 
+/// Posts the scenario's 56 squads, one per compound, through real orders:
+/// issued, acknowledged, assembled with a leader and a branch secretary, and
+/// reported on site. The 17-person order of 市林草局 is left issued, so the
+/// demo's unit coordinator can answer it on a phone (walkthrough step 2).
+async fn post_squads(store: &Store, s: &Scenario, plans: &[CompoundPlan]) -> Result<usize> {
+    use cordon_domain::mobilisation::OrderEvent;
+    use cordon_domain::squads::SquadRole;
+    use cordon_store::PageRequest;
+    use cordon_store::mobilisation::{NewOrder, OrderFilter};
+    use cordon_store::units::CadreFilter;
+
+    let system = Actor::system();
+    let all = PageRequest { page: 1, per_page: 1000 };
+    if store.orders(&system, &OrderFilter::default(), all).await?.total > 0 {
+        return Ok(0);
+    }
+    let compounds: BTreeMap<String, i64> =
+        store.compounds(&system, None).await?.into_iter().map(|c| (c.name, c.id)).collect();
+    let units = store.units(&system).await?;
+    // Named compounds go to their reported units; the rest in plan order.
+    let mut free: Vec<&CompoundPlan> =
+        plans.iter().filter(|p| !s.named_compound.iter().any(|n| n.name == p.name)).collect();
+    free.reverse();
+    let mut posted = 0;
+    for spec in &s.unit {
+        let unit = units.iter().find(|u| u.name == spec.name_zh).context("a scenario unit exists")?;
+        let mut cadres =
+            store.cadres(&system, &CadreFilter { unit_id: Some(unit.id), q: None }, all).await?.items.into_iter();
+        let mut named = s.named_compound.iter().filter(|n| n.unit == spec.name_zh);
+        for (i, size) in spec.squads.iter().enumerate() {
+            let compound = match named.next() {
+                Some(n) => n.name.clone(),
+                None => free.pop().context("a compound for every squad")?.name.clone(),
+            };
+            let roster: Vec<_> = cadres.by_ref().take(*size).collect();
+            let order = NewOrder {
+                unit_id: unit.id,
+                people: *size as i64,
+                compound_ids: vec![compounds[&compound]],
+                deadline: chrono::Utc::now() + chrono::Duration::hours(2),
+                note: String::new(),
+            };
+            let id = store.issue_order(&system, &order).await?;
+            if spec.name_zh == "市林草局" && i == 0 {
+                continue;
+            }
+            store.order_step(&system, id, OrderEvent::Acknowledge, &[], false).await?;
+            // The leader is the first cadre, the secretary the first other party member.
+            let mut roles = vec![(roster[0].id, SquadRole::Leader)];
+            if let Some(sec) = roster.iter().skip(1).find(|c| c.party_member) {
+                roles.push((sec.id, SquadRole::Secretary));
+            }
+            let ids = roster.iter().map(|c| c.id).collect();
+            store.order_step(&system, id, OrderEvent::Assemble { roster: ids }, &roles, false).await?;
+            store.order_step(&system, id, OrderEvent::ReportOnSite, &[], false).await?;
+            posted += 1;
+        }
+    }
+    Ok(posted)
+}
+
 /// What the demo build did, per kind.
 #[derive(Debug, Default)]
 pub struct DemoSummary {
@@ -310,6 +373,8 @@ pub struct DemoSummary {
     pub cadres: ImportSummary,
     /// The residents import.
     pub residents: ImportSummary,
+    /// Squads posted this run (none when the demo had them already).
+    pub squads: usize,
 }
 
 fn scenario() -> Result<Scenario> {
@@ -348,13 +413,14 @@ pub async fn build(store: &Store, reporter: &mut Reporter) -> Result<DemoSummary
     store.ensure_site(&system, &s.quarantine_site.name_zh).await?;
     let cadres = import(store, ImportKind::Cadres, &cadres_sheet(&s, &mut synth), reporter).await?;
     let residents = import(store, ImportKind::Residents, &residents_sheet(&s, &plans, &mut synth), reporter).await?;
+    let squads = post_squads(store, &s, &plans).await?;
     for (name, role, scope) in accounts(&s, &plans) {
         if store.actor_by_username(name).await?.is_none() {
             let spec = ScopeSpec::parse(&scope).map_err(|e| anyhow::anyhow!("demo scope {scope}: {e}"))?;
             store.create_user(name, DEMO_PASSWORD, role, &spec).await?;
         }
     }
-    Ok(DemoSummary { places, cadres, residents })
+    Ok(DemoSummary { places, cadres, residents, squads })
 }
 
 impl std::fmt::Display for DemoSummary {
@@ -362,11 +428,12 @@ impl std::fmt::Display for DemoSummary {
         let all = |s: &ImportSummary| s.imported + s.updated + s.unchanged;
         write!(
             f,
-            "demo ready: {} residents, {} cadres, {} checkpoint rows ({} residents new this run)",
+            "demo ready: {} residents, {} cadres, {} checkpoint rows ({} residents new this run, {} squads posted)",
             all(&self.residents),
             all(&self.cadres),
             all(&self.places),
-            self.residents.imported
+            self.residents.imported,
+            self.squads
         )
     }
 }
@@ -424,7 +491,18 @@ mod tests {
             let again = build(s, &mut Reporter::quiet()).await.unwrap();
             assert_eq!((again.residents.imported, again.residents.updated), (0, 0), "{}", db.engine);
             assert_eq!(again.residents.unchanged, 50_000);
-            assert_eq!((again.cadres.imported, again.places.imported), (0, 0));
+            assert_eq!((again.cadres.imported, again.places.imported, again.squads), (0, 0, 0));
+            assert_eq!(first.squads, 55, "56 squads, one order left for the demo to answer");
+            let orders = s.orders(&system, &Default::default(), PageRequest::new(Some(1), Some(100))).await.unwrap();
+            assert_eq!(orders.total, 56);
+            let waiting =
+                orders.items.iter().find(|o| o.state == cordon_domain::mobilisation::OrderState::Issued).unwrap();
+            assert_eq!((waiting.unit.as_str(), waiting.people), ("市林草局", 17));
+            let ours = orders.items.iter().find(|o| o.compounds == vec!["中和胡同小区".to_string()]).unwrap();
+            assert_eq!((ours.unit.as_str(), ours.people), ("市住房公积金管理中心", 4));
+            let squad = s.squad(&leader, ours.squad_id.unwrap()).await.unwrap();
+            assert_eq!(squad.members.len(), 4);
+            assert_eq!(squad.members[0].role, "leader");
         }
     }
 
