@@ -185,3 +185,40 @@ async fn an_order_past_its_deadline_is_overdue_until_on_site() {
         assert!(late.items.iter().any(|o| o.id == id && o.overdue));
     }
 }
+
+#[tokio::test]
+async fn the_order_and_squad_lists_export_one_row_each_with_step_times() {
+    use cordon_store::sheets::{SheetFormat, read_sheet};
+    let db = cordon_store::test_support::sqlite().await;
+    let s = &db.store;
+    seed(s).await.unwrap();
+    let command = user(s, "cmd", Role::Command, "city").await;
+    let gong = user(s, "gong", Role::Unit, "unit:市总工会").await;
+    let (unit, compound, cadres) = ids(s).await;
+    let id = issue(s, &command, unit, compound).await;
+    s.order_step(&command, id, OrderEvent::Acknowledge, &[], false).await.unwrap();
+    let roles = [(cadres[0], SquadRole::Leader)];
+    s.order_step(&command, id, OrderEvent::Assemble { roster: cadres.clone() }, &roles, false).await.unwrap();
+    issue(s, &command, unit, compound).await;
+    let zone = cordon_domain::clock::Zone::default();
+    for format in [SheetFormat::Csv, SheetFormat::Xlsx] {
+        let orders =
+            read_sheet(&s.export_orders(&command, &OrderFilter::default(), format, zone).await.unwrap(), format)
+                .unwrap();
+        assert_eq!(orders.rows.len(), 2);
+        let first = &orders.rows[0].cells;
+        assert_eq!((first[1].as_str(), first[4].as_str()), ("市林草局", "assembled"));
+        assert!(!first[8].is_empty() && first[9].is_empty(), "assembled at a time, not yet on site: {first:?}");
+        let squads = read_sheet(&s.export_squads(&command, format).await.unwrap(), format).unwrap();
+        assert_eq!(squads.rows.len(), 1);
+        assert_eq!(squads.rows[0].cells[4], "林一", "the leader");
+        assert_eq!(squads.rows[0].cells[6], "否 no", "two party members cannot form a branch");
+    }
+    // Another unit's coordinator exports nothing of this unit.
+    let theirs = read_sheet(
+        &s.export_orders(&gong, &OrderFilter::default(), SheetFormat::Csv, zone).await.unwrap(),
+        SheetFormat::Csv,
+    )
+    .unwrap();
+    assert!(theirs.rows.is_empty());
+}

@@ -8,8 +8,10 @@ use std::path::PathBuf;
 use anyhow::{Context, Result};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use cordon_domain::clock::Zone;
+use cordon_domain::mobilisation::OrderState;
 use cordon_domain::{Actor, Role, ScopeSpec};
 use cordon_store::imports::{ImportKind, ImportSummary};
+use cordon_store::mobilisation::OrderFilter;
 use cordon_store::sheets::{SheetFormat, read_sheet};
 use cordon_store::{Database, Store, StoreError};
 use indicatif::{ProgressBar, ProgressStyle};
@@ -111,6 +113,16 @@ enum Command {
         #[command(subcommand)]
         verb: TokenVerb,
     },
+    /// Lists mobilisation orders (one row per order, with the time of each step).
+    Orders {
+        #[command(subcommand)]
+        verb: ListVerb,
+    },
+    /// Lists squads (one row per squad).
+    Squads {
+        #[command(subcommand)]
+        verb: ListVerb,
+    },
     /// Manages municipal units.
     Unit {
         #[command(subcommand)]
@@ -147,6 +159,27 @@ enum ExportWhat {
 enum FormatArg {
     Csv,
     Xlsx,
+}
+
+impl FormatArg {
+    fn sheet(self) -> SheetFormat {
+        match self {
+            FormatArg::Csv => SheetFormat::Csv,
+            FormatArg::Xlsx => SheetFormat::Xlsx,
+        }
+    }
+}
+
+/// Writes a file, or standard output when no file is named.
+fn write_out(output: Option<PathBuf>, bytes: &[u8]) -> Result<()> {
+    match output {
+        Some(path) => std::fs::write(&path, bytes).with_context(|| format!("cannot write {}", path.display()))?,
+        None => {
+            use std::io::Write;
+            std::io::stdout().write_all(bytes)?;
+        }
+    }
+    Ok(())
 }
 
 #[derive(Subcommand, Debug)]
@@ -197,6 +230,25 @@ enum TokenVerb {
 }
 
 #[derive(Subcommand, Debug)]
+enum ListVerb {
+    /// Writes the list as CSV or XLSX.
+    List {
+        /// Only orders in this state (issued, acknowledged, assembled, on-site, stood-down, declined, cancelled); default all.
+        #[arg(long)]
+        state: Option<String>,
+        /// csv or xlsx.
+        #[arg(long, default_value = "csv")]
+        format: FormatArg,
+        /// Output file; default: standard output.
+        #[arg(long, short)]
+        output: Option<PathBuf>,
+        /// List what this user may see; default: the operator, city-wide.
+        #[arg(long = "as")]
+        as_user: Option<String>,
+    },
+}
+
+#[derive(Subcommand, Debug)]
 enum UnitVerb {
     /// Adds a unit (or updates its English name).
     Add {
@@ -240,21 +292,28 @@ pub async fn run(cli: Cli) -> Result<()> {
         Command::Export { what: ExportWhat::Residents, format, output, as_user } => {
             let store = db.store().await?;
             let actor = actor(&store, as_user.as_deref()).await?;
-            let format = match format {
-                FormatArg::Csv => SheetFormat::Csv,
-                FormatArg::Xlsx => SheetFormat::Xlsx,
+            let bytes = store.export_residents(&actor, format.sheet()).await.map_err(store_error)?;
+            write_out(output, &bytes)
+        }
+        Command::Orders { verb: ListVerb::List { state, format, output, as_user } } => {
+            let store = db.store().await?;
+            let actor = actor(&store, as_user.as_deref()).await?;
+            let state = match state.as_deref() {
+                None => None,
+                Some(s) => Some(OrderState::parse(s).ok_or_else(|| usage(format!("unknown state {s}")))?),
             };
-            let bytes = store.export_residents(&actor, format).await.map_err(store_error)?;
-            match output {
-                Some(path) => {
-                    std::fs::write(&path, bytes).with_context(|| format!("cannot write {}", path.display()))?
-                }
-                None => {
-                    use std::io::Write;
-                    std::io::stdout().write_all(&bytes)?;
-                }
+            let filter = OrderFilter { state, ..Default::default() };
+            let bytes = store.export_orders(&actor, &filter, format.sheet(), db.zone()?).await.map_err(store_error)?;
+            write_out(output, &bytes)
+        }
+        Command::Squads { verb: ListVerb::List { format, output, as_user, state } } => {
+            if state.is_some() {
+                return Err(usage("--state is for orders"));
             }
-            Ok(())
+            let store = db.store().await?;
+            let actor = actor(&store, as_user.as_deref()).await?;
+            let bytes = store.export_squads(&actor, format.sheet()).await.map_err(store_error)?;
+            write_out(output, &bytes)
         }
         Command::User { verb } => {
             let store = db.store().await?;

@@ -571,3 +571,24 @@ impl Store {
         })
     }
 }
+
+impl Store {
+    /// Every squad the actor may see, newest first.
+    pub async fn squads(&self, actor: &Actor) -> StoreResult<Vec<Squad>> {
+        if !actor.can(Capability::ViewSquads) {
+            return Err(StoreError::Forbidden);
+        }
+        let ids: Vec<i64> =
+            on_pool!(self, |p| sqlx::query_scalar("SELECT id FROM squads ORDER BY id DESC").fetch_all(p).await?);
+        let mut out = Vec::new();
+        for id in ids {
+            // `squad` applies the scope; the ones outside it are simply not listed.
+            match self.squad(actor, id).await {
+                Ok(s) => out.push(s),
+                Err(StoreError::NotFound) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(out)
+    }
+}
