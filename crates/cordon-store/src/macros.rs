@@ -37,13 +37,23 @@ macro_rules! ensure_place {
             let name: &str = $name;
             let conn = $conn;
             let parent_id = parent.as_ref().map(|(id, _)| *id);
-            let found: Option<(i64, String)> = sqlx::query_as(
-                "SELECT id, path FROM places WHERE parent_id IS NOT DISTINCT FROM $1 AND name = $2",
-            )
-            .bind(parent_id)
-            .bind(name.to_string())
-            .fetch_optional(&mut *conn)
-            .await?;
+            // `parent_id = $1` rather than IS NOT DISTINCT FROM: PostgreSQL uses the
+            // (parent_id, name) index only for the plain comparison.
+            let found: Option<(i64, String)> = match parent_id {
+                Some(pid) => {
+                    sqlx::query_as("SELECT id, path FROM places WHERE parent_id = $1 AND name = $2")
+                        .bind(pid)
+                        .bind(name.to_string())
+                        .fetch_optional(&mut *conn)
+                        .await?
+                }
+                None => {
+                    sqlx::query_as("SELECT id, path FROM places WHERE parent_id IS NULL AND name = $1")
+                        .bind(name.to_string())
+                        .fetch_optional(&mut *conn)
+                        .await?
+                }
+            };
             if let Some((id, path)) = found {
                 return Ok::<_, $crate::StoreError>((id, path, false));
             }
