@@ -9,6 +9,7 @@ mod db;
 mod macros;
 pub mod accounts;
 pub mod audit;
+pub mod boards;
 mod error;
 mod exports;
 pub mod imports;

@@ -5,6 +5,7 @@
 mod api;
 mod audit;
 mod auth;
+mod boards;
 mod error;
 pub mod i18n;
 mod imports;
@@ -46,7 +47,8 @@ pub fn router(state: AppState) -> Router {
         .merge(residents::router())
         .merge(audit::router())
         .merge(imports::router())
-        .merge(mobilisation::router());
+        .merge(mobilisation::router())
+        .merge(boards::router());
     let api = Router::new()
         .merge(api::router())
         .merge(places::api_router())

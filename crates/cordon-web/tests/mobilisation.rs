@@ -202,3 +202,58 @@ async fn the_api_runs_the_same_steps_and_refuses_one_out_of_order() {
         .unwrap();
     assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY, "a cancel needs a reason");
 }
+
+#[tokio::test]
+async fn the_notice_board_lists_the_posted_squad_with_phones_and_a_qr_code_to_the_public_page() {
+    use cordon_domain::mobilisation::OrderEvent;
+    use cordon_domain::squads::SquadRole;
+    use cordon_store::mobilisation::NewOrder;
+    let app = spawn().await;
+    let s = &app.db.store;
+    let system = Actor::system();
+    let unit = s.units(&system).await.unwrap().into_iter().find(|u| u.name == "市林草局").unwrap().id;
+    let compound = s.compounds(&system, Some("甲小区")).await.unwrap()[0].id;
+    let cadres: Vec<i64> = s
+        .cadres(&system, &CadreFilter { unit_id: Some(unit), q: None }, PageRequest::new(None, None))
+        .await
+        .unwrap()
+        .items
+        .iter()
+        .map(|c| c.id)
+        .collect();
+    let order = NewOrder {
+        unit_id: unit,
+        people: 2,
+        compound_ids: vec![compound],
+        deadline: Utc::now() + Duration::hours(1),
+        note: String::new(),
+    };
+    let id = s.issue_order(&system, &order).await.unwrap();
+    s.order_step(&system, id, OrderEvent::Acknowledge, &[], false).await.unwrap();
+    let roles = [(cadres[1], SquadRole::Leader)];
+    s.order_step(&system, id, OrderEvent::Assemble { roster: cadres.clone() }, &roles, false).await.unwrap();
+    let checkpoint = s.checkpoints(&system, compound).await.unwrap()[0].id;
+
+    let leader = app.login("leader").await;
+    let board = app.page(&leader, &format!("/checkpoints/{checkpoint}/board")).await;
+    assert!(
+        board.contains("<svg") && board.contains("13900000004") && board.contains("13900000003"),
+        "phones in full and a QR code"
+    );
+    assert!(board.find("林二").unwrap() < board.find("林一").unwrap(), "the leader first");
+    assert!(board.contains("@page { size: A4"));
+    assert!(app.page(&leader, &format!("/checkpoints/{checkpoint}/board?size=a3")).await.contains("size: A3"));
+    let footer = &board[board.rfind("/c/").unwrap()..];
+    let public_path = footer.split('<').next().unwrap().trim();
+    let anon = reqwest::Client::new();
+    let public = anon.get(app.url(public_path)).send().await.unwrap();
+    assert_eq!(public.status(), StatusCode::OK, "no login needed");
+    assert!(public.text().await.unwrap().contains("tel:13900000004"));
+    assert_eq!(anon.get(app.url("/c/guessed")).send().await.unwrap().status(), StatusCode::NOT_FOUND);
+    // Someone of another unit does not see this compound's board.
+    let gong = app.login("gong").await;
+    assert_eq!(
+        gong.get(app.url(&format!("/checkpoints/{checkpoint}/board"))).send().await.unwrap().status(),
+        StatusCode::NOT_FOUND
+    );
+}

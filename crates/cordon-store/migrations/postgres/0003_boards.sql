@@ -1,0 +1,6 @@
+-- The public page of a compound, reached from the QR code of its notice
+-- boards by an unguessable token rather than by its id.
+CREATE TABLE compound_pages (
+    compound_id BIGINT PRIMARY KEY REFERENCES places(id),
+    token       TEXT NOT NULL UNIQUE
+);

@@ -1,0 +1,171 @@
+//! Notice boards (公示板): for a checkpoint, the squads posted at its compound
+//! with every member's name, position and phone, leader first. Phones are in
+//! full by design: the board exists to publish them. The compound's public
+//! page, reached from the board's QR code, lists the same contacts.
+
+use cordon_domain::places::PlacePath;
+use cordon_domain::squads::can_form_branch;
+use cordon_domain::{Actor, Capability};
+use serde::Serialize;
+
+use crate::{Store, StoreError, StoreResult};
+
+/// A member as a board prints them.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct BoardMember {
+    /// Name.
+    pub name: String,
+    /// Position.
+    pub position: String,
+    /// leader, secretary or member.
+    pub role: String,
+    /// Phone, in full.
+    pub phone: String,
+    /// Formal party member.
+    pub party_member: bool,
+}
+
+/// A squad as a board prints it.
+#[derive(Debug, Clone, Serialize)]
+pub struct BoardSquad {
+    /// The unit's name.
+    pub unit: String,
+    /// The squad's name.
+    pub name: String,
+    /// Whether it forms its own temporary party branch.
+    pub branch_can_form: bool,
+    /// Members, leader first.
+    pub members: Vec<BoardMember>,
+}
+
+/// Everything one board shows.
+#[derive(Debug, Clone, Serialize)]
+pub struct Board {
+    /// The compound.
+    pub compound: String,
+    /// The compound's id.
+    pub compound_id: i64,
+    /// Its street.
+    pub street: String,
+    /// Its community.
+    pub community: String,
+    /// The checkpoint the board hangs at (none for the public page).
+    pub checkpoint: Option<String>,
+    /// The squads posted there now.
+    pub squads: Vec<BoardSquad>,
+    /// The token of the compound's public page.
+    pub token: String,
+}
+
+impl Store {
+    async fn board_for(&self, compound_id: i64, checkpoint: Option<String>) -> StoreResult<Board> {
+        let (compound, community, street): (String, String, String) = on_pool!(self, |p| {
+            sqlx::query_as(
+                "SELECT p.name, c.name, s.name FROM places p JOIN places c ON c.id = p.parent_id \
+                 JOIN places s ON s.id = c.parent_id WHERE p.id = $1",
+            )
+            .bind(compound_id)
+            .fetch_one(p)
+            .await?
+        });
+        let squads: Vec<(i64, String, String)> = on_pool!(self, |p| {
+            sqlx::query_as(
+                "SELECT s.id, s.name, u.name FROM squad_postings sp JOIN squads s ON s.id = sp.squad_id \
+                 JOIN units u ON u.id = s.unit_id WHERE sp.compound_id = $1 AND s.ended_at IS NULL ORDER BY s.id",
+            )
+            .bind(compound_id)
+            .fetch_all(p)
+            .await?
+        });
+        let mut out = Vec::new();
+        for (id, name, unit) in squads {
+            let members: Vec<BoardMember> = on_pool!(self, |p| {
+                sqlx::query_as(
+                    "SELECT c.name, c.position, m.role, c.phone, c.party_member FROM squad_members m \
+                     JOIN cadres c ON c.id = m.cadre_id WHERE m.squad_id = $1 \
+                     ORDER BY CASE m.role WHEN 'leader' THEN 0 WHEN 'secretary' THEN 1 ELSE 2 END, c.id",
+                )
+                .bind(id)
+                .fetch_all(p)
+                .await?
+            });
+            out.push(BoardSquad {
+                unit,
+                name,
+                branch_can_form: can_form_branch(members.iter().map(|m| m.party_member)),
+                members,
+            });
+        }
+        let token = self.compound_token(compound_id).await?;
+        Ok(Board { compound, compound_id, street, community, checkpoint, squads: out, token })
+    }
+
+    /// The board of a checkpoint whose compound lies in the actor's scope.
+    pub async fn board(&self, actor: &Actor, checkpoint_id: i64) -> StoreResult<Board> {
+        if !actor.can(Capability::ViewSquads) {
+            return Err(StoreError::Forbidden);
+        }
+        let row: Option<(i64, String, String)> = on_pool!(self, |p| {
+            sqlx::query_as(
+                "SELECT k.compound_id, k.name, p.path FROM checkpoints k JOIN places p ON p.id = k.compound_id WHERE k.id = $1",
+            )
+            .bind(checkpoint_id)
+            .fetch_optional(p)
+            .await?
+        });
+        let (compound_id, checkpoint, path) = row.ok_or(StoreError::NotFound)?;
+        // A unit coordinator sees the boards of compounds where the unit has a squad.
+        let visible = actor.scope.covers_place(&PlacePath::from_stored(path))
+            || match actor.scope.unit_filter() {
+                Some(Some(unit)) => self.unit_posted_at(unit, compound_id).await?,
+                _ => false,
+            };
+        if !visible {
+            return Err(StoreError::NotFound);
+        }
+        self.board_for(compound_id, Some(checkpoint)).await
+    }
+
+    async fn unit_posted_at(&self, unit: i64, compound_id: i64) -> StoreResult<bool> {
+        let n: i64 = on_pool!(self, |p| {
+            sqlx::query_scalar(
+                "SELECT COUNT(*) FROM squad_postings sp JOIN squads s ON s.id = sp.squad_id \
+                 WHERE sp.compound_id = $1 AND s.unit_id = $2 AND s.ended_at IS NULL",
+            )
+            .bind(compound_id)
+            .bind(unit)
+            .fetch_one(p)
+            .await?
+        });
+        Ok(n > 0)
+    }
+
+    /// The public page of a compound, by the token printed in its boards' QR code.
+    pub async fn public_board(&self, token: &str) -> StoreResult<Board> {
+        let id: Option<i64> = on_pool!(self, |p| {
+            sqlx::query_scalar("SELECT compound_id FROM compound_pages WHERE token = $1")
+                .bind(crate::clean(token))
+                .fetch_optional(p)
+                .await?
+        });
+        self.board_for(id.ok_or(StoreError::NotFound)?, None).await
+    }
+
+    /// The token of a compound's public page, made on first use.
+    async fn compound_token(&self, compound_id: i64) -> StoreResult<String> {
+        let fresh = crate::accounts::random_secret(12);
+        Ok(on_pool!(self, |p| {
+            sqlx::query(
+                "INSERT INTO compound_pages (compound_id, token) VALUES ($1, $2) ON CONFLICT (compound_id) DO NOTHING",
+            )
+            .bind(compound_id)
+            .bind(fresh)
+            .execute(p)
+            .await?;
+            sqlx::query_scalar("SELECT token FROM compound_pages WHERE compound_id = $1")
+                .bind(compound_id)
+                .fetch_one(p)
+                .await?
+        }))
+    }
+}

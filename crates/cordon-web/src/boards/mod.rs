@@ -1,0 +1,101 @@
+//! Notice boards (公示板): a printable A4 or A3 page per checkpoint, and the
+//! compound's public page that the board's QR code opens.
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::Router;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, header};
+use axum::routing::get;
+use cordon_store::boards::Board;
+use fast_qr::convert::Builder;
+use fast_qr::convert::svg::SvgBuilder;
+use fast_qr::qr::QRBuilder;
+use serde::Deserialize;
+
+use crate::AppState;
+use crate::auth::{Ctx, lang_of};
+use crate::error::PageError;
+use crate::i18n::Tr;
+
+/// Page routes.
+pub fn router() -> Router<AppState> {
+    Router::new().route("/checkpoints/{id}/board", get(board)).route("/c/{token}", get(public))
+}
+
+#[derive(Deserialize)]
+struct BoardQuery {
+    size: Option<String>,
+}
+
+/// The board as printed: texts translated, the QR code as inline SVG.
+#[derive(Template, WebTemplate)]
+#[template(path = "boards/board.html")]
+struct BoardView {
+    tr: Tr,
+    b: Board,
+    roles: Vec<Vec<String>>,
+    qr_svg: String,
+    url: String,
+    a3: bool,
+}
+
+/// The address the QR code encodes: this server as the browser reached it.
+fn public_url(app: &AppState, headers: &HeaderMap, token: &str) -> String {
+    let host = headers.get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("localhost");
+    let scheme = if app.secure_cookies { "https" } else { "http" };
+    format!("{scheme}://{host}/c/{token}")
+}
+
+/// The QR code of a URL as SVG markup made by fast_qr from our own URL (no user text inside).
+fn qr_svg(url: &str) -> String {
+    match QRBuilder::new(url).build() {
+        Ok(qr) => SvgBuilder::default().margin(2).to_str(&qr),
+        Err(e) => {
+            tracing::error!(error = ?e, "QR code failed");
+            String::new()
+        }
+    }
+}
+
+fn roles(tr: &Tr, b: &Board) -> Vec<Vec<String>> {
+    b.squads.iter().map(|s| s.members.iter().map(|m| tr.tk("squad-role", &m.role)).collect()).collect()
+}
+
+async fn board(
+    State(app): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<i64>,
+    Query(q): Query<BoardQuery>,
+    headers: HeaderMap,
+) -> Result<BoardView, PageError> {
+    let b = app.store.board(&ctx.actor, id).await?;
+    let url = public_url(&app, &headers, &b.token);
+    Ok(BoardView {
+        tr: ctx.tr,
+        roles: roles(&ctx.tr, &b),
+        qr_svg: qr_svg(&url),
+        url,
+        a3: q.size.as_deref() == Some("a3"),
+        b,
+    })
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "boards/public.html")]
+struct PublicView {
+    tr: Tr,
+    b: Board,
+    roles: Vec<Vec<String>>,
+}
+
+/// Anyone with the QR code may read the compound's contacts: no login.
+async fn public(
+    State(app): State<AppState>,
+    Path(token): Path<String>,
+    headers: HeaderMap,
+) -> Result<PublicView, PageError> {
+    let tr = Tr { lang: lang_of(&headers) };
+    let b = app.store.public_board(&token).await?;
+    Ok(PublicView { tr, roles: roles(&tr, &b), b })
+}
