@@ -1,70 +1,21 @@
 //! The web app on port 0 with a fresh database: sign-in, CSRF, rate limit,
 //! scope isolation by page and API, tokens, reveal, uploads and languages.
 
-use cordon_domain::{Actor, Role};
+use cordon_domain::Actor;
 use cordon_store::residents::ResidentFilter;
-use cordon_store::test_support::{PASSWORD, TestDb, engines, id_number, seed, sqlite, user};
+use cordon_store::test_support::{PASSWORD, engines, id_number};
 use cordon_store::{PageRequest, Store};
 use reqwest::StatusCode;
-use reqwest::redirect::Policy;
 
-struct App {
-    base: String,
-    db: TestDb,
-    _stop: tokio::sync::oneshot::Sender<()>,
+mod common;
+
+use common::{App, client, csrf_of, spawn_app, spawn_app_on};
+
+trait Residents {
+    async fn resident_id(&self, name: &str) -> i64;
 }
 
-async fn spawn_app_on(db: TestDb) -> App {
-    seed(&db.store).await.unwrap();
-    user(&db.store, "cmd", Role::Command, "city").await;
-    user(&db.store, "member-a", Role::SquadMember, "道外区/仁里街道/民强社区/甲小区").await;
-    user(&db.store, "leader-a", Role::SquadLeader, "道外区/仁里街道/民强社区/甲小区").await;
-    user(&db.store, "unit-lin", Role::Unit, "unit:市林草局").await;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-    let state = cordon_web::AppState { store: db.store.clone(), zone: Default::default(), secure_cookies: false };
-    tokio::spawn(cordon_web::serve(listener, state, async {
-        let _ = rx.await;
-    }));
-    App { base, db, _stop: tx }
-}
-
-async fn spawn_app() -> App {
-    spawn_app_on(sqlite().await).await
-}
-
-fn client() -> reqwest::Client {
-    reqwest::Client::builder().cookie_store(true).redirect(Policy::none()).build().unwrap()
-}
-
-fn csrf_of(html: &str) -> String {
-    let start = html.find("name=\"csrf\" value=\"").expect("a form with a CSRF token") + 19;
-    html[start..].split('"').next().unwrap().to_string()
-}
-
-impl App {
-    fn url(&self, path: &str) -> String {
-        format!("{}{path}", self.base)
-    }
-
-    async fn csrf(&self, c: &reqwest::Client, path: &str) -> String {
-        csrf_of(&c.get(self.url(path)).send().await.unwrap().text().await.unwrap())
-    }
-
-    async fn login(&self, name: &str) -> reqwest::Client {
-        let c = client();
-        let token = self.csrf(&c, "/login").await;
-        let res = c
-            .post(self.url("/login"))
-            .form(&[("csrf", token.as_str()), ("username", name), ("password", PASSWORD), ("next", "/")])
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(res.status(), StatusCode::SEE_OTHER, "login of {name}");
-        c
-    }
-
+impl Residents for App {
     async fn resident_id(&self, name: &str) -> i64 {
         resident_id(&self.db.store, name).await
     }

@@ -2,63 +2,17 @@
 //! coordinator taps 收到 and 集结完毕 on a phone; the leader taps 报到.
 
 use chrono::{Duration, Utc};
-use cordon_domain::{Actor, Role};
+use cordon_domain::Actor;
 use cordon_store::PageRequest;
-use cordon_store::test_support::{PASSWORD, seed, sqlite, user};
 use cordon_store::units::CadreFilter;
 use reqwest::StatusCode;
-use reqwest::redirect::Policy;
 
-struct App {
-    base: String,
-    db: cordon_store::test_support::TestDb,
-    _stop: tokio::sync::oneshot::Sender<()>,
-}
+mod common;
+
+use common::{App, csrf_of, spawn_app};
 
 async fn spawn() -> App {
-    let db = sqlite().await;
-    seed(&db.store).await.unwrap();
-    user(&db.store, "cmd", Role::Command, "city").await;
-    user(&db.store, "lin", Role::Unit, "unit:市林草局").await;
-    user(&db.store, "gong", Role::Unit, "unit:市总工会").await;
-    user(&db.store, "leader", Role::SquadLeader, "道外区/仁里街道/民强社区/甲小区").await;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-    let state = cordon_web::AppState { store: db.store.clone(), zone: Default::default(), secure_cookies: false };
-    tokio::spawn(cordon_web::serve(listener, state, async {
-        let _ = rx.await;
-    }));
-    App { base, db, _stop: tx }
-}
-
-fn csrf_of(html: &str) -> String {
-    let start = html.find("name=\"csrf\" value=\"").expect("a form") + 19;
-    html[start..].split('"').next().unwrap().to_string()
-}
-
-impl App {
-    fn url(&self, p: &str) -> String {
-        format!("{}{p}", self.base)
-    }
-
-    async fn login(&self, name: &str) -> reqwest::Client {
-        let c = reqwest::Client::builder().cookie_store(true).redirect(Policy::none()).build().unwrap();
-        let page = c.get(self.url("/login")).send().await.unwrap().text().await.unwrap();
-        let token = csrf_of(&page);
-        let res = c
-            .post(self.url("/login"))
-            .form(&[("csrf", token.as_str()), ("username", name), ("password", PASSWORD)])
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(res.status(), StatusCode::SEE_OTHER);
-        c
-    }
-
-    async fn page(&self, c: &reqwest::Client, p: &str) -> String {
-        c.get(self.url(p)).send().await.unwrap().text().await.unwrap()
-    }
+    spawn_app().await
 }
 
 #[tokio::test]

@@ -1,0 +1,88 @@
+//! The web app on port 0 with a fresh, seeded database, and a browser-like
+//! client (cookies, no redirects followed) for the HTTP test suites.
+#![allow(dead_code)]
+
+use cordon_domain::Role;
+use cordon_store::test_support::{PASSWORD, TestDb, seed, sqlite, user};
+use reqwest::StatusCode;
+use reqwest::redirect::Policy;
+
+/// A running app; stops when dropped.
+pub struct App {
+    pub base: String,
+    pub db: TestDb,
+    _stop: tokio::sync::oneshot::Sender<()>,
+}
+
+/// Seeds the fixture and its users — cmd (command), member-a and leader-a
+/// (甲小区), leader (甲小区), lin and unit-lin (市林草局), gong (市总工会) — and serves.
+pub async fn spawn_app_on(db: TestDb) -> App {
+    seed(&db.store).await.unwrap();
+    let people = [
+        ("cmd", Role::Command, "city"),
+        ("member-a", Role::SquadMember, "道外区/仁里街道/民强社区/甲小区"),
+        ("leader-a", Role::SquadLeader, "道外区/仁里街道/民强社区/甲小区"),
+        ("leader", Role::SquadLeader, "道外区/仁里街道/民强社区/甲小区"),
+        ("unit-lin", Role::Unit, "unit:市林草局"),
+        ("lin", Role::Unit, "unit:市林草局"),
+        ("gong", Role::Unit, "unit:市总工会"),
+    ];
+    for (name, role, scope) in people {
+        user(&db.store, name, role, scope).await;
+    }
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    let state = cordon_web::AppState { store: db.store.clone(), zone: Default::default(), secure_cookies: false };
+    tokio::spawn(cordon_web::serve(listener, state, async {
+        let _ = rx.await;
+    }));
+    App { base, db, _stop: tx }
+}
+
+/// The app on a fresh SQLite database.
+pub async fn spawn_app() -> App {
+    spawn_app_on(sqlite().await).await
+}
+
+/// A client that keeps cookies and shows redirects instead of following them.
+pub fn client() -> reqwest::Client {
+    reqwest::Client::builder().cookie_store(true).redirect(Policy::none()).build().unwrap()
+}
+
+/// The CSRF token of the first form on a page.
+pub fn csrf_of(html: &str) -> String {
+    let start = html.find("name=\"csrf\" value=\"").expect("a form with a CSRF token") + 19;
+    html[start..].split('"').next().unwrap().to_string()
+}
+
+impl App {
+    /// An absolute URL of a path.
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// The CSRF token of the form on a page.
+    pub async fn csrf(&self, c: &reqwest::Client, path: &str) -> String {
+        csrf_of(&self.page(c, path).await)
+    }
+
+    /// A page's HTML.
+    pub async fn page(&self, c: &reqwest::Client, path: &str) -> String {
+        c.get(self.url(path)).send().await.unwrap().text().await.unwrap()
+    }
+
+    /// A client signed in as this fixture user.
+    pub async fn login(&self, name: &str) -> reqwest::Client {
+        let c = client();
+        let token = self.csrf(&c, "/login").await;
+        let res = c
+            .post(self.url("/login"))
+            .form(&[("csrf", token.as_str()), ("username", name), ("password", PASSWORD), ("next", "/")])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::SEE_OTHER, "login of {name}");
+        c
+    }
+}
