@@ -134,6 +134,14 @@ pub async fn seed(store: &Store) -> StoreResult<()> {
         ],
     );
     store.import(&system, ImportKind::Cadres, &cadres, &none).await?;
+    // Everyone but 工二 is trained, so postings need no confirmation unless a test wants one.
+    let all = crate::PageRequest { page: 1, per_page: 100 };
+    let day = chrono::NaiveDate::from_ymd_opt(2022, 11, 30).expect("a date");
+    for c in store.cadres(&system, &crate::units::CadreFilter::default(), all).await?.items {
+        if c.name != "工二" {
+            store.record_training(&system, c.id, "岗前培训", day).await?;
+        }
+    }
     Ok(())
 }
 

@@ -222,3 +222,44 @@ async fn the_order_and_squad_lists_export_one_row_each_with_step_times() {
     .unwrap();
     assert!(theirs.rows.is_empty());
 }
+
+#[tokio::test]
+async fn an_untrained_cadre_is_posted_only_with_a_confirmation_and_liaisons_are_kept_per_squad() {
+    for db in engines().await {
+        let s = &db.store;
+        seed(s).await.unwrap();
+        let command = user(s, "cmd", Role::Command, "city").await;
+        let gong = user(s, "gong", Role::Unit, "unit:市总工会").await;
+        let system = Actor::system();
+        let unit = s.units(&system).await.unwrap().into_iter().find(|u| u.name == "市总工会").unwrap().id;
+        let compound = s.compounds(&system, Some("乙小区")).await.unwrap()[0].id;
+        let cadres: Vec<i64> = s
+            .cadres(&system, &CadreFilter { unit_id: Some(unit), q: None }, PageRequest::new(None, None))
+            .await
+            .unwrap()
+            .items
+            .iter()
+            .map(|c| c.id)
+            .collect();
+        let id = issue(s, &command, unit, compound).await;
+        s.order_step(&gong, id, OrderEvent::Acknowledge, &[], false).await.unwrap();
+        let candidates = s.candidates(&gong, id).await.unwrap();
+        assert!(!candidates.iter().find(|c| c.id == cadres[1]).unwrap().trained, "{}", db.engine);
+        let roles = [(cadres[0], SquadRole::Leader)];
+        let refused = s.order_step(&gong, id, OrderEvent::Assemble { roster: cadres.clone() }, &roles, false).await;
+        assert!(matches!(refused, Err(StoreError::Conflict(_))), "{}: {refused:?}", db.engine);
+        s.order_step(&gong, id, OrderEvent::Assemble { roster: cadres.clone() }, &roles, true).await.unwrap();
+        let squad_id = s.order(&gong, id).await.unwrap().squad_id.unwrap();
+        assert_eq!(s.squad(&gong, squad_id).await.unwrap().untrained, 1, "shown on the squad");
+        s.add_liaison(&gong, squad_id, "王书记", "社区书记", "13700000001").await.unwrap();
+        assert!(matches!(s.add_liaison(&gong, squad_id, "某人", "网格员", "123").await, Err(StoreError::Invalid(_))));
+        let squad = s.squad(&command, squad_id).await.unwrap();
+        assert_eq!(squad.liaisons.len(), 1);
+        assert_eq!((squad.liaisons[0].name.as_str(), squad.liaisons[0].role.as_str()), ("王书记", "社区书记"));
+        let lin = user(s, "lin", Role::Unit, "unit:市林草局").await;
+        assert!(matches!(
+            s.add_liaison(&lin, squad_id, "某人", "网格员", "13700000002").await,
+            Err(StoreError::NotFound)
+        ));
+    }
+}

@@ -211,3 +211,61 @@ async fn the_notice_board_lists_the_posted_squad_with_phones_and_a_qr_code_to_th
         StatusCode::NOT_FOUND
     );
 }
+
+#[tokio::test]
+async fn a_coordinator_records_training_and_adds_a_liaison_on_the_pages() {
+    use cordon_domain::mobilisation::OrderEvent;
+    use cordon_domain::squads::SquadRole;
+    use cordon_store::mobilisation::NewOrder;
+    let app = spawn().await;
+    let s = &app.db.store;
+    let system = Actor::system();
+    let gong_unit = s.units(&system).await.unwrap().into_iter().find(|u| u.name == "市总工会").unwrap().id;
+    let untrained = s
+        .cadres(&system, &CadreFilter { q: Some("工二".into()), ..Default::default() }, PageRequest::new(None, None))
+        .await
+        .unwrap()
+        .items[0]
+        .id;
+    let gong = app.login("gong").await;
+    let page = app.page(&gong, &format!("/cadres/{untrained}")).await;
+    assert!(page.contains("未培训"));
+    let res = gong
+        .post(app.url(&format!("/cadres/{untrained}/training")))
+        .form(&[("csrf", csrf_of(&page).as_str()), ("course", "岗前培训"), ("day", "2022-12-01")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert!(app.page(&gong, &format!("/cadres/{untrained}")).await.contains("2022-12-01 · 岗前培训"));
+
+    let compound = s.compounds(&system, Some("乙小区")).await.unwrap()[0].id;
+    let order = NewOrder {
+        unit_id: gong_unit,
+        people: 2,
+        compound_ids: vec![compound],
+        deadline: Utc::now() + Duration::hours(1),
+        note: String::new(),
+    };
+    let id = s.issue_order(&system, &order).await.unwrap();
+    s.order_step(&system, id, OrderEvent::Acknowledge, &[], false).await.unwrap();
+    let roles = [(untrained, SquadRole::Leader)];
+    s.order_step(&system, id, OrderEvent::Assemble { roster: vec![untrained] }, &roles, false).await.unwrap();
+    let squad = s.order(&system, id).await.unwrap().squad_id.unwrap();
+    let page = app.page(&gong, &format!("/squads/{squad}")).await;
+    let bad = gong
+        .post(app.url(&format!("/squads/{squad}/liaisons")))
+        .form(&[("csrf", csrf_of(&page).as_str()), ("name", "王书记"), ("role", "社区书记"), ("phone", "123")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bad.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let ok = gong
+        .post(app.url(&format!("/squads/{squad}/liaisons")))
+        .form(&[("csrf", csrf_of(&page).as_str()), ("name", "王书记"), ("role", "社区书记"), ("phone", "13700000001")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ok.status(), StatusCode::SEE_OTHER);
+    assert!(app.page(&gong, &format!("/squads/{squad}")).await.contains("tel:13700000001"));
+}

@@ -111,6 +111,8 @@ pub struct Candidate {
     pub availability: String,
     /// The squad they are posted with, if any.
     pub posted_squad: Option<String>,
+    /// Has a training record.
+    pub trained: bool,
 }
 
 /// A squad member.
@@ -126,6 +128,21 @@ pub struct SquadMember {
     pub role: String,
     /// Formal party member.
     pub party_member: bool,
+    /// Has a training record.
+    pub trained: bool,
+}
+
+/// A street or community contact of a squad.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+pub struct Liaison {
+    /// Its id.
+    pub id: i64,
+    /// Name.
+    pub name: String,
+    /// Their role, e.g. 社区书记.
+    pub role: String,
+    /// Phone.
+    pub phone: String,
 }
 
 /// A squad with its members and postings.
@@ -147,6 +164,10 @@ pub struct Squad {
     pub branch_can_form: bool,
     /// When it ended, if it has.
     pub ended_at: Option<DateTime<Utc>>,
+    /// Street and community contacts.
+    pub liaisons: Vec<Liaison>,
+    /// How many members have no training on record.
+    pub untrained: usize,
 }
 
 /// A squad's own columns: id, name, unit id, unit name, end.
@@ -373,7 +394,8 @@ impl Store {
             sqlx::query_as(
                 "SELECT c.id, c.name, c.position, c.party_member, c.availability, \
                  (SELECT s.name FROM squad_members m JOIN squads s ON s.id = m.squad_id \
-                  WHERE m.cadre_id = c.id AND s.ended_at IS NULL LIMIT 1) AS posted_squad \
+                  WHERE m.cadre_id = c.id AND s.ended_at IS NULL LIMIT 1) AS posted_squad, \
+                 EXISTS (SELECT 1 FROM trainings t WHERE t.cadre_id = c.id) AS trained \
                  FROM cadres c WHERE c.unit_id = $1 ORDER BY c.party_member DESC, c.id",
             )
             .bind(order.unit_id)
@@ -416,6 +438,12 @@ impl Store {
                         "{} is posted with {} already; confirm to move them",
                         cand.name,
                         cand.posted_squad.clone().unwrap_or_default()
+                    )));
+                }
+                if !cand.trained && !confirm_moves {
+                    return Err(StoreError::Conflict(format!(
+                        "{} has no training on record; confirm to post them",
+                        cand.name
                     )));
                 }
             }
@@ -551,7 +579,8 @@ impl Store {
         }
         let members: Vec<SquadMember> = on_pool!(self, |p| {
             sqlx::query_as(
-                "SELECT m.cadre_id, c.name, c.position, m.role, c.party_member FROM squad_members m \
+                "SELECT m.cadre_id, c.name, c.position, m.role, c.party_member, \
+                 EXISTS (SELECT 1 FROM trainings t WHERE t.cadre_id = c.id) AS trained FROM squad_members m \
                  JOIN cadres c ON c.id = m.cadre_id WHERE m.squad_id = $1 \
                  ORDER BY CASE m.role WHEN 'leader' THEN 0 WHEN 'secretary' THEN 1 ELSE 2 END, c.id",
             )
@@ -559,11 +588,19 @@ impl Store {
             .fetch_all(p)
             .await?
         });
+        let liaisons: Vec<Liaison> = on_pool!(self, |p| {
+            sqlx::query_as("SELECT id, name, role, phone FROM liaisons WHERE squad_id = $1 ORDER BY id")
+                .bind(id)
+                .fetch_all(p)
+                .await?
+        });
         Ok(Squad {
             id,
             name,
             unit_id,
             unit,
+            liaisons,
+            untrained: members.iter().filter(|m| !m.trained).count(),
             branch_can_form: can_form_branch(members.iter().map(|m| m.party_member)),
             members,
             compounds: postings.into_iter().map(|(n, _)| n).collect(),
@@ -590,5 +627,97 @@ impl Store {
             }
         }
         Ok(out)
+    }
+}
+
+impl Store {
+    /// Adds a street or community contact to a squad the actor may answer for.
+    pub async fn add_liaison(
+        &self,
+        actor: &Actor,
+        squad_id: i64,
+        name: &str,
+        role: &str,
+        phone: &str,
+    ) -> StoreResult<i64> {
+        self.squad(actor, squad_id).await?;
+        if !(actor.can(Capability::AnswerOrders) || actor.can(Capability::IssueOrders)) {
+            return Err(StoreError::Forbidden);
+        }
+        let name = cordon_domain::PersonName::parse(name).map_err(|e| StoreError::Invalid(format!("name: {e}")))?;
+        let role =
+            cordon_domain::places::PlaceName::parse(role).map_err(|e| StoreError::Invalid(format!("role: {e}")))?;
+        let phone = cordon_domain::Phone::parse(phone).map_err(|e| StoreError::Invalid(format!("phone: {e}")))?;
+        Ok(on_pool!(self, |p| {
+            let mut tx = p.begin().await?;
+            let id: i64 = sqlx::query_scalar(
+                "INSERT INTO liaisons (squad_id, name, role, phone) VALUES ($1, $2, $3, $4) RETURNING id",
+            )
+            .bind(squad_id)
+            .bind(name.as_str().to_string())
+            .bind(role.as_str().to_string())
+            .bind(phone.as_str().to_string())
+            .fetch_one(&mut *tx)
+            .await?;
+            audit_insert!(
+                &mut *tx,
+                crate::audit::NewEntry::new(actor, "create", "liaison", id.to_string())
+                    .after(serde_json::json!({"squad_id": squad_id, "name": name.as_str(), "role": role.as_str(), "phone": phone.masked()}).to_string())
+            )?;
+            tx.commit().await?;
+            id
+        }))
+    }
+
+    /// Records that a cadre was trained (a course on a day); the unit's coordinator or the command.
+    pub async fn record_training(
+        &self,
+        actor: &Actor,
+        cadre_id: i64,
+        course: &str,
+        on: chrono::NaiveDate,
+    ) -> StoreResult<()> {
+        self.cadre(actor, cadre_id).await?;
+        if !actor.can(Capability::ManageCadres) {
+            return Err(StoreError::Forbidden);
+        }
+        let course =
+            cordon_domain::places::PlaceName::parse(course).map_err(|e| StoreError::Invalid(format!("course: {e}")))?;
+        on_pool!(self, |p| {
+            let mut tx = p.begin().await?;
+            let n = sqlx::query(
+                "INSERT INTO trainings (cadre_id, course, trained_on) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+            )
+            .bind(cadre_id)
+            .bind(course.as_str().to_string())
+            .bind(on)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            if n > 0 {
+                audit_insert!(
+                    &mut *tx,
+                    crate::audit::NewEntry::new(actor, "create", "training", cadre_id.to_string())
+                        .after(serde_json::json!({"course": course.as_str(), "on": on}).to_string())
+                )?;
+            }
+            tx.commit().await?;
+        });
+        Ok(())
+    }
+}
+
+impl Store {
+    /// A cadre's training records, newest first: `(course, day)`.
+    pub async fn trainings(&self, actor: &Actor, cadre_id: i64) -> StoreResult<Vec<(String, chrono::NaiveDate)>> {
+        self.cadre(actor, cadre_id).await?;
+        Ok(on_pool!(self, |p| {
+            sqlx::query_as(
+                "SELECT course, trained_on FROM trainings WHERE cadre_id = $1 ORDER BY trained_on DESC, id DESC",
+            )
+            .bind(cadre_id)
+            .fetch_all(p)
+            .await?
+        }))
     }
 }

@@ -34,6 +34,7 @@ pub fn router() -> Router<AppState> {
         .route("/orders/{id}/roster", get(roster))
         .route("/orders/{id}/step", post(step))
         .route("/squads/{id}", get(squad))
+        .route("/squads/{id}/liaisons", post(add_liaison))
 }
 
 /// API routes.
@@ -44,6 +45,7 @@ pub fn api_router() -> Router<AppState> {
         .route("/orders/{id}/candidates", get(api_candidates))
         .route("/orders/{id}/steps", post(api_step))
         .route("/squads/{id}", get(api_squad))
+        .route("/squads/{id}/liaisons", post(api_add_liaison))
 }
 
 /// Filters of the order list.
@@ -374,15 +376,70 @@ struct SquadView {
     l: Layout,
     s: Squad,
     roles: Vec<String>,
+    can_edit: bool,
+    error: Option<String>,
 }
 
-async fn squad(State(app): State<AppState>, ctx: Ctx, Path(id): Path<i64>) -> Result<SquadView, PageError> {
+async fn squad_view(app: &AppState, ctx: &Ctx, id: i64, error: Option<String>) -> Result<SquadView, PageError> {
     let s = app.store.squad(&ctx.actor, id).await?;
     Ok(SquadView {
         roles: s.members.iter().map(|m| ctx.tr.tk("squad-role", &m.role)).collect(),
-        l: Layout::titled(&ctx, s.name.clone()),
+        can_edit: ctx.actor.can(Capability::AnswerOrders) || ctx.actor.can(Capability::IssueOrders),
+        error,
+        l: Layout::titled(ctx, s.name.clone()),
         s,
     })
+}
+
+async fn squad(State(app): State<AppState>, ctx: Ctx, Path(id): Path<i64>) -> Result<SquadView, PageError> {
+    squad_view(&app, &ctx, id, None).await
+}
+
+#[derive(Deserialize)]
+struct LiaisonForm {
+    csrf: String,
+    name: String,
+    role: String,
+    phone: String,
+}
+
+async fn add_liaison(
+    State(app): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<i64>,
+    axum::Form(f): axum::Form<LiaisonForm>,
+) -> Result<Response, PageError> {
+    check_csrf(&ctx.session, &f.csrf).await?;
+    match app.store.add_liaison(&ctx.actor, id, &f.name, &f.role, &f.phone).await {
+        Ok(_) => Ok(Redirect::to(&format!("/squads/{id}")).into_response()),
+        Err(StoreError::Invalid(m)) => {
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, squad_view(&app, &ctx, id, Some(m)).await?).into_response())
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// A street or community contact to add to a squad.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub struct LiaisonBody {
+    /// Name.
+    pub name: String,
+    /// Their role, e.g. 社区书记.
+    pub role: String,
+    /// Mobile phone.
+    pub phone: String,
+}
+
+/// Adds a liaison to a squad.
+#[utoipa::path(post, path = "/api/v1/squads/{id}/liaisons", tag = "mobilisation", params(("id" = i64, Path)), request_body = LiaisonBody, responses((status = 200, description = "the squad", body = Squad), (status = 422, description = "bad input")))]
+pub async fn api_add_liaison(
+    State(app): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<i64>,
+    Json(b): Json<LiaisonBody>,
+) -> Result<Json<Squad>, ApiError> {
+    app.store.add_liaison(&actor, id, &b.name, &b.role, &b.phone).await?;
+    Ok(Json(app.store.squad(&actor, id).await?))
 }
 
 /// Orders in the caller's scope, oldest first; in flight unless `state` says otherwise.

@@ -23,6 +23,7 @@ pub fn router() -> Router<AppState> {
         .route("/cadres", get(cadres))
         .route("/cadres/{id}", get(cadre))
         .route("/cadres/{id}/reveal", post(reveal))
+        .route("/cadres/{id}/training", post(training))
 }
 
 /// API routes.
@@ -120,16 +121,63 @@ struct CadreView {
     c: Cadre,
     phone: Option<String>,
     can_reveal: bool,
+    trainings: Vec<(String, String)>,
+    can_train: bool,
+    error: Option<String>,
+}
+
+async fn cadre_view(
+    app: &AppState,
+    ctx: &Ctx,
+    id: i64,
+    phone: Option<String>,
+    error: Option<String>,
+) -> Result<CadreView, PageError> {
+    let c = app.store.cadre(&ctx.actor, id).await?;
+    let trainings =
+        app.store.trainings(&ctx.actor, id).await?.into_iter().map(|(course, day)| (course, day.to_string())).collect();
+    Ok(CadreView {
+        can_reveal: ctx.actor.can(cordon_domain::Capability::RevealPersonal),
+        can_train: ctx.actor.can(cordon_domain::Capability::ManageCadres),
+        l: Layout::titled(ctx, c.name.clone()),
+        c,
+        phone,
+        trainings,
+        error,
+    })
+}
+
+#[derive(Deserialize)]
+struct TrainingForm {
+    csrf: String,
+    course: String,
+    day: String,
+}
+
+async fn training(
+    State(app): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<i64>,
+    Form(f): Form<TrainingForm>,
+) -> Result<axum::response::Response, PageError> {
+    use axum::response::IntoResponse;
+    check_csrf(&ctx.session, &f.csrf).await?;
+    let Ok(day) = chrono::NaiveDate::parse_from_str(&f.day, "%Y-%m-%d") else {
+        let v = cadre_view(&app, &ctx, id, None, Some(ctx.tr.t("error-invalid"))).await?;
+        return Ok((axum::http::StatusCode::UNPROCESSABLE_ENTITY, v).into_response());
+    };
+    match app.store.record_training(&ctx.actor, id, &f.course, day).await {
+        Ok(()) => Ok(axum::response::Redirect::to(&format!("/cadres/{id}")).into_response()),
+        Err(cordon_store::StoreError::Invalid(m)) => {
+            Ok((axum::http::StatusCode::UNPROCESSABLE_ENTITY, cadre_view(&app, &ctx, id, None, Some(m)).await?)
+                .into_response())
+        }
+        Err(e) => Err(e.into()),
+    }
 }
 
 async fn cadre(State(app): State<AppState>, ctx: Ctx, Path(id): Path<i64>) -> Result<CadreView, PageError> {
-    let c = app.store.cadre(&ctx.actor, id).await?;
-    Ok(CadreView {
-        can_reveal: ctx.actor.can(cordon_domain::Capability::RevealPersonal),
-        l: Layout::titled(&ctx, c.name.clone()),
-        c,
-        phone: None,
-    })
+    cadre_view(&app, &ctx, id, None, None).await
 }
 
 #[derive(Deserialize)]
@@ -145,8 +193,7 @@ async fn reveal(
 ) -> Result<CadreView, PageError> {
     check_csrf(&ctx.session, &f.csrf).await?;
     let phone = app.store.reveal_cadre_phone(&ctx.actor, id).await?;
-    let c = app.store.cadre(&ctx.actor, id).await?;
-    Ok(CadreView { can_reveal: true, l: Layout::titled(&ctx, c.name.clone()), c, phone: Some(phone) })
+    cadre_view(&app, &ctx, id, Some(phone), None).await
 }
 
 /// The units the caller may see, with headcounts.

@@ -323,6 +323,11 @@ async fn post_squads(store: &Store, s: &Scenario, plans: &[CompoundPlan]) -> Res
         store.compounds(&system, None).await?.into_iter().map(|c| (c.name, c.id)).collect();
     let units = store.units(&system).await?;
     // Named compounds go to their reported units; the rest in plan order.
+    // Every squad is trained before posting (reported).
+    let day = chrono::NaiveDate::from_ymd_opt(2022, 12, 1).context("a date")?;
+    for c in store.cadres(&system, &CadreFilter::default(), all).await?.items {
+        store.record_training(&system, c.id, "岗前培训", day).await?;
+    }
     let mut free: Vec<&CompoundPlan> =
         plans.iter().filter(|p| !s.named_compound.iter().any(|n| n.name == p.name)).collect();
     free.reverse();
