@@ -66,6 +66,9 @@ async fn an_order_goes_from_issued_to_stood_down_with_who_and_when_at_each_step(
         assert!(!squad.branch_can_form, "two party members cannot form a branch");
         let posted = s.cadre(&command, cadres[0]).await.unwrap();
         assert_eq!(posted.availability.as_str(), "posted");
+        let overview = s.overview(&command).await.unwrap();
+        let jia = overview.compounds.iter().find(|c| c.compound == "甲小区").unwrap();
+        assert_eq!((jia.headcount, jia.units.clone()), (2, vec!["市林草局".to_string()]), "{}", db.engine);
         s.order_step(&command, id, OrderEvent::StandDown, &[], false).await.unwrap();
         assert_eq!(s.cadre(&command, cadres[0]).await.unwrap().availability.as_str(), "available");
         assert!(s.squad(&command, order.squad_id.unwrap()).await.unwrap().ended_at.is_some());

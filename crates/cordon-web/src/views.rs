@@ -57,6 +57,7 @@ impl Layout {
         }
         if a.can(Capability::ViewSquads) {
             nav.push(NavItem { href: "/orders", label: tr.t("nav-orders") });
+            nav.push(NavItem { href: "/squads", label: tr.t("nav-squads") });
         }
         if a.can(Capability::ManagePlaces) || a.can(Capability::ManageResidents) || a.can(Capability::ManageCadres) {
             nav.push(NavItem { href: "/imports", label: tr.t("nav-imports") });

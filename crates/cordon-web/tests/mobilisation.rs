@@ -269,3 +269,58 @@ async fn a_coordinator_records_training_and_adds_a_liaison_on_the_pages() {
     assert_eq!(ok.status(), StatusCode::SEE_OTHER);
     assert!(app.page(&gong, &format!("/squads/{squad}")).await.contains("tel:13700000001"));
 }
+
+#[tokio::test]
+async fn the_overview_counts_people_per_unit_compound_and_street() {
+    use cordon_domain::mobilisation::OrderEvent;
+    use cordon_domain::squads::SquadRole;
+    use cordon_store::mobilisation::NewOrder;
+    let app = spawn().await;
+    let s = &app.db.store;
+    let system = Actor::system();
+    let unit = s.units(&system).await.unwrap().into_iter().find(|u| u.name == "市林草局").unwrap().id;
+    let compound = s.compounds(&system, Some("甲小区")).await.unwrap()[0].id;
+    let cadres: Vec<i64> = s
+        .cadres(&system, &CadreFilter { unit_id: Some(unit), q: None }, PageRequest::new(None, None))
+        .await
+        .unwrap()
+        .items
+        .iter()
+        .map(|c| c.id)
+        .collect();
+    let order = NewOrder {
+        unit_id: unit,
+        people: 2,
+        compound_ids: vec![compound],
+        deadline: Utc::now() + Duration::hours(1),
+        note: String::new(),
+    };
+    let id = s.issue_order(&system, &order).await.unwrap();
+    s.order_step(&system, id, OrderEvent::Acknowledge, &[], false).await.unwrap();
+    s.order_step(
+        &system,
+        id,
+        OrderEvent::Assemble { roster: cadres.clone() },
+        &[(cadres[0], SquadRole::Leader)],
+        false,
+    )
+    .await
+    .unwrap();
+    let o = s.overview(&system).await.unwrap();
+    let lin = o.units.iter().find(|u| u.unit == "市林草局").unwrap();
+    assert_eq!((lin.cadres, lin.drawn, lin.squads), (2, 2, 1));
+    let jia = o.compounds.iter().find(|c| c.compound == "甲小区").unwrap();
+    assert_eq!((jia.headcount, jia.leaders.clone()), (2, vec!["林一".to_string()]));
+    let renli = o.streets.iter().find(|st| st.street == "仁里街道").unwrap();
+    assert_eq!((renli.compounds, renli.guarded, renli.headcount), (1, 1, 2));
+    let dayou = o.streets.iter().find(|st| st.street == "大有坊街道").unwrap();
+    assert_eq!(dayou.guarded, 0);
+    let cmd = app.login("cmd").await;
+    let page = app.page(&cmd, "/squads").await;
+    assert!(page.contains("尚无小分队") && page.contains("林一"));
+    // A squad leader's overview holds only their compound and no units.
+    let leader = app.login("leader").await;
+    let api: serde_json::Value = leader.get(app.url("/api/v1/squads")).send().await.unwrap().json().await.unwrap();
+    assert_eq!(api["compounds"].as_array().unwrap().len(), 1);
+    assert!(api["units"].as_array().unwrap().is_empty());
+}

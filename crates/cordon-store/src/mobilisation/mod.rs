@@ -721,3 +721,149 @@ impl Store {
         }))
     }
 }
+
+/// A unit's part in the guarantee.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+pub struct UnitLine {
+    /// The unit.
+    pub unit: String,
+    /// Cadres on file.
+    pub cadres: i64,
+    /// Cadres in squads now.
+    pub drawn: i64,
+    /// Squads now.
+    pub squads: i64,
+}
+
+/// A compound and who guards it.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct CompoundLine {
+    /// Its street.
+    pub street: String,
+    /// Its community.
+    pub community: String,
+    /// The compound.
+    pub compound: String,
+    /// The units of the squads posted there now.
+    pub units: Vec<String>,
+    /// People posted there now.
+    pub headcount: i64,
+    /// The leaders.
+    pub leaders: Vec<String>,
+}
+
+/// A street's compounds and people.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct StreetLine {
+    /// The street.
+    pub street: String,
+    /// Its compounds in scope.
+    pub compounds: i64,
+    /// Of those, with a squad posted now.
+    pub guarded: i64,
+    /// People posted in the street now.
+    pub headcount: i64,
+}
+
+/// The command's views of the guarantee: per unit, per compound, per street.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Overview {
+    /// Per unit (empty for a place scope).
+    pub units: Vec<UnitLine>,
+    /// Per compound.
+    pub compounds: Vec<CompoundLine>,
+    /// Per street.
+    pub streets: Vec<StreetLine>,
+}
+
+#[derive(sqlx::FromRow)]
+struct PostingRow {
+    id: i64,
+    street: String,
+    community: String,
+    compound: String,
+    unit: Option<String>,
+    headcount: i64,
+    leader: Option<String>,
+}
+
+impl Store {
+    /// Per unit, per compound and per street, in the actor's scope.
+    pub async fn overview(&self, actor: &Actor) -> StoreResult<Overview> {
+        if !actor.can(Capability::ViewSquads) {
+            return Err(StoreError::Forbidden);
+        }
+        let (unit, none) = match actor.scope.unit_filter() {
+            None => (None, 0),
+            Some(Some(id)) => (Some(id), 0),
+            Some(None) => (None, 1),
+        };
+        let (a, b) = crate::places::scope_binds(actor);
+        let (units, postings): (Vec<UnitLine>, Vec<PostingRow>) = on_pool!(self, |p| {
+            let units = sqlx::query_as(
+                "SELECT u.name AS unit, (SELECT COUNT(*) FROM cadres c WHERE c.unit_id = u.id) AS cadres, \
+                 (SELECT COUNT(*) FROM squad_members m JOIN squads s ON s.id = m.squad_id WHERE s.unit_id = u.id AND s.ended_at IS NULL) AS drawn, \
+                 (SELECT COUNT(*) FROM squads s WHERE s.unit_id = u.id AND s.ended_at IS NULL) AS squads \
+                 FROM units u WHERE ($1 IS NULL OR u.id = $1) AND $2 = 0 ORDER BY u.id",
+            )
+            .bind(unit)
+            .bind(none)
+            .fetch_all(p)
+            .await?;
+            // Compounds are in scope for a place scope; a unit sees the compounds where it has a squad.
+            let postings = sqlx::query_as(
+                "SELECT p.id, st.name AS street, c.name AS community, p.name AS compound, u.name AS unit, \
+                 (SELECT COUNT(*) FROM squad_members m WHERE m.squad_id = sq.id) AS headcount, \
+                 (SELECT cd.name FROM squad_members m JOIN cadres cd ON cd.id = m.cadre_id WHERE m.squad_id = sq.id AND m.role = 'leader') AS leader \
+                 FROM places p JOIN places c ON c.id = p.parent_id JOIN places st ON st.id = c.parent_id \
+                 LEFT JOIN squad_postings sp ON sp.compound_id = p.id \
+                 LEFT JOIN squads sq ON sq.id = sp.squad_id AND sq.ended_at IS NULL \
+                 LEFT JOIN units u ON u.id = sq.unit_id \
+                 WHERE p.kind = 'compound' AND ($1 IS NULL OR (p.path >= $1 AND p.path < $2)) \
+                 AND ($3 IS NULL OR sq.unit_id = $3) \
+                 ORDER BY st.name, c.name, p.name",
+            )
+            .bind(a)
+            .bind(b)
+            .bind(unit)
+            .fetch_all(p)
+            .await?;
+            (units, postings)
+        });
+        let mut compounds: Vec<(i64, CompoundLine)> = Vec::new();
+        for r in postings {
+            if compounds.last().map(|(id, _)| *id) != Some(r.id) {
+                compounds.push((
+                    r.id,
+                    CompoundLine {
+                        street: r.street,
+                        community: r.community,
+                        compound: r.compound,
+                        units: vec![],
+                        headcount: 0,
+                        leaders: vec![],
+                    },
+                ));
+            }
+            let line = &mut compounds.last_mut().expect("just pushed").1;
+            if let Some(u) = r.unit {
+                line.units.push(u);
+                line.headcount += r.headcount;
+                line.leaders.extend(r.leader);
+            }
+        }
+        let compounds: Vec<CompoundLine> = compounds.into_iter().map(|(_, c)| c).collect();
+        let mut streets: Vec<StreetLine> = Vec::new();
+        for c in &compounds {
+            if streets.last().map(|s| s.street != c.street).unwrap_or(true) {
+                streets.push(StreetLine { street: c.street.clone(), compounds: 0, guarded: 0, headcount: 0 });
+            }
+            let s = streets.last_mut().expect("just pushed");
+            s.compounds += 1;
+            s.guarded += i64::from(!c.units.is_empty());
+            s.headcount += c.headcount;
+        }
+        let units = if matches!(actor.scope, cordon_domain::Scope::Place { .. }) { vec![] } else { units };
+        Ok(Overview { units, compounds, streets })
+    }
+}

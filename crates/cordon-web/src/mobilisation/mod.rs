@@ -13,7 +13,7 @@ use chrono::{DateTime, NaiveDateTime, Utc};
 use cordon_domain::mobilisation::{OrderEvent, OrderState};
 use cordon_domain::squads::SquadRole;
 use cordon_domain::{Actor, Capability, Role};
-use cordon_store::mobilisation::{Candidate, NewOrder, Order, OrderFilter, Squad};
+use cordon_store::mobilisation::{Candidate, NewOrder, Order, OrderFilter, Overview, Squad};
 use cordon_store::places::CompoundRef;
 use cordon_store::units::Unit;
 use cordon_store::{Page, PageRequest, StoreError};
@@ -33,6 +33,7 @@ pub fn router() -> Router<AppState> {
         .route("/orders/{id}", get(detail))
         .route("/orders/{id}/roster", get(roster))
         .route("/orders/{id}/step", post(step))
+        .route("/squads", get(overview))
         .route("/squads/{id}", get(squad))
         .route("/squads/{id}/liaisons", post(add_liaison))
 }
@@ -44,6 +45,7 @@ pub fn api_router() -> Router<AppState> {
         .route("/orders/{id}", get(api_get))
         .route("/orders/{id}/candidates", get(api_candidates))
         .route("/orders/{id}/steps", post(api_step))
+        .route("/squads", get(api_overview))
         .route("/squads/{id}", get(api_squad))
         .route("/squads/{id}/liaisons", post(api_add_liaison))
 }
@@ -571,4 +573,21 @@ pub async fn api_squad(
     Path(id): Path<i64>,
 ) -> Result<Json<Squad>, ApiError> {
     Ok(Json(app.store.squad(&actor, id).await?))
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "mobilisation/overview.html")]
+struct OverviewView {
+    l: Layout,
+    o: Overview,
+}
+
+async fn overview(State(app): State<AppState>, ctx: Ctx) -> Result<OverviewView, PageError> {
+    Ok(OverviewView { o: app.store.overview(&ctx.actor).await?, l: Layout::new(&ctx, "nav-squads") })
+}
+
+/// The guarantee per unit, per compound and per street, in the caller's scope.
+#[utoipa::path(get, path = "/api/v1/squads", tag = "mobilisation", responses((status = 200, description = "the overview", body = Overview)))]
+pub async fn api_overview(State(app): State<AppState>, ApiActor(actor): ApiActor) -> Result<Json<Overview>, ApiError> {
+    Ok(Json(app.store.overview(&actor).await?))
 }
