@@ -216,6 +216,9 @@ async fn the_order_and_squad_lists_export_one_row_each_with_step_times() {
         assert_eq!(squads.rows.len(), 1);
         assert_eq!(squads.rows[0].cells[4], "林一", "the leader");
         assert_eq!(squads.rows[0].cells[6], "否 no", "two party members cannot form a branch");
+        assert_eq!(squads.headers[7], "已培训 trained");
+        assert_eq!(squads.rows[0].cells[7], "2", "both members trained");
+        assert_eq!(squads.rows[0].cells.len(), squads.headers.len());
     }
     // Another unit's coordinator exports nothing of this unit.
     let theirs = read_sheet(
