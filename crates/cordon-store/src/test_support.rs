@@ -159,3 +159,29 @@ pub const PASSWORD: &str = "correct horse battery";
 pub fn rows(s: &ImportSummary) -> usize {
     s.imported + s.updated + s.unchanged
 }
+
+/// Posts every fixture cadre of a unit at a compound through a real order
+/// (issued, acknowledged, assembled), the `leader`-th cadre leading; returns
+/// `(compound id, order id, squad id)`.
+pub async fn post_squad(store: &Store, unit: &str, compound: &str, leader: usize) -> (i64, i64, i64) {
+    use cordon_domain::mobilisation::OrderEvent;
+    use cordon_domain::squads::SquadRole;
+    let system = Actor::system();
+    let unit = store.units(&system).await.unwrap().into_iter().find(|u| u.name == unit).expect("a fixture unit").id;
+    let compound = store.compounds(&system, Some(compound)).await.unwrap()[0].id;
+    let all = crate::PageRequest { page: 1, per_page: 100 };
+    let filter = crate::units::CadreFilter { unit_id: Some(unit), q: None };
+    let cadres: Vec<i64> = store.cadres(&system, &filter, all).await.unwrap().items.iter().map(|c| c.id).collect();
+    let order = crate::mobilisation::NewOrder {
+        unit_id: unit,
+        people: cadres.len() as i64,
+        compound_ids: vec![compound],
+        deadline: chrono::Utc::now() + chrono::Duration::hours(1),
+        note: String::new(),
+    };
+    let id = store.issue_order(&system, &order).await.unwrap();
+    store.order_step(&system, id, OrderEvent::Acknowledge, &[], false).await.unwrap();
+    let roles = [(cadres[leader], SquadRole::Leader)];
+    store.order_step(&system, id, OrderEvent::Assemble { roster: cadres }, &roles, true).await.unwrap();
+    (compound, id, store.order(&system, id).await.unwrap().squad_id.expect("a squad"))
+}

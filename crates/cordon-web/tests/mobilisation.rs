@@ -9,6 +9,8 @@ use reqwest::StatusCode;
 
 mod common;
 
+use cordon_store::test_support::post_squad;
+
 use common::{App, csrf_of, spawn_app};
 
 async fn spawn() -> App {
@@ -159,33 +161,10 @@ async fn the_api_runs_the_same_steps_and_refuses_one_out_of_order() {
 
 #[tokio::test]
 async fn the_notice_board_lists_the_posted_squad_with_phones_and_a_qr_code_to_the_public_page() {
-    use cordon_domain::mobilisation::OrderEvent;
-    use cordon_domain::squads::SquadRole;
-    use cordon_store::mobilisation::NewOrder;
     let app = spawn().await;
     let s = &app.db.store;
     let system = Actor::system();
-    let unit = s.units(&system).await.unwrap().into_iter().find(|u| u.name == "市林草局").unwrap().id;
-    let compound = s.compounds(&system, Some("甲小区")).await.unwrap()[0].id;
-    let cadres: Vec<i64> = s
-        .cadres(&system, &CadreFilter { unit_id: Some(unit), q: None }, PageRequest::new(None, None))
-        .await
-        .unwrap()
-        .items
-        .iter()
-        .map(|c| c.id)
-        .collect();
-    let order = NewOrder {
-        unit_id: unit,
-        people: 2,
-        compound_ids: vec![compound],
-        deadline: Utc::now() + Duration::hours(1),
-        note: String::new(),
-    };
-    let id = s.issue_order(&system, &order).await.unwrap();
-    s.order_step(&system, id, OrderEvent::Acknowledge, &[], false).await.unwrap();
-    let roles = [(cadres[1], SquadRole::Leader)];
-    s.order_step(&system, id, OrderEvent::Assemble { roster: cadres.clone() }, &roles, false).await.unwrap();
+    let (compound, _, _) = post_squad(s, "市林草局", "甲小区", 1).await;
     let checkpoint = s.checkpoints(&system, compound).await.unwrap()[0].id;
 
     let leader = app.login("leader").await;
@@ -272,40 +251,10 @@ async fn a_coordinator_records_training_and_adds_a_liaison_on_the_pages() {
 
 #[tokio::test]
 async fn the_overview_counts_people_per_unit_compound_and_street() {
-    use cordon_domain::mobilisation::OrderEvent;
-    use cordon_domain::squads::SquadRole;
-    use cordon_store::mobilisation::NewOrder;
     let app = spawn().await;
     let s = &app.db.store;
     let system = Actor::system();
-    let unit = s.units(&system).await.unwrap().into_iter().find(|u| u.name == "市林草局").unwrap().id;
-    let compound = s.compounds(&system, Some("甲小区")).await.unwrap()[0].id;
-    let cadres: Vec<i64> = s
-        .cadres(&system, &CadreFilter { unit_id: Some(unit), q: None }, PageRequest::new(None, None))
-        .await
-        .unwrap()
-        .items
-        .iter()
-        .map(|c| c.id)
-        .collect();
-    let order = NewOrder {
-        unit_id: unit,
-        people: 2,
-        compound_ids: vec![compound],
-        deadline: Utc::now() + Duration::hours(1),
-        note: String::new(),
-    };
-    let id = s.issue_order(&system, &order).await.unwrap();
-    s.order_step(&system, id, OrderEvent::Acknowledge, &[], false).await.unwrap();
-    s.order_step(
-        &system,
-        id,
-        OrderEvent::Assemble { roster: cadres.clone() },
-        &[(cadres[0], SquadRole::Leader)],
-        false,
-    )
-    .await
-    .unwrap();
+    post_squad(s, "市林草局", "甲小区", 0).await;
     let o = s.overview(&system).await.unwrap();
     let lin = o.units.iter().find(|u| u.unit == "市林草局").unwrap();
     assert_eq!((lin.cadres, lin.drawn, lin.squads), (2, 2, 1));
