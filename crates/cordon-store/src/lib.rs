@@ -13,6 +13,7 @@ pub mod boards;
 mod error;
 mod exports;
 pub mod imports;
+pub mod kits;
 pub mod mobilisation;
 pub mod places;
 pub mod residents;

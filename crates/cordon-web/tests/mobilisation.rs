@@ -273,3 +273,37 @@ async fn the_overview_counts_people_per_unit_compound_and_street() {
     assert_eq!(api["compounds"].as_array().unwrap().len(), 1);
     assert!(api["units"].as_array().unwrap().is_empty());
 }
+
+#[tokio::test]
+async fn a_leader_records_kits_on_the_squad_page_and_corrects_a_mistake_by_reversal() {
+    let app = spawn().await;
+    let s = &app.db.store;
+    let system = Actor::system();
+    let coat = s.upsert_kit_item(&system, "迷彩棉服", "camouflage padded coat", 1).await.unwrap();
+    let (_, _, squad) = post_squad(s, "市林草局", "甲小区", 0).await;
+    let member = s.squad(&system, squad).await.unwrap().members[0].cadre_id;
+    let leader = app.login("leader").await;
+    let page = app.page(&leader, &format!("/squads/{squad}")).await;
+    assert!(page.contains("防疫战斗包") && page.contains("迷彩棉服"));
+    let body =
+        [("csrf", csrf_of(&page)), ("cadre", member.to_string()), ("item", coat.to_string()), ("quantity", "2".into())];
+    let res = leader.post(app.url(&format!("/squads/{squad}/kits"))).form(&body).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let entry = s.kit_status(&system, squad).await.unwrap().entries[0].id;
+    let res = leader
+        .post(app.url(&format!("/squads/{squad}/kits/{entry}/reverse")))
+        .form(&[("csrf", csrf_of(&page))])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let kits = s.kit_status(&system, squad).await.unwrap();
+    assert_eq!((kits.entries.len(), kits.lines[0].issued, kits.lines[0].owed), (2, 0, 2));
+    let again = leader
+        .post(app.url(&format!("/squads/{squad}/kits/{entry}/reverse")))
+        .form(&[("csrf", csrf_of(&page))])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(again.status(), StatusCode::UNPROCESSABLE_ENTITY, "an entry is corrected once");
+}

@@ -13,6 +13,7 @@ use chrono::{DateTime, NaiveDateTime, Utc};
 use cordon_domain::mobilisation::{OrderEvent, OrderState};
 use cordon_domain::squads::SquadRole;
 use cordon_domain::{Actor, Capability, Role};
+use cordon_store::kits::KitStatus;
 use cordon_store::mobilisation::{Candidate, NewOrder, Order, OrderFilter, Overview, Squad};
 use cordon_store::places::CompoundRef;
 use cordon_store::units::Unit;
@@ -36,6 +37,8 @@ pub fn router() -> Router<AppState> {
         .route("/squads", get(overview))
         .route("/squads/{id}", get(squad))
         .route("/squads/{id}/liaisons", post(add_liaison))
+        .route("/squads/{id}/kits", post(issue_kit))
+        .route("/squads/{id}/kits/{entry}/reverse", post(reverse_kit))
 }
 
 /// API routes.
@@ -48,6 +51,7 @@ pub fn api_router() -> Router<AppState> {
         .route("/squads", get(api_overview))
         .route("/squads/{id}", get(api_squad))
         .route("/squads/{id}/liaisons", post(api_add_liaison))
+        .route("/squads/{id}/kits", get(api_kits).post(api_issue_kit))
 }
 
 /// Filters of the order list.
@@ -380,11 +384,13 @@ struct SquadView {
     roles: Vec<String>,
     can_edit: bool,
     error: Option<String>,
+    kits: KitStatus,
 }
 
 async fn squad_view(app: &AppState, ctx: &Ctx, id: i64, error: Option<String>) -> Result<SquadView, PageError> {
     let s = app.store.squad(&ctx.actor, id).await?;
     Ok(SquadView {
+        kits: app.store.kit_status(&ctx.actor, id).await?,
         roles: s.members.iter().map(|m| ctx.tr.tk("squad-role", &m.role)).collect(),
         can_edit: ctx.actor.can(Capability::AnswerOrders) || ctx.actor.can(Capability::IssueOrders),
         error,
@@ -590,4 +596,83 @@ async fn overview(State(app): State<AppState>, ctx: Ctx) -> Result<OverviewView,
 #[utoipa::path(get, path = "/api/v1/squads", tag = "mobilisation", responses((status = 200, description = "the overview", body = Overview)))]
 pub async fn api_overview(State(app): State<AppState>, ApiActor(actor): ApiActor) -> Result<Json<Overview>, ApiError> {
     Ok(Json(app.store.overview(&actor).await?))
+}
+
+/// Answers a kit form: back to the squad, or the squad page with the message.
+async fn after_kit(app: &AppState, ctx: &Ctx, id: i64, result: Result<i64, StoreError>) -> Result<Response, PageError> {
+    match result {
+        Ok(_) => Ok(Redirect::to(&format!("/squads/{id}")).into_response()),
+        Err(StoreError::Invalid(m) | StoreError::Conflict(m)) => {
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, squad_view(app, ctx, id, Some(m)).await?).into_response())
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Deserialize)]
+struct KitForm {
+    csrf: String,
+    cadre: i64,
+    item: i64,
+    quantity: i64,
+}
+
+async fn issue_kit(
+    State(app): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<i64>,
+    axum::Form(f): axum::Form<KitForm>,
+) -> Result<Response, PageError> {
+    check_csrf(&ctx.session, &f.csrf).await?;
+    let result = app.store.issue_kit(&ctx.actor, id, f.cadre, f.item, f.quantity).await;
+    after_kit(&app, &ctx, id, result).await
+}
+
+#[derive(Deserialize)]
+struct ReverseForm {
+    csrf: String,
+}
+
+async fn reverse_kit(
+    State(app): State<AppState>,
+    ctx: Ctx,
+    Path((id, entry)): Path<(i64, i64)>,
+    axum::Form(f): axum::Form<ReverseForm>,
+) -> Result<Response, PageError> {
+    check_csrf(&ctx.session, &f.csrf).await?;
+    let result = app.store.reverse_kit_entry(&ctx.actor, id, entry).await;
+    after_kit(&app, &ctx, id, result).await
+}
+
+/// A squad's kits: due, issued and owed per item, and the ledger.
+#[utoipa::path(get, path = "/api/v1/squads/{id}/kits", tag = "mobilisation", params(("id" = i64, Path)), responses((status = 200, description = "the kits", body = KitStatus)))]
+pub async fn api_kits(
+    State(app): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<i64>,
+) -> Result<Json<KitStatus>, ApiError> {
+    Ok(Json(app.store.kit_status(&actor, id).await?))
+}
+
+/// Items handed to a squad member.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub struct KitBody {
+    /// The member's cadre id.
+    pub cadre_id: i64,
+    /// The kit item's id.
+    pub item_id: i64,
+    /// How many (a correction is made by reversing an entry, not by a negative number).
+    pub quantity: i64,
+}
+
+/// Records items handed to a member.
+#[utoipa::path(post, path = "/api/v1/squads/{id}/kits", tag = "mobilisation", params(("id" = i64, Path)), request_body = KitBody, responses((status = 200, description = "the kits after the entry", body = KitStatus), (status = 422, description = "bad input")))]
+pub async fn api_issue_kit(
+    State(app): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<i64>,
+    Json(b): Json<KitBody>,
+) -> Result<Json<KitStatus>, ApiError> {
+    app.store.issue_kit(&actor, id, b.cadre_id, b.item_id, b.quantity).await?;
+    Ok(Json(app.store.kit_status(&actor, id).await?))
 }

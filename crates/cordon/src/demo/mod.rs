@@ -31,7 +31,20 @@ struct Scenario {
     district: District,
     named_compound: Vec<NamedCompound>,
     unit: Vec<UnitSpec>,
+    kit: KitSpec,
     quarantine_site: SiteSpec,
+}
+
+#[derive(Deserialize)]
+struct KitSpec {
+    items: Vec<KitItemSpec>,
+}
+
+#[derive(Deserialize)]
+struct KitItemSpec {
+    name_zh: String,
+    name_en: String,
+    per_person: i64,
 }
 
 #[derive(Deserialize)]
@@ -323,6 +336,15 @@ async fn post_squads(store: &Store, s: &Scenario, plans: &[CompoundPlan]) -> Res
         store.compounds(&system, None).await?.into_iter().map(|c| (c.name, c.id)).collect();
     let units = store.units(&system).await?;
     // Named compounds go to their reported units; the rest in plan order.
+    // Every member gets the kit before posting (reported) — but the squad of
+    // 中和胡同小区, whose leader records the kits in the walkthrough (step 3).
+    let mut kit = Vec::new();
+    for item in &s.kit.items {
+        kit.push((
+            store.upsert_kit_item(&system, &item.name_zh, &item.name_en, item.per_person).await?,
+            item.per_person,
+        ));
+    }
     // Every squad is trained before posting (reported).
     let day = chrono::NaiveDate::from_ymd_opt(2022, 12, 1).context("a date")?;
     for c in store.cadres(&system, &CadreFilter::default(), all).await?.items {
@@ -364,6 +386,14 @@ async fn post_squads(store: &Store, s: &Scenario, plans: &[CompoundPlan]) -> Res
             store.order_step(&system, id, OrderEvent::Assemble { roster: ids }, &roles, false).await?;
             store.order_step(&system, id, OrderEvent::ReportOnSite, &[], false).await?;
             posted += 1;
+            if compound != plans[0].name {
+                let squad = store.order(&system, id).await?.squad_id.context("an assembled order has a squad")?;
+                for member in &roster {
+                    for (item, per_person) in &kit {
+                        store.issue_kit(&system, squad, member.id, *item, *per_person).await?;
+                    }
+                }
+            }
         }
     }
     Ok(posted)
@@ -507,6 +537,15 @@ mod tests {
             assert_eq!((ours.unit.as_str(), ours.people), ("市住房公积金管理中心", 4));
             let squad = s.squad(&leader, ours.squad_id.unwrap()).await.unwrap();
             assert_eq!(squad.members.len(), 4);
+            let kits = s.kit_status(&leader, squad.id).await.unwrap();
+            assert_eq!(kits.lines.len(), 5);
+            assert!(
+                kits.lines.iter().all(|l| l.owed == l.due && l.due > 0),
+                "the leader's squad still has its kits to hand out"
+            );
+            let other = orders.items.iter().find(|o| o.squad_id.is_some() && o.id != ours.id).unwrap();
+            let kits = s.kit_status(&system, other.squad_id.unwrap()).await.unwrap();
+            assert!(kits.lines.iter().all(|l| l.owed == 0), "the other squads have theirs");
             assert_eq!(squad.members[0].role, "leader");
         }
     }

@@ -1,0 +1,223 @@
+//! Kits (防疫战斗包): a template of items per person, and a ledger of what
+//! each squad member was handed. A correction is a new entry reversing an old
+//! one; entries are never edited or deleted.
+
+use chrono::{DateTime, Utc};
+use cordon_domain::{Actor, Capability};
+use serde::Serialize;
+
+use crate::{Store, StoreError, StoreResult};
+
+/// An item of the kit template.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+pub struct KitItem {
+    /// Its id.
+    pub id: i64,
+    /// Chinese name.
+    pub name: String,
+    /// English name.
+    pub name_en: String,
+    /// How many each person gets.
+    pub per_person: i64,
+}
+
+/// One ledger entry.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+pub struct KitEntry {
+    /// Its id.
+    pub id: i64,
+    /// The member's name.
+    pub cadre: String,
+    /// The item's name.
+    pub item: String,
+    /// Handed (positive) or taken back by a correction (negative).
+    pub quantity: i64,
+    /// When.
+    pub at: DateTime<Utc>,
+    /// Who recorded it.
+    pub actor: String,
+    /// The entry this one reverses.
+    pub reverses: Option<i64>,
+    /// Whether a later entry reverses this one.
+    pub reversed: bool,
+}
+
+/// A squad's totals for one item.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct KitLine {
+    /// The item.
+    pub item: KitItem,
+    /// Members × per person.
+    pub due: i64,
+    /// Handed so far (net of corrections).
+    pub issued: i64,
+    /// Still owed (never below zero).
+    pub owed: i64,
+}
+
+/// A squad's kits: totals per item and the ledger.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct KitStatus {
+    /// Per item.
+    pub lines: Vec<KitLine>,
+    /// The ledger, newest first.
+    pub entries: Vec<KitEntry>,
+}
+
+fn may_issue(actor: &Actor) -> bool {
+    actor.can(Capability::AnswerOrders) || actor.can(Capability::IssueOrders)
+}
+
+impl Store {
+    /// Adds an item to the kit template or changes its quantity; command and organisation.
+    pub async fn upsert_kit_item(&self, actor: &Actor, name: &str, name_en: &str, per_person: i64) -> StoreResult<i64> {
+        if !actor.can(Capability::IssueOrders) {
+            return Err(StoreError::Forbidden);
+        }
+        let name =
+            cordon_domain::places::PlaceName::parse(name).map_err(|e| StoreError::Invalid(format!("item: {e}")))?;
+        if !(1..=10_000).contains(&per_person) {
+            return Err(StoreError::Invalid("per person is 1 to 10000".into()));
+        }
+        let name_en = crate::clean(name_en);
+        Ok(on_pool!(self, |p| {
+            sqlx::query_scalar(
+                "INSERT INTO kit_items (name, name_en, per_person) VALUES ($1, $2, $3) \
+                 ON CONFLICT (name) DO UPDATE SET name_en = excluded.name_en, per_person = excluded.per_person RETURNING id",
+            )
+            .bind(name.as_str().to_string())
+            .bind(name_en)
+            .bind(per_person)
+            .fetch_one(p)
+            .await?
+        }))
+    }
+
+    /// The kit template.
+    pub async fn kit_items(&self) -> StoreResult<Vec<KitItem>> {
+        Ok(on_pool!(self, |p| {
+            sqlx::query_as("SELECT id, name, name_en, per_person FROM kit_items ORDER BY id").fetch_all(p).await?
+        }))
+    }
+
+    /// Records items handed to a member of a squad the actor may see.
+    pub async fn issue_kit(
+        &self,
+        actor: &Actor,
+        squad_id: i64,
+        cadre_id: i64,
+        item_id: i64,
+        quantity: i64,
+    ) -> StoreResult<i64> {
+        let squad = self.squad(actor, squad_id).await?;
+        if !may_issue(actor) {
+            return Err(StoreError::Forbidden);
+        }
+        if !squad.members.iter().any(|m| m.cadre_id == cadre_id) {
+            return Err(StoreError::Invalid("that cadre is not a member of this squad".into()));
+        }
+        if !(1..=10_000).contains(&quantity) {
+            return Err(StoreError::Invalid("the quantity is 1 to 10000".into()));
+        }
+        if !self.kit_items().await?.iter().any(|i| i.id == item_id) {
+            return Err(StoreError::Invalid("no such kit item".into()));
+        }
+        self.kit_entry(actor, squad_id, cadre_id, item_id, quantity, None).await
+    }
+
+    /// Corrects an entry by a new one with the opposite quantity; each entry can be reversed once.
+    pub async fn reverse_kit_entry(&self, actor: &Actor, squad_id: i64, entry_id: i64) -> StoreResult<i64> {
+        self.squad(actor, squad_id).await?;
+        if !may_issue(actor) {
+            return Err(StoreError::Forbidden);
+        }
+        let row: Option<(i64, i64, i64, Option<i64>)> = on_pool!(self, |p| {
+            sqlx::query_as(
+                "SELECT cadre_id, item_id, quantity, reverses FROM kit_ledger WHERE id = $1 AND squad_id = $2",
+            )
+            .bind(entry_id)
+            .bind(squad_id)
+            .fetch_optional(p)
+            .await?
+        });
+        let (cadre, item, quantity, reverses) = row.ok_or(StoreError::NotFound)?;
+        if reverses.is_some() {
+            return Err(StoreError::Invalid("a correction is not corrected again; record a new entry instead".into()));
+        }
+        self.kit_entry(actor, squad_id, cadre, item, -quantity, Some(entry_id))
+            .await
+            .map_err(|e| e.unique_as("this entry has been corrected already"))
+    }
+
+    async fn kit_entry(
+        &self,
+        actor: &Actor,
+        squad: i64,
+        cadre: i64,
+        item: i64,
+        quantity: i64,
+        reverses: Option<i64>,
+    ) -> StoreResult<i64> {
+        Ok(on_pool!(self, |p| {
+            let mut tx = p.begin().await?;
+            let id: i64 = sqlx::query_scalar(
+                "INSERT INTO kit_ledger (squad_id, cadre_id, item_id, quantity, at, actor, reverses) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+            )
+            .bind(squad)
+            .bind(cadre)
+            .bind(item)
+            .bind(quantity)
+            .bind(Utc::now())
+            .bind(actor.username.clone())
+            .bind(reverses)
+            .fetch_one(&mut *tx)
+            .await?;
+            audit_insert!(
+                &mut *tx,
+                crate::audit::NewEntry::new(actor, if reverses.is_some() { "reverse" } else { "issue" }, "kit", id.to_string()).after(
+                    serde_json::json!({"squad_id": squad, "cadre_id": cadre, "item_id": item, "quantity": quantity, "reverses": reverses})
+                        .to_string()
+                )
+            )?;
+            tx.commit().await?;
+            id
+        }))
+    }
+
+    /// A squad's kits: due, issued and owed per item, and the ledger.
+    pub async fn kit_status(&self, actor: &Actor, squad_id: i64) -> StoreResult<KitStatus> {
+        let squad = self.squad(actor, squad_id).await?;
+        let members = squad.members.len() as i64;
+        let issued: Vec<(i64, i64)> = on_pool!(self, |p| {
+            sqlx::query_as(
+                "SELECT item_id, CAST(SUM(quantity) AS BIGINT) FROM kit_ledger WHERE squad_id = $1 GROUP BY item_id",
+            )
+            .bind(squad_id)
+            .fetch_all(p)
+            .await?
+        });
+        let lines = self
+            .kit_items()
+            .await?
+            .into_iter()
+            .map(|item| {
+                let got = issued.iter().find(|(i, _)| *i == item.id).map(|(_, n)| *n).unwrap_or(0);
+                let due = members * item.per_person;
+                KitLine { due, issued: got, owed: (due - got).max(0), item }
+            })
+            .collect();
+        let entries = on_pool!(self, |p| {
+            sqlx::query_as(
+                "SELECT l.id, c.name AS cadre, i.name AS item, l.quantity, l.at, l.actor, l.reverses, \
+                 EXISTS (SELECT 1 FROM kit_ledger r WHERE r.reverses = l.id) AS reversed \
+                 FROM kit_ledger l JOIN cadres c ON c.id = l.cadre_id JOIN kit_items i ON i.id = l.item_id \
+                 WHERE l.squad_id = $1 ORDER BY l.id DESC",
+            )
+            .bind(squad_id)
+            .fetch_all(p)
+            .await?
+        });
+        Ok(KitStatus { lines, entries })
+    }
+}

@@ -1,0 +1,47 @@
+//! Kits on both engines: due, issued and owed per squad; corrections reverse, never edit.
+
+use cordon_domain::{Actor, Role};
+use cordon_store::StoreError;
+use cordon_store::test_support::{engines, post_squad, seed, user};
+
+#[tokio::test]
+async fn a_squads_kits_are_a_ledger_with_what_is_still_owed() {
+    for db in engines().await {
+        let s = &db.store;
+        seed(s).await.unwrap();
+        let system = Actor::system();
+        let coat = s.upsert_kit_item(&system, "迷彩棉服", "camouflage padded coat", 1).await.unwrap();
+        let masks = s.upsert_kit_item(&system, "N95口罩", "N95 respirator", 20).await.unwrap();
+        let (_, _, squad) = post_squad(s, "市林草局", "甲小区", 0).await;
+        let lin = user(s, "lin", Role::Unit, "unit:市林草局").await;
+        let members: Vec<i64> = s.squad(&lin, squad).await.unwrap().members.iter().map(|m| m.cadre_id).collect();
+        s.issue_kit(&lin, squad, members[0], coat, 1).await.unwrap();
+        let wrong = s.issue_kit(&lin, squad, members[0], masks, 200).await.unwrap();
+        let status = s.kit_status(&lin, squad).await.unwrap();
+        let line = |item: i64| status.lines.iter().find(|l| l.item.id == item).unwrap().clone();
+        assert_eq!((line(coat).due, line(coat).issued, line(coat).owed), (2, 1, 1), "{}", db.engine);
+        assert_eq!((line(masks).due, line(masks).issued, line(masks).owed), (40, 200, 0));
+        // 200 was a typing error for 20: a correction reverses it, then the right entry follows.
+        let fix = s.reverse_kit_entry(&lin, squad, wrong).await.unwrap();
+        s.issue_kit(&lin, squad, members[0], masks, 20).await.unwrap();
+        let status = s.kit_status(&lin, squad).await.unwrap();
+        let masks_line = status.lines.iter().find(|l| l.item.id == masks).unwrap();
+        assert_eq!((masks_line.issued, masks_line.owed), (20, 20), "{}", db.engine);
+        assert_eq!(status.entries.len(), 4, "nothing is edited or deleted");
+        let reversal = status.entries.iter().find(|e| e.id == fix).unwrap();
+        assert_eq!((reversal.quantity, reversal.reverses), (-200, Some(wrong)));
+        assert!(status.entries.iter().find(|e| e.id == wrong).unwrap().reversed);
+        assert!(matches!(s.reverse_kit_entry(&lin, squad, wrong).await, Err(StoreError::Conflict(_))), "{}", db.engine);
+        assert!(matches!(s.reverse_kit_entry(&lin, squad, fix).await, Err(StoreError::Invalid(_))));
+        // Only members, only positive quantities, only people who may see the squad.
+        let outsider =
+            s.cadres(&system, &Default::default(), cordon_store::PageRequest::new(None, None)).await.unwrap().items;
+        let gong_cadre = outsider.iter().find(|c| c.name == "工一").unwrap().id;
+        assert!(matches!(s.issue_kit(&lin, squad, gong_cadre, coat, 1).await, Err(StoreError::Invalid(_))));
+        assert!(matches!(s.issue_kit(&lin, squad, members[1], coat, 0).await, Err(StoreError::Invalid(_))));
+        let gong = user(s, "gong", Role::Unit, "unit:市总工会").await;
+        assert!(matches!(s.kit_status(&gong, squad).await, Err(StoreError::NotFound)));
+        let member = user(s, "member", Role::SquadMember, "道外区/仁里街道/民强社区/甲小区").await;
+        assert!(matches!(s.issue_kit(&member, squad, members[1], coat, 1).await, Err(StoreError::Forbidden)));
+    }
+}
