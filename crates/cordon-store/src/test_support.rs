@@ -167,11 +167,8 @@ pub async fn post_squad(store: &Store, unit: &str, compound: &str, leader: usize
     use cordon_domain::mobilisation::OrderEvent;
     use cordon_domain::squads::SquadRole;
     let system = Actor::system();
-    let unit = store.units(&system).await.unwrap().into_iter().find(|u| u.name == unit).expect("a fixture unit").id;
-    let compound = store.compounds(&system, Some(compound)).await.unwrap()[0].id;
-    let all = crate::PageRequest { page: 1, per_page: 100 };
-    let filter = crate::units::CadreFilter { unit_id: Some(unit), q: None };
-    let cadres: Vec<i64> = store.cadres(&system, &filter, all).await.unwrap().items.iter().map(|c| c.id).collect();
+    let (unit, cadres) = unit_cadres(store, unit).await;
+    let compound = compound_id(store, compound).await;
     let order = crate::mobilisation::NewOrder {
         unit_id: unit,
         people: cadres.len() as i64,
@@ -184,4 +181,18 @@ pub async fn post_squad(store: &Store, unit: &str, compound: &str, leader: usize
     let roles = [(cadres[leader], SquadRole::Leader)];
     store.order_step(&system, id, OrderEvent::Assemble { roster: cadres }, &roles, true).await.unwrap();
     (compound, id, store.order(&system, id).await.unwrap().squad_id.expect("a squad"))
+}
+
+/// A fixture unit's id and its cadres' ids, in file order.
+pub async fn unit_cadres(store: &Store, unit: &str) -> (i64, Vec<i64>) {
+    let system = Actor::system();
+    let unit = store.units(&system).await.unwrap().into_iter().find(|u| u.name == unit).expect("a fixture unit").id;
+    let all = crate::PageRequest { page: 1, per_page: 100 };
+    let filter = crate::units::CadreFilter { unit_id: Some(unit), q: None };
+    (unit, store.cadres(&system, &filter, all).await.unwrap().items.iter().map(|c| c.id).collect())
+}
+
+/// A fixture compound's id.
+pub async fn compound_id(store: &Store, name: &str) -> i64 {
+    store.compounds(&Actor::system(), Some(name)).await.unwrap()[0].id
 }

@@ -6,23 +6,13 @@ use cordon_domain::mobilisation::{OrderEvent, OrderState};
 use cordon_domain::squads::SquadRole;
 use cordon_domain::{Actor, Role};
 use cordon_store::mobilisation::{NewOrder, OrderFilter};
-use cordon_store::test_support::{engines, seed, user};
+use cordon_store::test_support::{compound_id, engines, seed, unit_cadres, user};
 use cordon_store::units::CadreFilter;
 use cordon_store::{PageRequest, Store, StoreError};
 
 async fn ids(s: &Store) -> (i64, i64, Vec<i64>) {
-    let system = Actor::system();
-    let unit = s.units(&system).await.unwrap().into_iter().find(|u| u.name == "市林草局").unwrap().id;
-    let compound = s.compounds(&system, Some("甲小区")).await.unwrap()[0].id;
-    let cadres = s
-        .cadres(&system, &CadreFilter { unit_id: Some(unit), q: None }, PageRequest::new(None, None))
-        .await
-        .unwrap()
-        .items
-        .into_iter()
-        .map(|c| c.id)
-        .collect();
-    (unit, compound, cadres)
+    let (unit, cadres) = unit_cadres(s, "市林草局").await;
+    (unit, compound_id(s, "甲小区").await, cadres)
 }
 
 async fn issue(s: &Store, command: &Actor, unit: i64, compound: i64) -> i64 {
@@ -236,17 +226,8 @@ async fn an_untrained_cadre_is_posted_only_with_a_confirmation_and_liaisons_are_
         seed(s).await.unwrap();
         let command = user(s, "cmd", Role::Command, "city").await;
         let gong = user(s, "gong", Role::Unit, "unit:市总工会").await;
-        let system = Actor::system();
-        let unit = s.units(&system).await.unwrap().into_iter().find(|u| u.name == "市总工会").unwrap().id;
-        let compound = s.compounds(&system, Some("乙小区")).await.unwrap()[0].id;
-        let cadres: Vec<i64> = s
-            .cadres(&system, &CadreFilter { unit_id: Some(unit), q: None }, PageRequest::new(None, None))
-            .await
-            .unwrap()
-            .items
-            .iter()
-            .map(|c| c.id)
-            .collect();
+        let (unit, cadres) = unit_cadres(s, "市总工会").await;
+        let compound = compound_id(s, "乙小区").await;
         let id = issue(s, &command, unit, compound).await;
         s.order_step(&gong, id, OrderEvent::Acknowledge, &[], false).await.unwrap();
         let candidates = s.candidates(&gong, id).await.unwrap();

@@ -9,9 +9,20 @@ use reqwest::StatusCode;
 
 mod common;
 
-use cordon_store::test_support::post_squad;
+use cordon_store::test_support::{compound_id, post_squad, unit_cadres};
 
 use common::{App, csrf_of, spawn_app};
+
+/// Posts one step of an order through the API with a bearer token.
+async fn api_step(app: &App, token: &str, id: i64, body: serde_json::Value) -> reqwest::Response {
+    reqwest::Client::new()
+        .post(app.url(&format!("/api/v1/orders/{id}/steps")))
+        .bearer_auth(token)
+        .json(&body)
+        .send()
+        .await
+        .unwrap()
+}
 
 async fn spawn() -> App {
     spawn_app().await
@@ -20,9 +31,8 @@ async fn spawn() -> App {
 #[tokio::test]
 async fn an_order_is_issued_answered_and_reported_through_the_pages() {
     let app = spawn().await;
-    let system = Actor::system();
-    let unit = app.db.store.units(&system).await.unwrap().into_iter().find(|u| u.name == "市林草局").unwrap().id;
-    let compound = app.db.store.compounds(&system, Some("甲小区")).await.unwrap()[0].id;
+    let (unit, cadres) = unit_cadres(&app.db.store, "市林草局").await;
+    let compound = compound_id(&app.db.store, "甲小区").await;
 
     let cmd = app.login("cmd").await;
     let form = app.page(&cmd, "/orders/new").await;
@@ -61,16 +71,6 @@ async fn an_order_is_issued_answered_and_reported_through_the_pages() {
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     let roster = app.page(&lin, &format!("/orders/{id}/roster")).await;
     assert!(roster.contains("林一") && roster.contains("林二") && !roster.contains("工一"));
-    let cadres: Vec<i64> = app
-        .db
-        .store
-        .cadres(&system, &CadreFilter { unit_id: Some(unit), q: None }, PageRequest::new(None, None))
-        .await
-        .unwrap()
-        .items
-        .iter()
-        .map(|c| c.id)
-        .collect();
     let body = format!(
         "csrf={}&event=assemble&roster={}&roster={}&leader={}&secretary={}",
         csrf_of(&roster),
@@ -114,9 +114,8 @@ async fn an_order_is_issued_answered_and_reported_through_the_pages() {
 #[tokio::test]
 async fn the_api_runs_the_same_steps_and_refuses_one_out_of_order() {
     let app = spawn().await;
-    let system = Actor::system();
-    let unit = app.db.store.units(&system).await.unwrap().into_iter().find(|u| u.name == "市林草局").unwrap().id;
-    let compound = app.db.store.compounds(&system, Some("甲小区")).await.unwrap()[0].id;
+    let (unit, _) = unit_cadres(&app.db.store, "市林草局").await;
+    let compound = compound_id(&app.db.store, "甲小区").await;
     let cmd = app.db.store.create_token("cmd").await.unwrap();
     let lin = app.db.store.create_token("lin").await.unwrap();
     let c = reqwest::Client::new();
@@ -131,31 +130,13 @@ async fn the_api_runs_the_same_steps_and_refuses_one_out_of_order() {
     let order: serde_json::Value = res.json().await.unwrap();
     let id = order["id"].as_i64().unwrap();
     assert_eq!(order["state"], "issued");
-    let res = c
-        .post(app.url(&format!("/api/v1/orders/{id}/steps")))
-        .bearer_auth(&lin)
-        .json(&serde_json::json!({"event": "report"}))
-        .send()
-        .await
-        .unwrap();
+    let res = api_step(&app, &lin, id, serde_json::json!({"event": "report"})).await;
     assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
-    let res = c
-        .post(app.url(&format!("/api/v1/orders/{id}/steps")))
-        .bearer_auth(&lin)
-        .json(&serde_json::json!({"event": "acknowledge"}))
-        .send()
-        .await
-        .unwrap();
+    let res = api_step(&app, &lin, id, serde_json::json!({"event": "acknowledge"})).await;
     let order: serde_json::Value = res.json().await.unwrap();
     assert_eq!(order["state"], "acknowledged");
     assert_eq!(order["steps"].as_array().unwrap().len(), 2);
-    let res = c
-        .post(app.url(&format!("/api/v1/orders/{id}/steps")))
-        .bearer_auth(&cmd)
-        .json(&serde_json::json!({"event": "cancel"}))
-        .send()
-        .await
-        .unwrap();
+    let res = api_step(&app, &cmd, id, serde_json::json!({"event": "cancel"})).await;
     assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY, "a cancel needs a reason");
 }
 
@@ -199,7 +180,7 @@ async fn a_coordinator_records_training_and_adds_a_liaison_on_the_pages() {
     let app = spawn().await;
     let s = &app.db.store;
     let system = Actor::system();
-    let gong_unit = s.units(&system).await.unwrap().into_iter().find(|u| u.name == "市总工会").unwrap().id;
+    let (gong_unit, _) = unit_cadres(s, "市总工会").await;
     let untrained = s
         .cadres(&system, &CadreFilter { q: Some("工二".into()), ..Default::default() }, PageRequest::new(None, None))
         .await
@@ -218,7 +199,7 @@ async fn a_coordinator_records_training_and_adds_a_liaison_on_the_pages() {
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     assert!(app.page(&gong, &format!("/cadres/{untrained}")).await.contains("2022-12-01 · 岗前培训"));
 
-    let compound = s.compounds(&system, Some("乙小区")).await.unwrap()[0].id;
+    let compound = compound_id(s, "乙小区").await;
     let order = NewOrder {
         unit_id: gong_unit,
         people: 2,
