@@ -793,11 +793,7 @@ impl Store {
         if !actor.can(Capability::ViewSquads) {
             return Err(StoreError::Forbidden);
         }
-        let (unit, none) = match actor.scope.unit_filter() {
-            None => (None, 0),
-            Some(Some(id)) => (Some(id), 0),
-            Some(None) => (None, 1),
-        };
+        let (unit, none) = crate::units::unit_binds(actor);
         let (a, b) = crate::places::scope_binds(actor);
         let (units, postings): (Vec<UnitLine>, Vec<PostingRow>) = on_pool!(self, |p| {
             let units = sqlx::query_as(

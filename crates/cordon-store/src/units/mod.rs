@@ -88,7 +88,8 @@ const CADRE_WHERE: &str = " FROM cadres c JOIN units u ON u.id = c.unit_id \
      AND ($3 IS NULL OR c.unit_id = $3) \
      AND ($4 IS NULL OR c.name LIKE $4 ESCAPE '\\' OR c.position LIKE $4 ESCAPE '\\')";
 
-fn unit_binds(actor: &Actor) -> (Option<i64>, i64) {
+/// The unit the scope allows (`None`: any) and a flag that it allows none, for `CADRE_WHERE`-style clauses.
+pub(crate) fn unit_binds(actor: &Actor) -> (Option<i64>, i64) {
     match actor.scope.unit_filter() {
         None => (None, 0),
         Some(Some(id)) => (Some(id), 0),
