@@ -33,7 +33,7 @@ const ORDER_HEADERS: [&str; 13] = [
     "超时 overdue",
     "原因 reason",
 ];
-const SQUAD_HEADERS: [&str; 9] = [
+const SQUAD_HEADERS: [&str; 10] = [
     "编号 id",
     "单位 unit",
     "小区 compounds",
@@ -42,6 +42,7 @@ const SQUAD_HEADERS: [&str; 9] = [
     "党员 party_members",
     "可成立临时党支部 branch_can_form",
     "已培训 trained",
+    "在岗 on_duty_now",
     "已撤离 ended",
 ];
 
@@ -114,6 +115,7 @@ impl Store {
                     s.members.iter().filter(|m| m.party_member).count().to_string(),
                     if s.branch_can_form { "是 yes" } else { "否 no" }.to_string(),
                     (s.members.len() - s.untrained).to_string(),
+                    s.on_duty.to_string(),
                     if s.ended_at.is_some() { "是 yes" } else { "否 no" }.to_string(),
                 ]
             })

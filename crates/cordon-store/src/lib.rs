@@ -10,6 +10,7 @@ mod macros;
 pub mod accounts;
 pub mod audit;
 pub mod boards;
+pub mod duty;
 mod error;
 mod exports;
 pub mod imports;

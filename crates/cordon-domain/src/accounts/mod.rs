@@ -55,6 +55,8 @@ pub enum Capability {
     AnswerOrders,
     /// See squads and orders.
     ViewSquads,
+    /// Build and staff a squad's duty roster (the squad leader, the unit, the command).
+    EditRosters,
 }
 
 impl Role {
@@ -99,10 +101,13 @@ impl Role {
                 ViewPlaces | ViewCadres | ManageCadres | RevealPersonal | Export | IssueOrders | ViewSquads
             ),
             Role::Unit => {
-                matches!(cap, ViewCadres | ManageCadres | RevealPersonal | Export | AnswerOrders | ViewSquads)
+                matches!(
+                    cap,
+                    ViewCadres | ManageCadres | RevealPersonal | Export | AnswerOrders | ViewSquads | EditRosters
+                )
             }
             Role::SquadLeader => {
-                matches!(cap, ViewPlaces | ViewResidents | RevealPersonal | AnswerOrders | ViewSquads)
+                matches!(cap, ViewPlaces | ViewResidents | RevealPersonal | AnswerOrders | ViewSquads | EditRosters)
             }
             Role::SquadMember => matches!(cap, ViewPlaces | ViewResidents | ViewSquads),
             Role::Community => {
@@ -266,6 +271,9 @@ pub struct Actor {
     pub scope: Scope,
     /// The written scope, for display.
     pub scope_label: String,
+    /// The cadre this account belongs to, for a squad member in the field
+    /// (their own shifts); `None` for desk accounts.
+    pub cadre_id: Option<i64>,
 }
 
 impl Actor {
@@ -277,6 +285,7 @@ impl Actor {
             role: Role::Command,
             scope: Scope::City,
             scope_label: "city".into(),
+            cadre_id: None,
         }
     }
 

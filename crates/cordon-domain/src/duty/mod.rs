@@ -81,6 +81,44 @@ pub fn on_duty(start: DateTime<Utc>, end: DateTime<Utc>, now: DateTime<Utc>) -> 
     start <= now && now < end
 }
 
+/// Whether two shifts overlap in time (touching ends do not).
+pub fn overlaps(a: (DateTime<Utc>, DateTime<Utc>), b: (DateTime<Utc>, DateTime<Utc>)) -> bool {
+    a.0 < b.1 && b.0 < a.1
+}
+
+/// Staffs a run of time slots across several checkpoints, `per_shift` people
+/// at each, taking members in turn so the work and the rest are shared evenly.
+/// Nobody stands at two checkpoints in the same slot: with too few members a
+/// slot's later checkpoints get fewer people (and are then flagged as empty or
+/// short). Returns `[slot][checkpoint] -> members`.
+pub fn rotate<T: Copy>(slots: usize, checkpoints: usize, members: &[T], per_shift: usize) -> Vec<Vec<Vec<T>>> {
+    let mut next = 0;
+    (0..slots)
+        .map(|_| {
+            // At most every member once per slot.
+            let mut left = members.len();
+            (0..checkpoints)
+                .map(|_| {
+                    let take = per_shift.min(left);
+                    left -= take;
+                    (0..take)
+                        .map(|_| {
+                            let m = members[next % members.len()];
+                            next += 1;
+                            m
+                        })
+                        .collect()
+                })
+                .collect()
+        })
+        .collect()
+}
+
+/// A shift with nobody on it is flagged on the roster.
+pub fn is_empty_shift(members: usize) -> bool {
+    members == 0
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -110,6 +148,41 @@ mod tests {
         assert_eq!(ShiftPattern::parse("08:00,08:00"), Err(PatternError::Duplicate));
         assert_eq!(ShiftPattern::parse(""), Err(PatternError::Count));
         assert_eq!(ShiftPattern::equal(5, t("00:00")), Err(PatternError::Count));
+    }
+
+    #[test]
+    fn rotation_shares_shifts_evenly_and_never_doubles_a_member_in_a_slot() {
+        let members: Vec<u32> = (0..17).collect();
+        let plan = rotate(21, 2, &members, 2);
+        assert_eq!(plan.len(), 21);
+        for slot in &plan {
+            let mut seen: Vec<u32> = slot.iter().flatten().copied().collect();
+            assert_eq!(seen.len(), 4);
+            seen.sort();
+            seen.dedup();
+            assert_eq!(seen.len(), 4, "nobody at two gates at once: {slot:?}");
+        }
+        let mut counts = [0; 17];
+        plan.iter().flatten().flatten().for_each(|m| counts[*m as usize] += 1);
+        let (lo, hi) = (counts.iter().min().unwrap(), counts.iter().max().unwrap());
+        assert!(hi - lo <= 1, "even shares: {counts:?}");
+    }
+
+    #[test]
+    fn too_few_members_leave_later_checkpoints_short_and_none_leave_all_empty() {
+        let plan = rotate(3, 2, &[1, 2, 3], 2);
+        assert!(plan.iter().all(|slot| slot[0].len() == 2 && slot[1].len() == 1));
+        let none: Vec<Vec<Vec<u8>>> = rotate(3, 2, &[], 2);
+        assert!(none.iter().flatten().all(|c| is_empty_shift(c.len())));
+    }
+
+    #[test]
+    fn shifts_that_only_touch_do_not_overlap() {
+        let s: DateTime<Utc> = "2022-12-01T00:00:00Z".parse().unwrap();
+        let h = Duration::hours(8);
+        assert!(!overlaps((s, s + h), (s + h, s + h + h)));
+        assert!(overlaps((s, s + h), (s + Duration::hours(4), s + h + h)));
+        assert!(overlaps((s, s + h + h), (s + Duration::hours(1), s + Duration::hours(2))));
     }
 
     #[test]

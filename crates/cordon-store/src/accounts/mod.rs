@@ -37,10 +37,11 @@ struct ActorRow {
     scope_site: Option<i64>,
     scope_label: String,
     place_path: Option<String>,
+    cadre_id: Option<i64>,
 }
 
 const ACTOR_SELECT: &str = "SELECT u.id, u.username, u.role, u.scope_kind, u.scope_place, u.scope_unit, \
-     u.scope_site, u.scope_label, p.path AS place_path FROM users u LEFT JOIN places p ON p.id = u.scope_place";
+     u.scope_site, u.scope_label, p.path AS place_path, u.cadre_id FROM users u LEFT JOIN places p ON p.id = u.scope_place";
 
 impl ActorRow {
     fn into_actor(self) -> Option<Actor> {
@@ -57,6 +58,7 @@ impl ActorRow {
             role: Role::parse(&self.role)?,
             scope,
             scope_label: self.scope_label,
+            cadre_id: self.cadre_id,
         })
     }
 }
@@ -146,6 +148,34 @@ impl Store {
             )?;
         });
         Ok(id)
+    }
+
+    /// Ties a field account to the cadre it belongs to (`cordon user link`), so
+    /// the member sees their own shifts; `None` unties it. Logged.
+    pub async fn link_cadre(&self, username: &str, cadre: Option<i64>) -> StoreResult<()> {
+        let actor = self.actor_by_username(username).await?.ok_or(StoreError::NotFound)?;
+        if let Some(c) = cadre {
+            let found: Option<i64> = on_pool!(self, |p| {
+                sqlx::query_scalar("SELECT id FROM cadres WHERE id = $1").bind(c).fetch_optional(p).await?
+            });
+            found.ok_or_else(|| StoreError::Invalid(format!("no cadre with id {c}")))?;
+        }
+        on_pool!(self, |p| {
+            let mut tx = p.begin().await?;
+            sqlx::query("UPDATE users SET cadre_id = $1 WHERE id = $2")
+                .bind(cadre)
+                .bind(actor.user_id)
+                .execute(&mut *tx)
+                .await?;
+            audit_insert!(
+                &mut *tx,
+                crate::audit::NewEntry::new(&Actor::system(), "link", "user", actor.user_id.to_string())
+                    .before(serde_json::json!({"cadre_id": actor.cadre_id}).to_string())
+                    .after(serde_json::json!({"cadre_id": cadre}).to_string())
+            )?;
+            tx.commit().await?;
+        });
+        Ok(())
     }
 
     /// Sets a user's password (the operator's `cordon user password`); logged.

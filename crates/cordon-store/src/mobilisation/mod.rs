@@ -168,6 +168,8 @@ pub struct Squad {
     pub liaisons: Vec<Liaison>,
     /// How many members have no training on record.
     pub untrained: usize,
+    /// Members on a shift now, at any of its checkpoints.
+    pub on_duty: i64,
 }
 
 /// A squad's own columns: id, name, unit id, unit name, end.
@@ -588,11 +590,20 @@ impl Store {
             .fetch_all(p)
             .await?
         });
-        let liaisons: Vec<Liaison> = on_pool!(self, |p| {
-            sqlx::query_as("SELECT id, name, role, phone FROM liaisons WHERE squad_id = $1 ORDER BY id")
+        let (liaisons, on_duty): (Vec<Liaison>, i64) = on_pool!(self, |p| {
+            let liaisons = sqlx::query_as("SELECT id, name, role, phone FROM liaisons WHERE squad_id = $1 ORDER BY id")
                 .bind(id)
                 .fetch_all(p)
-                .await?
+                .await?;
+            let on_duty = sqlx::query_scalar(
+                "SELECT COUNT(DISTINCT sm.cadre_id) FROM shift_members sm JOIN shifts s ON s.id = sm.shift_id \
+                 WHERE s.squad_id = $1 AND s.starts_at <= $2 AND s.ends_at > $2",
+            )
+            .bind(id)
+            .bind(Utc::now())
+            .fetch_one(p)
+            .await?;
+            (liaisons, on_duty)
         });
         Ok(Squad {
             id,
@@ -605,6 +616,7 @@ impl Store {
             members,
             compounds: postings.into_iter().map(|(n, _)| n).collect(),
             ended_at,
+            on_duty,
         })
     }
 }
@@ -733,6 +745,8 @@ pub struct UnitLine {
     pub drawn: i64,
     /// Squads now.
     pub squads: i64,
+    /// Cadres on a shift now.
+    pub on_duty: i64,
 }
 
 /// A compound and who guards it.
@@ -748,6 +762,8 @@ pub struct CompoundLine {
     pub units: Vec<String>,
     /// People posted there now.
     pub headcount: i64,
+    /// People on a shift at its checkpoints now.
+    pub on_duty: i64,
     /// The leaders.
     pub leaders: Vec<String>,
 }
@@ -763,6 +779,8 @@ pub struct StreetLine {
     pub guarded: i64,
     /// People posted in the street now.
     pub headcount: i64,
+    /// People on duty in the street now.
+    pub on_duty: i64,
 }
 
 /// The command's views of the guarantee: per unit, per compound, per street.
@@ -784,6 +802,7 @@ struct PostingRow {
     compound: String,
     unit: Option<String>,
     headcount: i64,
+    on_duty: i64,
     leader: Option<String>,
 }
 
@@ -795,21 +814,29 @@ impl Store {
         }
         let (unit, none) = crate::units::unit_binds(actor);
         let (a, b) = crate::places::scope_binds(actor);
+        let now = Utc::now();
         let (units, postings): (Vec<UnitLine>, Vec<PostingRow>) = on_pool!(self, |p| {
             let units = sqlx::query_as(
                 "SELECT u.name AS unit, (SELECT COUNT(*) FROM cadres c WHERE c.unit_id = u.id) AS cadres, \
                  (SELECT COUNT(*) FROM squad_members m JOIN squads s ON s.id = m.squad_id WHERE s.unit_id = u.id AND s.ended_at IS NULL) AS drawn, \
-                 (SELECT COUNT(*) FROM squads s WHERE s.unit_id = u.id AND s.ended_at IS NULL) AS squads \
+                 (SELECT COUNT(*) FROM squads s WHERE s.unit_id = u.id AND s.ended_at IS NULL) AS squads, \
+                 (SELECT COUNT(DISTINCT sm.cadre_id) FROM shift_members sm JOIN shifts sh ON sh.id = sm.shift_id \
+                  JOIN squads s ON s.id = sh.squad_id WHERE s.unit_id = u.id AND s.ended_at IS NULL \
+                  AND sh.starts_at <= $3 AND sh.ends_at > $3) AS on_duty \
                  FROM units u WHERE ($1 IS NULL OR u.id = $1) AND $2 = 0 ORDER BY u.id",
             )
             .bind(unit)
             .bind(none)
+            .bind(now)
             .fetch_all(p)
             .await?;
             // Compounds are in scope for a place scope; a unit sees the compounds where it has a squad.
             let postings = sqlx::query_as(
                 "SELECT p.id, st.name AS street, c.name AS community, p.name AS compound, u.name AS unit, \
                  (SELECT COUNT(*) FROM squad_members m WHERE m.squad_id = sq.id) AS headcount, \
+                 (SELECT COUNT(DISTINCT sm.cadre_id) FROM shift_members sm JOIN shifts sh ON sh.id = sm.shift_id \
+                  JOIN checkpoints k ON k.id = sh.checkpoint_id \
+                  WHERE sh.squad_id = sq.id AND k.compound_id = p.id AND sh.starts_at <= $4 AND sh.ends_at > $4) AS on_duty, \
                  (SELECT cd.name FROM squad_members m JOIN cadres cd ON cd.id = m.cadre_id WHERE m.squad_id = sq.id AND m.role = 'leader') AS leader \
                  FROM places p JOIN places c ON c.id = p.parent_id JOIN places st ON st.id = c.parent_id \
                  LEFT JOIN squad_postings sp ON sp.compound_id = p.id \
@@ -822,6 +849,7 @@ impl Store {
             .bind(a)
             .bind(b)
             .bind(unit)
+            .bind(now)
             .fetch_all(p)
             .await?;
             (units, postings)
@@ -837,6 +865,7 @@ impl Store {
                         compound: r.compound,
                         units: vec![],
                         headcount: 0,
+                        on_duty: 0,
                         leaders: vec![],
                     },
                 ));
@@ -845,6 +874,7 @@ impl Store {
             if let Some(u) = r.unit {
                 line.units.push(u);
                 line.headcount += r.headcount;
+                line.on_duty += r.on_duty;
                 line.leaders.extend(r.leader);
             }
         }
@@ -852,12 +882,19 @@ impl Store {
         let mut streets: Vec<StreetLine> = Vec::new();
         for c in &compounds {
             if streets.last().map(|s| s.street != c.street).unwrap_or(true) {
-                streets.push(StreetLine { street: c.street.clone(), compounds: 0, guarded: 0, headcount: 0 });
+                streets.push(StreetLine {
+                    street: c.street.clone(),
+                    compounds: 0,
+                    guarded: 0,
+                    headcount: 0,
+                    on_duty: 0,
+                });
             }
             let s = streets.last_mut().expect("just pushed");
             s.compounds += 1;
             s.guarded += i64::from(!c.units.is_empty());
             s.headcount += c.headcount;
+            s.on_duty += c.on_duty;
         }
         let units = if matches!(actor.scope, cordon_domain::Scope::Place { .. }) { vec![] } else { units };
         Ok(Overview { units, compounds, streets })

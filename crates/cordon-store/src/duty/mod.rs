@@ -1,0 +1,487 @@
+//! Duty rosters (值守排班): a squad's shifts at the checkpoints of the
+//! compounds it is posted to. The leader builds a week from a pattern (three
+//! 8-hour shifts, say), with the squad's members taken in turn; then staffs
+//! single shifts by hand. Everyone who may see the squad sees who is on duty
+//! now; a member sees their own next shifts; the people on a shift leave a
+//! handover note for the next.
+
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+use cordon_domain::clock::Zone;
+use cordon_domain::duty::{ShiftPattern, is_empty_shift, on_duty, overlaps, rotate};
+use cordon_domain::{Actor, Capability};
+use serde::Serialize;
+
+use crate::mobilisation::Squad;
+use crate::{Store, StoreError, StoreResult};
+
+/// A person on a shift.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+pub struct OnShift {
+    /// The cadre's id.
+    pub cadre_id: i64,
+    /// Name.
+    pub name: String,
+}
+
+/// One shift at a checkpoint.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Shift {
+    /// Its id.
+    pub id: i64,
+    /// The squad standing it.
+    pub squad_id: i64,
+    /// The checkpoint's id.
+    pub checkpoint_id: i64,
+    /// Starts (inclusive).
+    pub starts_at: DateTime<Utc>,
+    /// Ends (exclusive).
+    pub ends_at: DateTime<Utc>,
+    /// Who stands it.
+    pub members: Vec<OnShift>,
+    /// The note left for the next shift.
+    pub handover: String,
+    /// Nobody is on it: flagged.
+    pub empty: bool,
+    /// It is running now.
+    pub now: bool,
+}
+
+/// A checkpoint's part of a squad's roster.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct CheckpointRoster {
+    /// The checkpoint's id.
+    pub id: i64,
+    /// Its name, e.g. 东门.
+    pub name: String,
+    /// Its compound.
+    pub compound: String,
+    /// On duty now.
+    pub on_duty: Vec<OnShift>,
+    /// The shifts in the asked range, earliest first.
+    pub shifts: Vec<Shift>,
+}
+
+/// A squad's roster over a range of days.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Roster {
+    /// The squad's id.
+    pub squad_id: i64,
+    /// The squad's name.
+    pub squad: String,
+    /// The first local day shown.
+    pub from: NaiveDate,
+    /// How many days.
+    pub days: u32,
+    /// Per checkpoint of the squad's compounds.
+    pub checkpoints: Vec<CheckpointRoster>,
+    /// The squad's members, who can be put on shifts.
+    pub members: Vec<OnShift>,
+    /// Shifts in the range with nobody on them.
+    pub empty_shifts: usize,
+}
+
+/// What building a roster takes: a pattern over some days from a first day.
+#[derive(Debug, Clone)]
+pub struct RosterPlan {
+    /// The first local day.
+    pub first_day: NaiveDate,
+    /// How many days (1 to 14; a week is 7).
+    pub days: u32,
+    /// How a day is cut into shifts.
+    pub pattern: ShiftPattern,
+    /// People per shift at each checkpoint (0 builds empty shifts).
+    pub per_shift: usize,
+}
+
+/// A shift of the member's own, as their phone lists it.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+pub struct MyShift {
+    /// The shift's id.
+    pub id: i64,
+    /// The squad's id.
+    pub squad_id: i64,
+    /// The checkpoint.
+    pub checkpoint: String,
+    /// Its compound.
+    pub compound: String,
+    /// Starts.
+    pub starts_at: DateTime<Utc>,
+    /// Ends.
+    pub ends_at: DateTime<Utc>,
+}
+
+#[derive(sqlx::FromRow)]
+struct ShiftRow {
+    id: i64,
+    squad_id: i64,
+    checkpoint_id: i64,
+    starts_at: DateTime<Utc>,
+    ends_at: DateTime<Utc>,
+    handover: String,
+}
+
+#[derive(sqlx::FromRow)]
+struct MemberRow {
+    shift_id: i64,
+    cadre_id: i64,
+    name: String,
+}
+
+/// A checkpoint of a squad's compounds: id, name, compound.
+type CheckpointRow = (i64, String, String);
+
+/// Keeps line breaks (a handover note has several lines) but no other control characters.
+fn clean_note(s: &str) -> String {
+    s.trim().chars().filter(|c| *c == '\n' || !c.is_control()).collect()
+}
+
+impl Store {
+    /// The squad, if the actor may change its roster: the roster editors
+    /// (leader, unit, command) of a squad still posted, within their scope.
+    async fn roster_editable(&self, actor: &Actor, squad_id: i64) -> StoreResult<Squad> {
+        let squad = self.squad(actor, squad_id).await?;
+        if !actor.can(Capability::EditRosters) {
+            return Err(StoreError::Forbidden);
+        }
+        if squad.ended_at.is_some() {
+            return Err(StoreError::Invalid("this squad has stood down; its roster is closed".into()));
+        }
+        Ok(squad)
+    }
+
+    async fn squad_checkpoints(&self, squad_id: i64) -> StoreResult<Vec<CheckpointRow>> {
+        Ok(on_pool!(self, |p| {
+            sqlx::query_as(
+                "SELECT k.id, k.name, c.name FROM squad_postings sp JOIN places c ON c.id = sp.compound_id \
+                 JOIN checkpoints k ON k.compound_id = c.id WHERE sp.squad_id = $1 ORDER BY c.name, k.id",
+            )
+            .bind(squad_id)
+            .fetch_all(p)
+            .await?
+        }))
+    }
+
+    /// Builds shifts for every checkpoint of the squad's compounds from a
+    /// pattern, staffing them in turn. Shifts already on the roster at the
+    /// same times are kept as they are; a new shift that would overlap a
+    /// different existing one refuses the whole build. Returns how many were made.
+    pub async fn build_roster(
+        &self,
+        actor: &Actor,
+        squad_id: i64,
+        plan: &RosterPlan,
+        zone: Zone,
+    ) -> StoreResult<usize> {
+        let squad = self.roster_editable(actor, squad_id).await?;
+        if !(1..=14).contains(&plan.days) {
+            return Err(StoreError::Invalid("a roster is built for 1 to 14 days".into()));
+        }
+        if plan.per_shift > 50 {
+            return Err(StoreError::Invalid("at most 50 people per shift".into()));
+        }
+        let checkpoints = self.squad_checkpoints(squad_id).await?;
+        if checkpoints.is_empty() {
+            return Err(StoreError::Invalid("the squad's compounds have no checkpoints".into()));
+        }
+        let slots = plan.pattern.shifts(plan.first_day, plan.days, zone);
+        let (from, to) = (slots[0].0, slots[slots.len() - 1].1);
+        let existing: Vec<(i64, DateTime<Utc>, DateTime<Utc>)> = on_pool!(self, |p| {
+            sqlx::query_as(
+                "SELECT checkpoint_id, starts_at, ends_at FROM shifts WHERE squad_id = $1 AND starts_at < $2 AND ends_at > $3",
+            )
+            .bind(squad_id)
+            .bind(to)
+            .bind(from)
+            .fetch_all(p)
+            .await?
+        });
+        let mut new_slots = Vec::new();
+        for slot in &slots {
+            let mut kept = true;
+            for (cp, name, _) in &checkpoints {
+                let same = existing.iter().filter(|(c, _, _)| c == cp);
+                for (_, s, e) in same {
+                    if (*s, *e) == *slot {
+                        kept = false;
+                    } else if overlaps((*s, *e), *slot) {
+                        return Err(StoreError::Conflict(format!(
+                            "{name}: a shift from {} to {} is on the roster already and overlaps the pattern",
+                            zone.local(*s).format("%m-%d %H:%M"),
+                            zone.local(*e).format("%m-%d %H:%M")
+                        )));
+                    }
+                }
+            }
+            if kept {
+                new_slots.push(*slot);
+            }
+        }
+        // The leader and the secretary run the squad; the members stand the gates first.
+        let mut people: Vec<(i64, u8)> = squad
+            .members
+            .iter()
+            .map(|m| {
+                (
+                    m.cadre_id,
+                    if m.role == "member" {
+                        0
+                    } else if m.role == "secretary" {
+                        1
+                    } else {
+                        2
+                    },
+                )
+            })
+            .collect();
+        people.sort_by_key(|(id, rank)| (*rank, *id));
+        let people: Vec<i64> = people.into_iter().map(|(id, _)| id).collect();
+        let staffing = rotate(new_slots.len(), checkpoints.len(), &people, plan.per_shift);
+        let made = new_slots.len() * checkpoints.len();
+        on_pool!(self, |p| {
+            let mut tx = p.begin().await?;
+            for (slot, at_checkpoints) in new_slots.iter().zip(&staffing) {
+                for ((cp, _, _), members) in checkpoints.iter().zip(at_checkpoints) {
+                    let shift: i64 = sqlx::query_scalar(
+                        "INSERT INTO shifts (squad_id, checkpoint_id, starts_at, ends_at) VALUES ($1, $2, $3, $4) RETURNING id",
+                    )
+                    .bind(squad_id)
+                    .bind(*cp)
+                    .bind(slot.0)
+                    .bind(slot.1)
+                    .fetch_one(&mut *tx)
+                    .await?;
+                    for m in members {
+                        sqlx::query("INSERT INTO shift_members (shift_id, cadre_id) VALUES ($1, $2)")
+                            .bind(shift)
+                            .bind(*m)
+                            .execute(&mut *tx)
+                            .await?;
+                    }
+                }
+            }
+            audit_insert!(
+                &mut *tx,
+                crate::audit::NewEntry::new(actor, "build", "roster", squad_id.to_string()).after(
+                    serde_json::json!({"first_day": plan.first_day, "days": plan.days, "per_shift": plan.per_shift,
+                        "shifts": made, "kept": slots.len() * checkpoints.len() - made})
+                    .to_string()
+                )
+            )?;
+            tx.commit().await?;
+        });
+        Ok(made)
+    }
+
+    /// A squad's roster for `days` local days from `from`, with who is on duty at `now`.
+    pub async fn roster(
+        &self,
+        actor: &Actor,
+        squad_id: i64,
+        from: NaiveDate,
+        days: u32,
+        zone: Zone,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Roster> {
+        let squad = self.squad(actor, squad_id).await?;
+        let days = days.clamp(1, 14);
+        let start = zone.instant(from.and_time(chrono::NaiveTime::MIN));
+        let end = zone.instant((from + Duration::days(i64::from(days))).and_time(chrono::NaiveTime::MIN));
+        let checkpoints = self.squad_checkpoints(squad_id).await?;
+        // The range shown, and whatever runs now even if it started before the range.
+        let (rows, members): (Vec<ShiftRow>, Vec<MemberRow>) = on_pool!(self, |p| {
+            let rows = sqlx::query_as(
+                "SELECT id, squad_id, checkpoint_id, starts_at, ends_at, handover FROM shifts WHERE squad_id = $1 \
+                 AND ((starts_at < $2 AND ends_at > $3) OR (starts_at <= $4 AND ends_at > $4)) ORDER BY starts_at, checkpoint_id",
+            )
+            .bind(squad_id)
+            .bind(end)
+            .bind(start)
+            .bind(now)
+            .fetch_all(p)
+            .await?;
+            let members = sqlx::query_as(
+                "SELECT sm.shift_id, sm.cadre_id, c.name FROM shift_members sm JOIN shifts s ON s.id = sm.shift_id \
+                 JOIN cadres c ON c.id = sm.cadre_id WHERE s.squad_id = $1 \
+                 AND ((s.starts_at < $2 AND s.ends_at > $3) OR (s.starts_at <= $4 AND s.ends_at > $4)) ORDER BY c.id",
+            )
+            .bind(squad_id)
+            .bind(end)
+            .bind(start)
+            .bind(now)
+            .fetch_all(p)
+            .await?;
+            (rows, members)
+        });
+        let shifts: Vec<Shift> = rows.into_iter().map(|r| shift_of(r, &members, now)).collect();
+        let empty_shifts = shifts.iter().filter(|s| s.empty && s.starts_at < end && s.ends_at > start).count();
+        let checkpoints = checkpoints
+            .into_iter()
+            .map(|(id, name, compound)| {
+                let here: Vec<Shift> = shifts.iter().filter(|s| s.checkpoint_id == id).cloned().collect();
+                CheckpointRoster {
+                    id,
+                    name,
+                    compound,
+                    on_duty: here.iter().filter(|s| s.now).flat_map(|s| s.members.clone()).collect(),
+                    shifts: here.into_iter().filter(|s| s.starts_at < end && s.ends_at > start).collect(),
+                }
+            })
+            .collect();
+        Ok(Roster {
+            squad_id,
+            squad: squad.name,
+            from,
+            days,
+            checkpoints,
+            members: squad.members.into_iter().map(|m| OnShift { cadre_id: m.cadre_id, name: m.name }).collect(),
+            empty_shifts,
+        })
+    }
+
+    /// One shift with the squad it belongs to, if the actor may see the squad.
+    pub async fn shift(&self, actor: &Actor, shift_id: i64, now: DateTime<Utc>) -> StoreResult<(Squad, Shift)> {
+        let (row, members): (Option<ShiftRow>, Vec<MemberRow>) = on_pool!(self, |p| {
+            let row = sqlx::query_as(
+                "SELECT id, squad_id, checkpoint_id, starts_at, ends_at, handover FROM shifts WHERE id = $1",
+            )
+            .bind(shift_id)
+            .fetch_optional(p)
+            .await?;
+            let members = sqlx::query_as(
+                "SELECT sm.shift_id, sm.cadre_id, c.name FROM shift_members sm JOIN cadres c ON c.id = sm.cadre_id \
+                 WHERE sm.shift_id = $1 ORDER BY c.id",
+            )
+            .bind(shift_id)
+            .fetch_all(p)
+            .await?;
+            (row, members)
+        });
+        let row = row.ok_or(StoreError::NotFound)?;
+        let squad = self.squad(actor, row.squad_id).await?;
+        Ok((squad, shift_of(row, &members, now)))
+    }
+
+    /// Puts these squad members on a shift (and takes everyone else off it).
+    /// Nobody can stand two shifts that overlap, at any checkpoint.
+    pub async fn staff_shift(&self, actor: &Actor, shift_id: i64, cadre_ids: &[i64]) -> StoreResult<()> {
+        let (squad, shift) = self.shift(actor, shift_id, Utc::now()).await?;
+        let squad = self.roster_editable(actor, squad.id).await?;
+        let mut ids = cadre_ids.to_vec();
+        ids.sort();
+        ids.dedup();
+        for id in &ids {
+            let Some(m) = squad.members.iter().find(|m| m.cadre_id == *id) else {
+                return Err(StoreError::Invalid("only the squad's own members can stand its shifts".into()));
+            };
+            let clash: Option<(String, DateTime<Utc>)> = on_pool!(self, |p| {
+                sqlx::query_as(
+                    "SELECT k.name, s.starts_at FROM shift_members sm JOIN shifts s ON s.id = sm.shift_id \
+                     JOIN checkpoints k ON k.id = s.checkpoint_id \
+                     WHERE sm.cadre_id = $1 AND s.id <> $2 AND s.starts_at < $3 AND s.ends_at > $4 LIMIT 1",
+                )
+                .bind(*id)
+                .bind(shift_id)
+                .bind(shift.ends_at)
+                .bind(shift.starts_at)
+                .fetch_optional(p)
+                .await?
+            });
+            if let Some((at, start)) = clash {
+                return Err(StoreError::Conflict(format!(
+                    "{} stands another shift at that time ({at}, from {})",
+                    m.name,
+                    start.format("%Y-%m-%d %H:%M UTC")
+                )));
+            }
+        }
+        let before: Vec<i64> = shift.members.iter().map(|m| m.cadre_id).collect();
+        on_pool!(self, |p| {
+            let mut tx = p.begin().await?;
+            sqlx::query("DELETE FROM shift_members WHERE shift_id = $1").bind(shift_id).execute(&mut *tx).await?;
+            for id in &ids {
+                sqlx::query("INSERT INTO shift_members (shift_id, cadre_id) VALUES ($1, $2)")
+                    .bind(shift_id)
+                    .bind(*id)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            audit_insert!(
+                &mut *tx,
+                crate::audit::NewEntry::new(actor, "staff", "shift", shift_id.to_string())
+                    .before(serde_json::json!({"members": before}).to_string())
+                    .after(serde_json::json!({"members": ids}).to_string())
+            )?;
+            tx.commit().await?;
+        });
+        Ok(())
+    }
+
+    /// Writes a shift's handover note: a roster editor, or someone standing that shift.
+    pub async fn write_handover(&self, actor: &Actor, shift_id: i64, note: &str) -> StoreResult<()> {
+        let (squad, shift) = self.shift(actor, shift_id, Utc::now()).await?;
+        let on_it = actor.cadre_id.is_some_and(|c| shift.members.iter().any(|m| m.cadre_id == c));
+        if !on_it {
+            self.roster_editable(actor, squad.id).await?;
+        }
+        let note = clean_note(note);
+        if note.chars().count() > 1000 {
+            return Err(StoreError::Invalid("a handover note has at most 1000 characters".into()));
+        }
+        on_pool!(self, |p| {
+            let mut tx = p.begin().await?;
+            sqlx::query("UPDATE shifts SET handover = $1 WHERE id = $2")
+                .bind(note.clone())
+                .bind(shift_id)
+                .execute(&mut *tx)
+                .await?;
+            audit_insert!(
+                &mut *tx,
+                crate::audit::NewEntry::new(actor, "handover", "shift", shift_id.to_string())
+                    .before(serde_json::json!({"handover": shift.handover}).to_string())
+                    .after(serde_json::json!({"handover": note}).to_string())
+            )?;
+            tx.commit().await?;
+        });
+        Ok(())
+    }
+
+    /// The actor's own shifts that have not ended, earliest first (none for an
+    /// account that is not tied to a cadre).
+    pub async fn my_shifts(&self, actor: &Actor, now: DateTime<Utc>, limit: i64) -> StoreResult<Vec<MyShift>> {
+        let Some(cadre) = actor.cadre_id else {
+            return Ok(vec![]);
+        };
+        Ok(on_pool!(self, |p| {
+            sqlx::query_as(
+                "SELECT s.id, s.squad_id, k.name AS checkpoint, c.name AS compound, s.starts_at, s.ends_at \
+                 FROM shift_members sm JOIN shifts s ON s.id = sm.shift_id JOIN squads q ON q.id = s.squad_id \
+                 JOIN checkpoints k ON k.id = s.checkpoint_id JOIN places c ON c.id = k.compound_id \
+                 WHERE sm.cadre_id = $1 AND s.ends_at > $2 AND q.ended_at IS NULL ORDER BY s.starts_at LIMIT $3",
+            )
+            .bind(cadre)
+            .bind(now)
+            .bind(limit)
+            .fetch_all(p)
+            .await?
+        }))
+    }
+}
+
+fn shift_of(r: ShiftRow, members: &[MemberRow], now: DateTime<Utc>) -> Shift {
+    let people: Vec<OnShift> = members
+        .iter()
+        .filter(|m| m.shift_id == r.id)
+        .map(|m| OnShift { cadre_id: m.cadre_id, name: m.name.clone() })
+        .collect();
+    Shift {
+        id: r.id,
+        squad_id: r.squad_id,
+        checkpoint_id: r.checkpoint_id,
+        empty: is_empty_shift(people.len()),
+        now: on_duty(r.starts_at, r.ends_at, now),
+        starts_at: r.starts_at,
+        ends_at: r.ends_at,
+        handover: r.handover,
+        members: people,
+    }
+}

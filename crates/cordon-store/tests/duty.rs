@@ -1,0 +1,153 @@
+//! Duty rosters on both engines: a week from a pattern, on duty now, empty
+//! shifts flagged, handover notes, a member's own next shifts, and who may edit.
+
+use chrono::{Duration, NaiveTime, Utc};
+use cordon_domain::clock::Zone;
+use cordon_domain::duty::ShiftPattern;
+use cordon_domain::mobilisation::OrderEvent;
+use cordon_domain::{Actor, Role};
+use cordon_store::StoreError;
+use cordon_store::duty::RosterPlan;
+use cordon_store::test_support::{engines, post_squad, seed, unit_cadres, user};
+
+const JIA: &str = "道外区/仁里街道/民强社区/甲小区";
+
+fn week_from_today(per_shift: usize) -> RosterPlan {
+    let zone = Zone::default();
+    RosterPlan {
+        first_day: zone.date_of(Utc::now()) - Duration::days(1),
+        days: 7,
+        pattern: ShiftPattern::equal(3, NaiveTime::from_hms_opt(8, 0, 0).unwrap()).unwrap(),
+        per_shift,
+    }
+}
+
+#[tokio::test]
+async fn a_leader_builds_a_week_and_everyone_sees_who_is_on_duty_now() {
+    for db in engines().await {
+        let s = &db.store;
+        seed(s).await.unwrap();
+        let zone = Zone::default();
+        let (_, _, squad) = post_squad(s, "市林草局", "甲小区", 0).await;
+        let leader = user(s, "leader", Role::SquadLeader, JIA).await;
+        // Two checkpoints (东门, 西门), three shifts a day, seven days, one person each.
+        let made = s.build_roster(&leader, squad, &week_from_today(1), zone).await.unwrap();
+        assert_eq!(made, 2 * 3 * 7, "{}", db.engine);
+        // Building the same week again keeps what is there.
+        assert_eq!(s.build_roster(&leader, squad, &week_from_today(1), zone).await.unwrap(), 0);
+        let now = Utc::now();
+        let roster = s.roster(&leader, squad, zone.date_of(now), 1, zone, now).await.unwrap();
+        assert_eq!(roster.checkpoints.len(), 2);
+        assert!(roster.checkpoints.iter().all(|c| c.on_duty.len() == 1), "someone at each gate now: {roster:?}");
+        let at_east = &roster.checkpoints[0].on_duty[0];
+        let at_west = &roster.checkpoints[1].on_duty[0];
+        assert_ne!(at_east.cadre_id, at_west.cadre_id, "nobody at two gates at once");
+        assert_eq!(roster.empty_shifts, 0);
+        // The squad, the overview and the export count the people on duty.
+        let command = Actor::system();
+        assert_eq!(s.squad(&command, squad).await.unwrap().on_duty, 2, "{}", db.engine);
+        let overview = s.overview(&command).await.unwrap();
+        let jia = overview.compounds.iter().find(|c| c.compound == "甲小区").unwrap();
+        assert_eq!(jia.on_duty, 2);
+        let lin = overview.units.iter().find(|u| u.unit == "市林草局").unwrap();
+        assert_eq!(lin.on_duty, 2);
+        // A member of another scope does not see it.
+        let yi = user(s, "yi-leader", Role::SquadLeader, "道外区/大有坊街道/新一社区/乙小区").await;
+        assert!(matches!(s.roster(&yi, squad, zone.date_of(now), 1, zone, now).await, Err(StoreError::NotFound)));
+        assert!(matches!(s.build_roster(&yi, squad, &week_from_today(1), zone).await, Err(StoreError::NotFound)));
+    }
+}
+
+#[tokio::test]
+async fn empty_shifts_are_flagged_and_staffed_by_hand_without_double_booking() {
+    for db in engines().await {
+        let s = &db.store;
+        seed(s).await.unwrap();
+        let zone = Zone::default();
+        let (_, _, squad) = post_squad(s, "市林草局", "甲小区", 0).await;
+        let cadres = unit_cadres(s, "市林草局").await.1;
+        let lin = user(s, "lin", Role::Unit, "unit:市林草局").await;
+        s.build_roster(&lin, squad, &week_from_today(0), zone).await.unwrap();
+        let now = Utc::now();
+        let roster = s.roster(&lin, squad, zone.date_of(now), 1, zone, now).await.unwrap();
+        assert_eq!(roster.empty_shifts, roster.checkpoints.iter().map(|c| c.shifts.len()).sum::<usize>());
+        assert!(roster.checkpoints.iter().flat_map(|c| &c.shifts).all(|s| s.empty));
+        let east = roster.checkpoints[0].shifts.iter().find(|s| s.now).unwrap().id;
+        let west = roster.checkpoints[1].shifts.iter().find(|s| s.now).unwrap().id;
+        s.staff_shift(&lin, east, &[cadres[0], cadres[1]]).await.unwrap();
+        // The same people cannot stand the other gate at the same time.
+        let clash = s.staff_shift(&lin, west, &[cadres[1]]).await;
+        assert!(matches!(clash, Err(StoreError::Conflict(_))), "{}: {clash:?}", db.engine);
+        // Only the squad's own members.
+        let gong = unit_cadres(s, "市总工会").await.1;
+        assert!(matches!(s.staff_shift(&lin, west, &[gong[0]]).await, Err(StoreError::Invalid(_))));
+        let (_, shift) = s.shift(&lin, east, now).await.unwrap();
+        assert_eq!(shift.members.len(), 2);
+        assert!(!shift.empty);
+    }
+}
+
+#[tokio::test]
+async fn a_member_sees_their_own_shifts_and_writes_a_handover_but_cannot_edit_the_roster() {
+    for db in engines().await {
+        let s = &db.store;
+        seed(s).await.unwrap();
+        let zone = Zone::default();
+        let (_, order, squad) = post_squad(s, "市林草局", "甲小区", 0).await;
+        let cadres = unit_cadres(s, "市林草局").await.1;
+        let leader = user(s, "leader", Role::SquadLeader, JIA).await;
+        s.build_roster(&leader, squad, &week_from_today(1), zone).await.unwrap();
+        user(s, "member", Role::SquadMember, JIA).await;
+        s.link_cadre("member", Some(cadres[1])).await.unwrap();
+        let member = s.actor_by_username("member").await.unwrap().unwrap();
+        assert_eq!(member.cadre_id, Some(cadres[1]));
+        let now = Utc::now();
+        let mine = s.my_shifts(&member, now, 5).await.unwrap();
+        assert_eq!(mine.len(), 5, "{}", db.engine);
+        assert!(mine.windows(2).all(|w| w[0].starts_at <= w[1].starts_at), "earliest first");
+        assert!(mine.iter().all(|m| m.ends_at > now && m.compound == "甲小区"));
+        // The member writes the handover of their own shift …
+        s.write_handover(&member, mine[0].id, "东门：3号楼外卖已送达\n体温枪电池换了").await.unwrap();
+        let (_, shift) = s.shift(&member, mine[0].id, now).await.unwrap();
+        assert_eq!(shift.handover, "东门：3号楼外卖已送达\n体温枪电池换了");
+        // … but not someone else's, and cannot build or staff the roster.
+        let roster = s.roster(&member, squad, zone.date_of(now), 2, zone, now).await.unwrap();
+        let others = roster
+            .checkpoints
+            .iter()
+            .flat_map(|c| &c.shifts)
+            .find(|sh| sh.members.iter().all(|m| m.cadre_id != cadres[1]))
+            .unwrap();
+        assert!(matches!(s.write_handover(&member, others.id, "x").await, Err(StoreError::Forbidden)));
+        assert!(matches!(s.staff_shift(&member, mine[0].id, &[cadres[1]]).await, Err(StoreError::Forbidden)));
+        assert!(matches!(s.build_roster(&member, squad, &week_from_today(1), zone).await, Err(StoreError::Forbidden)));
+        // An account without a cadre has no shifts of its own.
+        assert!(s.my_shifts(&leader, now, 5).await.unwrap().is_empty());
+        // Once the squad stands down, its shifts leave the member's list and the roster is closed.
+        for step in [OrderEvent::ReportOnSite, OrderEvent::StandDown] {
+            s.order_step(&Actor::system(), order, step, &[], false).await.unwrap();
+        }
+        assert!(s.my_shifts(&member, now, 5).await.unwrap().is_empty(), "{}", db.engine);
+        assert!(matches!(s.build_roster(&leader, squad, &week_from_today(1), zone).await, Err(StoreError::Invalid(_))));
+    }
+}
+
+#[tokio::test]
+async fn a_pattern_that_overlaps_the_roster_is_refused_whole() {
+    for db in engines().await {
+        let s = &db.store;
+        seed(s).await.unwrap();
+        let zone = Zone::default();
+        let (_, _, squad) = post_squad(s, "市林草局", "甲小区", 0).await;
+        let lin = user(s, "lin", Role::Unit, "unit:市林草局").await;
+        s.build_roster(&lin, squad, &week_from_today(1), zone).await.unwrap();
+        let twelve = RosterPlan { pattern: ShiftPattern::parse("06:00,18:00").unwrap(), ..week_from_today(1) };
+        let refused = s.build_roster(&lin, squad, &twelve, zone).await;
+        assert!(matches!(refused, Err(StoreError::Conflict(_))), "{}: {refused:?}", db.engine);
+        let now = Utc::now();
+        let roster = s.roster(&lin, squad, zone.date_of(now), 1, zone, now).await.unwrap();
+        assert!(roster.checkpoints.iter().all(|c| c.shifts.len() == 3), "nothing half-written");
+        let long = RosterPlan { days: 30, ..week_from_today(1) };
+        assert!(matches!(s.build_roster(&lin, squad, &long, zone).await, Err(StoreError::Invalid(_))));
+    }
+}
