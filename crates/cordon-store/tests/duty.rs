@@ -51,6 +51,11 @@ async fn a_leader_builds_a_week_and_everyone_sees_who_is_on_duty_now() {
         assert_eq!(jia.on_duty, 2);
         let lin = overview.units.iter().find(|u| u.unit == "市林草局").unwrap();
         assert_eq!(lin.on_duty, 2);
+        let format = cordon_store::sheets::SheetFormat::Csv;
+        let sheet =
+            cordon_store::sheets::read_sheet(&s.export_squads(&command, format).await.unwrap(), format).unwrap();
+        assert_eq!(sheet.headers[8], "在岗 on_duty_now");
+        assert_eq!(sheet.rows[0].cells[8], "2", "{}", db.engine);
         // A member of another scope does not see it.
         let yi = user(s, "yi-leader", Role::SquadLeader, "道外区/大有坊街道/新一社区/乙小区").await;
         assert!(matches!(s.roster(&yi, squad, zone.date_of(now), 1, zone, now).await, Err(StoreError::NotFound)));

@@ -6,6 +6,7 @@ mod api;
 mod audit;
 mod auth;
 mod boards;
+mod duty;
 mod error;
 pub mod i18n;
 mod imports;
@@ -48,7 +49,8 @@ pub fn router(state: AppState) -> Router {
         .merge(audit::router())
         .merge(imports::router())
         .merge(mobilisation::router())
-        .merge(boards::router());
+        .merge(boards::router())
+        .merge(duty::router());
     let api = Router::new()
         .merge(api::router())
         .merge(places::api_router())
@@ -56,7 +58,8 @@ pub fn router(state: AppState) -> Router {
         .merge(residents::api_router())
         .merge(audit::api_router())
         .merge(imports::api_router())
-        .merge(mobilisation::api_router());
+        .merge(mobilisation::api_router())
+        .merge(duty::api_router());
     Router::new()
         .merge(pages)
         .nest("/api/v1", api)

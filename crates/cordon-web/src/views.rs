@@ -46,6 +46,9 @@ impl Layout {
         let tr = ctx.tr;
         let a = &ctx.actor;
         let mut nav = vec![NavItem { href: "/", label: tr.t("nav-home") }];
+        if a.cadre_id.is_some() {
+            nav.push(NavItem { href: "/me/shifts", label: tr.t("nav-my-shifts") });
+        }
         if a.can(Capability::ViewPlaces) {
             nav.push(NavItem { href: "/places", label: tr.t("nav-places") });
         }
@@ -179,4 +182,20 @@ pub struct AccountView {
     pub done: Option<String>,
     /// What went wrong.
     pub error: Option<String>,
+}
+
+/// Reads a form body with repeated keys (`compound=1&compound=2`), which
+/// `axum::Form` into a struct cannot.
+pub fn pairs(body: &str) -> Vec<(String, String)> {
+    serde_urlencoded::from_str(body).unwrap_or_default()
+}
+
+/// The first value of a key in a form body, or "".
+pub fn field<'a>(pairs: &'a [(String, String)], key: &str) -> &'a str {
+    pairs.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str()).unwrap_or("")
+}
+
+/// Every value of a key that reads as an id.
+pub fn all_of(pairs: &[(String, String)], key: &str) -> Vec<i64> {
+    pairs.iter().filter(|(k, _)| k == key).filter_map(|(_, v)| v.parse().ok()).collect()
 }

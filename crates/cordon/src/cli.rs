@@ -206,6 +206,18 @@ enum UserVerb {
         #[arg(long)]
         password_stdin: bool,
     },
+    /// Ties a field account to the cadre it belongs to, so the member sees
+    /// their own shifts (`--cadre` the id shown in the cadre's page address).
+    Link {
+        /// Login name.
+        name: String,
+        /// The cadre's id.
+        #[arg(long, conflicts_with = "none", required_unless_present = "none")]
+        cadre: Option<i64>,
+        /// Untie the account from its cadre.
+        #[arg(long)]
+        none: bool,
+    },
     /// Lists users.
     List,
 }
@@ -335,6 +347,14 @@ pub async fn run(cli: Cli) -> Result<()> {
                     let password = read_password(password_stdin)?;
                     store.set_password(&name, &password).await.map_err(store_error)?;
                     println!("password of {name} set");
+                    Ok(())
+                }
+                UserVerb::Link { name, cadre, none: _ } => {
+                    store.link_cadre(&name, cadre).await.map_err(store_error)?;
+                    match cadre {
+                        Some(c) => println!("user {name} is cadre {c}"),
+                        None => println!("user {name} is tied to no cadre"),
+                    }
                     Ok(())
                 }
                 UserVerb::List => {

@@ -101,6 +101,16 @@ fn imports_users_and_exports_work_from_the_command_line_with_exit_codes() {
     assert!(text(&out).contains("revoked 1 token"), "{}", text(&out));
     let out = cordon(d, &["token", "create", "--user", "nobody"], None);
     assert_eq!(out.status.code(), Some(2));
+
+    // Tying an account to a cadre: an unknown cadre or user is refused with a message.
+    let out = cordon(d, &["user", "link", "worker", "--cadre", "999"], None);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(text(&out).contains("no cadre with id 999"), "{}", text(&out));
+    let out = cordon(d, &["user", "link", "nobody", "--none"], None);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(text(&out).contains("no user nobody"), "{}", text(&out));
+    let out = cordon(d, &["user", "link", "worker", "--none"], None);
+    assert!(out.status.success(), "{}", text(&out));
 }
 
 #[test]

@@ -153,7 +153,10 @@ impl Store {
     /// Ties a field account to the cadre it belongs to (`cordon user link`), so
     /// the member sees their own shifts; `None` unties it. Logged.
     pub async fn link_cadre(&self, username: &str, cadre: Option<i64>) -> StoreResult<()> {
-        let actor = self.actor_by_username(username).await?.ok_or(StoreError::NotFound)?;
+        let actor = self
+            .actor_by_username(username)
+            .await?
+            .ok_or_else(|| StoreError::Invalid(format!("no user {username}")))?;
         if let Some(c) = cadre {
             let found: Option<i64> = on_pool!(self, |p| {
                 sqlx::query_scalar("SELECT id FROM cadres WHERE id = $1").bind(c).fetch_optional(p).await?

@@ -32,6 +32,8 @@ pub struct Shift {
     pub squad_id: i64,
     /// The checkpoint's id.
     pub checkpoint_id: i64,
+    /// The checkpoint's name.
+    pub checkpoint: String,
     /// Starts (inclusive).
     pub starts_at: DateTime<Utc>,
     /// Ends (exclusive).
@@ -115,6 +117,7 @@ struct ShiftRow {
     id: i64,
     squad_id: i64,
     checkpoint_id: i64,
+    checkpoint: String,
     starts_at: DateTime<Utc>,
     ends_at: DateTime<Utc>,
     handover: String,
@@ -290,8 +293,10 @@ impl Store {
         // The range shown, and whatever runs now even if it started before the range.
         let (rows, members): (Vec<ShiftRow>, Vec<MemberRow>) = on_pool!(self, |p| {
             let rows = sqlx::query_as(
-                "SELECT id, squad_id, checkpoint_id, starts_at, ends_at, handover FROM shifts WHERE squad_id = $1 \
-                 AND ((starts_at < $2 AND ends_at > $3) OR (starts_at <= $4 AND ends_at > $4)) ORDER BY starts_at, checkpoint_id",
+                "SELECT s.id, s.squad_id, s.checkpoint_id, k.name AS checkpoint, s.starts_at, s.ends_at, s.handover \
+                 FROM shifts s JOIN checkpoints k ON k.id = s.checkpoint_id WHERE s.squad_id = $1 \
+                 AND ((s.starts_at < $2 AND s.ends_at > $3) OR (s.starts_at <= $4 AND s.ends_at > $4)) \
+                 ORDER BY s.starts_at, s.checkpoint_id",
             )
             .bind(squad_id)
             .bind(end)
@@ -342,7 +347,8 @@ impl Store {
     pub async fn shift(&self, actor: &Actor, shift_id: i64, now: DateTime<Utc>) -> StoreResult<(Squad, Shift)> {
         let (row, members): (Option<ShiftRow>, Vec<MemberRow>) = on_pool!(self, |p| {
             let row = sqlx::query_as(
-                "SELECT id, squad_id, checkpoint_id, starts_at, ends_at, handover FROM shifts WHERE id = $1",
+                "SELECT s.id, s.squad_id, s.checkpoint_id, k.name AS checkpoint, s.starts_at, s.ends_at, s.handover \
+                 FROM shifts s JOIN checkpoints k ON k.id = s.checkpoint_id WHERE s.id = $1",
             )
             .bind(shift_id)
             .fetch_optional(p)
@@ -477,6 +483,7 @@ fn shift_of(r: ShiftRow, members: &[MemberRow], now: DateTime<Utc>) -> Shift {
         id: r.id,
         squad_id: r.squad_id,
         checkpoint_id: r.checkpoint_id,
+        checkpoint: r.checkpoint,
         empty: is_empty_shift(people.len()),
         now: on_duty(r.starts_at, r.ends_at, now),
         starts_at: r.starts_at,

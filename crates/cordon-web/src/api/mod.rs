@@ -38,6 +38,16 @@ use crate::auth::ApiActor;
         crate::mobilisation::api_candidates,
         crate::mobilisation::api_step,
         crate::mobilisation::api_squad,
+        crate::mobilisation::api_add_liaison,
+        crate::mobilisation::api_overview,
+        crate::mobilisation::api_kits,
+        crate::mobilisation::api_issue_kit,
+        crate::duty::api_roster,
+        crate::duty::api_build,
+        crate::duty::api_shift,
+        crate::duty::api_staff,
+        crate::duty::api_handover,
+        crate::duty::api_mine,
     )
 )]
 struct ApiDoc;

@@ -24,7 +24,7 @@ use crate::AppState;
 use crate::auth::{ApiActor, Ctx, check_csrf};
 use crate::error::{ApiError, PageError};
 use crate::i18n::Tr;
-use crate::views::{Layout, Pager};
+use crate::views::{Layout, Pager, all_of, field, pairs};
 
 /// Page routes.
 pub fn router() -> Router<AppState> {
@@ -199,19 +199,6 @@ async fn new_view(app: &AppState, ctx: &Ctx, error: Option<String>) -> Result<Ne
 
 async fn new_form(State(app): State<AppState>, ctx: Ctx) -> Result<NewView, PageError> {
     new_view(&app, &ctx, None).await
-}
-
-/// Reads a form body with repeated keys (`compound=1&compound=2`).
-fn pairs(body: &str) -> Vec<(String, String)> {
-    serde_urlencoded::from_str(body).unwrap_or_default()
-}
-
-fn field<'a>(pairs: &'a [(String, String)], key: &str) -> &'a str {
-    pairs.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str()).unwrap_or("")
-}
-
-fn all_of(pairs: &[(String, String)], key: &str) -> Vec<i64> {
-    pairs.iter().filter(|(k, _)| k == key).filter_map(|(_, v)| v.parse().ok()).collect()
 }
 
 async fn create(State(app): State<AppState>, ctx: Ctx, body: String) -> Result<Response, PageError> {

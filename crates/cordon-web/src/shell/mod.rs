@@ -56,6 +56,9 @@ async fn home(ctx: Ctx) -> HomeView {
     if a.can(Capability::ViewCadres) {
         tiles.push(tile("/units", "units"));
     }
+    if a.cadre_id.is_some() {
+        tiles.push(tile("/me/shifts", "my-shifts"));
+    }
     if a.can(Capability::ViewSquads) {
         tiles.push(tile("/orders", "orders"));
     }

@@ -320,17 +320,23 @@ fn accounts(s: &Scenario, plans: &[CompoundPlan]) -> Vec<(&'static str, Role, St
 /// issued, acknowledged, assembled with a leader and a branch secretary, and
 /// reported on site. The 17-person order of 市林草局 is left issued, so the
 /// demo's unit coordinator can answer it on a phone (walkthrough step 2).
-async fn post_squads(store: &Store, s: &Scenario, plans: &[CompoundPlan]) -> Result<usize> {
+/// Returns how many were posted, and the leader and a member of the squad of
+/// the walkthrough's compound, who have demo accounts.
+async fn post_squads(store: &Store, s: &Scenario, plans: &[CompoundPlan]) -> Result<(usize, Vec<i64>)> {
+    use cordon_domain::duty::ShiftPattern;
     use cordon_domain::mobilisation::OrderEvent;
     use cordon_domain::squads::SquadRole;
     use cordon_store::PageRequest;
+    use cordon_store::duty::RosterPlan;
     use cordon_store::mobilisation::{NewOrder, OrderFilter};
     use cordon_store::units::CadreFilter;
 
     let system = Actor::system();
     let all = PageRequest { page: 1, per_page: 1000 };
+    let zone = cordon_domain::clock::Zone::default();
+    let pattern = ShiftPattern::parse("08:00,16:00,00:00").context("the demo's shift pattern")?;
     if store.orders(&system, &OrderFilter::default(), all).await?.total > 0 {
-        return Ok(0);
+        return Ok((0, vec![]));
     }
     let compounds: BTreeMap<String, i64> =
         store.compounds(&system, None).await?.into_iter().map(|c| (c.name, c.id)).collect();
@@ -354,6 +360,7 @@ async fn post_squads(store: &Store, s: &Scenario, plans: &[CompoundPlan]) -> Res
         plans.iter().filter(|p| !s.named_compound.iter().any(|n| n.name == p.name)).collect();
     free.reverse();
     let mut posted = 0;
+    let mut walkthrough = Vec::new();
     for spec in &s.unit {
         let unit = units.iter().find(|u| u.name == spec.name_zh).context("a scenario unit exists")?;
         let mut cadres =
@@ -386,17 +393,31 @@ async fn post_squads(store: &Store, s: &Scenario, plans: &[CompoundPlan]) -> Res
             store.order_step(&system, id, OrderEvent::Assemble { roster: ids }, &roles, false).await?;
             store.order_step(&system, id, OrderEvent::ReportOnSite, &[], false).await?;
             posted += 1;
-            if compound != plans[0].name {
-                let squad = store.order(&system, id).await?.squad_id.context("an assembled order has a squad")?;
-                for member in &roster {
-                    for (item, per_person) in &kit {
-                        store.issue_kit(&system, squad, member.id, *item, *per_person).await?;
-                    }
+            if compound == plans[0].name {
+                // The leader, then a member who is not the branch secretary.
+                let secretary = roles.get(1).map(|(id, _)| *id);
+                walkthrough = vec![roster[0].id];
+                walkthrough.extend(roster.iter().skip(1).map(|c| c.id).find(|id| Some(*id) != secretary));
+                continue;
+            }
+            let squad = store.order(&system, id).await?.squad_id.context("an assembled order has a squad")?;
+            for member in &roster {
+                for (item, per_person) in &kit {
+                    store.issue_kit(&system, squad, member.id, *item, *per_person).await?;
                 }
             }
+            // Rosters from yesterday for a week, three 8-hour shifts, everyone in turn,
+            // so the command sees people on duty now (the walkthrough's leader builds theirs).
+            let plan = RosterPlan {
+                first_day: zone.date_of(chrono::Utc::now()) - chrono::Duration::days(1),
+                days: 8,
+                pattern: pattern.clone(),
+                per_shift: 1,
+            };
+            store.build_roster(&system, squad, &plan, zone).await?;
         }
     }
-    Ok(posted)
+    Ok((posted, walkthrough))
 }
 
 /// What the demo build did, per kind.
@@ -448,11 +469,20 @@ pub async fn build(store: &Store, reporter: &mut Reporter) -> Result<DemoSummary
     store.ensure_site(&system, &s.quarantine_site.name_zh).await?;
     let cadres = import(store, ImportKind::Cadres, &cadres_sheet(&s, &mut synth), reporter).await?;
     let residents = import(store, ImportKind::Residents, &residents_sheet(&s, &plans, &mut synth), reporter).await?;
-    let squads = post_squads(store, &s, &plans).await?;
+    let (squads, walkthrough) = post_squads(store, &s, &plans).await?;
     for (name, role, scope) in accounts(&s, &plans) {
         if store.actor_by_username(name).await?.is_none() {
             let spec = ScopeSpec::parse(&scope).map_err(|e| anyhow::anyhow!("demo scope {scope}: {e}"))?;
             store.create_user(name, DEMO_PASSWORD, role, &spec).await?;
+            // The walkthrough's leader and a member of their squad are cadres of it.
+            let cadre = match role {
+                Role::SquadLeader => walkthrough.first(),
+                Role::SquadMember => walkthrough.last(),
+                _ => None,
+            };
+            if let Some(c) = cadre {
+                store.link_cadre(name, Some(*c)).await?;
+            }
         }
     }
     Ok(DemoSummary { places, cadres, residents, squads })
@@ -546,6 +576,14 @@ mod tests {
             let other = orders.items.iter().find(|o| o.squad_id.is_some() && o.id != ours.id).unwrap();
             let kits = s.kit_status(&system, other.squad_id.unwrap()).await.unwrap();
             assert!(kits.lines.iter().all(|l| l.owed == 0), "the other squads have theirs");
+            // The other squads have rosters with people on duty now; the walkthrough's leader builds theirs.
+            assert!(s.squad(&system, other.squad_id.unwrap()).await.unwrap().on_duty > 0, "{}", db.engine);
+            let overview = s.overview(&system).await.unwrap();
+            assert!(overview.units.iter().map(|u| u.on_duty).sum::<i64>() > 55, "{}", db.engine);
+            assert_eq!(squad.on_duty, 0);
+            assert_eq!(leader.cadre_id, Some(squad.members[0].cadre_id), "the demo leader leads the squad");
+            let member = s.actor_by_username("demo-member").await.unwrap().unwrap();
+            assert!(squad.members.iter().any(|m| Some(m.cadre_id) == member.cadre_id && m.role == "member"));
             assert_eq!(squad.members[0].role, "leader");
         }
     }
