@@ -2,69 +2,14 @@
 //! compound's residents with numbers masked, reveals one, switches to English;
 //! the pages fit a phone's width. Drives the real binary over WebDriver.
 
-use std::net::TcpListener;
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+mod common;
 
-use fantoccini::{ClientBuilder, Locator};
-
-struct Killed(Child);
-
-impl Drop for Killed {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
-
-fn tool(var: &str, default: &str) -> Option<PathBuf> {
-    let p = PathBuf::from(std::env::var(var).unwrap_or_else(|_| default.to_string()));
-    p.exists().then_some(p)
-}
-
-async fn wait_until_up(url: &str) {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while Instant::now() < deadline {
-        if reqwest::get(url).await.is_ok() {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("{url} did not come up");
-}
-
-fn cordon(data: &PathBuf, args: &[&str], stdin: Option<&str>) {
-    use std::io::Write;
-    let mut child = Command::new(env!("CARGO_BIN_EXE_cordon"))
-        .arg("--data-dir")
-        .arg(data)
-        .args(args)
-        .env_remove("CORDON_DATABASE_URL")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .spawn()
-        .unwrap();
-    if let Some(s) = stdin {
-        child.stdin.take().unwrap().write_all(s.as_bytes()).unwrap();
-    }
-    drop(child.stdin.take());
-    assert!(child.wait().unwrap().success(), "cordon {args:?}");
-}
+use common::{browser_tools, cordon, serve};
+use fantoccini::Locator;
 
 #[tokio::test]
 async fn a_squad_leader_on_a_phone_signs_in_and_reads_her_compound() {
-    let (Some(chromium), Some(driver)) =
-        (tool("CORDON_CHROMIUM", "/usr/bin/chromium"), tool("CORDON_CHROMEDRIVER", "/usr/bin/chromedriver"))
-    else {
-        if std::env::var("CORDON_TEST_REQUIRE_BROWSER").as_deref() == Ok("1") {
-            panic!("CORDON_TEST_REQUIRE_BROWSER=1 but chromium or chromedriver is missing");
-        }
-        eprintln!("!!! browser test SKIPPED: install chromium and chromium-driver (scripts/test does) !!!");
+    let Some((chromium, driver)) = browser_tools("browser test") else {
         return;
     };
     let root = std::env::temp_dir().join(format!("cordon_browser_{}", std::process::id()));
@@ -101,43 +46,8 @@ async fn a_squad_leader_on_a_phone_signs_in_and_reads_her_compound() {
         Some("gate duty 2022\n"),
     );
 
-    let port = free_port();
-    let base = format!("http://127.0.0.1:{port}");
-    let _server = Killed(
-        Command::new(env!("CARGO_BIN_EXE_cordon"))
-            .arg("--data-dir")
-            .arg(&data)
-            .args(["serve", "--bind", &format!("127.0.0.1:{port}")])
-            .stdout(Stdio::null())
-            .spawn()
-            .unwrap(),
-    );
-    wait_until_up(&format!("{base}/healthz")).await;
-    let driver_port = free_port();
-    let _driver = Killed(
-        Command::new(driver)
-            .arg(format!("--port={driver_port}"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap(),
-    );
-    wait_until_up(&format!("http://127.0.0.1:{driver_port}/status")).await;
-
-    let profile = root.join("profile");
-    let caps = serde_json::json!({
-        "goog:chromeOptions": {
-            "binary": chromium,
-            "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-quic",
-                     "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                     "--window-size=390,844", format!("--user-data-dir={}", profile.display())]
-        }
-    });
-    let browser = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
-        .capabilities(caps.as_object().unwrap().clone())
-        .connect(&format!("http://127.0.0.1:{driver_port}"))
-        .await
-        .expect("a WebDriver session");
+    let (_server, base) = serve(&data).await;
+    let (_driver, browser) = common::browser(&chromium, &driver, &root.join("profile"), (390, 844)).await;
 
     let result = async {
         browser.goto(&format!("{base}/residents")).await?;

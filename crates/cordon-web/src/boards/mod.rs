@@ -38,6 +38,20 @@ struct BoardView {
     qr_svg: String,
     url: String,
     a3: bool,
+    density: &'static str,
+}
+
+/// How tightly the board is set so that it prints on one sheet: by its
+/// lines (each member, and a heading, a branch line and a table head per
+/// squad). The board print test (crates/cordon/tests/board_pdf.rs) prints a
+/// 23-line board compact and a 32-line one dense, each on one A4 or A3 page;
+/// a longer board runs onto a second page.
+fn density(b: &Board) -> &'static str {
+    match b.squads.iter().map(|s| s.members.len() + 3).sum::<usize>() {
+        0..=14 => "",
+        15..=24 => "compact",
+        _ => "dense",
+    }
 }
 
 /// The address the QR code encodes: this server as the browser reached it.
@@ -77,6 +91,7 @@ async fn board(
         qr_svg: qr_svg(&url),
         url,
         a3: q.size.as_deref() == Some("a3"),
+        density: density(&b),
         b,
     })
 }
