@@ -59,6 +59,11 @@ impl ShiftPattern {
         Ok(ShiftPattern { starts })
     }
 
+    /// When a roster day begins: the first shift's start.
+    pub fn day_start(&self) -> NaiveTime {
+        self.starts[0]
+    }
+
     /// The shifts of `days` local days from `first_day`, as UTC `(start, end)` pairs.
     pub fn shifts(&self, first_day: NaiveDate, days: u32, zone: Zone) -> Vec<(DateTime<Utc>, DateTime<Utc>)> {
         let mut starts: Vec<DateTime<Utc>> = Vec::new();

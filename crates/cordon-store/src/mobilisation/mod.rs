@@ -766,6 +766,8 @@ pub struct CompoundLine {
     pub on_duty: i64,
     /// The leaders.
     pub leaders: Vec<String>,
+    /// The squads posted there now.
+    pub squads: Vec<i64>,
 }
 
 /// A street's compounds and people.
@@ -801,6 +803,7 @@ struct PostingRow {
     community: String,
     compound: String,
     unit: Option<String>,
+    squad_id: Option<i64>,
     headcount: i64,
     on_duty: i64,
     leader: Option<String>,
@@ -832,7 +835,7 @@ impl Store {
             .await?;
             // Compounds are in scope for a place scope; a unit sees the compounds where it has a squad.
             let postings = sqlx::query_as(
-                "SELECT p.id, st.name AS street, c.name AS community, p.name AS compound, u.name AS unit, \
+                "SELECT p.id, st.name AS street, c.name AS community, p.name AS compound, u.name AS unit, sq.id AS squad_id, \
                  (SELECT COUNT(*) FROM squad_members m WHERE m.squad_id = sq.id) AS headcount, \
                  (SELECT COUNT(DISTINCT sm.cadre_id) FROM shift_members sm JOIN shifts sh ON sh.id = sm.shift_id \
                   JOIN checkpoints k ON k.id = sh.checkpoint_id \
@@ -867,6 +870,7 @@ impl Store {
                         headcount: 0,
                         on_duty: 0,
                         leaders: vec![],
+                        squads: vec![],
                     },
                 ));
             }
@@ -876,6 +880,7 @@ impl Store {
                 line.headcount += r.headcount;
                 line.on_duty += r.on_duty;
                 line.leaders.extend(r.leader);
+                line.squads.extend(r.squad_id);
             }
         }
         let compounds: Vec<CompoundLine> = compounds.into_iter().map(|(_, c)| c).collect();

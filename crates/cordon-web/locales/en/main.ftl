@@ -263,3 +263,4 @@ roster-bad-per-shift = People per shift is a number from 0 to 50.
 mine-not-linked = Your account is not tied to a cadre, so it has no shifts of its own. Ask your unit's coordinator.
 mine-none = You have no shifts ahead.
 overview-on-duty = On duty now
+overview-open-squad = Squad ›

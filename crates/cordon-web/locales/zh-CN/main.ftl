@@ -263,3 +263,4 @@ roster-bad-per-shift = 每班人数为 0 至 50 的数字。
 mine-not-linked = 您的账号尚未关联到干部本人，因此没有个人班次。请联系本单位联络员。
 mine-none = 您接下来没有班次。
 overview-on-duty = 当前在岗
+overview-open-squad = 小分队 ›

@@ -96,6 +96,7 @@ struct RosterView {
     can_edit: bool,
     error: Option<String>,
     today: String,
+    build_from: String,
     prev: String,
     next: String,
     pattern: String,
@@ -136,6 +137,10 @@ async fn roster_view(
     let now = Utc::now();
     let today = app.zone.date_of(now);
     let from = q.from.unwrap_or(today);
+    // A roster day begins at the pattern's first start (08:00): at 00:40 the
+    // night shift running now belongs to yesterday's roster day.
+    let pattern = ShiftPattern::parse(DEFAULT_PATTERN).expect("the default pattern parses");
+    let build_from = if app.zone.local(now).time() < pattern.day_start() { today - Duration::days(1) } else { today };
     let r = app.store.roster(&ctx.actor, id, from, q.days.unwrap_or(7), app.zone, now).await?;
     let squad = app.store.squad(&ctx.actor, id).await?;
     // Enough people per shift to cover three shifts at every gate with everyone in turn.
@@ -149,6 +154,7 @@ async fn roster_view(
         can_edit: ctx.actor.can(Capability::EditRosters) && squad.ended_at.is_none(),
         error,
         today: today.to_string(),
+        build_from: build_from.to_string(),
         prev: (from - Duration::days(i64::from(r.days))).to_string(),
         next: (from + Duration::days(i64::from(r.days))).to_string(),
         pattern: DEFAULT_PATTERN.into(),

@@ -188,6 +188,8 @@ fn plan_compounds(s: &Scenario, synth: &mut Synth) -> Vec<CompoundPlan> {
         };
         plans.push(CompoundPlan { street, community, name, checkpoints: gates(synth), dialysis: false });
     }
+    // The walkthrough's compound has two checkpoints (step 3: "the compound's two checkpoints").
+    plans[0].checkpoints = GATES[..2].to_vec();
     plans
 }
 
@@ -528,6 +530,11 @@ mod tests {
         assert!(xianfeng.dialysis);
         let names: std::collections::HashSet<_> = plans.iter().map(|p| &p.name).collect();
         assert_eq!(names.len(), 56, "compound names are unique");
+        assert_eq!(
+            (plans[0].name.as_str(), plans[0].checkpoints.len()),
+            ("中和胡同小区", 2),
+            "the walkthrough's two gates"
+        );
     }
 
     #[test]
