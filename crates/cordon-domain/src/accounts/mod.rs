@@ -55,6 +55,8 @@ pub enum Capability {
     AnswerOrders,
     /// See squads and orders.
     ViewSquads,
+    /// Configure the outbound webhooks and read their delivery log.
+    ManageWebhooks,
 }
 
 impl Role {
@@ -304,6 +306,7 @@ mod tests {
         for r in Role::ALL {
             assert_eq!(Role::parse(r.as_str()), Some(r));
             assert_eq!(r.can(Capability::ViewAudit), r == Role::Command);
+            assert_eq!(r.can(Capability::ManageWebhooks), r == Role::Command);
         }
     }
 
