@@ -15,6 +15,7 @@ mod residents;
 mod shell;
 mod units;
 mod views;
+pub mod webhooks;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -25,6 +26,7 @@ use cordon_store::Store;
 use tokio::net::TcpListener;
 
 pub use api::openapi_json;
+pub use webhooks::worker::{WorkerConfig, run_worker};
 
 /// What every handler can reach.
 #[derive(Clone, Debug)]
@@ -48,7 +50,8 @@ pub fn router(state: AppState) -> Router {
         .merge(audit::router())
         .merge(imports::router())
         .merge(mobilisation::router())
-        .merge(boards::router());
+        .merge(boards::router())
+        .merge(webhooks::router());
     let api = Router::new()
         .merge(api::router())
         .merge(places::api_router())
@@ -56,7 +59,8 @@ pub fn router(state: AppState) -> Router {
         .merge(residents::api_router())
         .merge(audit::api_router())
         .merge(imports::api_router())
-        .merge(mobilisation::api_router());
+        .merge(mobilisation::api_router())
+        .merge(webhooks::api_router());
     Router::new()
         .merge(pages)
         .nest("/api/v1", api)

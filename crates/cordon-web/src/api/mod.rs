@@ -38,6 +38,10 @@ use crate::auth::ApiActor;
         crate::mobilisation::api_candidates,
         crate::mobilisation::api_step,
         crate::mobilisation::api_squad,
+        crate::webhooks::api_list,
+        crate::webhooks::api_create,
+        crate::webhooks::api_delete,
+        crate::webhooks::api_deliveries,
     )
 )]
 struct ApiDoc;
