@@ -43,6 +43,7 @@ pub fn api_router() -> Router<AppState> {
 struct LogLine {
     d: Delivery,
     at: String,
+    event: String,
 }
 
 /// A webhook as the page shows it.
@@ -85,8 +86,17 @@ async fn view(
             w,
         })
         .collect();
-    let log =
-        app.store.webhook_deliveries(&ctx.actor, 50).await?.into_iter().map(|d| LogLine { at: fmt(d.at), d }).collect();
+    let log = app
+        .store
+        .webhook_deliveries(&ctx.actor, 50)
+        .await?
+        .into_iter()
+        .map(|d| LogLine {
+            at: fmt(d.at),
+            event: ctx.tr.t(&format!("order-state-{}", d.event.trim_start_matches("order."))),
+            d,
+        })
+        .collect();
     let formats =
         WebhookFormat::ALL.iter().map(|f| (f.as_str(), ctx.tr.t(&format!("webhook-format-{}", f.as_str())))).collect();
     Ok(IndexView {

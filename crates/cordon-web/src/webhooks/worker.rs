@@ -135,7 +135,9 @@ async fn attempt(client: &reqwest::Client, cfg: &WorkerConfig, due: &DueAnnounce
             let status = res.status();
             let text = res.text().await.unwrap_or_default();
             let error = if !status.is_success() {
-                Some(format!("HTTP {status}"))
+                // The start of the answer: robots say there why they refuse.
+                let excerpt: String = text.chars().filter(|c| !c.is_control()).take(200).collect();
+                Some(format!("HTTP {status} {excerpt}").trim_end().to_string())
             } else {
                 hooks::robot_refusal(due.format, &text)
             };
