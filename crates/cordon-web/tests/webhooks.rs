@@ -241,3 +241,64 @@ async fn the_command_adds_a_robot_and_sees_it_masked_on_the_page_and_in_the_api(
     let doc = api.get(app.url("/api/v1/openapi.json")).send().await.unwrap().text().await.unwrap();
     assert!(doc.contains("/api/v1/webhooks/deliveries"));
 }
+
+#[tokio::test]
+async fn a_robot_that_refuses_with_http_200_is_retried_and_its_reason_logged() {
+    let db = cordon_store::test_support::sqlite().await;
+    let s = &db.store;
+    seed(s).await.unwrap();
+    let command = user(s, "cmd", Role::Command, "city").await;
+    let bodies: Arc<Mutex<Vec<String>>> = Arc::default();
+    let seen = bodies.clone();
+    let app = axum::Router::new().route(
+        "/open-apis/bot/v2/hook/x",
+        post(move |body: String| {
+            let seen = seen.clone();
+            async move {
+                let mut seen = seen.lock().unwrap();
+                seen.push(body);
+                if seen.len() == 1 {
+                    r#"{"code":19021,"msg":"sign match fail or timestamp is not within one hour from current time"}"#
+                } else {
+                    r#"{"code":0,"msg":"success","data":{}}"#
+                }
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/open-apis/bot/v2/hook/x", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    let hook =
+        NewWebhook {
+            name: "飞书群".into(), format: "feishu".into(), url, secret: Some("sec".into()), enabled: true
+        };
+    s.add_webhook(&command, &hook).await.unwrap();
+    let (unit, _) = unit_cadres(s, "市林草局").await;
+    let new = NewOrder {
+        unit_id: unit,
+        people: 1,
+        compound_ids: vec![compound_id(s, "甲小区").await],
+        deadline: Utc::now() + chrono::Duration::hours(2),
+        note: String::new(),
+    };
+    let id = s.issue_order(&command, &new).await.unwrap();
+    let cfg = WorkerConfig { retry_base: Duration::from_millis(10), ..Default::default() };
+    let client = http_client(&cfg).unwrap();
+    let first = deliver_due(s, &client, &cfg).await.unwrap();
+    assert_eq!((first.attempted, first.delivered), (1, 0));
+    tokio::time::sleep(Duration::from_millis(30)).await;
+    let second = deliver_due(s, &client, &cfg).await.unwrap();
+    assert_eq!((second.attempted, second.delivered), (1, 1));
+    let log = s.deliveries(None, 10).await.unwrap();
+    assert!(log[1].error.as_deref().unwrap().contains("19021"), "{:?}", log[1]);
+    assert_eq!(log[1].status, Some(200));
+    let body: serde_json::Value = serde_json::from_str(&bodies.lock().unwrap()[1]).unwrap();
+    assert_eq!(body["msg_type"], "text");
+    assert!(
+        body["content"]["text"]
+            .as_str()
+            .unwrap()
+            .starts_with(&format!("调度令 #{id} 市林草局 → 甲小区：已下达（cmd，"))
+    );
+    assert!(body["sign"].is_string() && body["timestamp"].is_string());
+}
