@@ -10,6 +10,7 @@ pub mod people;
 pub mod places;
 pub mod squads;
 pub mod values;
+pub mod webhooks;
 
 pub use accounts::{Actor, Capability, Role, Scope, ScopeSpec};
 pub use values::{IdNumber, PersonName, Phone, Sex};

@@ -22,6 +22,7 @@ pub mod sheets;
 #[cfg(feature = "test-support")]
 pub mod test_support;
 pub mod units;
+pub mod webhooks;
 
 pub use db::{Database, Store};
 pub use error::{StoreError, StoreResult};

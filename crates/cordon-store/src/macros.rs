@@ -174,3 +174,65 @@ macro_rules! children_of {
         .await
     };
 }
+
+/// Queues the announcement of an order step for every enabled webhook, on the
+/// transaction of the step itself: the step and its announcements commit or
+/// fail together (the outbox). Call it after the order's rows are written; it
+/// reads the unit and compounds back from the same transaction. Without an
+/// enabled webhook it writes nothing.
+macro_rules! webhook_announce {
+    ($conn:expr, $order_id:expr, $state:expr, $actor:expr, $at:expr, $reason:expr) => {
+        async {
+            let conn = $conn;
+            let order_id: i64 = $order_id;
+            let state: &str = $state;
+            let actor: &cordon_domain::Actor = $actor;
+            let at: chrono::DateTime<chrono::Utc> = $at;
+            let reason: Option<String> = $reason;
+            let enabled: i64 =
+                sqlx::query_scalar("SELECT COUNT(*) FROM webhooks WHERE enabled AND deleted_at IS NULL")
+                    .fetch_one(&mut *conn)
+                    .await?;
+            if enabled > 0 {
+                let unit: String = sqlx::query_scalar(
+                    "SELECT u.name FROM orders o JOIN units u ON u.id = o.unit_id WHERE o.id = $1",
+                )
+                .bind(order_id)
+                .fetch_one(&mut *conn)
+                .await?;
+                let compounds: Vec<String> = sqlx::query_scalar(
+                    "SELECT p.name FROM order_compounds oc JOIN places p ON p.id = oc.compound_id \
+                     WHERE oc.order_id = $1 ORDER BY p.name",
+                )
+                .bind(order_id)
+                .fetch_all(&mut *conn)
+                .await?;
+                let a = cordon_domain::webhooks::Announcement {
+                    event: cordon_domain::webhooks::Announcement::event_of(state),
+                    order_id,
+                    unit,
+                    compounds,
+                    state: state.to_string(),
+                    actor: actor.username.clone(),
+                    at,
+                    reason,
+                };
+                let payload = serde_json::to_string(&a).expect("an announcement serialises");
+                // One row per enabled webhook. Ids follow the order's steps: the
+                // guarded UPDATE of a step waits for the previous step's commit.
+                sqlx::query(
+                    "INSERT INTO webhook_outbox (webhook_id, event, order_id, payload, created_at, attempts, next_attempt_at, claim) \
+                     SELECT id, $1, $2, $3, $4, 0, $4, 0 FROM webhooks WHERE enabled AND deleted_at IS NULL ORDER BY id",
+                )
+                .bind(a.event.clone())
+                .bind(order_id)
+                .bind(payload)
+                .bind(at)
+                .execute(&mut *conn)
+                .await?;
+            }
+            Ok::<_, $crate::StoreError>(())
+        }
+        .await
+    };
+}

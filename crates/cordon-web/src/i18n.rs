@@ -172,6 +172,9 @@ mod tests {
             .extend(cordon_domain::mobilisation::OrderState::ALL.iter().map(|s| format!("order-state-{}", s.as_str())));
         wanted.extend(cordon_domain::squads::SquadRole::ALL.iter().map(|r| format!("squad-role-{}", r.as_str())));
         wanted.extend(
+            cordon_domain::webhooks::WebhookFormat::ALL.iter().map(|f| format!("webhook-format-{}", f.as_str())),
+        );
+        wanted.extend(
             ["acknowledge", "assemble", "report", "stand-down", "decline", "cancel"]
                 .iter()
                 .map(|e| format!("order-do-{e}")),

@@ -16,6 +16,7 @@ mod residents;
 mod shell;
 mod units;
 mod views;
+pub mod webhooks;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -26,6 +27,7 @@ use cordon_store::Store;
 use tokio::net::TcpListener;
 
 pub use api::openapi_json;
+pub use webhooks::worker::{WorkerConfig, run_worker};
 
 /// What every handler can reach.
 #[derive(Clone, Debug)]
@@ -50,7 +52,8 @@ pub fn router(state: AppState) -> Router {
         .merge(imports::router())
         .merge(mobilisation::router())
         .merge(boards::router())
-        .merge(duty::router());
+        .merge(duty::router())
+        .merge(webhooks::router());
     let api = Router::new()
         .merge(api::router())
         .merge(places::api_router())
@@ -59,7 +62,8 @@ pub fn router(state: AppState) -> Router {
         .merge(audit::api_router())
         .merge(imports::api_router())
         .merge(mobilisation::api_router())
-        .merge(duty::api_router());
+        .merge(duty::api_router())
+        .merge(webhooks::api_router());
     Router::new()
         .merge(pages)
         .nest("/api/v1", api)

@@ -68,6 +68,9 @@ impl Layout {
         if a.can(Capability::ViewAudit) {
             nav.push(NavItem { href: "/audit", label: tr.t("nav-audit") });
         }
+        if cordon_store::webhooks::may_manage_webhooks(a) {
+            nav.push(NavItem { href: "/webhooks", label: tr.t("nav-webhooks") });
+        }
         Layout {
             tr,
             user: a.username.clone(),

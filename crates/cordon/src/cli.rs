@@ -141,6 +141,12 @@ struct ServeArgs {
     /// Mark cookies Secure (serve behind HTTPS).
     #[arg(long, env = "CORDON_SECURE_COOKIES")]
     secure_cookies: bool,
+    /// Seconds to wait after a webhook's first failed attempt; doubles per failure.
+    #[arg(long, env = "CORDON_WEBHOOK_RETRY_BASE", default_value_t = 2, value_parser = clap::value_parser!(u64).range(1..))]
+    webhook_retry_base: u64,
+    /// The longest wait in seconds between attempts at one webhook message.
+    #[arg(long, env = "CORDON_WEBHOOK_RETRY_CAP", default_value_t = 600, value_parser = clap::value_parser!(u64).range(1..))]
+    webhook_retry_cap: u64,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug)]
@@ -507,7 +513,21 @@ async fn serve(db: &DbArgs, args: ServeArgs) -> Result<()> {
     let shutdown = async {
         let _ = tokio::signal::ctrl_c().await;
     };
-    cordon_web::serve(listener, state, shutdown).await?;
+    // The webhook worker lives as long as the server: it stops when serving ends.
+    let (stop_worker, worker_stopped) = tokio::sync::oneshot::channel::<()>();
+    let worker_cfg = cordon_web::WorkerConfig {
+        retry_base: std::time::Duration::from_secs(args.webhook_retry_base),
+        retry_cap: std::time::Duration::from_secs(args.webhook_retry_cap.max(args.webhook_retry_base)),
+        zone,
+        ..Default::default()
+    };
+    let worker = tokio::spawn(cordon_web::run_worker(store.clone(), worker_cfg, async {
+        let _ = worker_stopped.await;
+    }));
+    let served = cordon_web::serve(listener, state, shutdown).await;
+    let _ = stop_worker.send(());
+    let _ = worker.await;
+    served?;
     store.close().await;
     Ok(())
 }

@@ -57,6 +57,8 @@ pub enum Capability {
     ViewSquads,
     /// Build and staff a squad's duty roster (the squad leader, the unit, the command).
     EditRosters,
+    /// Configure the outbound webhooks and read their delivery log.
+    ManageWebhooks,
 }
 
 impl Role {
@@ -313,6 +315,7 @@ mod tests {
         for r in Role::ALL {
             assert_eq!(Role::parse(r.as_str()), Some(r));
             assert_eq!(r.can(Capability::ViewAudit), r == Role::Command);
+            assert_eq!(r.can(Capability::ManageWebhooks), r == Role::Command);
         }
     }
 

@@ -276,6 +276,7 @@ impl Store {
                     .to_string()
                 )
             )?;
+            webhook_announce!(&mut *tx, id, "issued", actor, now, None)?;
             tx.commit().await?;
             id
         });
@@ -539,6 +540,7 @@ impl Store {
                     .before(serde_json::json!({"state": order.state.as_str()}).to_string())
                     .after(serde_json::json!({"state": next.as_str(), "reason": reason}).to_string())
             )?;
+            webhook_announce!(&mut *tx, id, next.as_str(), actor, now, reason.clone())?;
             tx.commit().await?;
             Ok::<_, StoreError>(())
         })?;

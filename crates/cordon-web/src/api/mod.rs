@@ -48,6 +48,10 @@ use crate::auth::ApiActor;
         crate::duty::api_staff,
         crate::duty::api_handover,
         crate::duty::api_mine,
+        crate::webhooks::api_list,
+        crate::webhooks::api_create,
+        crate::webhooks::api_delete,
+        crate::webhooks::api_deliveries,
     )
 )]
 struct ApiDoc;

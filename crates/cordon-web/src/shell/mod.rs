@@ -68,6 +68,9 @@ async fn home(ctx: Ctx) -> HomeView {
     if a.can(Capability::ViewAudit) {
         tiles.push(tile("/audit", "audit"));
     }
+    if cordon_store::webhooks::may_manage_webhooks(a) {
+        tiles.push(tile("/webhooks", "webhooks"));
+    }
     HomeView { l: Layout::new(&ctx, "nav-home"), scope: a.scope_label.clone(), tiles }
 }
 

@@ -1,0 +1,238 @@
+//! Outbound webhooks for the command: the page that lists, adds, turns on and
+//! off and deletes them with the recent delivery log, the API, and the worker
+//! that delivers the announcements (`worker`). URLs and secrets carry access
+//! tokens: after saving they are only ever shown masked.
+
+pub mod worker;
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{delete, get, post};
+use axum::{Form, Json, Router};
+use cordon_domain::webhooks::WebhookFormat;
+use cordon_store::StoreError;
+use cordon_store::webhooks::{Delivery, NewWebhook, Webhook};
+use serde::Deserialize;
+
+use crate::AppState;
+use crate::auth::{ApiActor, Ctx, check_csrf};
+use crate::error::{ApiError, PageError};
+use crate::views::Layout;
+
+/// Page routes.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/webhooks", get(index).post(create))
+        .route("/webhooks/{id}/enable", post(enable))
+        .route("/webhooks/{id}/disable", post(disable))
+        .route("/webhooks/{id}/delete", post(remove))
+}
+
+/// API routes.
+pub fn api_router() -> Router<AppState> {
+    Router::new()
+        .route("/webhooks", get(api_list).post(api_create))
+        .route("/webhooks/deliveries", get(api_deliveries))
+        .route("/webhooks/{id}", delete(api_delete))
+}
+
+/// A delivery attempt as the page shows it.
+struct LogLine {
+    d: Delivery,
+    at: String,
+    event: String,
+}
+
+/// A webhook as the page shows it.
+struct Line {
+    w: Webhook,
+    format: String,
+    failing: String,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "webhooks/index.html")]
+struct IndexView {
+    l: Layout,
+    hooks: Vec<Line>,
+    log: Vec<LogLine>,
+    formats: Vec<(&'static str, String)>,
+    error: Option<String>,
+    name: String,
+    format: String,
+}
+
+async fn view(
+    app: &AppState,
+    ctx: &Ctx,
+    error: Option<String>,
+    form: Option<&HookForm>,
+) -> Result<IndexView, PageError> {
+    let fmt = |t| app.zone.local(t).format("%Y-%m-%d %H:%M:%S").to_string();
+    let hooks = app
+        .store
+        .webhooks(&ctx.actor)
+        .await?
+        .into_iter()
+        .map(|w| Line {
+            format: ctx.tr.t(&format!("webhook-format-{}", w.format)),
+            failing: ctx.tr.t_with(
+                "webhook-failing",
+                &[("failures", w.failures.to_string()), ("next", w.next_attempt_at.map(fmt).unwrap_or_default())],
+            ),
+            w,
+        })
+        .collect();
+    let log = app
+        .store
+        .webhook_deliveries(&ctx.actor, 50)
+        .await?
+        .into_iter()
+        .map(|d| LogLine {
+            at: fmt(d.at),
+            event: ctx.tr.t(&format!("order-state-{}", d.event.trim_start_matches("order."))),
+            d,
+        })
+        .collect();
+    let formats =
+        WebhookFormat::ALL.iter().map(|f| (f.as_str(), ctx.tr.t(&format!("webhook-format-{}", f.as_str())))).collect();
+    Ok(IndexView {
+        l: Layout::new(ctx, "nav-webhooks"),
+        hooks,
+        log,
+        formats,
+        error,
+        name: form.map(|f| f.name.clone()).unwrap_or_default(),
+        format: form.map(|f| f.format.clone()).unwrap_or_default(),
+    })
+}
+
+async fn index(State(app): State<AppState>, ctx: Ctx) -> Result<IndexView, PageError> {
+    view(&app, &ctx, None, None).await
+}
+
+#[derive(Deserialize)]
+struct HookForm {
+    csrf: String,
+    name: String,
+    format: String,
+    url: String,
+    #[serde(default)]
+    secret: String,
+}
+
+async fn create(State(app): State<AppState>, ctx: Ctx, Form(f): Form<HookForm>) -> Result<Response, PageError> {
+    check_csrf(&ctx.session, &f.csrf).await?;
+    let new = NewWebhook {
+        name: f.name.clone(),
+        format: f.format.clone(),
+        url: f.url.clone(),
+        secret: Some(f.secret.clone()),
+        enabled: true,
+    };
+    match app.store.add_webhook(&ctx.actor, &new).await {
+        Ok(_) => Ok(Redirect::to("/webhooks").into_response()),
+        // The form comes back with the name and format; never with the URL or secret.
+        Err(StoreError::Invalid(m)) => {
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, view(&app, &ctx, Some(m), Some(&f)).await?).into_response())
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Deserialize)]
+struct CsrfForm {
+    csrf: String,
+}
+
+async fn enable(
+    State(app): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<i64>,
+    Form(f): Form<CsrfForm>,
+) -> Result<Redirect, PageError> {
+    check_csrf(&ctx.session, &f.csrf).await?;
+    app.store.set_webhook_enabled(&ctx.actor, id, true).await?;
+    Ok(Redirect::to("/webhooks"))
+}
+
+async fn disable(
+    State(app): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<i64>,
+    Form(f): Form<CsrfForm>,
+) -> Result<Redirect, PageError> {
+    check_csrf(&ctx.session, &f.csrf).await?;
+    app.store.set_webhook_enabled(&ctx.actor, id, false).await?;
+    Ok(Redirect::to("/webhooks"))
+}
+
+async fn remove(
+    State(app): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<i64>,
+    Form(f): Form<CsrfForm>,
+) -> Result<Redirect, PageError> {
+    check_csrf(&ctx.session, &f.csrf).await?;
+    app.store.delete_webhook(&ctx.actor, id).await?;
+    Ok(Redirect::to("/webhooks"))
+}
+
+/// The outbound webhooks, URLs masked; command at city scope only.
+#[utoipa::path(get, path = "/api/v1/webhooks", tag = "webhooks", responses((status = 200, description = "webhooks", body = Vec<Webhook>), (status = 403, description = "not the command")))]
+pub async fn api_list(State(app): State<AppState>, ApiActor(actor): ApiActor) -> Result<Json<Vec<Webhook>>, ApiError> {
+    Ok(Json(app.store.webhooks(&actor).await?))
+}
+
+/// A webhook to add.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub struct WebhookBody {
+    /// A name for people.
+    pub name: String,
+    /// wecom, dingtalk, feishu or json.
+    pub format: String,
+    /// The receiver's http(s) URL.
+    pub url: String,
+    /// The robot's signing secret (DingTalk, Feishu; JSON: HMAC in `X-Cordon-Signature`).
+    #[serde(default)]
+    pub secret: Option<String>,
+    /// Whether it starts enabled (default yes).
+    #[serde(default)]
+    pub enabled: Option<bool>,
+}
+
+/// Adds a webhook; every step of every order is announced to it from now on.
+#[utoipa::path(post, path = "/api/v1/webhooks", tag = "webhooks", request_body = WebhookBody, responses((status = 201, description = "the new webhook, URL masked", body = Webhook), (status = 422, description = "bad input"), (status = 403, description = "not the command")))]
+pub async fn api_create(
+    State(app): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Json(b): Json<WebhookBody>,
+) -> Result<(StatusCode, Json<Webhook>), ApiError> {
+    let new =
+        NewWebhook { name: b.name, format: b.format, url: b.url, secret: b.secret, enabled: b.enabled.unwrap_or(true) };
+    let id = app.store.add_webhook(&actor, &new).await?;
+    Ok((StatusCode::CREATED, Json(app.store.webhook(&actor, id).await?)))
+}
+
+/// Deletes a webhook; its undelivered announcements are not sent.
+#[utoipa::path(delete, path = "/api/v1/webhooks/{id}", tag = "webhooks", params(("id" = i64, Path)), responses((status = 204, description = "deleted"), (status = 404, description = "no such webhook")))]
+pub async fn api_delete(
+    State(app): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<i64>,
+) -> Result<StatusCode, ApiError> {
+    app.store.delete_webhook(&actor, id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// The latest 200 delivery attempts, newest first: time, webhook, event, status or error, attempt.
+#[utoipa::path(get, path = "/api/v1/webhooks/deliveries", tag = "webhooks", responses((status = 200, description = "delivery attempts", body = Vec<Delivery>), (status = 403, description = "not the command")))]
+pub async fn api_deliveries(
+    State(app): State<AppState>,
+    ApiActor(actor): ApiActor,
+) -> Result<Json<Vec<Delivery>>, ApiError> {
+    Ok(Json(app.store.webhook_deliveries(&actor, 200).await?))
+}

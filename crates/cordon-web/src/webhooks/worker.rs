@@ -1,0 +1,252 @@
+//! The delivery worker: claims the head of every enabled webhook's queue when
+//! it is due, POSTs it, and records the attempt; a failure is retried after a
+//! capped exponential back-off, forever, and holds back that webhook's later
+//! announcements so they arrive in order.
+//!
+//! One worker runs inside each `cordon serve`. Claims are guarded updates with
+//! a lease, so several instances on one PostgreSQL do not send a row twice
+//! while they live; a process that dies mid-attempt leaves its row to be tried
+//! again when the lease ends, so delivery is at least once (the
+//! `X-Cordon-Delivery` header lets a receiver drop a repeat).
+
+use std::future::Future;
+use std::time::{Duration, Instant};
+
+use chrono::Utc;
+use cordon_domain::clock::Zone;
+use cordon_domain::webhooks::{self as hooks, Announcement, WebhookFormat};
+use cordon_store::webhooks::{AttemptOutcome, DueAnnouncement};
+use cordon_store::{Store, StoreResult};
+
+use crate::i18n::{Lang, Tr};
+
+/// How the worker paces itself.
+#[derive(Debug, Clone)]
+pub struct WorkerConfig {
+    /// Wait after the first failure of an announcement; doubles per failure.
+    pub retry_base: Duration,
+    /// The longest wait between attempts.
+    pub retry_cap: Duration,
+    /// How often to look for due announcements when idle.
+    pub poll: Duration,
+    /// The time limit of one request.
+    pub timeout: Duration,
+    /// How long a claimed announcement is held before another worker may take it.
+    pub lease: Duration,
+    /// The zone of the times in messages.
+    pub zone: Zone,
+}
+
+impl Default for WorkerConfig {
+    fn default() -> Self {
+        WorkerConfig {
+            retry_base: Duration::from_secs(2),
+            retry_cap: Duration::from_secs(600),
+            poll: Duration::from_secs(1),
+            timeout: Duration::from_secs(10),
+            lease: Duration::from_secs(60),
+            zone: Zone::default(),
+        }
+    }
+}
+
+/// What one round did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Round {
+    /// Attempts made.
+    pub attempted: usize,
+    /// Of those, delivered.
+    pub delivered: usize,
+}
+
+/// The HTTP client of the worker: a timeout per request, no redirects (a
+/// redirected POST is a misconfigured receiver, shown in the log).
+pub fn http_client(cfg: &WorkerConfig) -> reqwest::Result<reqwest::Client> {
+    reqwest::Client::builder()
+        .timeout(cfg.timeout)
+        .connect_timeout(cfg.timeout)
+        .redirect(reqwest::redirect::Policy::none())
+        .user_agent(concat!("cordon-webhooks/", env!("CARGO_PKG_VERSION")))
+        .build()
+}
+
+/// The message people read, in the command's language (Chinese), e.g.
+/// "调度令 #12 市林草局 → 中和胡同小区：已收到（demo-unit，12月1日 20:15）".
+pub fn message_text(a: &Announcement, zone: &Zone) -> String {
+    let tr = Tr { lang: Lang::Zh };
+    let local = zone.local(a.at);
+    let at = tr.t_with(
+        "webhook-at",
+        &[
+            ("month", local.format("%-m").to_string()),
+            ("day", local.format("%-d").to_string()),
+            ("time", local.format("%H:%M").to_string()),
+        ],
+    );
+    let mut args = vec![
+        ("order", a.order_id.to_string()),
+        ("unit", a.unit.clone()),
+        ("compounds", a.compounds.join(&tr.t("webhook-list-separator"))),
+        ("state", tr.t(&format!("order-state-{}", a.state))),
+        ("actor", a.actor.clone()),
+        ("at", at),
+    ];
+    match a.reason.as_deref().filter(|r| !r.is_empty()) {
+        Some(r) => {
+            args.push(("reason", r.to_string()));
+            tr.t_with("webhook-message-reason", &args)
+        }
+        None => tr.t_with("webhook-message", &args),
+    }
+}
+
+/// An error and its causes in one line, without the URL (it carries the token).
+fn error_chain(e: reqwest::Error) -> String {
+    let e = e.without_url();
+    let mut s = e.to_string();
+    let mut source = std::error::Error::source(&e);
+    while let Some(c) = source {
+        s.push_str(": ");
+        s.push_str(&c.to_string());
+        source = c.source();
+    }
+    s
+}
+
+/// Sends one announcement once and says how it went.
+async fn attempt(client: &reqwest::Client, cfg: &WorkerConfig, due: &DueAnnouncement) -> AttemptOutcome {
+    let started = Instant::now();
+    let text = message_text(&due.announcement, &cfg.zone);
+    let now = Utc::now();
+    let out = hooks::outgoing(due.format, &due.url, due.secret.as_deref(), &text, &due.announcement, now);
+    let body = out.body.to_string();
+    let mut req = client
+        .post(&out.url)
+        .header(reqwest::header::CONTENT_TYPE, "application/json; charset=utf-8")
+        .header("X-Cordon-Event", due.announcement.event.as_str())
+        .header("X-Cordon-Delivery", due.outbox_id.to_string());
+    if due.format == WebhookFormat::Json
+        && let Some(secret) = due.secret.as_deref().filter(|s| !s.is_empty())
+    {
+        req = req.header("X-Cordon-Signature", hooks::json_signature(now.timestamp(), secret, &body));
+    }
+    let (status, error) = match req.body(body).send().await {
+        Ok(res) => {
+            let status = res.status();
+            let text = res.text().await.unwrap_or_default();
+            let error = if !status.is_success() {
+                // The start of the answer: robots say there why they refuse.
+                let excerpt: String = text.chars().filter(|c| !c.is_control()).take(200).collect();
+                Some(format!("HTTP {status} {excerpt}").trim_end().to_string())
+            } else {
+                hooks::robot_refusal(due.format, &text)
+            };
+            (Some(status.as_u16()), error)
+        }
+        Err(e) => (e.status().map(|s| s.as_u16()), Some(error_chain(e))),
+    };
+    let failures = u32::try_from(due.attempt).unwrap_or(u32::MAX);
+    let wait = hooks::backoff(failures, cfg.retry_base, cfg.retry_cap);
+    AttemptOutcome {
+        ok: error.is_none(),
+        status,
+        error,
+        duration_ms: i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX),
+        retry_at: Utc::now() + chrono::Duration::from_std(wait).unwrap_or(chrono::Duration::seconds(600)),
+    }
+}
+
+/// One round: every webhook's due head is attempted (webhooks side by side)
+/// and recorded.
+pub async fn deliver_due(store: &Store, client: &reqwest::Client, cfg: &WorkerConfig) -> StoreResult<Round> {
+    let lease = chrono::Duration::from_std(cfg.lease).unwrap_or(chrono::Duration::seconds(60));
+    let due = store.claim_due_announcements(Utc::now(), lease).await?;
+    let mut tasks = tokio::task::JoinSet::new();
+    for d in due {
+        let (store, client, cfg) = (store.clone(), client.clone(), cfg.clone());
+        tasks.spawn(async move {
+            let outcome = attempt(&client, &cfg, &d).await;
+            if let Some(e) = &outcome.error {
+                tracing::warn!(webhook = d.webhook_id, outbox = d.outbox_id, attempt = d.attempt, error = %e, "webhook delivery failed");
+            }
+            store.record_attempt(&d, &outcome).await.map(|()| outcome.ok)
+        });
+    }
+    let mut round = Round::default();
+    let mut first_error = None;
+    while let Some(joined) = tasks.join_next().await {
+        match joined {
+            Ok(Ok(ok)) => {
+                round.attempted += 1;
+                round.delivered += usize::from(ok);
+            }
+            Ok(Err(e)) => first_error = first_error.or(Some(e)),
+            Err(e) => tracing::error!(error = %e, "webhook delivery task failed"),
+        }
+    }
+    match first_error {
+        Some(e) => Err(e),
+        None => Ok(round),
+    }
+}
+
+/// Delivers announcements until `shutdown` resolves: right away while there is
+/// progress, every `poll` otherwise.
+pub async fn run_worker(store: Store, cfg: WorkerConfig, shutdown: impl Future<Output = ()>) {
+    let client = match http_client(&cfg) {
+        Ok(c) => c,
+        Err(e) => {
+            tracing::error!(error = %e, "webhook worker cannot start: no HTTP client");
+            return;
+        }
+    };
+    tokio::pin!(shutdown);
+    loop {
+        let busy = match deliver_due(&store, &client, &cfg).await {
+            Ok(round) => round.delivered > 0,
+            Err(e) => {
+                tracing::error!(error = %e, "webhook round failed");
+                false
+            }
+        };
+        let pause = if busy { Duration::ZERO } else { cfg.poll };
+        tokio::select! {
+            biased;
+            () = &mut shutdown => break,
+            () = tokio::time::sleep(pause) => {}
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn announcement(state: &str, reason: Option<&str>) -> Announcement {
+        Announcement {
+            event: Announcement::event_of(state),
+            order_id: 12,
+            unit: "市林草局".into(),
+            compounds: vec!["中和胡同小区".into(), "民强小区".into()],
+            state: state.into(),
+            actor: "demo-unit".into(),
+            at: "2022-12-01T12:15:00Z".parse().unwrap(),
+            reason: reason.map(str::to_string),
+        }
+    }
+
+    #[test]
+    fn the_message_is_chinese_in_the_deployments_time_zone() {
+        assert_eq!(
+            message_text(&announcement("acknowledged", None), &Zone::default()),
+            "调度令 #12 市林草局 → 中和胡同小区、民强小区：已收到（demo-unit，12月1日 20:15）"
+        );
+    }
+
+    #[test]
+    fn a_declined_order_says_why() {
+        let text = message_text(&announcement("declined", Some("人手不足")), &Zone::default());
+        assert!(text.contains("人手不足"), "{text}");
+        assert!(text.contains("已婉拒"), "{text}");
+    }
+}
