@@ -38,6 +38,10 @@ pub struct AppState {
     pub zone: Zone,
     /// Mark cookies `Secure` (behind HTTPS).
     pub secure_cookies: bool,
+    /// The address people reach Cordon at (`https://cordon.example.gov.cn`),
+    /// for links that leave the browser: QR codes on printed boards. `None`:
+    /// the address the request came in on.
+    pub public_url: Option<String>,
 }
 
 /// Every route, pages and API, with sessions and error pages.

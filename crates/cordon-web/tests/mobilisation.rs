@@ -173,6 +173,18 @@ async fn the_notice_board_lists_the_posted_squad_with_phones_and_a_qr_code_to_th
 }
 
 #[tokio::test]
+async fn behind_a_proxy_the_board_links_the_configured_public_address() {
+    let app =
+        common::spawn_app_with(cordon_store::test_support::sqlite().await, Some("https://cordon.example.gov.cn")).await;
+    let (compound, _, _) = post_squad(&app.db.store, "市林草局", "甲小区", 1).await;
+    let checkpoint = app.db.store.checkpoints(&Actor::system(), compound).await.unwrap()[0].id;
+    let leader = app.login("leader").await;
+    let board = app.page(&leader, &format!("/checkpoints/{checkpoint}/board")).await;
+    assert!(board.contains("https://cordon.example.gov.cn/c/"), "the QR's address is the public one");
+    assert!(!board.contains(&format!("{}/c/", app.base)));
+}
+
+#[tokio::test]
 async fn a_coordinator_records_training_and_adds_a_liaison_on_the_pages() {
     use cordon_domain::mobilisation::OrderEvent;
     use cordon_domain::squads::SquadRole;

@@ -93,6 +93,7 @@ async fn a_receiver_down_first_and_up_later_gets_every_event_once_and_in_order()
             timeout: Duration::from_secs(2),
             lease: Duration::from_secs(30),
             zone: Default::default(),
+            public_url: Some("https://cordon.example.gov.cn".into()),
         };
         let client = http_client(&cfg).unwrap();
         let until = Instant::now() + Duration::from_millis(700);
@@ -136,6 +137,8 @@ async fn a_receiver_down_first_and_up_later_gets_every_event_once_and_in_order()
             assert_eq!(v["unit"], "市林草局");
             assert_eq!(v["compounds"], serde_json::json!(["甲小区"]));
             assert!(v["text"].as_str().unwrap().starts_with(&format!("调度令 #{id} 市林草局 → 甲小区：")));
+            let link = format!("\nhttps://cordon.example.gov.cn/orders/{id}");
+            assert!(v["text"].as_str().unwrap().ends_with(&link), "a link to the order: {v}");
             let t: i64 = signature.trim_start_matches("t=").split(',').next().unwrap().parse().unwrap();
             assert_eq!(signature, &json_signature(t, "s3cret", body), "signed");
         }

@@ -141,6 +141,10 @@ struct ServeArgs {
     /// Mark cookies Secure (serve behind HTTPS).
     #[arg(long, env = "CORDON_SECURE_COOKIES")]
     secure_cookies: bool,
+    /// The address people reach Cordon at, e.g. https://cordon.example.gov.cn: QR codes on
+    /// printed boards and links in webhook messages use it (default: the address a request came in on; no links).
+    #[arg(long, env = "CORDON_PUBLIC_URL", value_parser = parse_public_url)]
+    public_url: Option<String>,
     /// Seconds to wait after a webhook's first failed attempt; doubles per failure.
     #[arg(long, env = "CORDON_WEBHOOK_RETRY_BASE", default_value_t = 2, value_parser = clap::value_parser!(u64).range(1..))]
     webhook_retry_base: u64,
@@ -509,7 +513,12 @@ async fn serve(db: &DbArgs, args: ServeArgs) -> Result<()> {
         tokio::net::TcpListener::bind(args.bind).await.with_context(|| format!("cannot listen on {}", args.bind))?;
     let addr = listener.local_addr()?;
     println!("Cordon serving {} on http://{addr}", db.database().describe());
-    let state = cordon_web::AppState { store: store.clone(), zone, secure_cookies: args.secure_cookies };
+    let state = cordon_web::AppState {
+        store: store.clone(),
+        zone,
+        secure_cookies: args.secure_cookies,
+        public_url: args.public_url.clone(),
+    };
     let shutdown = async {
         let _ = tokio::signal::ctrl_c().await;
     };
@@ -519,6 +528,7 @@ async fn serve(db: &DbArgs, args: ServeArgs) -> Result<()> {
         retry_base: std::time::Duration::from_secs(args.webhook_retry_base),
         retry_cap: std::time::Duration::from_secs(args.webhook_retry_cap.max(args.webhook_retry_base)),
         zone,
+        public_url: args.public_url.clone(),
         ..Default::default()
     };
     let worker = tokio::spawn(cordon_web::run_worker(store.clone(), worker_cfg, async {
@@ -532,9 +542,26 @@ async fn serve(db: &DbArgs, args: ServeArgs) -> Result<()> {
     Ok(())
 }
 
+/// An http(s) address with a host, kept without its trailing slash.
+fn parse_public_url(s: &str) -> Result<String, String> {
+    let s = s.trim().trim_end_matches('/');
+    let rest = s.strip_prefix("https://").or_else(|| s.strip_prefix("http://"));
+    match rest {
+        Some(host) if !host.is_empty() && !host.contains(char::is_whitespace) => Ok(s.to_string()),
+        _ => Err(format!("{s} is not an http(s) address such as https://cordon.example.gov.cn")),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_public_address_is_an_http_address_without_a_trailing_slash() {
+        assert_eq!(parse_public_url("https://cordon.example/").unwrap(), "https://cordon.example");
+        assert!(parse_public_url("cordon.example").is_err());
+        assert!(parse_public_url("https://").is_err());
+    }
 
     #[test]
     fn the_command_line_is_well_formed() {

@@ -54,8 +54,12 @@ fn density(b: &Board) -> &'static str {
     }
 }
 
-/// The address the QR code encodes: this server as the browser reached it.
+/// The address the QR code encodes: the configured public address, else
+/// this server as the browser reached it (behind a proxy, configure it).
 fn public_url(app: &AppState, headers: &HeaderMap, token: &str) -> String {
+    if let Some(base) = &app.public_url {
+        return format!("{base}/c/{token}");
+    }
     let host = headers.get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("localhost");
     let scheme = if app.secure_cookies { "https" } else { "http" };
     format!("{scheme}://{host}/c/{token}")

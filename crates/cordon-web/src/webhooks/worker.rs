@@ -35,6 +35,8 @@ pub struct WorkerConfig {
     pub lease: Duration,
     /// The zone of the times in messages.
     pub zone: Zone,
+    /// The public address of Cordon; messages then end with a link to the order.
+    pub public_url: Option<String>,
 }
 
 impl Default for WorkerConfig {
@@ -46,6 +48,7 @@ impl Default for WorkerConfig {
             timeout: Duration::from_secs(10),
             lease: Duration::from_secs(60),
             zone: Zone::default(),
+            public_url: None,
         }
     }
 }
@@ -72,7 +75,7 @@ pub fn http_client(cfg: &WorkerConfig) -> reqwest::Result<reqwest::Client> {
 
 /// The message people read, in the command's language (Chinese), e.g.
 /// "调度令 #12 市林草局 → 中和胡同小区：已收到（demo-unit，12月1日 20:15）".
-pub fn message_text(a: &Announcement, zone: &Zone) -> String {
+pub fn message_text(a: &Announcement, zone: &Zone, public_url: Option<&str>) -> String {
     let tr = Tr { lang: Lang::Zh };
     let local = zone.local(a.at);
     let at = tr.t_with(
@@ -91,12 +94,17 @@ pub fn message_text(a: &Announcement, zone: &Zone) -> String {
         ("actor", a.actor.clone()),
         ("at", at),
     ];
-    match a.reason.as_deref().filter(|r| !r.is_empty()) {
+    let text = match a.reason.as_deref().filter(|r| !r.is_empty()) {
         Some(r) => {
             args.push(("reason", r.to_string()));
             tr.t_with("webhook-message-reason", &args)
         }
         None => tr.t_with("webhook-message", &args),
+    };
+    // The unit's coordinator opens the order from the group chat on her phone.
+    match public_url {
+        Some(base) => format!("{text}\n{base}/orders/{}", a.order_id),
+        None => text,
     }
 }
 
@@ -116,7 +124,7 @@ fn error_chain(e: reqwest::Error) -> String {
 /// Sends one announcement once and says how it went.
 async fn attempt(client: &reqwest::Client, cfg: &WorkerConfig, due: &DueAnnouncement) -> AttemptOutcome {
     let started = Instant::now();
-    let text = message_text(&due.announcement, &cfg.zone);
+    let text = message_text(&due.announcement, &cfg.zone, cfg.public_url.as_deref());
     let now = Utc::now();
     let out = hooks::outgoing(due.format, &due.url, due.secret.as_deref(), &text, &due.announcement, now);
     let body = out.body.to_string();
@@ -238,14 +246,16 @@ mod tests {
     #[test]
     fn the_message_is_chinese_in_the_deployments_time_zone() {
         assert_eq!(
-            message_text(&announcement("acknowledged", None), &Zone::default()),
+            message_text(&announcement("acknowledged", None), &Zone::default(), None),
             "调度令 #12 市林草局 → 中和胡同小区、民强小区：已收到（demo-unit，12月1日 20:15）"
         );
+        let linked = message_text(&announcement("issued", None), &Zone::default(), Some("https://cordon.example"));
+        assert!(linked.ends_with("\nhttps://cordon.example/orders/12"), "a link to open the order: {linked}");
     }
 
     #[test]
     fn a_declined_order_says_why() {
-        let text = message_text(&announcement("declined", Some("人手不足")), &Zone::default());
+        let text = message_text(&announcement("declined", Some("人手不足")), &Zone::default(), None);
         assert!(text.contains("人手不足"), "{text}");
         assert!(text.contains("已婉拒"), "{text}");
     }

@@ -17,6 +17,11 @@ pub struct App {
 /// Seeds the fixture and its users — cmd (command), member-a and leader-a
 /// (甲小区), leader (甲小区), lin and unit-lin (市林草局), gong (市总工会) — and serves.
 pub async fn spawn_app_on(db: TestDb) -> App {
+    spawn_app_with(db, None).await
+}
+
+/// As `spawn_app_on`, with a configured public address (`--public-url`).
+pub async fn spawn_app_with(db: TestDb, public_url: Option<&str>) -> App {
     seed(&db.store).await.unwrap();
     let people = [
         ("cmd", Role::Command, "city"),
@@ -33,7 +38,12 @@ pub async fn spawn_app_on(db: TestDb) -> App {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-    let state = cordon_web::AppState { store: db.store.clone(), zone: Default::default(), secure_cookies: false };
+    let state = cordon_web::AppState {
+        store: db.store.clone(),
+        zone: Default::default(),
+        secure_cookies: false,
+        public_url: public_url.map(str::to_string),
+    };
     tokio::spawn(cordon_web::serve(listener, state, async {
         let _ = rx.await;
     }));
