@@ -1,8 +1,9 @@
 //! The real binary, end to end: users, imports with exit codes, tokens, export.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::Output;
+
+mod common;
 
 struct Dir(PathBuf);
 
@@ -19,22 +20,9 @@ fn temp_dir(tag: &str) -> Dir {
     Dir(d)
 }
 
+/// The binary on the test's database, whatever its exit code.
 fn cordon(data: &Path, args: &[&str], stdin: Option<&str>) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_cordon"))
-        .arg("--data-dir")
-        .arg(data.join("db"))
-        .args(args)
-        .env_remove("CORDON_DATABASE_URL")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    if let Some(s) = stdin {
-        child.stdin.take().unwrap().write_all(s.as_bytes()).unwrap();
-    }
-    drop(child.stdin.take());
-    child.wait_with_output().unwrap()
+    common::run(&data.join("db"), args, stdin)
 }
 
 fn text(o: &Output) -> String {

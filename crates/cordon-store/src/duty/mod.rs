@@ -133,6 +133,19 @@ struct MemberRow {
 /// A checkpoint of a squad's compounds: id, name, compound.
 type CheckpointRow = (i64, String, String);
 
+/// Puts cadres on a shift inside a transaction of either engine.
+macro_rules! put_on_shift {
+    ($tx:ident, $shift:expr, $cadres:expr) => {
+        for cadre in $cadres {
+            sqlx::query("INSERT INTO shift_members (shift_id, cadre_id) VALUES ($1, $2)")
+                .bind($shift)
+                .bind(*cadre)
+                .execute(&mut *$tx)
+                .await?;
+        }
+    };
+}
+
 /// Keeps line breaks (a handover note has several lines) but no other control characters.
 fn clean_note(s: &str) -> String {
     s.trim().chars().filter(|c| *c == '\n' || !c.is_control()).collect()
@@ -253,13 +266,7 @@ impl Store {
                     .bind(slot.1)
                     .fetch_one(&mut *tx)
                     .await?;
-                    for m in members {
-                        sqlx::query("INSERT INTO shift_members (shift_id, cadre_id) VALUES ($1, $2)")
-                            .bind(shift)
-                            .bind(*m)
-                            .execute(&mut *tx)
-                            .await?;
-                    }
+                    put_on_shift!(tx, shift, members);
                 }
             }
             audit_insert!(
@@ -404,13 +411,7 @@ impl Store {
         on_pool!(self, |p| {
             let mut tx = p.begin().await?;
             sqlx::query("DELETE FROM shift_members WHERE shift_id = $1").bind(shift_id).execute(&mut *tx).await?;
-            for id in &ids {
-                sqlx::query("INSERT INTO shift_members (shift_id, cadre_id) VALUES ($1, $2)")
-                    .bind(shift_id)
-                    .bind(*id)
-                    .execute(&mut *tx)
-                    .await?;
-            }
+            put_on_shift!(tx, shift_id, &ids);
             audit_insert!(
                 &mut *tx,
                 crate::audit::NewEntry::new(actor, "staff", "shift", shift_id.to_string())

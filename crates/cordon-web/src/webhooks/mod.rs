@@ -148,15 +148,20 @@ struct CsrfForm {
     csrf: String,
 }
 
+/// Turns a webhook on or off (`/webhooks/{id}/enable`, `/webhooks/{id}/disable`).
+async fn switch(app: AppState, ctx: Ctx, id: i64, csrf: &str, enabled: bool) -> Result<Redirect, PageError> {
+    check_csrf(&ctx.session, csrf).await?;
+    app.store.set_webhook_enabled(&ctx.actor, id, enabled).await?;
+    Ok(Redirect::to("/webhooks"))
+}
+
 async fn enable(
     State(app): State<AppState>,
     ctx: Ctx,
     Path(id): Path<i64>,
     Form(f): Form<CsrfForm>,
 ) -> Result<Redirect, PageError> {
-    check_csrf(&ctx.session, &f.csrf).await?;
-    app.store.set_webhook_enabled(&ctx.actor, id, true).await?;
-    Ok(Redirect::to("/webhooks"))
+    switch(app, ctx, id, &f.csrf, true).await
 }
 
 async fn disable(
@@ -165,9 +170,7 @@ async fn disable(
     Path(id): Path<i64>,
     Form(f): Form<CsrfForm>,
 ) -> Result<Redirect, PageError> {
-    check_csrf(&ctx.session, &f.csrf).await?;
-    app.store.set_webhook_enabled(&ctx.actor, id, false).await?;
-    Ok(Redirect::to("/webhooks"))
+    switch(app, ctx, id, &f.csrf, false).await
 }
 
 async fn remove(

@@ -75,8 +75,8 @@ pub async fn wait_until_up(url: &str) {
     panic!("{url} did not come up");
 }
 
-/// Runs the binary on a data directory; panics unless it succeeds. Returns its standard output.
-pub fn cordon(data: &Path, args: &[&str], stdin: Option<&str>) -> String {
+/// Runs the binary on a data directory, feeding it `stdin`; returns what it did.
+pub fn run(data: &Path, args: &[&str], stdin: Option<&str>) -> Output {
     use std::io::Write;
     let mut child = Command::new(env!("CARGO_BIN_EXE_cordon"))
         .arg("--data-dir")
@@ -92,7 +92,12 @@ pub fn cordon(data: &Path, args: &[&str], stdin: Option<&str>) -> String {
         child.stdin.take().unwrap().write_all(s.as_bytes()).unwrap();
     }
     drop(child.stdin.take());
-    let Output { status, stdout, stderr } = child.wait_with_output().unwrap();
+    child.wait_with_output().unwrap()
+}
+
+/// Runs the binary on a data directory; panics unless it succeeds. Returns its standard output.
+pub fn cordon(data: &Path, args: &[&str], stdin: Option<&str>) -> String {
+    let Output { status, stdout, stderr } = run(data, args, stdin);
     assert!(status.success(), "cordon {args:?}: {}", String::from_utf8_lossy(&stderr));
     String::from_utf8(stdout).unwrap()
 }
