@@ -34,6 +34,19 @@ pub enum StoreError {
     Migrate(#[from] sqlx::migrate::MigrateError),
 }
 
+/// A refusal the web layer words in the user's language: the message key of
+/// the locales and its arguments, written `@key|name=value|…` into the text of
+/// `Invalid` or `Conflict` (and read back by `cordon_web::i18n::Tr::localise`).
+/// The store itself speaks no language.
+pub fn refusal(key: &str, args: &[(&str, &str)]) -> String {
+    let mut s = format!("@{key}");
+    for (k, v) in args {
+        // A bar in a value (a name, say) would split it.
+        s.push_str(&format!("|{k}={}", v.replace('|', "／")));
+    }
+    s
+}
+
 /// Result of a store call.
 pub type StoreResult<T> = Result<T, StoreError>;
 

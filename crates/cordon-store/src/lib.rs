@@ -11,6 +11,7 @@ pub mod accounts;
 pub mod audit;
 pub mod boards;
 pub mod duty;
+pub use error::refusal;
 mod error;
 mod exports;
 pub mod imports;

@@ -79,13 +79,14 @@ async fn empty_shifts_are_flagged_and_staffed_by_hand_without_double_booking() {
         assert!(roster.checkpoints.iter().flat_map(|c| &c.shifts).all(|s| s.empty));
         let east = roster.checkpoints[0].shifts.iter().find(|s| s.now).unwrap().id;
         let west = roster.checkpoints[1].shifts.iter().find(|s| s.now).unwrap().id;
-        s.staff_shift(&lin, east, &[cadres[0], cadres[1]]).await.unwrap();
+        s.staff_shift(&lin, east, &[cadres[0], cadres[1]], zone).await.unwrap();
         // The same people cannot stand the other gate at the same time.
-        let clash = s.staff_shift(&lin, west, &[cadres[1]]).await;
-        assert!(matches!(clash, Err(StoreError::Conflict(_))), "{}: {clash:?}", db.engine);
+        let clash = s.staff_shift(&lin, west, &[cadres[1]], zone).await;
+        let Err(StoreError::Conflict(why)) = clash else { panic!("{}: {clash:?}", db.engine) };
+        assert!(why.starts_with("@roster-clash|name=林二|checkpoint=东门|from="), "named, in local time: {why}");
         // Only the squad's own members.
         let gong = unit_cadres(s, "市总工会").await.1;
-        assert!(matches!(s.staff_shift(&lin, west, &[gong[0]]).await, Err(StoreError::Invalid(_))));
+        assert!(matches!(s.staff_shift(&lin, west, &[gong[0]], zone).await, Err(StoreError::Invalid(_))));
         let (_, shift) = s.shift(&lin, east, now).await.unwrap();
         assert_eq!(shift.members.len(), 2);
         assert!(!shift.empty);
@@ -124,7 +125,7 @@ async fn a_member_sees_their_own_shifts_and_writes_a_handover_but_cannot_edit_th
             .find(|sh| sh.members.iter().all(|m| m.cadre_id != cadres[1]))
             .unwrap();
         assert!(matches!(s.write_handover(&member, others.id, "x").await, Err(StoreError::Forbidden)));
-        assert!(matches!(s.staff_shift(&member, mine[0].id, &[cadres[1]]).await, Err(StoreError::Forbidden)));
+        assert!(matches!(s.staff_shift(&member, mine[0].id, &[cadres[1]], zone).await, Err(StoreError::Forbidden)));
         assert!(matches!(s.build_roster(&member, squad, &week_from_today(1), zone).await, Err(StoreError::Forbidden)));
         // An account without a cadre has no shifts of its own.
         assert!(s.my_shifts(&leader, now, 5).await.unwrap().is_empty());
@@ -154,5 +155,83 @@ async fn a_pattern_that_overlaps_the_roster_is_refused_whole() {
         assert!(roster.checkpoints.iter().all(|c| c.shifts.len() == 3), "nothing half-written");
         let long = RosterPlan { days: 30, ..week_from_today(1) };
         assert!(matches!(s.build_roster(&lin, squad, &long, zone).await, Err(StoreError::Invalid(_))));
+    }
+}
+
+#[tokio::test]
+async fn a_moved_cadre_leaves_the_old_gate_and_a_stood_down_squad_leaves_its_roster() {
+    for db in engines().await {
+        let s = &db.store;
+        seed(s).await.unwrap();
+        let zone = Zone::default();
+        let system = Actor::system();
+        let (_, order, squad) = post_squad(s, "市林草局", "甲小区", 0).await;
+        let cadres = unit_cadres(s, "市林草局").await.1;
+        s.build_roster(&system, squad, &week_from_today(1), zone).await.unwrap();
+        assert_eq!(s.squad(&system, squad).await.unwrap().on_duty, 2);
+        // 林二 is moved to a new squad at 乙小区: the old gate is unstaffed from now on.
+        let (unit, _) = unit_cadres(s, "市林草局").await;
+        let yi = cordon_store::test_support::compound_id(s, "乙小区").await;
+        let new = cordon_store::mobilisation::NewOrder {
+            unit_id: unit,
+            people: 1,
+            compound_ids: vec![yi],
+            deadline: Utc::now() + Duration::hours(1),
+            note: String::new(),
+        };
+        let id = s.issue_order(&system, &new).await.unwrap();
+        s.order_step(&system, id, OrderEvent::Acknowledge, &[], false).await.unwrap();
+        let roles = [(cadres[1], cordon_domain::squads::SquadRole::Leader)];
+        s.order_step(&system, id, OrderEvent::Assemble { roster: vec![cadres[1]] }, &roles, true).await.unwrap();
+        let now = Utc::now();
+        let roster = s.roster(&system, squad, zone.date_of(now), 7, zone, now).await.unwrap();
+        let future = roster.checkpoints.iter().flat_map(|c| &c.shifts).filter(|sh| sh.ends_at > now);
+        assert!(future.clone().all(|sh| sh.members.iter().all(|m| m.cadre_id != cadres[1])), "{}", db.engine);
+        assert!(future.clone().any(|sh| sh.empty), "the gate he stood is flagged empty");
+        assert_eq!(s.squad(&system, squad).await.unwrap().on_duty, 1, "{}", db.engine);
+        // The old squad stands down: its shifts to come go, the people on duty now are no longer counted.
+        for step in [OrderEvent::ReportOnSite, OrderEvent::StandDown] {
+            s.order_step(&system, order, step, &[], false).await.unwrap();
+        }
+        let roster = s.roster(&system, squad, zone.date_of(now), 7, zone, now).await.unwrap();
+        assert!(
+            roster.checkpoints.iter().flat_map(|c| &c.shifts).all(|sh| sh.starts_at <= Utc::now()),
+            "{}",
+            db.engine
+        );
+        assert_eq!(s.squad(&system, squad).await.unwrap().on_duty, 0);
+        let overview = s.overview(&system).await.unwrap();
+        assert_eq!(overview.units.iter().map(|u| u.on_duty).sum::<i64>(), 0, "{}", db.engine);
+    }
+}
+
+#[tokio::test]
+async fn a_checkpoint_added_later_gets_its_shifts_when_the_week_is_built_again() {
+    for db in engines().await {
+        let s = &db.store;
+        seed(s).await.unwrap();
+        let zone = Zone::default();
+        let system = Actor::system();
+        let (_, _, squad) = post_squad(s, "市林草局", "甲小区", 0).await;
+        assert_eq!(s.build_roster(&system, squad, &week_from_today(1), zone).await.unwrap(), 42);
+        let gate = cordon_store::test_support::sheet(
+            &["市", "区", "街道", "社区", "小区", "卡口"],
+            &[&["哈尔滨市", "道外区", "仁里街道", "民强社区", "甲小区", "南门"]],
+        );
+        s.import(&system, cordon_store::imports::ImportKind::Places, &gate, &|_, _| {}).await.unwrap();
+        assert_eq!(s.build_roster(&system, squad, &week_from_today(1), zone).await.unwrap(), 21, "{}", db.engine);
+        let now = Utc::now();
+        let roster = s.roster(&system, squad, zone.date_of(now), 1, zone, now).await.unwrap();
+        assert_eq!(roster.checkpoints.len(), 3);
+        assert!(roster.checkpoints.iter().all(|c| c.shifts.len() == 3), "every gate has its day: {roster:?}");
+        // Two members: the new gate's shifts get nobody who already stands a gate then.
+        for slot in 0..3 {
+            let mut at: Vec<i64> =
+                roster.checkpoints.iter().flat_map(|c| c.shifts[slot].members.iter().map(|m| m.cadre_id)).collect();
+            let n = at.len();
+            at.sort();
+            at.dedup();
+            assert_eq!(at.len(), n, "nobody at two gates at once ({})", db.engine);
+        }
     }
 }

@@ -139,12 +139,13 @@ async fn only_the_command_configures_webhooks_and_urls_and_secrets_stay_out_of_s
             assert!(!text.contains("TOPSECRET") && !text.contains("SECxyz"), "{text}");
         }
         for (bad, why) in [
-            (NewWebhook { format: "slack".into(), ..hook("x", "json", true) }, "format"),
-            (NewWebhook { url: "ftp://example.org/x".into(), ..hook("x", "json", true) }, "http"),
-            (NewWebhook { name: " ".into(), ..hook("x", "json", true) }, "name"),
+            (NewWebhook { format: "slack".into(), ..hook("x", "json", true) }, "@webhook-bad-format"),
+            (NewWebhook { url: "ftp://example.org/x".into(), ..hook("x", "json", true) }, "@webhook-bad-url"),
+            (NewWebhook { name: " ".into(), ..hook("x", "json", true) }, "@webhook-bad-name"),
         ] {
+            // The refusal names its message; the web words it in the user's language.
             match s.add_webhook(&command, &bad).await {
-                Err(StoreError::Invalid(m)) => assert!(m.contains(why), "{m}"),
+                Err(StoreError::Invalid(m)) => assert_eq!(m, why),
                 other => panic!("{why}: {other:?}"),
             }
         }

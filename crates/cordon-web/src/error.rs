@@ -105,7 +105,8 @@ pub async fn render_error_pages(req: Request, next: Next) -> Response {
         let code = page.key.trim_start_matches("error-");
         return ApiError::Status(status, code, tr_en(page.key)).into_response();
     }
-    let body = views::ErrorView { tr, status: status.as_u16(), message: tr.t(page.key), detail: page.detail };
+    let detail = page.detail.map(|d| tr.localise(&d));
+    let body = views::ErrorView { tr, status: status.as_u16(), message: tr.t(page.key), detail };
     (status, body).into_response()
 }
 
@@ -159,7 +160,8 @@ impl IntoResponse for ApiError {
                     StoreError::Io(_) | StoreError::Database(_) | StoreError::Migrate(_) => {
                         "internal error".to_string()
                     }
-                    other => other.to_string(),
+                    // Programs read English.
+                    other => Tr { lang: crate::i18n::Lang::En }.localise(&other.to_string()),
                 };
                 let details = match e {
                     StoreError::Rejected(report) => report.bad_rows,

@@ -88,10 +88,25 @@ impl Tr {
     }
 
     /// The text of a key with named arguments.
-    pub fn t_with(&self, key: &str, args: &[(&'static str, String)]) -> String {
+    pub fn t_with(&self, key: &str, args: &[(&str, String)]) -> String {
         let map: HashMap<Cow<'static, str>, FluentValue> =
-            args.iter().map(|(k, v)| (Cow::Borrowed(*k), FluentValue::from(v.clone()))).collect();
+            args.iter().map(|(k, v)| (Cow::Owned(k.to_string()), FluentValue::from(v.clone()))).collect();
         LOCALES.lookup_with_args(&self.lang.id(), key, &map)
+    }
+
+    /// A store message in this language: a refusal written `@key|name=value`
+    /// (`cordon_store::refusal`) is looked up; other text is shown as it is.
+    pub fn localise(&self, message: &str) -> String {
+        let Some(coded) = message.strip_prefix('@') else {
+            return message.to_string();
+        };
+        let mut parts = coded.split('|');
+        let key = parts.next().unwrap_or_default();
+        let args: HashMap<Cow<'static, str>, FluentValue> = parts
+            .filter_map(|p| p.split_once('='))
+            .map(|(k, v)| (Cow::Owned(k.to_string()), FluentValue::from(v.to_string())))
+            .collect();
+        LOCALES.try_lookup_with_args(&self.lang.id(), key, &args).unwrap_or_else(|| message.to_string())
     }
 
     /// Whether a key exists in this language (tests check every locale is complete).

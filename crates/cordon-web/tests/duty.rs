@@ -54,9 +54,21 @@ async fn a_leader_builds_the_week_on_the_page_and_a_member_only_reads_and_hands_
     let page = app.page(&leader, &format!("/squads/{squad}/roster")).await;
     assert!(page.contains("林一") && page.contains("林二"), "{page}");
     assert!(!page.contains("class=\"tag late\">无人"), "both gates are staffed now: {page}");
-    // The squad page counts them.
+    // The squad page counts them and links the roster.
     let squad_page = app.page(&leader, &format!("/squads/{squad}")).await;
     assert!(squad_page.contains(&format!("/squads/{squad}/roster")));
+    assert_eq!(s.squad(&cordon_domain::Actor::system(), squad).await.unwrap().on_duty, 2);
+    // Putting both at the west gate now clashes with the east gate: said in Chinese, with the local time.
+    let zone = cordon_domain::clock::Zone::default();
+    let now = chrono::Utc::now();
+    let roster = s.roster(&cordon_domain::Actor::system(), squad, zone.date_of(now), 1, zone, now).await.unwrap();
+    let west_now = roster.checkpoints[1].shifts.iter().find(|sh| sh.now).unwrap();
+    let both = format!("csrf={}&cadre={}&cadre={}", csrf_of(&page), cadres[0], cadres[1]);
+    let res = form(&app, &leader, &format!("/shifts/{}/members", west_now.id), &both).await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let text = res.text().await.unwrap();
+    assert!(text.contains("在该时段已有其他班次（东门，"), "{text}");
+    assert!(!text.contains("@roster"), "no message key shows");
 
     // The member sees their own shifts on the phone …
     let member = app.login("member-a").await;

@@ -215,7 +215,7 @@ async fn the_command_adds_a_robot_and_sees_it_masked_on_the_page_and_in_the_api(
         .await
         .unwrap();
     assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(res.text().await.unwrap().contains("http://"));
+    assert!(res.text().await.unwrap().contains("地址须以 http:// 或 https:// 开头"), "the message in Chinese");
 
     let bearer = app.db.store.create_token("cmd").await.unwrap();
     let api = reqwest::Client::new();
@@ -227,6 +227,11 @@ async fn the_command_adds_a_robot_and_sees_it_masked_on_the_page_and_in_the_api(
         .await
         .unwrap();
     assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let error: serde_json::Value = res.json().await.unwrap();
+    assert_eq!(
+        error["error"]["message"], "Choose one of the formats: WeCom, DingTalk, Feishu, JSON.",
+        "English for programs"
+    );
     let res = api
         .post(app.url("/api/v1/webhooks"))
         .bearer_auth(&bearer)

@@ -420,7 +420,9 @@ fn store_error(e: StoreError) -> anyhow::Error {
             }
             usage(format!("{} bad row(s); nothing was imported", report.bad_rows.len()))
         }
-        StoreError::Invalid(m) | StoreError::Conflict(m) => usage(m),
+        StoreError::Invalid(m) | StoreError::Conflict(m) => {
+            usage(cordon_web::i18n::Tr { lang: cordon_web::i18n::Lang::En }.localise(&m))
+        }
         StoreError::Sheet(s) => usage(s.to_string()),
         StoreError::Forbidden => usage("that user's role may not do this"),
         StoreError::NotFound => usage("not found"),

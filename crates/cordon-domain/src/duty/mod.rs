@@ -94,8 +94,8 @@ pub fn overlaps(a: (DateTime<Utc>, DateTime<Utc>), b: (DateTime<Utc>, DateTime<U
 /// Staffs a run of time slots across several checkpoints, `per_shift` people
 /// at each, taking members in turn so the work and the rest are shared evenly.
 /// Nobody stands at two checkpoints in the same slot: with too few members a
-/// slot's later checkpoints get fewer people (and are then flagged as empty or
-/// short). Returns `[slot][checkpoint] -> members`.
+/// slot's later checkpoints get fewer people, or nobody (and are then flagged
+/// as empty). Returns `[slot][checkpoint] -> members`.
 pub fn rotate<T: Copy>(slots: usize, checkpoints: usize, members: &[T], per_shift: usize) -> Vec<Vec<Vec<T>>> {
     let mut next = 0;
     (0..slots)

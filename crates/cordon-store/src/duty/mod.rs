@@ -5,14 +5,14 @@
 //! now; a member sees their own next shifts; the people on a shift leave a
 //! handover note for the next.
 
-use chrono::{DateTime, Duration, NaiveDate, Utc};
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use cordon_domain::clock::Zone;
 use cordon_domain::duty::{ShiftPattern, is_empty_shift, on_duty, overlaps, rotate};
 use cordon_domain::{Actor, Capability};
 use serde::Serialize;
 
 use crate::mobilisation::Squad;
-use crate::{Store, StoreError, StoreResult};
+use crate::{Store, StoreError, StoreResult, refusal};
 
 /// A person on a shift.
 #[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
@@ -160,7 +160,7 @@ impl Store {
             return Err(StoreError::Forbidden);
         }
         if squad.ended_at.is_some() {
-            return Err(StoreError::Invalid("this squad has stood down; its roster is closed".into()));
+            return Err(StoreError::Invalid(refusal("roster-closed", &[])));
         }
         Ok(squad)
     }
@@ -179,8 +179,10 @@ impl Store {
 
     /// Builds shifts for every checkpoint of the squad's compounds from a
     /// pattern, staffing them in turn. Shifts already on the roster at the
-    /// same times are kept as they are; a new shift that would overlap a
-    /// different existing one refuses the whole build. Returns how many were made.
+    /// same checkpoint and times are kept as they are (so a checkpoint added
+    /// later gets its shifts when the week is built again); a new shift that
+    /// would overlap a different existing one refuses the whole build.
+    /// Returns how many were made.
     pub async fn build_roster(
         &self,
         actor: &Actor,
@@ -190,20 +192,26 @@ impl Store {
     ) -> StoreResult<usize> {
         let squad = self.roster_editable(actor, squad_id).await?;
         if !(1..=14).contains(&plan.days) {
-            return Err(StoreError::Invalid("a roster is built for 1 to 14 days".into()));
+            return Err(StoreError::Invalid(refusal("roster-bad-days", &[])));
         }
         if plan.per_shift > 50 {
-            return Err(StoreError::Invalid("at most 50 people per shift".into()));
+            return Err(StoreError::Invalid(refusal("roster-bad-per-shift", &[])));
+        }
+        if !(2000..=2200).contains(&plan.first_day.year()) {
+            return Err(StoreError::Invalid(refusal("roster-bad-day", &[])));
         }
         let checkpoints = self.squad_checkpoints(squad_id).await?;
         if checkpoints.is_empty() {
-            return Err(StoreError::Invalid("the squad's compounds have no checkpoints".into()));
+            return Err(StoreError::Invalid(refusal("roster-no-checkpoints", &[])));
         }
         let slots = plan.pattern.shifts(plan.first_day, plan.days, zone);
         let (from, to) = (slots[0].0, slots[slots.len() - 1].1);
-        let existing: Vec<(i64, DateTime<Utc>, DateTime<Utc>)> = on_pool!(self, |p| {
+        // Who already stands what in the range, per checkpoint (a shift with nobody has no cadre).
+        let existing: Vec<(i64, DateTime<Utc>, DateTime<Utc>, Option<i64>)> = on_pool!(self, |p| {
             sqlx::query_as(
-                "SELECT checkpoint_id, starts_at, ends_at FROM shifts WHERE squad_id = $1 AND starts_at < $2 AND ends_at > $3",
+                "SELECT s.checkpoint_id, s.starts_at, s.ends_at, sm.cadre_id FROM shifts s \
+                 LEFT JOIN shift_members sm ON sm.shift_id = s.id \
+                 WHERE s.squad_id = $1 AND s.starts_at < $2 AND s.ends_at > $3",
             )
             .bind(squad_id)
             .bind(to)
@@ -211,63 +219,59 @@ impl Store {
             .fetch_all(p)
             .await?
         });
-        let mut new_slots = Vec::new();
         for slot in &slots {
-            let mut kept = true;
             for (cp, name, _) in &checkpoints {
-                let same = existing.iter().filter(|(c, _, _)| c == cp);
-                for (_, s, e) in same {
-                    if (*s, *e) == *slot {
-                        kept = false;
-                    } else if overlaps((*s, *e), *slot) {
-                        return Err(StoreError::Conflict(format!(
-                            "{name}: a shift from {} to {} is on the roster already and overlaps the pattern",
-                            zone.local(*s).format("%m-%d %H:%M"),
-                            zone.local(*e).format("%m-%d %H:%M")
-                        )));
-                    }
+                let clash =
+                    existing.iter().find(|(c, s, e, _)| c == cp && (*s, *e) != *slot && overlaps((*s, *e), *slot));
+                if let Some((_, s, e, _)) = clash {
+                    let (s, e) = (zone.local(*s).format("%m-%d %H:%M"), zone.local(*e).format("%m-%d %H:%M"));
+                    return Err(StoreError::Conflict(refusal(
+                        "roster-overlap",
+                        &[("checkpoint", name), ("from", &s.to_string()), ("to", &e.to_string())],
+                    )));
                 }
-            }
-            if kept {
-                new_slots.push(*slot);
             }
         }
         // The leader and the secretary run the squad; the members stand the gates first.
-        let mut people: Vec<(i64, u8)> = squad
-            .members
-            .iter()
-            .map(|m| {
-                (
-                    m.cadre_id,
-                    if m.role == "member" {
-                        0
-                    } else if m.role == "secretary" {
-                        1
-                    } else {
-                        2
-                    },
-                )
-            })
-            .collect();
-        people.sort_by_key(|(id, rank)| (*rank, *id));
-        let people: Vec<i64> = people.into_iter().map(|(id, _)| id).collect();
-        let staffing = rotate(new_slots.len(), checkpoints.len(), &people, plan.per_shift);
-        let made = new_slots.len() * checkpoints.len();
+        let rank = |role: &str| match role {
+            "member" => 0,
+            "secretary" => 1,
+            _ => 2,
+        };
+        let mut people: Vec<(u8, i64)> = squad.members.iter().map(|m| (rank(&m.role), m.cadre_id)).collect();
+        people.sort();
+        let people: Vec<i64> = people.into_iter().map(|(_, id)| id).collect();
+        let staffing = rotate(slots.len(), checkpoints.len(), &people, plan.per_shift);
+        // The new shifts: every (slot, checkpoint) not on the roster yet, without
+        // whoever stands another shift of the squad at that time.
+        let mut new: Vec<(i64, (DateTime<Utc>, DateTime<Utc>), Vec<i64>)> = Vec::new();
+        for (slot, at_checkpoints) in slots.iter().zip(&staffing) {
+            for ((cp, _, _), members) in checkpoints.iter().zip(at_checkpoints) {
+                if existing.iter().any(|(c, s, e, _)| c == cp && (*s, *e) == *slot) {
+                    continue;
+                }
+                let busy =
+                    |m: &i64| existing.iter().any(|(_, s, e, who)| *who == Some(*m) && overlaps((*s, *e), *slot));
+                new.push((*cp, *slot, members.iter().copied().filter(|m| !busy(m)).collect()));
+            }
+        }
+        let made = new.len();
+        let changed = refusal("roster-changed", &[]);
         on_pool!(self, |p| {
             let mut tx = p.begin().await?;
-            for (slot, at_checkpoints) in new_slots.iter().zip(&staffing) {
-                for ((cp, _, _), members) in checkpoints.iter().zip(at_checkpoints) {
-                    let shift: i64 = sqlx::query_scalar(
-                        "INSERT INTO shifts (squad_id, checkpoint_id, starts_at, ends_at) VALUES ($1, $2, $3, $4) RETURNING id",
-                    )
-                    .bind(squad_id)
-                    .bind(*cp)
-                    .bind(slot.0)
-                    .bind(slot.1)
-                    .fetch_one(&mut *tx)
-                    .await?;
-                    put_on_shift!(tx, shift, members);
-                }
+            for (cp, slot, members) in &new {
+                // Someone else building the same days meanwhile (a double tap) meets the UNIQUE constraint.
+                let shift: i64 = sqlx::query_scalar(
+                    "INSERT INTO shifts (squad_id, checkpoint_id, starts_at, ends_at) VALUES ($1, $2, $3, $4) RETURNING id",
+                )
+                .bind(squad_id)
+                .bind(*cp)
+                .bind(slot.0)
+                .bind(slot.1)
+                .fetch_one(&mut *tx)
+                .await
+                .map_err(|e| StoreError::from(e).unique_as(&changed))?;
+                put_on_shift!(tx, shift, members);
             }
             audit_insert!(
                 &mut *tx,
@@ -294,8 +298,12 @@ impl Store {
     ) -> StoreResult<Roster> {
         let squad = self.squad(actor, squad_id).await?;
         let days = days.clamp(1, 14);
+        let last = from.checked_add_days(chrono::Days::new(u64::from(days)));
+        let Some(last) = last.filter(|d| d.year() < 9999 && from.year() > 1) else {
+            return Err(StoreError::Invalid(refusal("roster-bad-day", &[])));
+        };
         let start = zone.instant(from.and_time(chrono::NaiveTime::MIN));
-        let end = zone.instant((from + Duration::days(i64::from(days))).and_time(chrono::NaiveTime::MIN));
+        let end = zone.instant(last.and_time(chrono::NaiveTime::MIN));
         let checkpoints = self.squad_checkpoints(squad_id).await?;
         // The range shown, and whatever runs now even if it started before the range.
         let (rows, members): (Vec<ShiftRow>, Vec<MemberRow>) = on_pool!(self, |p| {
@@ -376,7 +384,7 @@ impl Store {
 
     /// Puts these squad members on a shift (and takes everyone else off it).
     /// Nobody can stand two shifts that overlap, at any checkpoint.
-    pub async fn staff_shift(&self, actor: &Actor, shift_id: i64, cadre_ids: &[i64]) -> StoreResult<()> {
+    pub async fn staff_shift(&self, actor: &Actor, shift_id: i64, cadre_ids: &[i64], zone: Zone) -> StoreResult<()> {
         let (squad, shift) = self.shift(actor, shift_id, Utc::now()).await?;
         let squad = self.roster_editable(actor, squad.id).await?;
         let mut ids = cadre_ids.to_vec();
@@ -384,13 +392,14 @@ impl Store {
         ids.dedup();
         for id in &ids {
             let Some(m) = squad.members.iter().find(|m| m.cadre_id == *id) else {
-                return Err(StoreError::Invalid("only the squad's own members can stand its shifts".into()));
+                return Err(StoreError::Invalid(refusal("roster-not-member", &[])));
             };
             let clash: Option<(String, DateTime<Utc>)> = on_pool!(self, |p| {
                 sqlx::query_as(
                     "SELECT k.name, s.starts_at FROM shift_members sm JOIN shifts s ON s.id = sm.shift_id \
-                     JOIN checkpoints k ON k.id = s.checkpoint_id \
-                     WHERE sm.cadre_id = $1 AND s.id <> $2 AND s.starts_at < $3 AND s.ends_at > $4 LIMIT 1",
+                     JOIN checkpoints k ON k.id = s.checkpoint_id JOIN squads q ON q.id = s.squad_id \
+                     WHERE sm.cadre_id = $1 AND s.id <> $2 AND s.starts_at < $3 AND s.ends_at > $4 \
+                     AND q.ended_at IS NULL LIMIT 1",
                 )
                 .bind(*id)
                 .bind(shift_id)
@@ -400,10 +409,10 @@ impl Store {
                 .await?
             });
             if let Some((at, start)) = clash {
-                return Err(StoreError::Conflict(format!(
-                    "{} stands another shift at that time ({at}, from {})",
-                    m.name,
-                    start.format("%Y-%m-%d %H:%M UTC")
+                let from = zone.local(start).format("%m-%d %H:%M").to_string();
+                return Err(StoreError::Conflict(refusal(
+                    "roster-clash",
+                    &[("name", &m.name), ("checkpoint", &at), ("from", &from)],
                 )));
             }
         }
@@ -432,7 +441,7 @@ impl Store {
         }
         let note = clean_note(note);
         if note.chars().count() > 1000 {
-            return Err(StoreError::Invalid("a handover note has at most 1000 characters".into()));
+            return Err(StoreError::Invalid(refusal("roster-handover-long", &[])));
         }
         on_pool!(self, |p| {
             let mut tx = p.begin().await?;

@@ -497,6 +497,14 @@ impl Store {
                     .bind(*c)
                     .execute(&mut *tx)
                     .await?;
+                    // … and the shifts it had given them from now on: their old gate must show as unstaffed.
+                    sqlx::query(
+                        "DELETE FROM shift_members WHERE cadre_id = $1 AND shift_id IN (SELECT id FROM shifts WHERE ends_at > $2)",
+                    )
+                    .bind(*c)
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await?;
                     sqlx::query("INSERT INTO squad_members (squad_id, cadre_id, role) VALUES ($1, $2, $3)")
                         .bind(squad)
                         .bind(*c)
@@ -525,6 +533,12 @@ impl Store {
                 sqlx::query("UPDATE squads SET ended_at = $1 WHERE id = $2")
                     .bind(now)
                     .bind(squad)
+                    .execute(&mut *tx)
+                    .await?;
+                // Shifts not yet begun go with the squad; those stood stay on record.
+                sqlx::query("DELETE FROM shifts WHERE squad_id = $1 AND starts_at > $2")
+                    .bind(squad)
+                    .bind(now)
                     .execute(&mut *tx)
                     .await?;
                 sqlx::query(
@@ -599,7 +613,8 @@ impl Store {
                 .await?;
             let on_duty = sqlx::query_scalar(
                 "SELECT COUNT(DISTINCT sm.cadre_id) FROM shift_members sm JOIN shifts s ON s.id = sm.shift_id \
-                 WHERE s.squad_id = $1 AND s.starts_at <= $2 AND s.ends_at > $2",
+                 JOIN squads q ON q.id = s.squad_id WHERE s.squad_id = $1 AND q.ended_at IS NULL \
+                 AND s.starts_at <= $2 AND s.ends_at > $2",
             )
             .bind(id)
             .bind(Utc::now())

@@ -178,7 +178,15 @@ fn guard(actor: &Actor) -> StoreResult<()> {
 }
 
 fn invalid(e: hooks::WebhookError) -> StoreError {
-    StoreError::Invalid(e.to_string())
+    use hooks::WebhookError::*;
+    let key = match e {
+        BadUrl => "webhook-bad-url",
+        LongUrl => "webhook-long-url",
+        BadFormat => "webhook-bad-format",
+        BadName => "webhook-bad-name",
+        BadSecret => "webhook-bad-secret",
+    };
+    StoreError::Invalid(crate::refusal(key, &[]))
 }
 
 const WEBHOOK_SELECT: &str = "SELECT w.id, w.name, w.format, w.url, w.secret, w.enabled, w.created_at, \

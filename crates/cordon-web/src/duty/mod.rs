@@ -54,7 +54,7 @@ pub struct RangeQuery {
     pub days: Option<u32>,
 }
 
-/// "08:00–16:00", with the end's date when it ends on another day than it starts.
+/// "08:00–16:00" in local time (the day is shown beside it).
 fn span(app: &AppState, start: DateTime<Utc>, end: DateTime<Utc>) -> String {
     let (s, e) = (app.zone.local(start), app.zone.local(end));
     format!("{}–{}", s.format("%H:%M"), e.format("%H:%M"))
@@ -96,11 +96,17 @@ struct RosterView {
     can_edit: bool,
     error: Option<String>,
     today: String,
-    build_from: String,
     prev: String,
     next: String,
+    form: BuildForm,
+}
+
+/// The build form's fields, as the user last wrote them.
+struct BuildForm {
+    first_day: String,
+    days: String,
     pattern: String,
-    per_shift: usize,
+    per_shift: String,
 }
 
 fn group(app: &AppState, r: &Roster) -> Vec<CheckpointView> {
@@ -133,6 +139,7 @@ async fn roster_view(
     id: i64,
     q: &RangeQuery,
     error: Option<String>,
+    form: Option<BuildForm>,
 ) -> Result<RosterView, PageError> {
     let now = Utc::now();
     let today = app.zone.date_of(now);
@@ -154,11 +161,14 @@ async fn roster_view(
         can_edit: ctx.actor.can(Capability::EditRosters) && squad.ended_at.is_none(),
         error,
         today: today.to_string(),
-        build_from: build_from.to_string(),
         prev: (from - Duration::days(i64::from(r.days))).to_string(),
         next: (from + Duration::days(i64::from(r.days))).to_string(),
-        pattern: DEFAULT_PATTERN.into(),
-        per_shift,
+        form: form.unwrap_or(BuildForm {
+            first_day: build_from.to_string(),
+            days: "7".into(),
+            pattern: DEFAULT_PATTERN.into(),
+            per_shift: per_shift.to_string(),
+        }),
     })
 }
 
@@ -168,7 +178,7 @@ async fn roster(
     Path(id): Path<i64>,
     Query(q): Query<RangeQuery>,
 ) -> Result<RosterView, PageError> {
-    roster_view(&app, &ctx, id, &q, None).await
+    roster_view(&app, &ctx, id, &q, None, None).await
 }
 
 /// Reads a build form or body into a plan, with a message in the user's language.
@@ -189,20 +199,23 @@ async fn build(
 ) -> Result<Response, PageError> {
     let f = pairs(&body);
     check_csrf(&ctx.session, field(&f, "csrf")).await?;
-    let q = RangeQuery { from: None, days: None };
-    let plan =
-        match plan(&ctx.tr, field(&f, "first_day"), field(&f, "days"), field(&f, "pattern"), field(&f, "per_shift")) {
-            Ok(p) => p,
-            Err(m) => {
-                return Ok(
-                    (StatusCode::UNPROCESSABLE_ENTITY, roster_view(&app, &ctx, id, &q, Some(m)).await?).into_response()
-                );
-            }
-        };
-    match app.store.build_roster(&ctx.actor, id, &plan, app.zone).await {
-        Ok(_) => Ok(Redirect::to(&format!("/squads/{id}/roster?from={}", plan.first_day)).into_response()),
+    let form = BuildForm {
+        first_day: field(&f, "first_day").to_string(),
+        days: field(&f, "days").to_string(),
+        pattern: field(&f, "pattern").to_string(),
+        per_shift: field(&f, "per_shift").to_string(),
+    };
+    let result = match plan(&ctx.tr, &form.first_day, &form.days, &form.pattern, &form.per_shift) {
+        Ok(plan) => app.store.build_roster(&ctx.actor, id, &plan, app.zone).await.map(|_| plan.first_day),
+        Err(m) => Err(StoreError::Invalid(m)),
+    };
+    match result {
+        Ok(first_day) => Ok(Redirect::to(&format!("/squads/{id}/roster?from={first_day}")).into_response()),
+        // The page comes back with the message and what the user wrote.
         Err(StoreError::Invalid(m) | StoreError::Conflict(m)) => {
-            Ok((StatusCode::UNPROCESSABLE_ENTITY, roster_view(&app, &ctx, id, &q, Some(m)).await?).into_response())
+            let q = RangeQuery { from: None, days: None };
+            let view = roster_view(&app, &ctx, id, &q, Some(ctx.tr.localise(&m)), Some(form)).await?;
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, view).into_response())
         }
         Err(e) => Err(e.into()),
     }
@@ -267,7 +280,8 @@ async fn after_shift(
     match result {
         Ok(()) => Ok(Redirect::to(&format!("/shifts/{id}")).into_response()),
         Err(StoreError::Invalid(m) | StoreError::Conflict(m)) => {
-            Ok((StatusCode::UNPROCESSABLE_ENTITY, shift_view(app, ctx, id, Some(m)).await?).into_response())
+            let view = shift_view(app, ctx, id, Some(ctx.tr.localise(&m))).await?;
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, view).into_response())
         }
         Err(e) => Err(e.into()),
     }
@@ -281,7 +295,7 @@ async fn staff(
 ) -> Result<Response, PageError> {
     let f = pairs(&body);
     check_csrf(&ctx.session, field(&f, "csrf")).await?;
-    let result = app.store.staff_shift(&ctx.actor, id, &all_of(&f, "cadre")).await;
+    let result = app.store.staff_shift(&ctx.actor, id, &all_of(&f, "cadre"), app.zone).await;
     after_shift(&app, &ctx, id, result).await
 }
 
@@ -413,7 +427,7 @@ pub async fn api_staff(
     Path(id): Path<i64>,
     Json(b): Json<StaffBody>,
 ) -> Result<Json<Shift>, ApiError> {
-    app.store.staff_shift(&actor, id, &b.cadre_ids).await?;
+    app.store.staff_shift(&actor, id, &b.cadre_ids, app.zone).await?;
     Ok(Json(app.store.shift(&actor, id, Utc::now()).await?.1))
 }
 

@@ -137,7 +137,8 @@ async fn create(State(app): State<AppState>, ctx: Ctx, Form(f): Form<HookForm>) 
         Ok(_) => Ok(Redirect::to("/webhooks").into_response()),
         // The form comes back with the name and format; never with the URL or secret.
         Err(StoreError::Invalid(m)) => {
-            Ok((StatusCode::UNPROCESSABLE_ENTITY, view(&app, &ctx, Some(m), Some(&f)).await?).into_response())
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, view(&app, &ctx, Some(ctx.tr.localise(&m)), Some(&f)).await?)
+                .into_response())
         }
         Err(e) => Err(e.into()),
     }
