@@ -133,6 +133,12 @@ struct MemberRow {
 /// A checkpoint of a squad's compounds: id, name, compound.
 type CheckpointRow = (i64, String, String);
 
+/// A shift's time: start (inclusive) and end (exclusive).
+type Span = (DateTime<Utc>, DateTime<Utc>);
+
+/// Who stands a shift already: checkpoint, start, end, cadre (none for an empty shift).
+type StandingRow = (i64, DateTime<Utc>, DateTime<Utc>, Option<i64>);
+
 /// Puts cadres on a shift inside a transaction of either engine.
 macro_rules! put_on_shift {
     ($tx:ident, $shift:expr, $cadres:expr) => {
@@ -207,7 +213,7 @@ impl Store {
         let slots = plan.pattern.shifts(plan.first_day, plan.days, zone);
         let (from, to) = (slots[0].0, slots[slots.len() - 1].1);
         // Who already stands what in the range, per checkpoint (a shift with nobody has no cadre).
-        let existing: Vec<(i64, DateTime<Utc>, DateTime<Utc>, Option<i64>)> = on_pool!(self, |p| {
+        let existing: Vec<StandingRow> = on_pool!(self, |p| {
             sqlx::query_as(
                 "SELECT s.checkpoint_id, s.starts_at, s.ends_at, sm.cadre_id FROM shifts s \
                  LEFT JOIN shift_members sm ON sm.shift_id = s.id \
@@ -244,7 +250,7 @@ impl Store {
         let staffing = rotate(slots.len(), checkpoints.len(), &people, plan.per_shift);
         // The new shifts: every (slot, checkpoint) not on the roster yet, without
         // whoever stands another shift of the squad at that time.
-        let mut new: Vec<(i64, (DateTime<Utc>, DateTime<Utc>), Vec<i64>)> = Vec::new();
+        let mut new: Vec<(i64, Span, Vec<i64>)> = Vec::new();
         for (slot, at_checkpoints) in slots.iter().zip(&staffing) {
             for ((cp, _, _), members) in checkpoints.iter().zip(at_checkpoints) {
                 if existing.iter().any(|(c, s, e, _)| c == cp && (*s, *e) == *slot) {
