@@ -366,6 +366,10 @@ impl Store {
 
     /// One shift with the squad it belongs to, if the actor may see the squad.
     pub async fn shift(&self, actor: &Actor, shift_id: i64, now: DateTime<Utc>) -> StoreResult<(Squad, Shift)> {
+        // The role first: whether a shift exists is nobody else's business.
+        if !actor.can(Capability::ViewSquads) {
+            return Err(StoreError::Forbidden);
+        }
         let (row, members): (Option<ShiftRow>, Vec<MemberRow>) = on_pool!(self, |p| {
             let row = sqlx::query_as(
                 "SELECT s.id, s.squad_id, s.checkpoint_id, k.name AS checkpoint, s.starts_at, s.ends_at, s.handover \
