@@ -74,6 +74,7 @@ async fn a_leader_builds_the_week_on_the_page_and_a_member_only_reads_and_hands_
     let member = app.login("member-a").await;
     let home = app.page(&member, "/").await;
     assert!(home.contains("/me/shifts"), "the member's home links their shifts");
+    assert!(home.contains(&format!("href=\"/squads/{squad}\"")), "and their squad");
     let mine = app.page(&member, "/me/shifts").await;
     assert!(mine.contains("甲小区") && mine.contains("当前"), "{mine}");
     let first_shift: i64 = mine.split("href=\"/shifts/").nth(1).unwrap().split('"').next().unwrap().parse().unwrap();

@@ -1,5 +1,5 @@
 //! Walkthrough step 3 in a real Chromium on a phone: the demo's squad leader
-//! finds her squad from the guarantee overview, builds the week's duty roster
+//! opens her squad from her home page, builds the week's duty roster
 //! for the compound's checkpoints from the default pattern with one tap, and
 //! sees someone on duty now at every gate; then her squad member signs in and
 //! finds his own next shifts. Drives the real binary over WebDriver.
@@ -44,8 +44,9 @@ async fn the_leader_builds_the_week_on_her_phone_and_her_member_reads_his_shifts
 
     let result = async {
         sign_in(&browser, &base, "demo-leader").await?;
-        browser.goto(&format!("{base}/squads")).await?;
-        browser.wait().for_element(Locator::LinkText("小分队 ›")).await?.click().await?;
+        // From her home page to her squad, as on a phone at the gate.
+        browser.goto(&format!("{base}/")).await?;
+        browser.wait().for_element(Locator::Css("a.tile[href^='/squads/']")).await?.click().await?;
         browser.wait().for_element(Locator::LinkText("值守排班")).await?.click().await?;
         // No roster yet: the build form is open with the pattern filled in; one tap builds the week.
         let build = browser.wait().for_element(Locator::Css("form[action$='/roster'] button[type=submit]")).await?;

@@ -471,6 +471,22 @@ impl Store {
         Ok(())
     }
 
+    /// The squad the actor's own cadre is posted with now, if any.
+    pub async fn my_squad(&self, actor: &Actor) -> StoreResult<Option<i64>> {
+        let Some(cadre) = actor.cadre_id else {
+            return Ok(None);
+        };
+        Ok(on_pool!(self, |p| {
+            sqlx::query_scalar(
+                "SELECT m.squad_id FROM squad_members m JOIN squads q ON q.id = m.squad_id \
+                 WHERE m.cadre_id = $1 AND q.ended_at IS NULL ORDER BY q.id DESC LIMIT 1",
+            )
+            .bind(cadre)
+            .fetch_optional(p)
+            .await?
+        }))
+    }
+
     /// The actor's own shifts that have not ended, earliest first (none for an
     /// account that is not tied to a cadre).
     pub async fn my_shifts(&self, actor: &Actor, now: DateTime<Utc>, limit: i64) -> StoreResult<Vec<MyShift>> {

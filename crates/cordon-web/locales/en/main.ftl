@@ -309,3 +309,5 @@ webhook-long-url = The address is longer than 2000 characters.
 webhook-bad-format = Choose one of the formats: WeCom, DingTalk, Feishu, JSON.
 webhook-bad-name = The name has 1 to 100 characters.
 webhook-bad-secret = The secret has at most 200 characters, without spaces.
+nav-my-squad = My squad
+home-my-squad = Your squad: members, duty roster, kits and the notice boards.

@@ -309,3 +309,5 @@ webhook-long-url = 地址超过 2000 个字符。
 webhook-bad-format = 请选择一种格式：企业微信、钉钉、飞书、JSON。
 webhook-bad-name = 名称为 1 至 100 个字符。
 webhook-bad-secret = 密钥最多 200 个字符，不能有空格。
+nav-my-squad = 我的小分队
+home-my-squad = 本小分队：成员、值守排班、防疫物资和公示板。

@@ -27,7 +27,7 @@ pub fn router() -> Router<AppState> {
 /// A tile on the home page.
 pub struct Tile {
     /// Where it goes.
-    pub href: &'static str,
+    pub href: String,
     /// Its title.
     pub title: String,
     /// What it is for.
@@ -42,11 +42,19 @@ struct HomeView {
     tiles: Vec<Tile>,
 }
 
-async fn home(ctx: Ctx) -> HomeView {
+async fn home(State(app): State<AppState>, ctx: Ctx) -> Result<HomeView, crate::error::PageError> {
     let tr = ctx.tr;
     let a = &ctx.actor;
-    let tile = |href, key: &str| Tile { href, title: tr.t(&format!("nav-{key}")), text: tr.t(&format!("home-{key}")) };
+    let tile = |href: &str, key: &str| Tile {
+        href: href.to_string(),
+        title: tr.t(&format!("nav-{key}")),
+        text: tr.t(&format!("home-{key}")),
+    };
     let mut tiles = Vec::new();
+    // A member in the field starts from their own squad: roster, kits, board.
+    if let Some(squad) = app.store.my_squad(a).await? {
+        tiles.push(tile(&format!("/squads/{squad}"), "my-squad"));
+    }
     if a.can(Capability::ViewPlaces) {
         tiles.push(tile("/places", "places"));
     }
@@ -71,7 +79,7 @@ async fn home(ctx: Ctx) -> HomeView {
     if cordon_store::webhooks::may_manage_webhooks(a) {
         tiles.push(tile("/webhooks", "webhooks"));
     }
-    HomeView { l: Layout::new(&ctx, "nav-home"), scope: a.scope_label.clone(), tiles }
+    Ok(HomeView { l: Layout::new(&ctx, "nav-home"), scope: a.scope_label.clone(), tiles })
 }
 
 #[derive(Deserialize)]
