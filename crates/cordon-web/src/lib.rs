@@ -27,6 +27,14 @@ use cordon_store::Store;
 use tokio::net::TcpListener;
 
 pub use api::openapi_json;
+
+/// Makes ring the process's TLS provider, once; every HTTP client of the
+/// process (the webhook worker's, and tests') is built after it. Later calls
+/// do nothing.
+pub fn tls_ready() {
+    // An error means a provider is installed already, which is as good.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}
 pub use webhooks::worker::{WorkerConfig, run_worker};
 
 /// What every handler can reach.

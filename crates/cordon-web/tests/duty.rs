@@ -118,7 +118,7 @@ async fn the_roster_api_builds_staffs_and_refuses_a_member() {
     s.link_cadre("member-a", Some(cadres[1])).await.unwrap();
     let lin = s.create_token("lin").await.unwrap();
     let member = s.create_token("member-a").await.unwrap();
-    let c = reqwest::Client::new();
+    let c = common::api();
     let build =
         serde_json::json!({"first_day": yesterday(), "days": 2, "pattern": "08:00,16:00,00:00", "per_shift": 0});
 

@@ -224,7 +224,7 @@ async fn revealing_a_phone_on_the_page_shows_it_and_logs_it() {
 async fn a_bearer_token_acts_with_its_users_scope_until_revoked() {
     let app = spawn_app().await;
     let token = app.db.store.create_token("member-a").await.unwrap();
-    let c = reqwest::Client::new();
+    let c = common::api();
     let me: serde_json::Value =
         c.get(app.url("/api/v1/me")).bearer_auth(&token).send().await.unwrap().json().await.unwrap();
     assert_eq!(me["username"], "member-a");
@@ -316,7 +316,7 @@ async fn the_api_import_reports_bad_rows_as_json() {
     let app = spawn_app().await;
     let token = app.db.store.create_token("cmd").await.unwrap();
     let body = "单位,姓名,党员,手机号,性别\n市林草局,新人,是,13900000009,男\n无此单位,某人,也许,139,未知\n";
-    let res = reqwest::Client::new()
+    let res = common::api()
         .post(app.url("/api/v1/imports/cadres"))
         .bearer_auth(&token)
         .header("content-type", "text/csv")

@@ -15,7 +15,7 @@ use common::{App, csrf_of, spawn_app};
 
 /// Posts one step of an order through the API with a bearer token.
 async fn api_step(app: &App, token: &str, id: i64, body: serde_json::Value) -> reqwest::Response {
-    reqwest::Client::new()
+    common::api()
         .post(app.url(&format!("/api/v1/orders/{id}/steps")))
         .bearer_auth(token)
         .json(&body)
@@ -118,7 +118,7 @@ async fn the_api_runs_the_same_steps_and_refuses_one_out_of_order() {
     let compound = compound_id(&app.db.store, "甲小区").await;
     let cmd = app.db.store.create_token("cmd").await.unwrap();
     let lin = app.db.store.create_token("lin").await.unwrap();
-    let c = reqwest::Client::new();
+    let c = common::api();
     let res = c
         .post(app.url("/api/v1/orders"))
         .bearer_auth(&cmd)
@@ -159,7 +159,7 @@ async fn the_notice_board_lists_the_posted_squad_with_phones_and_a_qr_code_to_th
     assert!(app.page(&leader, &format!("/checkpoints/{checkpoint}/board?size=a3")).await.contains("size: A3"));
     let footer = &board[board.rfind("/c/").unwrap()..];
     let public_path = footer.split('<').next().unwrap().trim();
-    let anon = reqwest::Client::new();
+    let anon = common::api();
     let public = anon.get(app.url(public_path)).send().await.unwrap();
     assert_eq!(public.status(), StatusCode::OK, "no login needed");
     assert!(public.text().await.unwrap().contains("tel:13900000004"));

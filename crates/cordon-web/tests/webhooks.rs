@@ -167,7 +167,7 @@ async fn a_unit_coordinator_can_neither_see_nor_configure_webhooks() {
         .unwrap();
     assert_eq!(res.status(), StatusCode::FORBIDDEN);
     let bearer = app.db.store.create_token("unit-lin").await.unwrap();
-    let api = reqwest::Client::new();
+    let api = common::api();
     for path in ["/api/v1/webhooks", "/api/v1/webhooks/deliveries"] {
         let res = api.get(app.url(path)).bearer_auth(&bearer).send().await.unwrap();
         assert_eq!(res.status(), StatusCode::FORBIDDEN, "{path}");
@@ -218,7 +218,7 @@ async fn the_command_adds_a_robot_and_sees_it_masked_on_the_page_and_in_the_api(
     assert!(res.text().await.unwrap().contains("地址须以 http:// 或 https:// 开头"), "the message in Chinese");
 
     let bearer = app.db.store.create_token("cmd").await.unwrap();
-    let api = reqwest::Client::new();
+    let api = common::api();
     let res = api
         .post(app.url("/api/v1/webhooks"))
         .bearer_auth(&bearer)

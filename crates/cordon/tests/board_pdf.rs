@@ -188,6 +188,7 @@ async fn print_board(
 
 /// What a resident's phone gets at the QR code's address: no session, no sign-in.
 async fn public_page(url: &str) -> String {
+    cordon_web::tls_ready();
     let phone = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
     let res = phone.get(url).send().await.unwrap();
     assert_eq!(res.status(), 200, "{url} opens without signing in");

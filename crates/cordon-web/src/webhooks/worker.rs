@@ -65,6 +65,7 @@ pub struct Round {
 /// The HTTP client of the worker: a timeout per request, no redirects (a
 /// redirected POST is a misconfigured receiver, shown in the log).
 pub fn http_client(cfg: &WorkerConfig) -> reqwest::Result<reqwest::Client> {
+    crate::tls_ready();
     reqwest::Client::builder()
         .timeout(cfg.timeout)
         .connect_timeout(cfg.timeout)
@@ -251,6 +252,13 @@ mod tests {
         );
         let linked = message_text(&announcement("issued", None), &Zone::default(), Some("https://cordon.example"));
         assert!(linked.ends_with("\nhttps://cordon.example/orders/12"), "a link to open the order: {linked}");
+    }
+
+    #[tokio::test]
+    async fn an_https_robot_address_is_tried_with_tls_and_an_unreachable_one_is_an_error_not_a_panic() {
+        let client = http_client(&WorkerConfig::default()).unwrap();
+        let res = client.post("https://127.0.0.1:9/hook").body("{}").send().await;
+        assert!(res.is_err());
     }
 
     #[test]

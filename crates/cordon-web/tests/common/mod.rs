@@ -57,7 +57,14 @@ pub async fn spawn_app() -> App {
 
 /// A client that keeps cookies and shows redirects instead of following them.
 pub fn client() -> reqwest::Client {
+    cordon_web::tls_ready();
     reqwest::Client::builder().cookie_store(true).redirect(Policy::none()).build().unwrap()
+}
+
+/// A plain client for the API (no cookies), as a program would use.
+pub fn api() -> reqwest::Client {
+    cordon_web::tls_ready();
+    reqwest::Client::new()
 }
 
 /// The CSRF token of the first form on a page.

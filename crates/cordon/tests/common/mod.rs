@@ -67,6 +67,7 @@ pub fn programs_present(test: &str, programs: &[&str], package: &str) -> bool {
 pub async fn wait_until_up(url: &str) {
     let deadline = Instant::now() + Duration::from_secs(30);
     while Instant::now() < deadline {
+        cordon_web::tls_ready();
         if reqwest::get(url).await.is_ok() {
             return;
         }
