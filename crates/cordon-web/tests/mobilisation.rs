@@ -132,6 +132,11 @@ async fn the_api_runs_the_same_steps_and_refuses_one_out_of_order() {
     assert_eq!(order["state"], "issued");
     let res = api_step(&app, &lin, id, serde_json::json!({"event": "report"})).await;
     assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let error: serde_json::Value = res.json().await.unwrap();
+    assert_eq!(
+        error["error"]["message"], "This step cannot be taken in the order's present state; reload the page.",
+        "programs read English"
+    );
     let res = api_step(&app, &lin, id, serde_json::json!({"event": "acknowledge"})).await;
     let order: serde_json::Value = res.json().await.unwrap();
     assert_eq!(order["state"], "acknowledged");
@@ -299,4 +304,5 @@ async fn a_leader_records_kits_on_the_squad_page_and_corrects_a_mistake_by_rever
         .await
         .unwrap();
     assert_eq!(again.status(), StatusCode::UNPROCESSABLE_ENTITY, "an entry is corrected once");
+    assert!(again.text().await.unwrap().contains("这条记录已经更正过了"), "said in Chinese");
 }

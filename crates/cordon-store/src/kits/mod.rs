@@ -77,7 +77,7 @@ impl Store {
         let name =
             cordon_domain::places::PlaceName::parse(name).map_err(|e| StoreError::Invalid(format!("item: {e}")))?;
         if !(1..=10_000).contains(&per_person) {
-            return Err(StoreError::Invalid("per person is 1 to 10000".into()));
+            return Err(StoreError::Invalid(crate::refusal("kit-per-person-range", &[])));
         }
         let name_en = crate::clean(name_en);
         Ok(on_pool!(self, |p| {
@@ -114,13 +114,13 @@ impl Store {
             return Err(StoreError::Forbidden);
         }
         if !squad.members.iter().any(|m| m.cadre_id == cadre_id) {
-            return Err(StoreError::Invalid("that cadre is not a member of this squad".into()));
+            return Err(StoreError::Invalid(crate::refusal("kit-not-member", &[])));
         }
         if !(1..=10_000).contains(&quantity) {
-            return Err(StoreError::Invalid("the quantity is 1 to 10000".into()));
+            return Err(StoreError::Invalid(crate::refusal("kit-quantity-range", &[])));
         }
         if !self.kit_items().await?.iter().any(|i| i.id == item_id) {
-            return Err(StoreError::Invalid("no such kit item".into()));
+            return Err(StoreError::Invalid(crate::refusal("kit-no-item", &[])));
         }
         self.kit_entry(actor, squad_id, cadre_id, item_id, quantity, None).await
     }
@@ -142,11 +142,11 @@ impl Store {
         });
         let (cadre, item, quantity, reverses) = row.ok_or(StoreError::NotFound)?;
         if reverses.is_some() {
-            return Err(StoreError::Invalid("a correction is not corrected again; record a new entry instead".into()));
+            return Err(StoreError::Invalid(crate::refusal("kit-correct-correction", &[])));
         }
         self.kit_entry(actor, squad_id, cadre, item, -quantity, Some(entry_id))
             .await
-            .map_err(|e| e.unique_as("this entry has been corrected already"))
+            .map_err(|e| e.unique_as(&crate::refusal("kit-corrected-already", &[])))
     }
 
     async fn kit_entry(

@@ -194,7 +194,13 @@ fn scope_binds(actor: &Actor) -> (Option<i64>, i64, Option<String>, Option<Strin
 }
 
 fn order_error(e: OrderError) -> StoreError {
-    StoreError::Invalid(e.to_string())
+    let key = match e {
+        OrderError::NotAllowed { .. } => "order-step-not-allowed",
+        OrderError::EmptyRoster => "order-empty-roster",
+        OrderError::DuplicateOnRoster => "order-duplicate-on-roster",
+        OrderError::ReasonRequired => "order-reason-required",
+    };
+    StoreError::Invalid(crate::refusal(key, &[]))
 }
 
 /// Who may take which step: the unit answers; the command issues, cancels and stands down;
@@ -216,25 +222,30 @@ impl Store {
             return Err(StoreError::Forbidden);
         }
         if new.people < 1 || new.people > 1000 {
-            return Err(StoreError::Invalid("ask for 1 to 1000 people".into()));
+            return Err(StoreError::Invalid(crate::refusal("order-people-range", &[])));
         }
         if new.compound_ids.is_empty() {
-            return Err(StoreError::Invalid("name at least one compound".into()));
+            return Err(StoreError::Invalid(crate::refusal("order-no-compounds", &[])));
         }
         if new.deadline <= Utc::now() {
-            return Err(StoreError::Invalid("the deadline has passed already".into()));
+            return Err(StoreError::Invalid(crate::refusal("order-deadline-passed", &[])));
         }
         let note = crate::clean(&new.note);
         if note.chars().count() > 500 {
-            return Err(StoreError::Invalid("the note is longer than 500 characters".into()));
+            return Err(StoreError::Invalid(crate::refusal("order-note-long", &[])));
         }
         // The unit and every compound must exist for the actor.
-        let unit =
-            self.unit(&Actor::system(), new.unit_id).await.map_err(|_| StoreError::Invalid("no such unit".into()))?;
+        let unit = self
+            .unit(&Actor::system(), new.unit_id)
+            .await
+            .map_err(|_| StoreError::Invalid(crate::refusal("order-no-unit", &[])))?;
         for c in &new.compound_ids {
-            let place = self.place(actor, *c).await.map_err(|_| StoreError::Invalid("no such compound".into()))?;
+            let place = self
+                .place(actor, *c)
+                .await
+                .map_err(|_| StoreError::Invalid(crate::refusal("order-no-compound", &[])))?;
             if place.kind != cordon_domain::places::PlaceKind::Compound {
-                return Err(StoreError::Invalid(format!("{} is not a compound", place.name)));
+                return Err(StoreError::Invalid(crate::refusal("order-not-a-compound", &[("name", &place.name)])));
             }
         }
         let now = Utc::now();
@@ -427,26 +438,32 @@ impl Store {
                 .iter()
                 .map(|c| roles.iter().find(|(id, _)| id == c).map(|(_, r)| *r).unwrap_or(SquadRole::Member))
                 .collect();
-            check_roles(&role_list).map_err(|e| StoreError::Invalid(e.to_string()))?;
+            check_roles(&role_list).map_err(|e| {
+                let key = match e {
+                    cordon_domain::squads::SquadError::Leader => "squad-one-leader",
+                    cordon_domain::squads::SquadError::Secretary => "squad-one-secretary",
+                };
+                StoreError::Invalid(crate::refusal(key, &[]))
+            })?;
             let candidates = self.candidates(actor, id).await?;
             for c in roster {
                 let Some(cand) = candidates.iter().find(|x| x.id == *c) else {
-                    return Err(StoreError::Invalid("the roster names someone who is not a cadre of this unit".into()));
+                    return Err(StoreError::Invalid(crate::refusal("roster-not-unit-cadre", &[])));
                 };
                 if cand.availability == Availability::Unavailable.as_str() {
-                    return Err(StoreError::Invalid(format!("{} is not available", cand.name)));
+                    return Err(StoreError::Invalid(crate::refusal("roster-unavailable", &[("name", &cand.name)])));
                 }
                 if cand.posted_squad.is_some() && !confirm_moves {
-                    return Err(StoreError::Conflict(format!(
-                        "{} is posted with {} already; confirm to move them",
-                        cand.name,
-                        cand.posted_squad.clone().unwrap_or_default()
+                    let squad = cand.posted_squad.clone().unwrap_or_default();
+                    return Err(StoreError::Conflict(crate::refusal(
+                        "roster-posted-elsewhere",
+                        &[("name", &cand.name), ("squad", &squad)],
                     )));
                 }
                 if !cand.trained && !confirm_moves {
-                    return Err(StoreError::Conflict(format!(
-                        "{} has no training on record; confirm to post them",
-                        cand.name
+                    return Err(StoreError::Conflict(crate::refusal(
+                        "roster-untrained-confirm",
+                        &[("name", &cand.name)],
                     )));
                 }
             }
@@ -468,7 +485,7 @@ impl Store {
                     .await?
                     .rows_affected();
             if moved == 0 {
-                return Err(StoreError::Conflict("someone else moved this order meanwhile; reload it".into()));
+                return Err(StoreError::Conflict(crate::refusal("order-moved-meanwhile", &[])));
             }
             sqlx::query("INSERT INTO order_steps (order_id, state, at, user_id, actor) VALUES ($1, $2, $3, $4, $5)")
                 .bind(id)

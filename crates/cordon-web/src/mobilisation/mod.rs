@@ -221,7 +221,7 @@ async fn create(State(app): State<AppState>, ctx: Ctx, body: String) -> Result<R
     match app.store.issue_order(&ctx.actor, &new).await {
         Ok(id) => Ok(Redirect::to(&format!("/orders/{id}")).into_response()),
         Err(StoreError::Invalid(m)) => {
-            let v = new_view(&app, &ctx, Some(m)).await?;
+            let v = new_view(&app, &ctx, Some(ctx.tr.localise(&m))).await?;
             Ok((StatusCode::UNPROCESSABLE_ENTITY, v).into_response())
         }
         Err(e) => Err(e.into()),
@@ -351,13 +351,16 @@ async fn step(State(app): State<AppState>, ctx: Ctx, Path(id): Path<i64>, body: 
     match app.store.order_step(&ctx.actor, id, event, &roles, field(&f, "confirm") == "yes").await {
         Ok(_) => Ok(Redirect::to(&format!("/orders/{id}")).into_response()),
         Err(StoreError::Invalid(m)) if assembling => {
-            Ok((StatusCode::UNPROCESSABLE_ENTITY, roster_view(&app, &ctx, id, Some(m), false).await?).into_response())
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, roster_view(&app, &ctx, id, Some(ctx.tr.localise(&m)), false).await?)
+                .into_response())
         }
         Err(StoreError::Conflict(m)) if assembling => {
-            Ok((StatusCode::CONFLICT, roster_view(&app, &ctx, id, Some(m), true).await?).into_response())
+            Ok((StatusCode::CONFLICT, roster_view(&app, &ctx, id, Some(ctx.tr.localise(&m)), true).await?)
+                .into_response())
         }
         Err(StoreError::Invalid(m) | StoreError::Conflict(m)) => {
-            Ok((StatusCode::UNPROCESSABLE_ENTITY, detail_view(&app, &ctx, id, Some(m)).await?).into_response())
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, detail_view(&app, &ctx, id, Some(ctx.tr.localise(&m))).await?)
+                .into_response())
         }
         Err(e) => Err(e.into()),
     }
@@ -408,7 +411,8 @@ async fn add_liaison(
     match app.store.add_liaison(&ctx.actor, id, &f.name, &f.role, &f.phone).await {
         Ok(_) => Ok(Redirect::to(&format!("/squads/{id}")).into_response()),
         Err(StoreError::Invalid(m)) => {
-            Ok((StatusCode::UNPROCESSABLE_ENTITY, squad_view(&app, &ctx, id, Some(m)).await?).into_response())
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, squad_view(&app, &ctx, id, Some(ctx.tr.localise(&m))).await?)
+                .into_response())
         }
         Err(e) => Err(e.into()),
     }
@@ -590,7 +594,8 @@ async fn after_kit(app: &AppState, ctx: &Ctx, id: i64, result: Result<i64, Store
     match result {
         Ok(_) => Ok(Redirect::to(&format!("/squads/{id}")).into_response()),
         Err(StoreError::Invalid(m) | StoreError::Conflict(m)) => {
-            Ok((StatusCode::UNPROCESSABLE_ENTITY, squad_view(app, ctx, id, Some(m)).await?).into_response())
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, squad_view(app, ctx, id, Some(ctx.tr.localise(&m))).await?)
+                .into_response())
         }
         Err(e) => Err(e.into()),
     }

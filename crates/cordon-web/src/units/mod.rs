@@ -168,10 +168,11 @@ async fn training(
     };
     match app.store.record_training(&ctx.actor, id, &f.course, day).await {
         Ok(()) => Ok(axum::response::Redirect::to(&format!("/cadres/{id}")).into_response()),
-        Err(cordon_store::StoreError::Invalid(m)) => {
-            Ok((axum::http::StatusCode::UNPROCESSABLE_ENTITY, cadre_view(&app, &ctx, id, None, Some(m)).await?)
-                .into_response())
-        }
+        Err(cordon_store::StoreError::Invalid(m)) => Ok((
+            axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+            cadre_view(&app, &ctx, id, None, Some(ctx.tr.localise(&m))).await?,
+        )
+            .into_response()),
         Err(e) => Err(e.into()),
     }
 }
