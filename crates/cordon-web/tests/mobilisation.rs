@@ -237,6 +237,7 @@ async fn a_coordinator_records_training_and_adds_a_liaison_on_the_pages() {
         .await
         .unwrap();
     assert_eq!(bad.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(bad.text().await.unwrap().contains("手机号为 11 位数字"), "the bad phone said in Chinese");
     let ok = gong
         .post(app.url(&format!("/squads/{squad}/liaisons")))
         .form(&[("csrf", csrf_of(&page).as_str()), ("name", "王书记"), ("role", "社区书记"), ("phone", "13700000001")])

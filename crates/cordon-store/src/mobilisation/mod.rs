@@ -690,10 +690,10 @@ impl Store {
         if !(actor.can(Capability::AnswerOrders) || actor.can(Capability::IssueOrders)) {
             return Err(StoreError::Forbidden);
         }
-        let name = cordon_domain::PersonName::parse(name).map_err(|e| StoreError::Invalid(format!("name: {e}")))?;
-        let role =
-            cordon_domain::places::PlaceName::parse(role).map_err(|e| StoreError::Invalid(format!("role: {e}")))?;
-        let phone = cordon_domain::Phone::parse(phone).map_err(|e| StoreError::Invalid(format!("phone: {e}")))?;
+        let bad = |key: &str| StoreError::Invalid(crate::refusal(key, &[]));
+        let name = cordon_domain::PersonName::parse(name).map_err(|_| bad("liaison-bad-name"))?;
+        let role = cordon_domain::places::PlaceName::parse(role).map_err(|_| bad("liaison-bad-role"))?;
+        let phone = cordon_domain::Phone::parse(phone).map_err(|_| bad("liaison-bad-phone"))?;
         Ok(on_pool!(self, |p| {
             let mut tx = p.begin().await?;
             let id: i64 = sqlx::query_scalar(
@@ -727,8 +727,8 @@ impl Store {
         if !actor.can(Capability::ManageCadres) {
             return Err(StoreError::Forbidden);
         }
-        let course =
-            cordon_domain::places::PlaceName::parse(course).map_err(|e| StoreError::Invalid(format!("course: {e}")))?;
+        let course = cordon_domain::places::PlaceName::parse(course)
+            .map_err(|_| StoreError::Invalid(crate::refusal("training-bad-course", &[])))?;
         on_pool!(self, |p| {
             let mut tx = p.begin().await?;
             let n = sqlx::query(

@@ -335,3 +335,7 @@ kit-quantity-range = The quantity is 1 to 10000.
 kit-no-item = There is no such kit item.
 kit-correct-correction = A correction is not corrected again; record a new entry instead.
 kit-corrected-already = This entry has been corrected already.
+liaison-bad-name = Write the liaison's name (1 to 64 characters).
+liaison-bad-role = Write the liaison's role, such as community secretary (1 to 64 characters).
+liaison-bad-phone = A mobile number has 11 digits and starts with 13 to 19.
+training-bad-course = Write the course's name (1 to 64 characters).

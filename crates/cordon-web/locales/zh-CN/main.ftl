@@ -335,3 +335,7 @@ kit-quantity-range = 数量为 1 至 10000。
 kit-no-item = 没有这种物资。
 kit-correct-correction = 更正记录不能再更正；请另记一条。
 kit-corrected-already = 这条记录已经更正过了。
+liaison-bad-name = 请填写联络人姓名（1 至 64 个字）。
+liaison-bad-role = 请填写联络人职务，如社区书记（1 至 64 个字）。
+liaison-bad-phone = 手机号为 11 位数字，以 13 至 19 开头。
+training-bad-course = 请填写培训课程名称（1 至 64 个字）。
