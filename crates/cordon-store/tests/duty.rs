@@ -235,3 +235,33 @@ async fn a_checkpoint_added_later_gets_its_shifts_when_the_week_is_built_again()
         }
     }
 }
+
+#[tokio::test]
+async fn a_roster_built_with_the_wrong_pattern_is_cleared_from_a_day_and_built_again() {
+    for db in engines().await {
+        let s = &db.store;
+        seed(s).await.unwrap();
+        let zone = Zone::default();
+        let (_, _, squad) = post_squad(s, "市林草局", "甲小区", 0).await;
+        let leader = user(s, "leader", Role::SquadLeader, JIA).await;
+        s.build_roster(&leader, squad, &week_from_today(1), zone).await.unwrap();
+        let tomorrow = zone.date_of(Utc::now()) + Duration::days(1);
+        let twelve = RosterPlan {
+            first_day: tomorrow,
+            days: 5,
+            pattern: ShiftPattern::parse("08:00,20:00").unwrap(),
+            per_shift: 1,
+        };
+        assert!(matches!(s.build_roster(&leader, squad, &twelve, zone).await, Err(StoreError::Conflict(_))));
+        let member = user(s, "member", Role::SquadMember, JIA).await;
+        assert!(matches!(s.clear_roster(&member, squad, tomorrow, zone).await, Err(StoreError::Forbidden)));
+        // Tomorrow's and later shifts go (some 00:00 shifts of tomorrow belong to today's roster day).
+        let gone = s.clear_roster(&leader, squad, tomorrow, zone).await.unwrap();
+        assert!(gone >= 2 * 3 * 5, "{}: {gone}", db.engine);
+        assert_eq!(s.build_roster(&leader, squad, &twelve, zone).await.unwrap(), 2 * 2 * 5, "{}", db.engine);
+        // Today's shifts, running or to come, are still there.
+        let now = Utc::now();
+        let roster = s.roster(&leader, squad, zone.date_of(now), 1, zone, now).await.unwrap();
+        assert!(roster.checkpoints.iter().all(|c| c.shifts.iter().any(|sh| sh.now)), "{}", db.engine);
+    }
+}

@@ -101,6 +101,21 @@ async fn a_leader_builds_the_week_on_the_page_and_a_member_only_reads_and_hands_
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     assert!(app.page(&leader, &format!("/shifts/{first_shift}")).await.contains("三号楼外卖已送"));
 
+    // Clearing shifts to rebuild: the member may not; the leader must tick the box.
+    let tomorrow = cordon_domain::clock::Zone::default().date_of(chrono::Utc::now()).succ_opt().unwrap();
+    let clear = |csrf: &str, sure: bool| format!("csrf={csrf}&from={tomorrow}{}", if sure { "&sure=yes" } else { "" });
+    let res = form(&app, &member, &format!("/squads/{squad}/roster/clear"), &clear(&csrf, true)).await;
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    let leader_csrf = csrf_of(&app.page(&leader, &format!("/squads/{squad}/roster")).await);
+    let res = form(&app, &leader, &format!("/squads/{squad}/roster/clear"), &clear(&leader_csrf, false)).await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(res.text().await.unwrap().contains("请勾选确认后再清除班次"));
+    let res = form(&app, &leader, &format!("/squads/{squad}/roster/clear"), &clear(&leader_csrf, true)).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let system = cordon_domain::Actor::system();
+    let left = s.roster(&system, squad, tomorrow, 3, Default::default(), chrono::Utc::now()).await.unwrap();
+    assert!(left.checkpoints.iter().all(|c| c.shifts.is_empty()), "nothing from tomorrow on");
+
     // Another unit's coordinator does not see the roster at all.
     let gong = app.login("gong").await;
     let res = gong.get(app.url(&format!("/squads/{squad}/roster"))).send().await.unwrap();
@@ -153,6 +168,9 @@ async fn the_roster_api_builds_staffs_and_refuses_a_member() {
     let shift: serde_json::Value =
         res.json(&serde_json::json!({"note": "西门道闸坏了，已报修"})).send().await.unwrap().json().await.unwrap();
     assert_eq!(shift["handover"], "西门道闸坏了，已报修");
+
+    let url = app.url(&format!("/api/v1/squads/{squad}/roster?from={}", yesterday()));
+    assert_eq!(c.delete(&url).bearer_auth(&member).send().await.unwrap().status(), StatusCode::FORBIDDEN);
 
     let bad = serde_json::json!({"first_day": "tomorrow", "days": 2, "pattern": "08:00", "per_shift": 1});
     let res = c.post(app.url(&format!("/api/v1/squads/{squad}/roster"))).bearer_auth(&lin).json(&bad);

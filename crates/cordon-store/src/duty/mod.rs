@@ -292,6 +292,33 @@ impl Store {
         Ok(made)
     }
 
+    /// Takes off the roster every shift of the squad that starts on or after
+    /// the local day `from` and has not begun yet (to rebuild it with another
+    /// pattern); shifts that have begun stay on record. Returns how many went.
+    pub async fn clear_roster(&self, actor: &Actor, squad_id: i64, from: NaiveDate, zone: Zone) -> StoreResult<u64> {
+        self.roster_editable(actor, squad_id).await?;
+        if !(2000..=2200).contains(&from.year()) {
+            return Err(StoreError::Invalid(refusal("roster-bad-day", &[])));
+        }
+        let cut = zone.instant(from.and_time(chrono::NaiveTime::MIN)).max(Utc::now());
+        Ok(on_pool!(self, |p| {
+            let mut tx = p.begin().await?;
+            let gone = sqlx::query("DELETE FROM shifts WHERE squad_id = $1 AND starts_at >= $2")
+                .bind(squad_id)
+                .bind(cut)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+            audit_insert!(
+                &mut *tx,
+                crate::audit::NewEntry::new(actor, "clear", "roster", squad_id.to_string())
+                    .after(serde_json::json!({"from": from, "shifts": gone}).to_string())
+            )?;
+            tx.commit().await?;
+            gone
+        }))
+    }
+
     /// A squad's roster for `days` local days from `from`, with who is on duty at `now`.
     pub async fn roster(
         &self,

@@ -339,3 +339,7 @@ liaison-bad-name = Write the liaison's name (1 to 64 characters).
 liaison-bad-role = Write the liaison's role, such as community secretary (1 to 64 characters).
 liaison-bad-phone = A mobile number has 11 digits and starts with 13 to 19.
 training-bad-course = Write the course's name (1 to 64 characters).
+roster-clear-from = Clear the shifts from this day on
+roster-clear-sure = I mean it: shifts not yet begun from that day go, with who was on them
+roster-clear-button = Clear to rebuild
+roster-clear-unsure = Tick the box to say you mean to clear the shifts.

@@ -339,3 +339,7 @@ liaison-bad-name = 请填写联络人姓名（1 至 64 个字）。
 liaison-bad-role = 请填写联络人职务，如社区书记（1 至 64 个字）。
 liaison-bad-phone = 手机号为 11 位数字，以 13 至 19 开头。
 training-bad-course = 请填写培训课程名称（1 至 64 个字）。
+roster-clear-from = 清除此日起的班次
+roster-clear-sure = 确认清除：该日起尚未开始的班次及其人员安排将被删除
+roster-clear-button = 清除后重新排班
+roster-clear-unsure = 请勾选确认后再清除班次。

@@ -44,6 +44,7 @@ use crate::auth::ApiActor;
         crate::mobilisation::api_issue_kit,
         crate::duty::api_roster,
         crate::duty::api_build,
+        crate::duty::api_clear,
         crate::duty::api_shift,
         crate::duty::api_staff,
         crate::duty::api_handover,

@@ -29,6 +29,7 @@ const DEFAULT_PATTERN: &str = "08:00,16:00,00:00";
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/squads/{id}/roster", get(roster).post(build))
+        .route("/squads/{id}/roster/clear", post(clear))
         .route("/shifts/{id}", get(shift))
         .route("/shifts/{id}/members", post(staff))
         .route("/shifts/{id}/handover", post(handover))
@@ -38,7 +39,7 @@ pub fn router() -> Router<AppState> {
 /// API routes.
 pub fn api_router() -> Router<AppState> {
     Router::new()
-        .route("/squads/{id}/roster", get(api_roster).post(api_build))
+        .route("/squads/{id}/roster", get(api_roster).post(api_build).delete(api_clear))
         .route("/shifts/{id}", get(api_shift))
         .route("/shifts/{id}/members", put(api_staff))
         .route("/shifts/{id}/handover", put(api_handover))
@@ -221,6 +222,41 @@ async fn build(
     }
 }
 
+#[derive(Deserialize)]
+struct ClearForm {
+    csrf: String,
+    from: String,
+    /// The checkbox that says the user means it.
+    sure: Option<String>,
+}
+
+async fn clear(
+    State(app): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<i64>,
+    axum::Form(f): axum::Form<ClearForm>,
+) -> Result<Response, PageError> {
+    check_csrf(&ctx.session, &f.csrf).await?;
+    let from = NaiveDate::parse_from_str(f.from.trim(), "%Y-%m-%d");
+    let result = match (f.sure.is_some(), from) {
+        (false, _) => Err(ctx.tr.t("roster-clear-unsure")),
+        (true, Err(_)) => Err(ctx.tr.t("roster-bad-day")),
+        (true, Ok(from)) => match app.store.clear_roster(&ctx.actor, id, from, app.zone).await {
+            Ok(_) => Ok(from),
+            Err(StoreError::Invalid(m) | StoreError::Conflict(m)) => Err(ctx.tr.localise(&m)),
+            Err(e) => return Err(e.into()),
+        },
+    };
+    match result {
+        Ok(from) => Ok(Redirect::to(&format!("/squads/{id}/roster?from={from}")).into_response()),
+        Err(m) => {
+            let q = RangeQuery { from: None, days: None };
+            let view = roster_view(&app, &ctx, id, &q, Some(m), None).await?;
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, view).into_response())
+        }
+    }
+}
+
 struct Pick {
     id: i64,
     name: String,
@@ -400,6 +436,31 @@ pub async fn api_build(
     let made = app.store.build_roster(&actor, id, &plan, app.zone).await?;
     let roster = app.store.roster(&actor, id, plan.first_day, plan.days, app.zone, Utc::now()).await?;
     Ok(Json(Built { made, roster }))
+}
+
+/// From which day a roster is cleared.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub struct ClearQuery {
+    /// The first local day (YYYY-MM-DD) whose shifts, not yet begun, go.
+    pub from: NaiveDate,
+}
+
+/// How many shifts were taken off the roster.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Cleared {
+    /// Shifts removed.
+    pub cleared: u64,
+}
+
+/// Takes off the roster the squad's shifts from a day on that have not begun (to rebuild with another pattern).
+#[utoipa::path(delete, path = "/api/v1/squads/{id}/roster", tag = "duty", params(("id" = i64, Path), ClearQuery), responses((status = 200, description = "cleared", body = Cleared), (status = 403, description = "not a roster editor")))]
+pub async fn api_clear(
+    State(app): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<i64>,
+    Query(q): Query<ClearQuery>,
+) -> Result<Json<Cleared>, ApiError> {
+    Ok(Json(Cleared { cleared: app.store.clear_roster(&actor, id, q.from, app.zone).await? }))
 }
 
 /// One shift.
