@@ -63,6 +63,13 @@ async fn the_leader_builds_the_week_on_her_phone_and_her_member_reads_his_shifts
         let png = browser.screenshot().await?;
         std::fs::write(concat!(env!("CARGO_TARGET_TMPDIR"), "/screenshots/roster-phone.png"), png).ok();
 
+        // A shift's own page (who stands it, the handover note) fits too.
+        browser.find(Locator::Css("a[href^='/shifts/']")).await?.click().await?;
+        browser.wait().for_element(Locator::Css("textarea[name=note]")).await?;
+        assert!(fits(&browser).await, "a shift's page fits a phone's width");
+        let png = browser.screenshot().await?;
+        std::fs::write(concat!(env!("CARGO_TARGET_TMPDIR"), "/screenshots/shift-phone.png"), png).ok();
+
         // The member of her squad signs in and opens his shifts from the home page.
         browser.find(Locator::Css("form[action='/logout'] button")).await?.click().await?;
         sign_in(&browser, &base, "demo-member").await?;
