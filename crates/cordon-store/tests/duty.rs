@@ -6,11 +6,19 @@ use cordon_domain::clock::Zone;
 use cordon_domain::duty::ShiftPattern;
 use cordon_domain::mobilisation::OrderEvent;
 use cordon_domain::{Actor, Role};
-use cordon_store::StoreError;
 use cordon_store::duty::RosterPlan;
 use cordon_store::test_support::{engines, post_squad, seed, unit_cadres, user};
+use cordon_store::{Store, StoreError};
 
 const JIA: &str = "道外区/仁里街道/民强社区/甲小区";
+
+/// Seeds the fixture and posts 市林草局's two cadres at 甲小区 (gates 东门 and
+/// 西门), 林一 leading; returns `(order id, squad id)`.
+async fn lin_squad_at_jia(s: &Store) -> (i64, i64) {
+    seed(s).await.unwrap();
+    let (_, order, squad) = post_squad(s, "市林草局", "甲小区", 0).await;
+    (order, squad)
+}
 
 fn week_from_today(per_shift: usize) -> RosterPlan {
     let zone = Zone::default();
@@ -26,9 +34,8 @@ fn week_from_today(per_shift: usize) -> RosterPlan {
 async fn a_leader_builds_a_week_and_everyone_sees_who_is_on_duty_now() {
     for db in engines().await {
         let s = &db.store;
-        seed(s).await.unwrap();
         let zone = Zone::default();
-        let (_, _, squad) = post_squad(s, "市林草局", "甲小区", 0).await;
+        let (_, squad) = lin_squad_at_jia(s).await;
         let leader = user(s, "leader", Role::SquadLeader, JIA).await;
         // Two checkpoints (东门, 西门), three shifts a day, seven days, one person each.
         let made = s.build_roster(&leader, squad, &week_from_today(1), zone).await.unwrap();
@@ -67,9 +74,8 @@ async fn a_leader_builds_a_week_and_everyone_sees_who_is_on_duty_now() {
 async fn empty_shifts_are_flagged_and_staffed_by_hand_without_double_booking() {
     for db in engines().await {
         let s = &db.store;
-        seed(s).await.unwrap();
         let zone = Zone::default();
-        let (_, _, squad) = post_squad(s, "市林草局", "甲小区", 0).await;
+        let (_, squad) = lin_squad_at_jia(s).await;
         let cadres = unit_cadres(s, "市林草局").await.1;
         let lin = user(s, "lin", Role::Unit, "unit:市林草局").await;
         s.build_roster(&lin, squad, &week_from_today(0), zone).await.unwrap();
@@ -97,9 +103,8 @@ async fn empty_shifts_are_flagged_and_staffed_by_hand_without_double_booking() {
 async fn a_member_sees_their_own_shifts_and_writes_a_handover_but_cannot_edit_the_roster() {
     for db in engines().await {
         let s = &db.store;
-        seed(s).await.unwrap();
         let zone = Zone::default();
-        let (_, order, squad) = post_squad(s, "市林草局", "甲小区", 0).await;
+        let (order, squad) = lin_squad_at_jia(s).await;
         let cadres = unit_cadres(s, "市林草局").await.1;
         let leader = user(s, "leader", Role::SquadLeader, JIA).await;
         s.build_roster(&leader, squad, &week_from_today(1), zone).await.unwrap();
@@ -142,9 +147,8 @@ async fn a_member_sees_their_own_shifts_and_writes_a_handover_but_cannot_edit_th
 async fn a_pattern_that_overlaps_the_roster_is_refused_whole() {
     for db in engines().await {
         let s = &db.store;
-        seed(s).await.unwrap();
         let zone = Zone::default();
-        let (_, _, squad) = post_squad(s, "市林草局", "甲小区", 0).await;
+        let (_, squad) = lin_squad_at_jia(s).await;
         let lin = user(s, "lin", Role::Unit, "unit:市林草局").await;
         s.build_roster(&lin, squad, &week_from_today(1), zone).await.unwrap();
         let twelve = RosterPlan { pattern: ShiftPattern::parse("06:00,18:00").unwrap(), ..week_from_today(1) };
@@ -162,10 +166,9 @@ async fn a_pattern_that_overlaps_the_roster_is_refused_whole() {
 async fn a_moved_cadre_leaves_the_old_gate_and_a_stood_down_squad_leaves_its_roster() {
     for db in engines().await {
         let s = &db.store;
-        seed(s).await.unwrap();
         let zone = Zone::default();
         let system = Actor::system();
-        let (_, order, squad) = post_squad(s, "市林草局", "甲小区", 0).await;
+        let (order, squad) = lin_squad_at_jia(s).await;
         let cadres = unit_cadres(s, "市林草局").await.1;
         s.build_roster(&system, squad, &week_from_today(1), zone).await.unwrap();
         assert_eq!(s.squad(&system, squad).await.unwrap().on_duty, 2);
@@ -209,10 +212,9 @@ async fn a_moved_cadre_leaves_the_old_gate_and_a_stood_down_squad_leaves_its_ros
 async fn a_checkpoint_added_later_gets_its_shifts_when_the_week_is_built_again() {
     for db in engines().await {
         let s = &db.store;
-        seed(s).await.unwrap();
         let zone = Zone::default();
         let system = Actor::system();
-        let (_, _, squad) = post_squad(s, "市林草局", "甲小区", 0).await;
+        let (_, squad) = lin_squad_at_jia(s).await;
         assert_eq!(s.build_roster(&system, squad, &week_from_today(1), zone).await.unwrap(), 42);
         let gate = cordon_store::test_support::sheet(
             &["市", "区", "街道", "社区", "小区", "卡口"],
@@ -240,9 +242,8 @@ async fn a_checkpoint_added_later_gets_its_shifts_when_the_week_is_built_again()
 async fn a_roster_built_with_the_wrong_pattern_is_cleared_from_a_day_and_built_again() {
     for db in engines().await {
         let s = &db.store;
-        seed(s).await.unwrap();
         let zone = Zone::default();
-        let (_, _, squad) = post_squad(s, "市林草局", "甲小区", 0).await;
+        let (_, squad) = lin_squad_at_jia(s).await;
         let leader = user(s, "leader", Role::SquadLeader, JIA).await;
         s.build_roster(&leader, squad, &week_from_today(1), zone).await.unwrap();
         let tomorrow = zone.date_of(Utc::now()) + Duration::days(1);

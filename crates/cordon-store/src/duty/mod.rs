@@ -80,6 +80,8 @@ pub struct Roster {
     pub members: Vec<OnShift>,
     /// Shifts in the range with nobody on them.
     pub empty_shifts: usize,
+    /// The asking actor may build and staff this roster.
+    pub editable: bool,
 }
 
 /// What building a roster takes: a pattern over some days from a first day.
@@ -152,9 +154,19 @@ macro_rules! put_on_shift {
     };
 }
 
+/// A shift's own columns, with its checkpoint's name (`ShiftRow`).
+const SHIFT_SELECT: &str = "SELECT s.id, s.squad_id, s.checkpoint_id, k.name AS checkpoint, s.starts_at, s.ends_at, \
+     s.handover FROM shifts s JOIN checkpoints k ON k.id = s.checkpoint_id";
+
 /// Keeps line breaks (a handover note has several lines) but no other control characters.
 fn clean_note(s: &str) -> String {
-    s.trim().chars().filter(|c| *c == '\n' || !c.is_control()).collect()
+    s.trim().lines().map(crate::clean).collect::<Vec<_>>().join("\n")
+}
+
+/// Whether an actor may build and staff a squad's roster: a roster editor
+/// (leader, unit, command) of a squad still posted. Scope is the squad lookup's.
+pub fn may_edit_roster(actor: &Actor, squad: &Squad) -> bool {
+    actor.can(Capability::EditRosters) && squad.ended_at.is_none()
 }
 
 impl Store {
@@ -165,7 +177,7 @@ impl Store {
         if !actor.can(Capability::EditRosters) {
             return Err(StoreError::Forbidden);
         }
-        if squad.ended_at.is_some() {
+        if !may_edit_roster(actor, &squad) {
             return Err(StoreError::Invalid(refusal("roster-closed", &[])));
         }
         Ok(squad)
@@ -340,12 +352,11 @@ impl Store {
         let checkpoints = self.squad_checkpoints(squad_id).await?;
         // The range shown, and whatever runs now even if it started before the range.
         let (rows, members): (Vec<ShiftRow>, Vec<MemberRow>) = on_pool!(self, |p| {
-            let rows = sqlx::query_as(
-                "SELECT s.id, s.squad_id, s.checkpoint_id, k.name AS checkpoint, s.starts_at, s.ends_at, s.handover \
-                 FROM shifts s JOIN checkpoints k ON k.id = s.checkpoint_id WHERE s.squad_id = $1 \
-                 AND ((s.starts_at < $2 AND s.ends_at > $3) OR (s.starts_at <= $4 AND s.ends_at > $4)) \
-                 ORDER BY s.starts_at, s.checkpoint_id",
-            )
+            let rows = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                "{SHIFT_SELECT} WHERE s.squad_id = $1 \
+                     AND ((s.starts_at < $2 AND s.ends_at > $3) OR (s.starts_at <= $4 AND s.ends_at > $4)) \
+                     ORDER BY s.starts_at, s.checkpoint_id"
+            )))
             .bind(squad_id)
             .bind(end)
             .bind(start)
@@ -382,6 +393,7 @@ impl Store {
             .collect();
         Ok(Roster {
             squad_id,
+            editable: may_edit_roster(actor, &squad),
             squad: squad.name,
             from,
             days,
@@ -398,13 +410,10 @@ impl Store {
             return Err(StoreError::Forbidden);
         }
         let (row, members): (Option<ShiftRow>, Vec<MemberRow>) = on_pool!(self, |p| {
-            let row = sqlx::query_as(
-                "SELECT s.id, s.squad_id, s.checkpoint_id, k.name AS checkpoint, s.starts_at, s.ends_at, s.handover \
-                 FROM shifts s JOIN checkpoints k ON k.id = s.checkpoint_id WHERE s.id = $1",
-            )
-            .bind(shift_id)
-            .fetch_optional(p)
-            .await?;
+            let row = sqlx::query_as(sqlx::AssertSqlSafe(format!("{SHIFT_SELECT} WHERE s.id = $1")))
+                .bind(shift_id)
+                .fetch_optional(p)
+                .await?;
             let members = sqlx::query_as(
                 "SELECT sm.shift_id, sm.cadre_id, c.name FROM shift_members sm JOIN cadres c ON c.id = sm.cadre_id \
                  WHERE sm.shift_id = $1 ORDER BY c.id",

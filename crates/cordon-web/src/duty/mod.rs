@@ -10,10 +10,9 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post, put};
 use axum::{Json, Router};
 use chrono::{DateTime, Duration, NaiveDate, Utc};
-use cordon_domain::Capability;
 use cordon_domain::duty::ShiftPattern;
 use cordon_store::StoreError;
-use cordon_store::duty::{MyShift, Roster, RosterPlan, Shift};
+use cordon_store::duty::{MyShift, Roster, RosterPlan, Shift, may_edit_roster};
 use serde::{Deserialize, Serialize};
 
 use crate::AppState;
@@ -150,7 +149,6 @@ async fn roster_view(
     let pattern = ShiftPattern::parse(DEFAULT_PATTERN).expect("the default pattern parses");
     let build_from = if app.zone.local(now).time() < pattern.day_start() { today - Duration::days(1) } else { today };
     let r = app.store.roster(&ctx.actor, id, from, q.days.unwrap_or(7), app.zone, now).await?;
-    let squad = app.store.squad(&ctx.actor, id).await?;
     // Enough people per shift to cover three shifts at every gate with everyone in turn.
     let per_shift = (r.members.len() / (3 * r.checkpoints.len().max(1))).max(1);
     Ok(RosterView {
@@ -159,7 +157,7 @@ async fn roster_view(
         checkpoints: group(app, &r),
         has_shifts: r.checkpoints.iter().any(|c| !c.shifts.is_empty()),
         empty_shifts: r.empty_shifts,
-        can_edit: ctx.actor.can(Capability::EditRosters) && squad.ended_at.is_none(),
+        can_edit: r.editable,
         error,
         today: today.to_string(),
         prev: (from - Duration::days(i64::from(r.days))).to_string(),
@@ -183,12 +181,12 @@ async fn roster(
 }
 
 /// Reads a build form or body into a plan, with a message in the user's language.
+/// Only the reading is here: the ranges of days and people are the store's rules.
 fn plan(tr: &Tr, first_day: &str, days: &str, pattern: &str, per_shift: &str) -> Result<RosterPlan, String> {
     let first_day = NaiveDate::parse_from_str(first_day.trim(), "%Y-%m-%d").map_err(|_| tr.t("roster-bad-day"))?;
-    let days: u32 = days.trim().parse().ok().filter(|d| (1..=14).contains(d)).ok_or_else(|| tr.t("roster-bad-days"))?;
+    let days: u32 = days.trim().parse().map_err(|_| tr.t("roster-bad-days"))?;
     let pattern = ShiftPattern::parse(pattern).map_err(|_| tr.t("roster-bad-pattern"))?;
-    let per_shift: usize =
-        per_shift.trim().parse().ok().filter(|n| *n <= 50).ok_or_else(|| tr.t("roster-bad-per-shift"))?;
+    let per_shift: usize = per_shift.trim().parse().map_err(|_| tr.t("roster-bad-per-shift"))?;
     Ok(RosterPlan { first_day, days, pattern, per_shift })
 }
 
@@ -279,7 +277,7 @@ struct ShiftView {
 
 async fn shift_view(app: &AppState, ctx: &Ctx, id: i64, error: Option<String>) -> Result<ShiftView, PageError> {
     let (squad, s) = app.store.shift(&ctx.actor, id, Utc::now()).await?;
-    let can_edit = ctx.actor.can(Capability::EditRosters) && squad.ended_at.is_none();
+    let can_edit = may_edit_roster(&ctx.actor, &squad);
     let on_it = ctx.actor.cadre_id.is_some_and(|c| s.members.iter().any(|m| m.cadre_id == c));
     Ok(ShiftView {
         l: Layout::titled(ctx, format!("{} · {}", s.checkpoint, squad.compounds.join("、"))),
