@@ -1,8 +1,58 @@
-//! Day counting in the deployment's time zone. Instants are stored in UTC; every
-//! "which day is it" question is answered here and nowhere else.
+//! Time: where "now" comes from, and day counting in the deployment's time
+//! zone. Instants are stored in UTC; every "which day is it" question is
+//! answered here and nowhere else. The store and the pages read "now" from a
+//! `Clock` handed to them, so deadlines and day counts are tested at chosen
+//! instants.
+
+use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 use chrono_tz::Tz;
+
+/// Where "now" comes from.
+pub trait Clock: Send + Sync + std::fmt::Debug {
+    /// The present instant.
+    fn now(&self) -> DateTime<Utc>;
+}
+
+/// The system's clock: what a deployment runs on.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> DateTime<Utc> {
+        Utc::now()
+    }
+}
+
+/// A clock that stands still until it is set or moved on: for tests at chosen
+/// instants. Clones share the same time.
+#[derive(Debug, Clone)]
+pub struct FixedClock(Arc<Mutex<DateTime<Utc>>>);
+
+impl FixedClock {
+    /// A clock standing at `at`.
+    pub fn at(at: DateTime<Utc>) -> FixedClock {
+        FixedClock(Arc::new(Mutex::new(at)))
+    }
+
+    /// Sets the time.
+    pub fn set(&self, at: DateTime<Utc>) {
+        *self.0.lock().unwrap_or_else(|e| e.into_inner()) = at;
+    }
+
+    /// Moves the time on.
+    pub fn advance(&self, by: chrono::Duration) {
+        let mut t = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        *t += by;
+    }
+}
+
+impl Clock for FixedClock {
+    fn now(&self) -> DateTime<Utc> {
+        *self.0.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
 
 /// The deployment's time zone (default Asia/Shanghai).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -74,6 +124,16 @@ mod tests {
         let birth = NaiveDate::from_ymd_opt(2000, 12, 2).unwrap();
         assert_eq!(z.age(birth, utc("2022-12-01T15:59:59Z")), 21);
         assert_eq!(z.age(birth, utc("2022-12-01T16:00:00Z")), 22);
+    }
+
+    #[test]
+    fn a_fixed_clock_stands_still_until_moved_and_its_clones_move_with_it() {
+        let c = FixedClock::at(utc("2022-12-01T08:00:00Z"));
+        let other = c.clone();
+        c.advance(chrono::Duration::minutes(30));
+        assert_eq!(other.now(), utc("2022-12-01T08:30:00Z"));
+        other.set(utc("2023-01-01T00:00:00Z"));
+        assert_eq!(c.now(), utc("2023-01-01T00:00:00Z"));
     }
 
     #[test]

@@ -5,12 +5,16 @@
 pub mod accounts;
 pub mod clock;
 pub mod duty;
-pub mod mobilisation;
-pub mod people;
+pub mod kits;
+pub mod orders;
 pub mod places;
+pub mod refusals;
+pub mod residents;
 pub mod squads;
+pub mod units;
 pub mod values;
 pub mod webhooks;
 
 pub use accounts::{Actor, Capability, Role, Scope, ScopeSpec};
+pub use refusals::{Key, Refusal};
 pub use values::{IdNumber, PersonName, Phone, Sex};

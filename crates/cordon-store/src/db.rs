@@ -3,7 +3,11 @@
 
 use std::path::PathBuf;
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use cordon_domain::clock::{Clock, SystemClock};
 
 use sqlx::postgres::{PgPool, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
@@ -72,10 +76,58 @@ macro_rules! on_pool {
     };
 }
 
-/// The store: clone it freely, it holds a connection pool.
+/// Begins a write transaction. On SQLite it takes the write lock up front
+/// (`BEGIN IMMEDIATE`), waiting for it up to the busy timeout: a deferred
+/// transaction that reads first and then writes cannot wait (SQLite refuses
+/// its upgrade at once with "database is locked"), and what it read might be
+/// stale. On PostgreSQL row locks and constraints do that work.
+pub(crate) trait WritePool {
+    /// The engine.
+    type Db: sqlx::Database;
+    /// What a SELECT ends with to hold the rows it reads until the
+    /// transaction ends: `FOR UPDATE` on PostgreSQL; nothing on SQLite, whose
+    /// `BEGIN IMMEDIATE` holds the whole database already.
+    const FOR_UPDATE: &'static str;
+    /// Begins the transaction.
+    fn begin_write(
+        &self,
+    ) -> impl std::future::Future<Output = Result<sqlx::Transaction<'static, Self::Db>, sqlx::Error>> + Send;
+}
+
+impl WritePool for SqlitePool {
+    type Db = sqlx::Sqlite;
+    const FOR_UPDATE: &'static str = "";
+    fn begin_write(
+        &self,
+    ) -> impl std::future::Future<Output = Result<sqlx::Transaction<'static, sqlx::Sqlite>, sqlx::Error>> + Send {
+        self.begin_with("BEGIN IMMEDIATE")
+    }
+}
+
+impl WritePool for PgPool {
+    type Db = sqlx::Postgres;
+    const FOR_UPDATE: &'static str = " FOR UPDATE";
+    fn begin_write(
+        &self,
+    ) -> impl std::future::Future<Output = Result<sqlx::Transaction<'static, sqlx::Postgres>, sqlx::Error>> + Send {
+        self.begin()
+    }
+}
+
+/// The `FOR UPDATE` of the pool's engine (see `WritePool::FOR_UPDATE`).
+pub(crate) fn for_update<P: WritePool>(_: &P) -> &'static str {
+    P::FOR_UPDATE
+}
+
+/// How long a SQLite writer waits for the write lock before giving up with
+/// "busy" (503): long enough to queue behind a large import.
+const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The store: clone it freely, it holds a connection pool and the clock.
 #[derive(Clone, Debug)]
 pub struct Store {
     pub(crate) pool: Pool,
+    clock: Arc<dyn Clock>,
 }
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
@@ -93,14 +145,31 @@ impl Store {
                     .journal_mode(SqliteJournalMode::Wal)
                     .synchronous(SqliteSynchronous::Normal)
                     .foreign_keys(true)
-                    .busy_timeout(Duration::from_secs(10));
+                    .busy_timeout(SQLITE_BUSY_TIMEOUT);
                 Pool::Sqlite(SqlitePoolOptions::new().max_connections(8).connect_with(opts).await?)
             }
             Database::Postgres { url } => Pool::Postgres(
-                PgPoolOptions::new().max_connections(16).acquire_timeout(Duration::from_secs(10)).connect(url).await?,
+                // A server that is down is said within seconds (503), not after a long wait.
+                PgPoolOptions::new().max_connections(16).acquire_timeout(Duration::from_secs(5)).connect(url).await?,
             ),
         };
-        Ok(Store { pool })
+        Ok(Store { pool, clock: Arc::new(SystemClock) })
+    }
+
+    /// The same store reading "now" from another clock (tests at chosen instants).
+    pub fn with_clock(&self, clock: Arc<dyn Clock>) -> Store {
+        Store { pool: self.pool.clone(), clock }
+    }
+
+    /// The present instant, by the store's clock: every store call reads it
+    /// here, never from the system directly.
+    pub fn now(&self) -> DateTime<Utc> {
+        self.clock.now()
+    }
+
+    /// The clock itself, for the parts of the server that keep time too (the webhook worker).
+    pub fn clock(&self) -> Arc<dyn Clock> {
+        self.clock.clone()
     }
 
     /// Opens and applies every pending migration: what `serve` does at start.

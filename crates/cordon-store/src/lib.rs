@@ -10,16 +10,16 @@ mod macros;
 pub mod accounts;
 pub mod audit;
 pub mod boards;
+pub mod command;
 pub mod duty;
-pub use error::refusal;
 mod error;
-mod exports;
 pub mod imports;
 pub mod kits;
-pub mod mobilisation;
+pub mod orders;
 pub mod places;
 pub mod residents;
 pub mod sheets;
+pub mod squads;
 #[cfg(feature = "test-support")]
 pub mod test_support;
 pub mod units;
@@ -68,10 +68,11 @@ impl PageRequest {
     }
 }
 
-/// Typed text as it may be bound: without control characters, which no name
-/// or search has and which PostgreSQL refuses in text (NUL).
+/// Typed text as it may be bound: without control characters and the hidden
+/// marks that reorder text, which no name or search has (and PostgreSQL
+/// refuses NUL in text).
 pub(crate) fn clean(s: &str) -> String {
-    s.trim().chars().filter(|c| !c.is_control()).collect()
+    s.trim().chars().filter(|c| !cordon_domain::values::is_hidden_char(*c)).collect()
 }
 
 /// `%text%` for LIKE, with LIKE's own wildcards escaped (ESCAPE '\').

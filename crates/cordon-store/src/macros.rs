@@ -12,7 +12,7 @@ macro_rules! audit_insert {
                     "INSERT INTO audit_log (at, user_id, actor, action, entity, entity_id, before_json, after_json) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
                 )
-                .bind(chrono::Utc::now())
+                .bind(e.at)
                 .bind((e.actor.user_id != 0).then_some(e.actor.user_id))
                 .bind(e.actor.username.clone())
                 .bind(e.action)
@@ -30,7 +30,7 @@ macro_rules! audit_insert {
 /// Finds or creates a place under a parent; yields `(id, path, created)`.
 /// Creating writes the audit entry in the same transaction.
 macro_rules! ensure_place {
-    ($conn:expr, $actor:expr, $parent:expr, $kind:expr, $name:expr) => {
+    ($conn:expr, $now:expr, $actor:expr, $parent:expr, $kind:expr, $name:expr) => {
         async {
             let parent: Option<(i64, String)> = $parent;
             let kind: cordon_domain::places::PlaceKind = $kind;
@@ -76,7 +76,7 @@ macro_rules! ensure_place {
                 .await?;
             audit_insert!(
                 &mut *conn,
-                $crate::audit::NewEntry::new($actor, "create", "place", id.to_string()).after(serde_json::json!({"kind": kind.as_str(), "name": name, "parent_id": parent_id}).to_string())
+                $crate::audit::NewEntry::new($now, $actor, "create", "place", id.to_string()).after(serde_json::json!({"kind": kind.as_str(), "name": name, "parent_id": parent_id}).to_string())
             )?;
             Ok((id, path.as_str().to_string(), true))
         }
@@ -89,7 +89,7 @@ macro_rules! ensure_place {
 /// map `(parent_id, name) -> (id, path)` of every wanted child. New places get
 /// their paths in one UPDATE and an audit entry each, in the same transaction.
 macro_rules! ensure_children {
-    ($conn:expr, $actor:expr, $kind:expr, $wanted:expr) => {
+    ($conn:expr, $now:expr, $actor:expr, $kind:expr, $wanted:expr) => {
         async {
             use std::collections::{HashMap, HashSet};
             let conn = $conn;
@@ -125,7 +125,7 @@ macro_rules! ensure_children {
                     .into_iter()
                     .filter(|(_, p, n, _)| !found.contains_key(&(*p, n.clone())))
                     .collect();
-                let now = chrono::Utc::now();
+                let now: chrono::DateTime<chrono::Utc> = $now;
                 for chunk in created.chunks(500) {
                     let mut qb = sqlx::QueryBuilder::new(
                         "INSERT INTO audit_log (at, user_id, actor, action, entity, entity_id, before_json, after_json) ",

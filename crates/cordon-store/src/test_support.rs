@@ -164,12 +164,12 @@ pub fn rows(s: &ImportSummary) -> usize {
 /// (issued, acknowledged, assembled), the `leader`-th cadre leading; returns
 /// `(compound id, order id, squad id)`.
 pub async fn post_squad(store: &Store, unit: &str, compound: &str, leader: usize) -> (i64, i64, i64) {
-    use cordon_domain::mobilisation::OrderEvent;
+    use cordon_domain::orders::OrderEvent;
     use cordon_domain::squads::SquadRole;
     let system = Actor::system();
     let (unit, cadres) = unit_cadres(store, unit).await;
     let compound = compound_id(store, compound).await;
-    let order = crate::mobilisation::NewOrder {
+    let order = crate::orders::NewOrder {
         unit_id: unit,
         people: cadres.len() as i64,
         compound_ids: vec![compound],

@@ -4,8 +4,9 @@
 use chrono::{Duration, NaiveTime, Utc};
 use cordon_domain::clock::Zone;
 use cordon_domain::duty::ShiftPattern;
-use cordon_domain::mobilisation::OrderEvent;
-use cordon_domain::{Actor, Role};
+use cordon_domain::orders::OrderEvent;
+use cordon_domain::refusals::Arg;
+use cordon_domain::{Actor, Key, Role};
 use cordon_store::duty::RosterPlan;
 use cordon_store::test_support::{engines, post_squad, seed, unit_cadres, user};
 use cordon_store::{Store, StoreError};
@@ -85,14 +86,16 @@ async fn empty_shifts_are_flagged_and_staffed_by_hand_without_double_booking() {
         assert!(roster.checkpoints.iter().flat_map(|c| &c.shifts).all(|s| s.empty));
         let east = roster.checkpoints[0].shifts.iter().find(|s| s.now).unwrap().id;
         let west = roster.checkpoints[1].shifts.iter().find(|s| s.now).unwrap().id;
-        s.staff_shift(&lin, east, &[cadres[0], cadres[1]], zone).await.unwrap();
+        s.staff_shift(&lin, east, &[cadres[0], cadres[1]]).await.unwrap();
         // The same people cannot stand the other gate at the same time.
-        let clash = s.staff_shift(&lin, west, &[cadres[1]], zone).await;
+        let clash = s.staff_shift(&lin, west, &[cadres[1]]).await;
         let Err(StoreError::Conflict(why)) = clash else { panic!("{}: {clash:?}", db.engine) };
-        assert!(why.starts_with("@roster-clash|name=林二|checkpoint=东门|from="), "named, in local time: {why}");
+        assert_eq!(why.key, Key::DutyClash);
+        assert_eq!(why.args[..2], [("name", Arg::Text("林二".into())), ("checkpoint", Arg::Text("东门".into()))]);
+        assert!(matches!(why.args[2], ("from", Arg::Time(_))), "the time is typed, for the page to show in local time");
         // Only the squad's own members.
         let gong = unit_cadres(s, "市总工会").await.1;
-        assert!(matches!(s.staff_shift(&lin, west, &[gong[0]], zone).await, Err(StoreError::Invalid(_))));
+        assert!(matches!(s.staff_shift(&lin, west, &[gong[0]]).await, Err(StoreError::Invalid(_))));
         let (_, shift) = s.shift(&lin, east, now).await.unwrap();
         assert_eq!(shift.members.len(), 2);
         assert!(!shift.empty);
@@ -130,7 +133,7 @@ async fn a_member_sees_their_own_shifts_and_writes_a_handover_but_cannot_edit_th
             .find(|sh| sh.members.iter().all(|m| m.cadre_id != cadres[1]))
             .unwrap();
         assert!(matches!(s.write_handover(&member, others.id, "x").await, Err(StoreError::Forbidden)));
-        assert!(matches!(s.staff_shift(&member, mine[0].id, &[cadres[1]], zone).await, Err(StoreError::Forbidden)));
+        assert!(matches!(s.staff_shift(&member, mine[0].id, &[cadres[1]]).await, Err(StoreError::Forbidden)));
         assert!(matches!(s.build_roster(&member, squad, &week_from_today(1), zone).await, Err(StoreError::Forbidden)));
         // An account without a cadre has no shifts of its own.
         assert!(s.my_shifts(&leader, now, 5).await.unwrap().is_empty());
@@ -175,7 +178,7 @@ async fn a_moved_cadre_leaves_the_old_gate_and_a_stood_down_squad_leaves_its_ros
         // 林二 is moved to a new squad at 乙小区: the old gate is unstaffed from now on.
         let (unit, _) = unit_cadres(s, "市林草局").await;
         let yi = cordon_store::test_support::compound_id(s, "乙小区").await;
-        let new = cordon_store::mobilisation::NewOrder {
+        let new = cordon_store::orders::NewOrder {
             unit_id: unit,
             people: 1,
             compound_ids: vec![yi],

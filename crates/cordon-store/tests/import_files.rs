@@ -53,7 +53,10 @@ async fn a_utf8_csv_with_a_bom_imports_and_a_second_import_changes_nothing() {
         let tagged = s
             .residents(
                 &Actor::system(),
-                &ResidentFilter { tag: Some(cordon_domain::people::SpecialGroup::ElderlyAlone), ..Default::default() },
+                &ResidentFilter {
+                    tag: Some(cordon_domain::residents::SpecialGroup::ElderlyAlone),
+                    ..Default::default()
+                },
                 PageRequest::new(None, None),
             )
             .await

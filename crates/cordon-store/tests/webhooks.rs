@@ -3,10 +3,11 @@
 //! configures them; the queue hands out only each webhook's oldest row.
 
 use chrono::{Duration, Utc};
-use cordon_domain::mobilisation::OrderEvent;
+use cordon_domain::Key;
+use cordon_domain::orders::OrderEvent;
 use cordon_domain::{Actor, Role};
 use cordon_store::audit::AuditFilter;
-use cordon_store::mobilisation::NewOrder;
+use cordon_store::orders::NewOrder;
 use cordon_store::test_support::{compound_id, engines, seed, unit_cadres, user};
 use cordon_store::webhooks::{AttemptOutcome, NewWebhook};
 use cordon_store::{PageRequest, Store, StoreError};
@@ -139,14 +140,14 @@ async fn only_the_command_configures_webhooks_and_urls_and_secrets_stay_out_of_s
             assert!(!text.contains("TOPSECRET") && !text.contains("SECxyz"), "{text}");
         }
         for (bad, why) in [
-            (NewWebhook { format: "slack".into(), ..hook("x", "json", true) }, "@webhook-bad-format"),
-            (NewWebhook { url: "ftp://example.org/x".into(), ..hook("x", "json", true) }, "@webhook-bad-url"),
-            (NewWebhook { name: " ".into(), ..hook("x", "json", true) }, "@webhook-bad-name"),
+            (NewWebhook { format: "slack".into(), ..hook("x", "json", true) }, Key::WebhookBadFormat),
+            (NewWebhook { url: "ftp://example.org/x".into(), ..hook("x", "json", true) }, Key::WebhookBadUrl),
+            (NewWebhook { name: " ".into(), ..hook("x", "json", true) }, Key::WebhookBadName),
         ] {
             // The refusal names its message; the web words it in the user's language.
             match s.add_webhook(&command, &bad).await {
-                Err(StoreError::Invalid(m)) => assert_eq!(m, why),
-                other => panic!("{why}: {other:?}"),
+                Err(StoreError::Invalid(r)) => assert_eq!(r.key, why),
+                other => panic!("{why:?}: {other:?}"),
             }
         }
     }

@@ -1,16 +1,20 @@
 //! One error type for pages and one for the API. Every store error maps to a
 //! status by an exhaustive match; 5xx are logged with their cause and never
-//! shown to the user.
+//! shown to the user. Refusals are worded here, in the user's language on
+//! pages and in English for programs, with their key and arguments for
+//! programs that word them themselves.
 
 use axum::Json;
-use axum::extract::Request;
+use axum::extract::{Request, State};
 use axum::http::StatusCode;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use cordon_domain::Refusal;
 use cordon_store::StoreError;
 use cordon_store::imports::BadRow;
 use serde_json::json;
 
+use crate::AppState;
 use crate::i18n::Tr;
 use crate::views;
 
@@ -21,11 +25,21 @@ fn classify(e: &StoreError) -> (StatusCode, &'static str) {
         StoreError::Forbidden => (StatusCode::FORBIDDEN, "error-forbidden"),
         StoreError::Invalid(_) => (StatusCode::UNPROCESSABLE_ENTITY, "error-invalid"),
         StoreError::Conflict(_) => (StatusCode::CONFLICT, "error-conflict"),
+        StoreError::TooMany(_) => (StatusCode::TOO_MANY_REQUESTS, "error-too-many"),
         StoreError::Rejected(_) => (StatusCode::UNPROCESSABLE_ENTITY, "error-rejected"),
         StoreError::Sheet(_) => (StatusCode::BAD_REQUEST, "error-unreadable-file"),
+        StoreError::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "error-unavailable"),
         StoreError::Io(_) | StoreError::Database(_) | StoreError::Migrate(_) => {
             (StatusCode::INTERNAL_SERVER_ERROR, "error-internal")
         }
+    }
+}
+
+/// The refusal a store error carries for the user, if any.
+fn refusal_of(e: &StoreError) -> Option<Refusal> {
+    match e {
+        StoreError::Sheet(s) => Some(s.refusal()),
+        other => other.refusal().cloned(),
     }
 }
 
@@ -61,7 +75,7 @@ impl From<StoreError> for PageError {
 #[derive(Clone, Debug)]
 struct ErrorPage {
     key: &'static str,
-    detail: Option<String>,
+    detail: Option<Refusal>,
 }
 
 impl IntoResponse for PageError {
@@ -70,12 +84,7 @@ impl IntoResponse for PageError {
             PageError::Store(e) => {
                 let (status, key) = classify(e);
                 log_if_internal(status, e);
-                let detail = match e {
-                    StoreError::Invalid(m) | StoreError::Conflict(m) => Some(m.clone()),
-                    StoreError::Sheet(s) => Some(s.to_string()),
-                    _ => None,
-                };
-                (status, key, detail)
+                (status, key, refusal_of(e))
             }
             PageError::Status(s, k) => (*s, *k, None),
         };
@@ -89,8 +98,8 @@ impl IntoResponse for PageError {
 /// response, and also the plain-text rejections of axum's extractors (a bad
 /// number in a URL, a missing form field, an unknown route, a body too large),
 /// as a page for people or as the API's JSON error for programs.
-pub async fn render_error_pages(req: Request, next: Next) -> Response {
-    let tr = Tr { lang: crate::auth::lang_of(req.headers()) };
+pub async fn render_error_pages(State(app): State<AppState>, req: Request, next: Next) -> Response {
+    let tr = crate::accounts::tr_of(&app, req.headers());
     let api = req.uri().path().starts_with("/api/");
     let res = next.run(req).await;
     let status = res.status();
@@ -103,9 +112,9 @@ pub async fn render_error_pages(req: Request, next: Next) -> Response {
     };
     if api {
         let code = page.key.trim_start_matches("error-");
-        return ApiError::Status(status, code, tr_en(page.key)).into_response();
+        return ApiError::Status(status, code, english(page.key)).into_response();
     }
-    let detail = page.detail.map(|d| tr.localise(&d));
+    let detail = page.detail.map(|d| tr.refusal(&d));
     let body = views::ErrorView { tr, status: status.as_u16(), message: tr.t(page.key), detail };
     (status, body).into_response()
 }
@@ -130,11 +139,12 @@ fn rejection_key(status: StatusCode) -> &'static str {
 }
 
 /// The English text of a key, for the API's messages.
-fn tr_en(key: &str) -> String {
-    Tr { lang: crate::i18n::Lang::En }.t(key)
+pub(crate) fn english(key: &str) -> String {
+    Tr::english(Default::default()).t(key)
 }
 
-/// A failed API request: `{"error": {"code", "message", "details"}}`.
+/// A failed API request: `{"error": {"code", "message", "details"}}`, and
+/// for a refusal also `"refusal": {"key", "args"}`.
 #[derive(Debug)]
 pub enum ApiError {
     /// A store error.
@@ -149,32 +159,48 @@ impl From<StoreError> for ApiError {
     }
 }
 
+impl From<Refusal> for ApiError {
+    fn from(r: Refusal) -> Self {
+        ApiError::Store(StoreError::Invalid(r))
+    }
+}
+
+/// One bad cell as the API reports it, its reason in English.
+fn bad_cell(tr: &Tr, b: &BadRow) -> serde_json::Value {
+    json!({"row": b.row, "column": b.column, "value": b.value, "reason": b.reason.code(),
+        "message": tr.bad_reason(&b.reason)})
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let (status, code, message, details): (StatusCode, &str, String, Vec<BadRow>) = match self {
+        // Programs read English; times in the deployment's default zone.
+        let tr = Tr::english(Default::default());
+        match self {
             ApiError::Store(e) => {
                 let (status, key) = classify(&e);
                 log_if_internal(status, &e);
                 let code = key.trim_start_matches("error-");
-                let message = match &e {
-                    StoreError::Io(_) | StoreError::Database(_) | StoreError::Migrate(_) => {
-                        "internal error".to_string()
+                let refusal = refusal_of(&e);
+                let message = match (&refusal, &e) {
+                    (Some(r), _) => tr.refusal(r),
+                    (None, StoreError::Rejected(report)) => {
+                        tr.t_with("import-rejected", &[("count", report.total.to_string())])
                     }
-                    // Programs read English.
-                    other => Tr { lang: crate::i18n::Lang::En }.localise(&other.to_string()),
+                    (None, _) => tr.t(key),
                 };
-                let details = match e {
-                    StoreError::Rejected(report) => report.bad_rows,
-                    _ => vec![],
-                };
-                (status, code, message, details)
+                let mut error = json!({"code": code, "message": message, "details": []});
+                if let StoreError::Rejected(report) = &e {
+                    error["details"] = report.bad_rows.iter().map(|b| bad_cell(&tr, b)).collect();
+                    error["total"] = json!(report.total);
+                }
+                if let Some(r) = refusal {
+                    error["refusal"] = json!({"key": r.key, "args": r.args.iter().map(|(k, v)| (k.to_string(), v)).collect::<std::collections::BTreeMap<_, _>>()});
+                }
+                (status, Json(json!({ "error": error }))).into_response()
             }
-            ApiError::Status(status, code, message) => (status, code, message, vec![]),
-        };
-        let details: Vec<_> = details
-            .iter()
-            .map(|b| json!({"row": b.row, "column": b.column, "value": b.value, "reason": b.reason.code(), "message": b.reason.to_string()}))
-            .collect();
-        (status, Json(json!({"error": {"code": code, "message": message, "details": details}}))).into_response()
+            ApiError::Status(status, code, message) => {
+                (status, Json(json!({"error": {"code": code, "message": message, "details": []}}))).into_response()
+            }
+        }
     }
 }

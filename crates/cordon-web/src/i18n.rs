@@ -4,6 +4,8 @@
 use std::borrow::Cow;
 use std::collections::HashMap;
 
+use cordon_domain::clock::Zone;
+use cordon_domain::refusals::{Arg, Refusal};
 use fluent_templates::fluent_bundle::FluentValue;
 use fluent_templates::{LanguageIdentifier, Loader};
 
@@ -69,14 +71,32 @@ impl Lang {
     }
 }
 
-/// The translator handed to every template.
+/// The translator handed to every template: a language, and the
+/// deployment's zone in which it shows times.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Tr {
     /// The language it speaks.
     pub lang: Lang,
+    /// The zone of the times it shows.
+    pub zone: Zone,
 }
 
 impl Tr {
+    /// A translator for a language and zone.
+    pub fn new(lang: Lang, zone: Zone) -> Tr {
+        Tr { lang, zone }
+    }
+
+    /// The English translator of programs (API messages, the command line).
+    pub fn english(zone: Zone) -> Tr {
+        Tr { lang: Lang::En, zone }
+    }
+
+    /// An instant as the local "month-day hour:minute" of the zone.
+    pub fn time(&self, at: &chrono::DateTime<chrono::Utc>) -> String {
+        self.zone.local(*at).format("%m-%d %H:%M").to_string()
+    }
+
     /// The text of a key.
     pub fn t(&self, key: &str) -> String {
         LOCALES.lookup(&self.lang.id(), key)
@@ -94,19 +114,35 @@ impl Tr {
         LOCALES.lookup_with_args(&self.lang.id(), key, &map)
     }
 
-    /// A store message in this language: a refusal written `@key|name=value`
-    /// (`cordon_store::refusal`) is looked up; other text is shown as it is.
-    pub fn localise(&self, message: &str) -> String {
-        let Some(coded) = message.strip_prefix('@') else {
-            return message.to_string();
-        };
-        let mut parts = coded.split('|');
-        let key = parts.next().unwrap_or_default();
-        let args: HashMap<Cow<'static, str>, FluentValue> = parts
-            .filter_map(|p| p.split_once('='))
-            .map(|(k, v)| (Cow::Owned(k.to_string()), FluentValue::from(v.to_string())))
+    /// A refusal in this language: its key's text with the arguments worded
+    /// (times as local times of the zone, keys as their own texts).
+    pub fn refusal(&self, r: &Refusal) -> String {
+        let args: HashMap<Cow<'static, str>, FluentValue> = r
+            .args
+            .iter()
+            .map(|(name, arg)| {
+                let value = match arg {
+                    Arg::Text(s) => FluentValue::from(s.clone()),
+                    Arg::Number(n) => FluentValue::from(*n),
+                    Arg::Time(t) => FluentValue::from(self.time(t)),
+                    Arg::Key(k) => FluentValue::from(self.t(k.as_str())),
+                };
+                (Cow::Borrowed(*name), value)
+            })
             .collect();
-        LOCALES.try_lookup_with_args(&self.lang.id(), key, &args).unwrap_or_else(|| message.to_string())
+        LOCALES.lookup_with_args(&self.lang.id(), r.key.as_str(), &args)
+    }
+
+    /// Why a cell of an import is bad, in this language (a value's own reason worded inside).
+    pub fn bad_reason(&self, reason: &cordon_store::imports::BadReason) -> String {
+        use cordon_store::imports::BadReason;
+        let detail = match reason {
+            BadReason::BadIdNumber(k) | BadReason::BadPhone(k) | BadReason::BadName(k) => self.t(k.as_str()),
+            BadReason::UnknownTag(word) => word.clone(),
+            BadReason::DuplicateInFile(r) => r.to_string(),
+            _ => String::new(),
+        };
+        self.t_with(&format!("reason-{}", reason.code()), &[("detail", detail)])
     }
 
     /// Whether a key exists in this language (tests check every locale is complete).
@@ -125,6 +161,35 @@ mod tests {
             .filter(|l| !l.starts_with('#') && !l.starts_with(' '))
             .filter_map(|l| l.split_once(" = ").map(|(k, _)| k.trim().to_string()))
             .collect()
+    }
+
+    #[test]
+    fn every_refusal_has_its_text_in_every_locale() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("locales");
+        let mut missing = Vec::new();
+        for dir in std::fs::read_dir(&root).unwrap() {
+            let dir = dir.unwrap().path();
+            let have = keys(&std::fs::read_to_string(dir.join("main.ftl")).unwrap());
+            for k in cordon_domain::Key::ALL {
+                if !have.contains(k.as_str()) {
+                    missing.push(format!("{}: {}", dir.file_name().unwrap().to_string_lossy(), k.as_str()));
+                }
+            }
+        }
+        assert!(missing.is_empty(), "refusals without text: {missing:?}");
+    }
+
+    #[test]
+    fn a_refusal_is_worded_with_its_arguments_and_a_time_in_the_zone() {
+        use cordon_domain::Key;
+        let at: chrono::DateTime<chrono::Utc> = "2022-12-01T12:15:00Z".parse().unwrap();
+        let r = Key::DutyClash.with("name", "王|五").with("checkpoint", "东门").with("from", at);
+        let zh = Tr::new(Lang::Zh, Zone::default()).refusal(&r);
+        assert!(zh.contains("王|五") && zh.contains("东门") && zh.contains("12-01 20:15"), "{zh}");
+        let en = Tr::english(Zone::default()).refusal(&r);
+        assert!(en.contains("王|五") && en.contains("12-01 20:15") && en.contains("another shift"), "{en}");
+        let inner = Key::UnitBadName.with("reason", Key::NameTooLong);
+        assert!(Tr::english(Zone::default()).refusal(&inner).contains("64"), "the reason inside is worded too");
     }
 
     #[test]
@@ -171,9 +236,9 @@ mod tests {
 
     #[test]
     fn enumerations_have_texts_for_every_value() {
-        use cordon_domain::people::{Availability, SpecialGroup};
         use cordon_domain::places::PlaceKind;
-        let tr = Tr { lang: Lang::En };
+        use cordon_domain::{residents::SpecialGroup, units::Availability};
+        let tr = Tr { lang: Lang::En, ..Tr::default() };
         let zh = keys(include_str!("../locales/zh-CN/main.ftl"));
         let mut wanted: Vec<String> = cordon_domain::Role::ALL.iter().map(|r| format!("role-{}", r.as_str())).collect();
         wanted.extend(PlaceKind::ALL.iter().map(|k| format!("kind-{}", k.as_str())));
@@ -183,17 +248,12 @@ mod tests {
                 .iter()
                 .map(|a| format!("availability-{}", a.as_str())),
         );
-        wanted
-            .extend(cordon_domain::mobilisation::OrderState::ALL.iter().map(|s| format!("order-state-{}", s.as_str())));
+        wanted.extend(cordon_domain::orders::OrderState::ALL.iter().map(|s| format!("order-state-{}", s.as_str())));
         wanted.extend(cordon_domain::squads::SquadRole::ALL.iter().map(|r| format!("squad-role-{}", r.as_str())));
         wanted.extend(
             cordon_domain::webhooks::WebhookFormat::ALL.iter().map(|f| format!("webhook-format-{}", f.as_str())),
         );
-        wanted.extend(
-            ["acknowledge", "assemble", "report", "stand-down", "decline", "cancel"]
-                .iter()
-                .map(|e| format!("order-do-{e}")),
-        );
+        wanted.extend(cordon_domain::orders::OrderStep::ALL.iter().map(|e| format!("order-do-{}", e.key())));
         for w in wanted {
             assert!(zh.contains(&w), "{w}");
         }

@@ -1,19 +1,23 @@
 //! Cordon's HTTP face: server-rendered pages for people and a JSON API under
 //! `/api/v1` for programs, both over the same store calls and the same
-//! authorisation.
+//! authorisation. One folder per capability, with the word the domain and
+//! the store use.
 
+mod accounts;
 mod api;
 mod audit;
-mod auth;
 mod boards;
+mod command;
 mod duty;
 mod error;
 pub mod i18n;
 mod imports;
-mod mobilisation;
+mod kits;
+mod orders;
 mod places;
 mod residents;
 mod shell;
+mod squads;
 mod units;
 mod views;
 pub mod webhooks;
@@ -22,6 +26,8 @@ use std::future::Future;
 use std::net::SocketAddr;
 
 use axum::Router;
+use axum::http::Uri;
+use axum::response::{IntoResponse, Response};
 use cordon_domain::clock::Zone;
 use cordon_store::Store;
 use tokio::net::TcpListener;
@@ -40,7 +46,7 @@ pub use webhooks::worker::{WorkerConfig, run_worker};
 /// What every handler can reach.
 #[derive(Clone, Debug)]
 pub struct AppState {
-    /// The database.
+    /// The database (and the clock every handler reads "now" from: `store.now()`).
     pub store: Store,
     /// The deployment's time zone.
     pub zone: Zone,
@@ -52,35 +58,41 @@ pub struct AppState {
     pub public_url: Option<String>,
 }
 
-/// Every route, pages and API, with sessions and error pages.
+/// An address that is no route: the API's JSON error, or the page.
+async fn fallback(uri: Uri) -> Response {
+    if uri.path().starts_with("/api/") {
+        api::no_route().await.into_response()
+    } else {
+        error::PageError::Status(axum::http::StatusCode::NOT_FOUND, "error-not-found").into_response()
+    }
+}
+
+/// Every route, pages and API, with sessions, CSRF checks on pages, error
+/// pages and security headers.
 pub fn router(state: AppState) -> Router {
     let pages = Router::new()
         .merge(shell::router())
-        .merge(auth::router())
+        .merge(accounts::router())
         .merge(places::router())
         .merge(units::router())
         .merge(residents::router())
         .merge(audit::router())
         .merge(imports::router())
-        .merge(mobilisation::router())
+        .merge(orders::router())
+        .merge(squads::router())
+        .merge(kits::router())
+        .merge(command::router())
         .merge(boards::router())
         .merge(duty::router())
-        .merge(webhooks::router());
-    let api = Router::new()
-        .merge(api::router())
-        .merge(places::api_router())
-        .merge(units::api_router())
-        .merge(residents::api_router())
-        .merge(audit::api_router())
-        .merge(imports::api_router())
-        .merge(mobilisation::api_router())
-        .merge(duty::api_router())
-        .merge(webhooks::api_router());
+        .merge(webhooks::router())
+        .layer(axum::middleware::from_fn(accounts::csrf::require_csrf));
     Router::new()
         .merge(pages)
-        .nest("/api/v1", api)
-        .layer(axum::middleware::from_fn(error::render_error_pages))
-        .layer(auth::session_layer(&state))
+        .merge(api::router())
+        .fallback(fallback)
+        .layer(axum::middleware::from_fn_with_state(state.clone(), error::render_error_pages))
+        .layer(accounts::session_layer(&state))
+        .layer(axum::middleware::from_fn(shell::security_headers))
         .with_state(state)
 }
 

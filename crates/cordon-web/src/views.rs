@@ -6,7 +6,7 @@ use askama_web::WebTemplate;
 use cordon_domain::Capability;
 use cordon_store::Page;
 
-use crate::auth::Ctx;
+use crate::accounts::Ctx;
 use crate::i18n::{Lang, Tr};
 
 /// One entry of the navigation.
@@ -68,7 +68,7 @@ impl Layout {
         if a.can(Capability::ViewAudit) {
             nav.push(NavItem { href: "/audit", label: tr.t("nav-audit") });
         }
-        if cordon_store::webhooks::may_manage_webhooks(a) {
+        if cordon_domain::webhooks::may_manage(a) {
             nav.push(NavItem { href: "/webhooks", label: tr.t("nav-webhooks") });
         }
         Layout {

@@ -290,11 +290,15 @@ async fn an_upload_with_bad_rows_lists_every_one_and_writes_nothing() {
     );
     let form = |bytes: Vec<u8>| {
         reqwest::multipart::Form::new()
-            .text("csrf", token.clone())
             .text("kind", "residents")
             .part("file", reqwest::multipart::Part::bytes(bytes).file_name("residents.csv"))
     };
-    let res = c.post(app.url("/imports")).multipart(form(csv.clone().into_bytes())).send().await.unwrap();
+    let res = c
+        .post(app.url(&format!("/imports?csrf={token}")))
+        .multipart(form(csv.clone().into_bytes()))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let page = res.text().await.unwrap();
     assert!(page.contains("2 处错误"), "the count of bad rows");
@@ -304,10 +308,16 @@ async fn an_upload_with_bad_rows_lists_every_one_and_writes_nothing() {
     assert_eq!(api["total"], 0, "nothing written");
 
     let good = csv.lines().take(2).collect::<Vec<_>>().join("\n");
-    let res = c.post(app.url("/imports")).multipart(form(good.clone().into_bytes())).send().await.unwrap();
+    let res = c
+        .post(app.url(&format!("/imports?csrf={token}")))
+        .multipart(form(good.clone().into_bytes()))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), StatusCode::OK);
     assert!(res.text().await.unwrap().contains("新增 1，更新 0，未变 0"));
-    let res = c.post(app.url("/imports")).multipart(form(good.into_bytes())).send().await.unwrap();
+    let res =
+        c.post(app.url(&format!("/imports?csrf={token}"))).multipart(form(good.into_bytes())).send().await.unwrap();
     assert!(res.text().await.unwrap().contains("新增 0，更新 0，未变 1"));
 }
 

@@ -8,10 +8,10 @@ use std::path::PathBuf;
 use anyhow::{Context, Result};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use cordon_domain::clock::Zone;
-use cordon_domain::mobilisation::OrderState;
+use cordon_domain::orders::OrderState;
 use cordon_domain::{Actor, Role, ScopeSpec};
 use cordon_store::imports::{ImportKind, ImportSummary};
-use cordon_store::mobilisation::OrderFilter;
+use cordon_store::orders::OrderFilter;
 use cordon_store::sheets::{SheetFormat, read_sheet};
 use cordon_store::{Database, Store, StoreError};
 use indicatif::{ProgressBar, ProgressStyle};
@@ -410,20 +410,23 @@ fn read_password(password_stdin: bool) -> Result<String> {
     Ok(password.lines().next().unwrap_or("").to_string())
 }
 
+/// The command line speaks English, with times in the deployment's default zone.
+fn english() -> cordon_web::i18n::Tr {
+    cordon_web::i18n::Tr::english(Zone::default())
+}
+
 /// Maps store errors the user can fix to exit code 2, and prints rejected rows.
 fn store_error(e: StoreError) -> anyhow::Error {
     match e {
         StoreError::Rejected(report) => {
             eprintln!("row\tcolumn\tvalue\treason");
             for b in &report.bad_rows {
-                eprintln!("{}\t{}\t{}\t{}", b.row, b.column, b.value, b.reason);
+                eprintln!("{}\t{}\t{}\t{}", b.row, b.column, b.value, english().bad_reason(&b.reason));
             }
-            usage(format!("{} bad row(s); nothing was imported", report.bad_rows.len()))
+            usage(format!("{} bad cell(s); nothing was imported", report.total))
         }
-        StoreError::Invalid(m) | StoreError::Conflict(m) => {
-            usage(cordon_web::i18n::Tr { lang: cordon_web::i18n::Lang::En }.localise(&m))
-        }
-        StoreError::Sheet(s) => usage(s.to_string()),
+        StoreError::Invalid(r) | StoreError::Conflict(r) | StoreError::TooMany(r) => usage(english().refusal(&r)),
+        StoreError::Sheet(s) => usage(english().refusal(&s.refusal())),
         StoreError::Forbidden => usage("that user's role may not do this"),
         StoreError::NotFound => usage("not found"),
         other => anyhow::Error::new(other),

@@ -93,10 +93,10 @@ fn imports_users_and_exports_work_from_the_command_line_with_exit_codes() {
     // Tying an account to a cadre: an unknown cadre or user is refused with a message.
     let out = cordon(d, &["user", "link", "worker", "--cadre", "999"], None);
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
-    assert!(text(&out).contains("no cadre with id 999"), "{}", text(&out));
+    assert!(text(&out).contains("no cadre with the id 999"), "{}", text(&out));
     let out = cordon(d, &["user", "link", "nobody", "--none"], None);
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
-    assert!(text(&out).contains("no user nobody"), "{}", text(&out));
+    assert!(text(&out).contains("no user named nobody"), "{}", text(&out));
     let out = cordon(d, &["user", "link", "worker", "--none"], None);
     assert!(out.status.success(), "{}", text(&out));
 }

@@ -159,6 +159,12 @@ pub enum ScopeError {
     BadPart(String),
 }
 
+impl From<ScopeError> for crate::Refusal {
+    fn from(_: ScopeError) -> crate::Refusal {
+        crate::Key::ScopeBad.into()
+    }
+}
+
 impl ScopeSpec {
     /// Parses the written form.
     pub fn parse(s: &str) -> Result<ScopeSpec, ScopeError> {

@@ -6,6 +6,13 @@ use chrono::{DateTime, Duration, NaiveDate, NaiveTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::clock::Zone;
+use crate::{Actor, Capability};
+
+/// Whether an actor may build and staff a squad's roster: a roster editor
+/// (the squad's leader, its unit, the command) of a squad still posted.
+pub fn may_edit_roster(actor: &Actor, squad_ended: bool) -> bool {
+    actor.can(Capability::EditRosters) && !squad_ended
+}
 
 /// How a day is cut into shifts: the local start times, each shift lasting
 /// until the next; the first start is where a day's roster begins.
@@ -26,6 +33,12 @@ pub enum PatternError {
     /// Two shifts start at the same time.
     #[error("two shifts start at the same time")]
     Duplicate,
+}
+
+impl From<PatternError> for crate::Refusal {
+    fn from(_: PatternError) -> crate::Refusal {
+        crate::Key::DutyBadPattern.into()
+    }
 }
 
 impl ShiftPattern {

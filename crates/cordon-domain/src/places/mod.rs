@@ -78,8 +78,8 @@ pub enum PlaceNameError {
     /// Over 64 characters.
     #[error("the name is longer than 64 characters")]
     TooLong,
-    /// Has a '/' or a control character.
-    #[error("the name may not contain '/' or control characters")]
+    /// Has a '/', a control character or a hidden direction-changing one.
+    #[error("the name may not contain '/' or control or hidden characters")]
     Characters,
 }
 
@@ -93,7 +93,7 @@ impl PlaceName {
         if t.chars().count() > 64 {
             return Err(PlaceNameError::TooLong);
         }
-        if t.chars().any(|c| c == '/' || c.is_control()) {
+        if t.chars().any(|c| c == '/' || crate::values::is_hidden_char(c)) {
             return Err(PlaceNameError::Characters);
         }
         Ok(PlaceName(t.to_string()))
@@ -102,6 +102,18 @@ impl PlaceName {
     /// The name.
     pub fn as_str(&self) -> &str {
         &self.0
+    }
+}
+
+impl From<PlaceNameError> for crate::Refusal {
+    fn from(e: PlaceNameError) -> crate::Refusal {
+        use crate::Key;
+        match e {
+            PlaceNameError::Empty => Key::NameEmpty,
+            PlaceNameError::TooLong => Key::NameTooLong,
+            PlaceNameError::Characters => Key::PlaceNameCharacters,
+        }
+        .into()
     }
 }
 

@@ -3,6 +3,14 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::{Actor, Capability};
+
+/// Who may manage a squad they can see (its liaisons, its kits): the unit
+/// that answers for it and the command that posted it.
+pub fn may_manage(actor: &Actor) -> bool {
+    actor.can(Capability::AnswerOrders) || actor.can(Capability::IssueOrders)
+}
+
 /// A member's role in the squad.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -51,6 +59,16 @@ pub enum SquadError {
     /// More than one branch secretary.
     #[error("a squad has at most one branch secretary")]
     Secretary,
+}
+
+impl From<SquadError> for crate::Refusal {
+    fn from(e: SquadError) -> crate::Refusal {
+        match e {
+            SquadError::Leader => crate::Key::SquadOneLeader,
+            SquadError::Secretary => crate::Key::SquadOneSecretary,
+        }
+        .into()
+    }
 }
 
 /// Checks the roles of a squad's members: one leader, at most one secretary.

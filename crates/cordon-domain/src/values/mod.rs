@@ -10,6 +10,8 @@ pub use phone::{Phone, PhoneError};
 
 use serde::{Deserialize, Serialize};
 
+use crate::refusals::{Key, Refusal};
+
 /// Sex as recorded on an identity card.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -36,6 +38,48 @@ impl Sex {
             "女" | "female" | "f" => Some(Sex::Female),
             _ => None,
         }
+    }
+}
+
+/// Characters no typed name has: control characters, and the invisible
+/// marks that reorder or hide text (bidirectional overrides and isolates,
+/// zero-width characters), with which a name can be made to read as another.
+pub fn is_hidden_char(c: char) -> bool {
+    c.is_control()
+        || matches!(c, '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{2064}' | '\u{2066}'..='\u{2069}' | '\u{FEFF}')
+}
+
+impl From<NameError> for Refusal {
+    fn from(e: NameError) -> Refusal {
+        match e {
+            NameError::Empty => Key::NameEmpty,
+            NameError::TooLong => Key::NameTooLong,
+            NameError::Control => Key::NameCharacters,
+        }
+        .into()
+    }
+}
+
+impl From<PhoneError> for Refusal {
+    fn from(e: PhoneError) -> Refusal {
+        match e {
+            PhoneError::Length => Key::PhoneLength,
+            PhoneError::Prefix => Key::PhonePrefix,
+            PhoneError::Characters => Key::PhoneCharacters,
+        }
+        .into()
+    }
+}
+
+impl From<IdNumberError> for Refusal {
+    fn from(e: IdNumberError) -> Refusal {
+        match e {
+            IdNumberError::Length(_) => Key::IdNumberLength,
+            IdNumberError::Characters => Key::IdNumberCharacters,
+            IdNumberError::BirthDate => Key::IdNumberBirthDate,
+            IdNumberError::Checksum => Key::IdNumberChecksum,
+        }
+        .into()
     }
 }
 

@@ -16,8 +16,8 @@ pub enum NameError {
     /// More than 64 characters.
     #[error("the name is longer than 64 characters")]
     TooLong,
-    /// Control characters, which no person's name has.
-    #[error("the name has control characters")]
+    /// Control or hidden direction-changing characters, which no person's name has.
+    #[error("the name has control or hidden characters")]
     Control,
 }
 
@@ -31,7 +31,7 @@ impl PersonName {
         if t.chars().count() > 64 {
             return Err(NameError::TooLong);
         }
-        if t.chars().any(char::is_control) {
+        if t.chars().any(super::is_hidden_char) {
             return Err(NameError::Control);
         }
         Ok(PersonName(t.to_string()))

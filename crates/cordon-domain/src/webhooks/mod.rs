@@ -73,6 +73,26 @@ pub enum WebhookError {
     BadSecret,
 }
 
+impl From<WebhookError> for crate::Refusal {
+    fn from(e: WebhookError) -> crate::Refusal {
+        use crate::Key;
+        match e {
+            WebhookError::BadUrl => Key::WebhookBadUrl,
+            WebhookError::LongUrl => Key::WebhookLongUrl,
+            WebhookError::BadFormat => Key::WebhookBadFormat,
+            WebhookError::BadName => Key::WebhookBadName,
+            WebhookError::BadSecret => Key::WebhookBadSecret,
+        }
+        .into()
+    }
+}
+
+/// Who may configure webhooks and read their log: the command at city scope,
+/// since a webhook announces every order of the city.
+pub fn may_manage(actor: &crate::Actor) -> bool {
+    actor.can(crate::Capability::ManageWebhooks) && matches!(actor.scope, crate::Scope::City)
+}
+
 /// Checks a receiver's URL: http or https, a host, no spaces, at most 2000 characters.
 pub fn check_url(url: &str) -> Result<(), WebhookError> {
     let url = url.trim();

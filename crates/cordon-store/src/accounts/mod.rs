@@ -6,7 +6,7 @@ use argon2::password_hash::phc::PasswordHash;
 use argon2::password_hash::{PasswordHasher, PasswordVerifier};
 use chrono::{DateTime, Utc};
 use cordon_domain::places::PlacePath;
-use cordon_domain::{Actor, Role, Scope, ScopeSpec};
+use cordon_domain::{Actor, Key, Role, Scope, ScopeSpec};
 use rand::RngExt;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
@@ -68,7 +68,7 @@ pub fn hash_password(password: &str) -> StoreResult<String> {
     Argon2::default()
         .hash_password(password.as_bytes())
         .map(|h| h.to_string())
-        .map_err(|e| StoreError::Invalid(format!("cannot hash password: {e}")))
+        .map_err(|e| StoreError::Io(format!("cannot hash password: {e}")))
 }
 
 fn verify_password(password: &str, hash: &str) -> bool {
@@ -91,7 +91,7 @@ fn token_hash(token: &str) -> String {
 /// A password's rules: long enough to resist guessing at the rate limit.
 fn check_password(password: &str) -> StoreResult<()> {
     if password.chars().count() < 10 {
-        return Err(StoreError::Invalid("a password has at least 10 characters".into()));
+        return Err(StoreError::invalid(Key::AccountPasswordShort));
     }
     Ok(())
 }
@@ -101,14 +101,12 @@ impl Store {
     pub async fn create_user(&self, username: &str, password: &str, role: Role, spec: &ScopeSpec) -> StoreResult<i64> {
         let username = username.trim();
         if username.is_empty() || username.len() > 64 || username.chars().any(|c| c.is_whitespace() || c.is_control()) {
-            return Err(StoreError::Invalid("a user name is 1 to 64 characters without spaces".into()));
+            return Err(StoreError::invalid(Key::AccountBadUsername));
         }
         if !role.accepts(spec) {
-            return Err(StoreError::Invalid(format!(
-                "the role {} cannot have the scope {}",
-                role.as_str(),
-                spec.to_text()
-            )));
+            return Err(StoreError::invalid(
+                Key::AccountRoleScope.with("role", role.as_str()).with("scope", spec.to_text()),
+            ));
         }
         check_password(password)?;
         let scope = self.resolve_scope(spec).await?;
@@ -132,16 +130,16 @@ impl Store {
             .bind(unit)
             .bind(site)
             .bind(spec.to_text())
-            .bind(Utc::now())
+            .bind(self.now())
             .fetch_one(p)
             .await
             .map_err(StoreError::from)
-            .map_err(|e| e.unique_as("a user with this name exists"))?
+            .map_err(|e| e.unique_as(Key::AccountNameTaken))?
         });
         on_pool!(self, |p| {
             audit_insert!(
                 p,
-                crate::audit::NewEntry::new(&Actor::system(), "create", "user", id.to_string()).after(
+                crate::audit::NewEntry::new(self.now(), &Actor::system(), "create", "user", id.to_string()).after(
                     serde_json::json!({"username": username, "role": role.as_str(), "scope": spec.to_text()})
                         .to_string()
                 )
@@ -156,15 +154,15 @@ impl Store {
         let actor = self
             .actor_by_username(username)
             .await?
-            .ok_or_else(|| StoreError::Invalid(format!("no user {username}")))?;
+            .ok_or_else(|| StoreError::invalid(Key::AccountNoUser.with("name", username)))?;
         if let Some(c) = cadre {
             let found: Option<i64> = on_pool!(self, |p| {
                 sqlx::query_scalar("SELECT id FROM cadres WHERE id = $1").bind(c).fetch_optional(p).await?
             });
-            found.ok_or_else(|| StoreError::Invalid(format!("no cadre with id {c}")))?;
+            found.ok_or_else(|| StoreError::invalid(Key::AccountNoCadre.with("id", c)))?;
         }
         on_pool!(self, |p| {
-            let mut tx = p.begin().await?;
+            let mut tx = crate::db::WritePool::begin_write(p).await?;
             sqlx::query("UPDATE users SET cadre_id = $1 WHERE id = $2")
                 .bind(cadre)
                 .bind(actor.user_id)
@@ -172,7 +170,7 @@ impl Store {
                 .await?;
             audit_insert!(
                 &mut *tx,
-                crate::audit::NewEntry::new(&Actor::system(), "link", "user", actor.user_id.to_string())
+                crate::audit::NewEntry::new(self.now(), &Actor::system(), "link", "user", actor.user_id.to_string())
                     .before(serde_json::json!({"cadre_id": actor.cadre_id}).to_string())
                     .after(serde_json::json!({"cadre_id": cadre}).to_string())
             )?;
@@ -188,9 +186,9 @@ impl Store {
         let user = self
             .actor_by_username(username)
             .await?
-            .ok_or_else(|| StoreError::Invalid(format!("no user named {username}")))?;
+            .ok_or_else(|| StoreError::invalid(Key::AccountNoUser.with("name", username)))?;
         on_pool!(self, |p| {
-            let mut tx = p.begin().await?;
+            let mut tx = crate::db::WritePool::begin_write(p).await?;
             sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
                 .bind(hash)
                 .bind(user.user_id)
@@ -198,7 +196,13 @@ impl Store {
                 .await?;
             audit_insert!(
                 &mut *tx,
-                crate::audit::NewEntry::new(&Actor::system(), "set-password", "user", user.user_id.to_string())
+                crate::audit::NewEntry::new(
+                    self.now(),
+                    &Actor::system(),
+                    "set-password",
+                    "user",
+                    user.user_id.to_string()
+                )
             )?;
             tx.commit().await?;
         });
@@ -208,12 +212,12 @@ impl Store {
     /// A user changes their own password, proving the current one; logged.
     pub async fn change_password(&self, actor: &Actor, current: &str, new: &str) -> StoreResult<()> {
         if self.authenticate(&actor.username, current).await?.is_none() {
-            return Err(StoreError::Invalid("the current password is wrong".into()));
+            return Err(StoreError::invalid(Key::AccountWrongCurrent));
         }
         check_password(new)?;
         let hash = hash_password(new)?;
         on_pool!(self, |p| {
-            let mut tx = p.begin().await?;
+            let mut tx = crate::db::WritePool::begin_write(p).await?;
             sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
                 .bind(hash)
                 .bind(actor.user_id)
@@ -221,7 +225,7 @@ impl Store {
                 .await?;
             audit_insert!(
                 &mut *tx,
-                crate::audit::NewEntry::new(actor, "change-password", "user", actor.user_id.to_string())
+                crate::audit::NewEntry::new(self.now(), actor, "change-password", "user", actor.user_id.to_string())
             )?;
             tx.commit().await?;
         });
@@ -296,7 +300,7 @@ impl Store {
         let actor = self
             .actor_by_username(username)
             .await?
-            .ok_or_else(|| StoreError::Invalid(format!("no user named {username}")))?;
+            .ok_or_else(|| StoreError::invalid(Key::AccountNoUser.with("name", username)))?;
         let token = format!("cdn_{}", random_secret(32));
         let prefix = token[..12].to_string();
         on_pool!(self, |p| {
@@ -304,12 +308,12 @@ impl Store {
                 .bind(actor.user_id)
                 .bind(token_hash(&token))
                 .bind(prefix.clone())
-                .bind(Utc::now())
+                .bind(self.now())
                 .execute(p)
                 .await?;
             audit_insert!(
                 p,
-                crate::audit::NewEntry::new(&Actor::system(), "create", "token", prefix)
+                crate::audit::NewEntry::new(self.now(), &Actor::system(), "create", "token", prefix)
                     .after(serde_json::json!({"user": username}).to_string())
             )?;
         });
@@ -321,12 +325,12 @@ impl Store {
         let actor = self
             .actor_by_username(username)
             .await?
-            .ok_or_else(|| StoreError::Invalid(format!("no user named {username}")))?;
+            .ok_or_else(|| StoreError::invalid(Key::AccountNoUser.with("name", username)))?;
         let n = on_pool!(self, |p| {
             let n = sqlx::query(
                 "UPDATE api_tokens SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL AND ($3 IS NULL OR prefix = $3)",
             )
-            .bind(Utc::now())
+            .bind(self.now())
             .bind(actor.user_id)
             .bind(prefix.map(|s| s.chars().take(12).collect::<String>()))
             .execute(p)
@@ -334,8 +338,14 @@ impl Store {
             .rows_affected();
             audit_insert!(
                 p,
-                crate::audit::NewEntry::new(&Actor::system(), "revoke", "token", prefix.unwrap_or("*").to_string())
-                    .after(serde_json::json!({"user": username, "revoked": n}).to_string())
+                crate::audit::NewEntry::new(
+                    self.now(),
+                    &Actor::system(),
+                    "revoke",
+                    "token",
+                    prefix.unwrap_or("*").to_string()
+                )
+                .after(serde_json::json!({"user": username, "revoked": n}).to_string())
             )?;
             n
         });
@@ -362,7 +372,7 @@ impl Store {
             sqlx::query("INSERT INTO login_attempts (account, address, at) VALUES ($1, $2, $3)")
                 .bind(crate::clean(account))
                 .bind(crate::clean(address))
-                .bind(Utc::now())
+                .bind(self.now())
                 .execute(p)
                 .await?;
         });
@@ -402,7 +412,7 @@ impl Store {
         Ok(on_pool!(self, |p| {
             sqlx::query_as("SELECT data, expires_at FROM sessions WHERE id = $1 AND expires_at > $2")
                 .bind(token_hash(id))
-                .bind(Utc::now())
+                .bind(self.now())
                 .fetch_optional(p)
                 .await?
         }))
@@ -443,7 +453,7 @@ impl Store {
         on_pool!(self, |p| {
             sqlx::query("DELETE FROM sessions WHERE id = $1 OR expires_at < $2")
                 .bind(token_hash(id))
-                .bind(Utc::now())
+                .bind(self.now())
                 .execute(p)
                 .await?;
         });

@@ -32,6 +32,7 @@ pub struct AuditEntry {
 
 /// What to write into the log; built by the store modules.
 pub(crate) struct NewEntry<'a> {
+    pub at: DateTime<Utc>,
     pub actor: &'a Actor,
     pub action: String,
     pub entity: &'a str,
@@ -42,8 +43,14 @@ pub(crate) struct NewEntry<'a> {
 
 impl<'a> NewEntry<'a> {
     /// An entry without record contents (a reveal, say); add them with `before` and `after`.
-    pub fn new(actor: &'a Actor, action: impl Into<String>, entity: &'a str, entity_id: impl Into<String>) -> Self {
-        NewEntry { actor, action: action.into(), entity, entity_id: entity_id.into(), before: None, after: None }
+    pub fn new(
+        at: DateTime<Utc>,
+        actor: &'a Actor,
+        action: impl Into<String>,
+        entity: &'a str,
+        entity_id: impl Into<String>,
+    ) -> Self {
+        NewEntry { at, actor, action: action.into(), entity, entity_id: entity_id.into(), before: None, after: None }
     }
 
     /// The record as it was, as JSON.

@@ -11,7 +11,7 @@ use serde::Serialize;
 use crate::{Store, StoreError, StoreResult};
 
 /// A member as a board prints them.
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize)]
 pub struct BoardMember {
     /// Name.
     pub name: String,
@@ -57,6 +57,9 @@ pub struct Board {
     pub token: String,
 }
 
+/// A member of a squad posted at the compound: squad id, name, position, role, phone, party member.
+type MemberRow = (i64, String, String, String, String, bool);
+
 impl Store {
     async fn board_for(&self, compound_id: i64, checkpoint: Option<String>) -> StoreResult<Board> {
         let (compound, community, street): (String, String, String) = on_pool!(self, |p| {
@@ -68,34 +71,48 @@ impl Store {
             .fetch_one(p)
             .await?
         });
-        let squads: Vec<(i64, String, String)> = on_pool!(self, |p| {
-            sqlx::query_as(
+        // The squads posted there now and all their members, in two queries.
+        let (squads, members): (Vec<(i64, String, String)>, Vec<MemberRow>) = on_pool!(self, |p| {
+            let squads = sqlx::query_as(
                 "SELECT s.id, s.name, u.name FROM squad_postings sp JOIN squads s ON s.id = sp.squad_id \
-                 JOIN units u ON u.id = s.unit_id WHERE sp.compound_id = $1 AND s.ended_at IS NULL ORDER BY s.id",
+                     JOIN units u ON u.id = s.unit_id WHERE sp.compound_id = $1 AND s.ended_at IS NULL ORDER BY s.id",
             )
             .bind(compound_id)
             .fetch_all(p)
-            .await?
+            .await?;
+            let members = sqlx::query_as(
+                "SELECT m.squad_id, c.name, c.position, m.role, c.phone, c.party_member FROM squad_postings sp \
+                     JOIN squads s ON s.id = sp.squad_id JOIN squad_members m ON m.squad_id = s.id \
+                     JOIN cadres c ON c.id = m.cadre_id WHERE sp.compound_id = $1 AND s.ended_at IS NULL \
+                     ORDER BY m.squad_id, CASE m.role WHEN 'leader' THEN 0 WHEN 'secretary' THEN 1 ELSE 2 END, c.id",
+            )
+            .bind(compound_id)
+            .fetch_all(p)
+            .await?;
+            (squads, members)
         });
-        let mut out = Vec::new();
-        for (id, name, unit) in squads {
-            let members: Vec<BoardMember> = on_pool!(self, |p| {
-                sqlx::query_as(
-                    "SELECT c.name, c.position, m.role, c.phone, c.party_member FROM squad_members m \
-                     JOIN cadres c ON c.id = m.cadre_id WHERE m.squad_id = $1 \
-                     ORDER BY CASE m.role WHEN 'leader' THEN 0 WHEN 'secretary' THEN 1 ELSE 2 END, c.id",
-                )
-                .bind(id)
-                .fetch_all(p)
-                .await?
-            });
-            out.push(BoardSquad {
-                unit,
-                name,
-                branch_can_form: can_form_branch(members.iter().map(|m| m.party_member)),
-                members,
-            });
-        }
+        let out = squads
+            .into_iter()
+            .map(|(id, name, unit)| {
+                let members: Vec<BoardMember> = members
+                    .iter()
+                    .filter(|m| m.0 == id)
+                    .map(|(_, name, position, role, phone, party_member)| BoardMember {
+                        name: name.clone(),
+                        position: position.clone(),
+                        role: role.clone(),
+                        phone: phone.clone(),
+                        party_member: *party_member,
+                    })
+                    .collect();
+                BoardSquad {
+                    unit,
+                    name,
+                    branch_can_form: can_form_branch(members.iter().map(|m| m.party_member)),
+                    members,
+                }
+            })
+            .collect();
         let token = self.compound_token(compound_id).await?;
         Ok(Board { compound, compound_id, street, community, checkpoint, squads: out, token })
     }

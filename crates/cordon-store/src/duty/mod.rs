@@ -8,11 +8,11 @@
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use cordon_domain::clock::Zone;
 use cordon_domain::duty::{ShiftPattern, is_empty_shift, on_duty, overlaps, rotate};
-use cordon_domain::{Actor, Capability};
+use cordon_domain::{Actor, Capability, Key};
 use serde::Serialize;
 
-use crate::mobilisation::Squad;
-use crate::{Store, StoreError, StoreResult, refusal};
+use crate::squads::Squad;
+use crate::{Store, StoreError, StoreResult};
 
 /// A person on a shift.
 #[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
@@ -163,10 +163,10 @@ fn clean_note(s: &str) -> String {
     s.trim().lines().map(crate::clean).collect::<Vec<_>>().join("\n")
 }
 
-/// Whether an actor may build and staff a squad's roster: a roster editor
-/// (leader, unit, command) of a squad still posted. Scope is the squad lookup's.
+/// Whether an actor may build and staff a squad's roster (the domain's rule;
+/// the scope is the squad lookup's).
 pub fn may_edit_roster(actor: &Actor, squad: &Squad) -> bool {
-    actor.can(Capability::EditRosters) && squad.ended_at.is_none()
+    cordon_domain::duty::may_edit_roster(actor, squad.ended_at.is_some())
 }
 
 impl Store {
@@ -178,7 +178,7 @@ impl Store {
             return Err(StoreError::Forbidden);
         }
         if !may_edit_roster(actor, &squad) {
-            return Err(StoreError::Invalid(refusal("roster-closed", &[])));
+            return Err(StoreError::invalid(Key::DutyClosed));
         }
         Ok(squad)
     }
@@ -210,17 +210,17 @@ impl Store {
     ) -> StoreResult<usize> {
         let squad = self.roster_editable(actor, squad_id).await?;
         if !(1..=14).contains(&plan.days) {
-            return Err(StoreError::Invalid(refusal("roster-bad-days", &[])));
+            return Err(StoreError::invalid(Key::DutyBadDays));
         }
         if plan.per_shift > 50 {
-            return Err(StoreError::Invalid(refusal("roster-bad-per-shift", &[])));
+            return Err(StoreError::invalid(Key::DutyBadPerShift));
         }
         if !(2000..=2200).contains(&plan.first_day.year()) {
-            return Err(StoreError::Invalid(refusal("roster-bad-day", &[])));
+            return Err(StoreError::invalid(Key::DutyBadDay));
         }
         let checkpoints = self.squad_checkpoints(squad_id).await?;
         if checkpoints.is_empty() {
-            return Err(StoreError::Invalid(refusal("roster-no-checkpoints", &[])));
+            return Err(StoreError::invalid(Key::DutyNoCheckpoints));
         }
         let slots = plan.pattern.shifts(plan.first_day, plan.days, zone);
         let (from, to) = (slots[0].0, slots[slots.len() - 1].1);
@@ -242,11 +242,9 @@ impl Store {
                 let clash =
                     existing.iter().find(|(c, s, e, _)| c == cp && (*s, *e) != *slot && overlaps((*s, *e), *slot));
                 if let Some((_, s, e, _)) = clash {
-                    let (s, e) = (zone.local(*s).format("%m-%d %H:%M"), zone.local(*e).format("%m-%d %H:%M"));
-                    return Err(StoreError::Conflict(refusal(
-                        "roster-overlap",
-                        &[("checkpoint", name), ("from", &s.to_string()), ("to", &e.to_string())],
-                    )));
+                    return Err(StoreError::conflict(
+                        Key::DutyOverlap.with("checkpoint", name).with("from", *s).with("to", *e),
+                    ));
                 }
             }
         }
@@ -274,9 +272,8 @@ impl Store {
             }
         }
         let made = new.len();
-        let changed = refusal("roster-changed", &[]);
         on_pool!(self, |p| {
-            let mut tx = p.begin().await?;
+            let mut tx = crate::db::WritePool::begin_write(p).await?;
             for (cp, slot, members) in &new {
                 // Someone else building the same days meanwhile (a double tap) meets the UNIQUE constraint.
                 let shift: i64 = sqlx::query_scalar(
@@ -288,12 +285,12 @@ impl Store {
                 .bind(slot.1)
                 .fetch_one(&mut *tx)
                 .await
-                .map_err(|e| StoreError::from(e).unique_as(&changed))?;
+                .map_err(|e| StoreError::from(e).unique_as(Key::DutyChanged))?;
                 put_on_shift!(tx, shift, members);
             }
             audit_insert!(
                 &mut *tx,
-                crate::audit::NewEntry::new(actor, "build", "roster", squad_id.to_string()).after(
+                crate::audit::NewEntry::new(self.now(), actor, "build", "roster", squad_id.to_string()).after(
                     serde_json::json!({"first_day": plan.first_day, "days": plan.days, "per_shift": plan.per_shift,
                         "shifts": made, "kept": slots.len() * checkpoints.len() - made})
                     .to_string()
@@ -310,11 +307,11 @@ impl Store {
     pub async fn clear_roster(&self, actor: &Actor, squad_id: i64, from: NaiveDate, zone: Zone) -> StoreResult<u64> {
         self.roster_editable(actor, squad_id).await?;
         if !(2000..=2200).contains(&from.year()) {
-            return Err(StoreError::Invalid(refusal("roster-bad-day", &[])));
+            return Err(StoreError::invalid(Key::DutyBadDay));
         }
-        let cut = zone.instant(from.and_time(chrono::NaiveTime::MIN)).max(Utc::now());
+        let cut = zone.instant(from.and_time(chrono::NaiveTime::MIN)).max(self.now());
         Ok(on_pool!(self, |p| {
-            let mut tx = p.begin().await?;
+            let mut tx = crate::db::WritePool::begin_write(p).await?;
             let gone = sqlx::query("DELETE FROM shifts WHERE squad_id = $1 AND starts_at >= $2")
                 .bind(squad_id)
                 .bind(cut)
@@ -323,7 +320,7 @@ impl Store {
                 .rows_affected();
             audit_insert!(
                 &mut *tx,
-                crate::audit::NewEntry::new(actor, "clear", "roster", squad_id.to_string())
+                crate::audit::NewEntry::new(self.now(), actor, "clear", "roster", squad_id.to_string())
                     .after(serde_json::json!({"from": from, "shifts": gone}).to_string())
             )?;
             tx.commit().await?;
@@ -345,7 +342,7 @@ impl Store {
         let days = days.clamp(1, 14);
         let last = from.checked_add_days(chrono::Days::new(u64::from(days)));
         let Some(last) = last.filter(|d| d.year() < 9999 && from.year() > 1) else {
-            return Err(StoreError::Invalid(refusal("roster-bad-day", &[])));
+            return Err(StoreError::invalid(Key::DutyBadDay));
         };
         let start = zone.instant(from.and_time(chrono::NaiveTime::MIN));
         let end = zone.instant(last.and_time(chrono::NaiveTime::MIN));
@@ -430,15 +427,15 @@ impl Store {
 
     /// Puts these squad members on a shift (and takes everyone else off it).
     /// Nobody can stand two shifts that overlap, at any checkpoint.
-    pub async fn staff_shift(&self, actor: &Actor, shift_id: i64, cadre_ids: &[i64], zone: Zone) -> StoreResult<()> {
-        let (squad, shift) = self.shift(actor, shift_id, Utc::now()).await?;
+    pub async fn staff_shift(&self, actor: &Actor, shift_id: i64, cadre_ids: &[i64]) -> StoreResult<()> {
+        let (squad, shift) = self.shift(actor, shift_id, self.now()).await?;
         let squad = self.roster_editable(actor, squad.id).await?;
         let mut ids = cadre_ids.to_vec();
         ids.sort();
         ids.dedup();
         for id in &ids {
             let Some(m) = squad.members.iter().find(|m| m.cadre_id == *id) else {
-                return Err(StoreError::Invalid(refusal("roster-not-member", &[])));
+                return Err(StoreError::invalid(Key::DutyNotMember));
             };
             let clash: Option<(String, DateTime<Utc>)> = on_pool!(self, |p| {
                 sqlx::query_as(
@@ -455,21 +452,19 @@ impl Store {
                 .await?
             });
             if let Some((at, start)) = clash {
-                let from = zone.local(start).format("%m-%d %H:%M").to_string();
-                return Err(StoreError::Conflict(refusal(
-                    "roster-clash",
-                    &[("name", &m.name), ("checkpoint", &at), ("from", &from)],
-                )));
+                return Err(StoreError::conflict(
+                    Key::DutyClash.with("name", &m.name).with("checkpoint", at).with("from", start),
+                ));
             }
         }
         let before: Vec<i64> = shift.members.iter().map(|m| m.cadre_id).collect();
         on_pool!(self, |p| {
-            let mut tx = p.begin().await?;
+            let mut tx = crate::db::WritePool::begin_write(p).await?;
             sqlx::query("DELETE FROM shift_members WHERE shift_id = $1").bind(shift_id).execute(&mut *tx).await?;
             put_on_shift!(tx, shift_id, &ids);
             audit_insert!(
                 &mut *tx,
-                crate::audit::NewEntry::new(actor, "staff", "shift", shift_id.to_string())
+                crate::audit::NewEntry::new(self.now(), actor, "staff", "shift", shift_id.to_string())
                     .before(serde_json::json!({"members": before}).to_string())
                     .after(serde_json::json!({"members": ids}).to_string())
             )?;
@@ -480,17 +475,17 @@ impl Store {
 
     /// Writes a shift's handover note: a roster editor, or someone standing that shift.
     pub async fn write_handover(&self, actor: &Actor, shift_id: i64, note: &str) -> StoreResult<()> {
-        let (squad, shift) = self.shift(actor, shift_id, Utc::now()).await?;
+        let (squad, shift) = self.shift(actor, shift_id, self.now()).await?;
         let on_it = actor.cadre_id.is_some_and(|c| shift.members.iter().any(|m| m.cadre_id == c));
         if !on_it {
             self.roster_editable(actor, squad.id).await?;
         }
         let note = clean_note(note);
         if note.chars().count() > 1000 {
-            return Err(StoreError::Invalid(refusal("roster-handover-long", &[])));
+            return Err(StoreError::invalid(Key::DutyHandoverLong));
         }
         on_pool!(self, |p| {
-            let mut tx = p.begin().await?;
+            let mut tx = crate::db::WritePool::begin_write(p).await?;
             sqlx::query("UPDATE shifts SET handover = $1 WHERE id = $2")
                 .bind(note.clone())
                 .bind(shift_id)
@@ -498,29 +493,13 @@ impl Store {
                 .await?;
             audit_insert!(
                 &mut *tx,
-                crate::audit::NewEntry::new(actor, "handover", "shift", shift_id.to_string())
+                crate::audit::NewEntry::new(self.now(), actor, "handover", "shift", shift_id.to_string())
                     .before(serde_json::json!({"handover": shift.handover}).to_string())
                     .after(serde_json::json!({"handover": note}).to_string())
             )?;
             tx.commit().await?;
         });
         Ok(())
-    }
-
-    /// The squad the actor's own cadre is posted with now, if any.
-    pub async fn my_squad(&self, actor: &Actor) -> StoreResult<Option<i64>> {
-        let Some(cadre) = actor.cadre_id else {
-            return Ok(None);
-        };
-        Ok(on_pool!(self, |p| {
-            sqlx::query_scalar(
-                "SELECT m.squad_id FROM squad_members m JOIN squads q ON q.id = m.squad_id \
-                 WHERE m.cadre_id = $1 AND q.ended_at IS NULL ORDER BY q.id DESC LIMIT 1",
-            )
-            .bind(cadre)
-            .fetch_optional(p)
-            .await?
-        }))
     }
 
     /// The actor's own shifts that have not ended, earliest first (none for an

@@ -110,7 +110,7 @@ impl Store {
 
         let total = rows.len();
         let summary = on_pool!(self, |p| {
-            let mut tx = p.begin().await?;
+            let mut tx = crate::db::WritePool::begin_write(p).await?;
             let found: Vec<Existing> =
                 sqlx::query_as("SELECT id, unit_id, name, position, party_member, phone, sex FROM cadres")
                     .fetch_all(&mut *tx)
@@ -142,7 +142,7 @@ impl Store {
                         .await?;
                         audit_insert!(
                             &mut *tx,
-                            crate::audit::NewEntry::new(actor, "update", "cadre", e.id.to_string())
+                            crate::audit::NewEntry::new(self.now(), actor, "update", "cadre", e.id.to_string())
                                 .before(json(&e.name, &e.position, e.party_member, &e.phone, &e.sex))
                                 .after(after)
                         )?;
@@ -162,7 +162,8 @@ impl Store {
                         .await?;
                         audit_insert!(
                             &mut *tx,
-                            crate::audit::NewEntry::new(actor, "create", "cadre", id.to_string()).after(after)
+                            crate::audit::NewEntry::new(self.now(), actor, "create", "cadre", id.to_string())
+                                .after(after)
                         )?;
                         summary.imported += 1;
                     }

@@ -9,6 +9,7 @@ mod cadres;
 mod places;
 mod residents;
 
+use cordon_domain::{Key, Refusal};
 use serde::Serialize;
 
 use crate::sheets::{ColumnMap, ColumnSpec, Sheet, SheetRow};
@@ -24,11 +25,26 @@ pub struct ImportSummary {
     pub unchanged: usize,
 }
 
-/// Why a file was rejected: every bad row.
+/// How many bad cells a rejection lists; the total counts them all.
+pub const LISTED_BAD_CELLS: usize = 1000;
+
+/// Why a file was rejected: the first bad cells and how many there are.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct ImportReport {
-    /// Each bad cell, in row order.
+    /// The first `LISTED_BAD_CELLS` bad cells, in row order.
     pub bad_rows: Vec<BadRow>,
+    /// How many bad cells the file has in all.
+    pub total: usize,
+}
+
+impl ImportReport {
+    /// Adds a bad cell: listed while there is room, counted always.
+    pub fn push(&mut self, bad: BadRow) {
+        if self.bad_rows.len() < LISTED_BAD_CELLS {
+            self.bad_rows.push(bad);
+        }
+        self.total += 1;
+    }
 }
 
 /// One bad cell.
@@ -44,7 +60,9 @@ pub struct BadRow {
     pub reason: BadReason,
 }
 
-/// The reasons a cell can be bad; the web and CLI word them in the user's language.
+/// The reasons a cell can be bad; the web and CLI word them in the user's
+/// language (a value's own reason, such as a wrong check character, is a
+/// refusal key worded inside).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "code", content = "detail", rename_all = "kebab-case")]
 pub enum BadReason {
@@ -52,12 +70,12 @@ pub enum BadReason {
     MissingColumn,
     /// A required cell is empty.
     Required,
-    /// Not a valid ID number; the detail says why.
-    BadIdNumber(String),
-    /// Not a valid mobile number; the detail says why.
-    BadPhone(String),
-    /// Not a usable name; the detail says why.
-    BadName(String),
+    /// Not a valid ID number; the key says why.
+    BadIdNumber(Key),
+    /// Not a valid mobile number; the key says why.
+    BadPhone(Key),
+    /// Not a usable name; the key says why.
+    BadName(Key),
     /// Not a known special group; the detail is the word.
     UnknownTag(String),
     /// Not 是/否 or yes/no.
@@ -74,28 +92,6 @@ pub enum BadReason {
     DuplicateInFile(usize),
     /// The ID number belongs to a resident the importer may not change.
     RegisteredElsewhere,
-}
-
-impl std::fmt::Display for BadReason {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            BadReason::MissingColumn => write!(f, "the column is missing"),
-            BadReason::Required => write!(f, "the cell is empty"),
-            BadReason::BadIdNumber(d) => write!(f, "not a valid ID number: {d}"),
-            BadReason::BadPhone(d) => write!(f, "not a valid mobile number: {d}"),
-            BadReason::BadName(d) => write!(f, "not a usable name: {d}"),
-            BadReason::UnknownTag(w) => write!(f, "unknown special group: {w}"),
-            BadReason::BadYesNo => write!(f, "write 是/否 or yes/no"),
-            BadReason::BadSex => write!(f, "write 男/女 or male/female"),
-            BadReason::UnknownCompound => write!(f, "no such street, community and compound"),
-            BadReason::UnknownUnit => write!(f, "no such unit"),
-            BadReason::UnknownDistrict => write!(f, "no district to put streets under: add a 区/district column"),
-            BadReason::DuplicateInFile(r) => write!(f, "repeats row {r}"),
-            BadReason::RegisteredElsewhere => {
-                write!(f, "this ID number is registered to a resident outside your scope")
-            }
-        }
-    }
 }
 
 impl BadReason {
@@ -171,7 +167,7 @@ pub(crate) struct Checker {
 
 impl Checker {
     pub fn bad(&mut self, row: &SheetRow, map: &ColumnMap, key: &str, reason: BadReason) {
-        self.report.bad_rows.push(BadRow {
+        self.report.push(BadRow {
             row: row.number,
             column: map.header(key).to_string(),
             value: map.get(row, key).to_string(),
@@ -191,43 +187,42 @@ impl Checker {
     }
 
     /// Parses a required cell, reporting the parser's error as a reason.
-    pub fn parse<T, E: std::fmt::Display>(
+    pub fn parse<T, E: Into<Refusal>>(
         &mut self,
         row: &SheetRow,
         map: &ColumnMap,
         key: &str,
         parse: impl FnOnce(&str) -> Result<T, E>,
-        reason: impl FnOnce(String) -> BadReason,
+        reason: impl FnOnce(Key) -> BadReason,
     ) -> Option<T> {
         let v = self.required(row, map, key)?;
         match parse(v) {
             Ok(t) => Some(t),
             Err(e) => {
-                self.bad(row, map, key, reason(e.to_string()));
+                self.bad(row, map, key, reason(e.into().key));
                 None
             }
         }
     }
 
     pub fn into_result(self) -> Result<(), crate::StoreError> {
-        if self.report.bad_rows.is_empty() { Ok(()) } else { Err(crate::StoreError::Rejected(self.report)) }
+        if self.report.total == 0 { Ok(()) } else { Err(crate::StoreError::Rejected(self.report)) }
     }
 }
 
 /// Maps the header, or rejects the file with one bad row per missing column.
 pub(crate) fn map_columns(sheet: &Sheet, kind: ImportKind) -> Result<ColumnMap, crate::StoreError> {
     ColumnMap::new(&sheet.headers, kind.columns()).map_err(|missing| {
-        crate::StoreError::Rejected(ImportReport {
-            bad_rows: missing
-                .into_iter()
-                .map(|key| BadRow {
-                    row: 1,
-                    column: key.to_string(),
-                    value: String::new(),
-                    reason: BadReason::MissingColumn,
-                })
-                .collect(),
-        })
+        let mut report = ImportReport::default();
+        for key in missing {
+            report.push(BadRow {
+                row: 1,
+                column: key.to_string(),
+                value: String::new(),
+                reason: BadReason::MissingColumn,
+            });
+        }
+        crate::StoreError::Rejected(report)
     })
 }
 

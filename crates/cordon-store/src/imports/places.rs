@@ -75,7 +75,7 @@ impl Store {
 
         let total = rows.len();
         let summary = on_pool!(self, |p| {
-            let mut tx = p.begin().await?;
+            let mut tx = crate::db::WritePool::begin_write(p).await?;
             let mut summary = ImportSummary::default();
             let mut cache: HashMap<(Option<i64>, String), (i64, String)> = HashMap::new();
             for (i, row) in rows.iter().enumerate() {
@@ -95,7 +95,8 @@ impl Store {
                     let node = match cache.get(&key) {
                         Some(n) => n.clone(),
                         None => {
-                            let (id, path, new) = ensure_place!(&mut *tx, actor, parent.clone(), kind, name)?;
+                            let (id, path, new) =
+                                ensure_place!(&mut *tx, self.now(), actor, parent.clone(), kind, name)?;
                             created |= new;
                             cache.insert(key, (id, path.clone()));
                             (id, path)
@@ -117,6 +118,7 @@ impl Store {
                         audit_insert!(
                             &mut *tx,
                             crate::audit::NewEntry::new(
+                                self.now(),
                                 actor,
                                 "create",
                                 "checkpoint",

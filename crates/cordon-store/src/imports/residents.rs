@@ -2,8 +2,8 @@
 
 use std::collections::HashMap;
 
-use cordon_domain::people::SpecialGroup;
 use cordon_domain::places::{PlaceKind, PlaceName, PlacePath};
+use cordon_domain::residents::SpecialGroup;
 use cordon_domain::{Actor, Capability, IdNumber, PersonName, Phone};
 
 use super::{BadReason, Checker, ImportKind, ImportSummary, Progress, map_columns};
@@ -173,7 +173,7 @@ impl Store {
                 && !actor.scope.covers_place(&PlacePath::from_stored(e.path.clone()))
             {
                 let number = seen.get(r.id_number.as_str()).copied().unwrap_or(0);
-                check.report.bad_rows.push(super::BadRow {
+                check.report.push(super::BadRow {
                     row: number,
                     column: map.header("id_number").to_string(),
                     value: r.id_number.masked(),
@@ -195,11 +195,12 @@ impl Store {
     ) -> StoreResult<ImportSummary> {
         let total = rows.len();
         let summary = on_pool!(self, |p| {
-            let mut tx = p.begin().await?;
+            let mut tx = crate::db::WritePool::begin_write(p).await?;
             let mut summary = ImportSummary::default();
             // The tree below the compounds, one level at a time, in bulk.
             let buildings = ensure_children!(
                 &mut *tx,
+                self.now(),
                 actor,
                 PlaceKind::Building,
                 rows.iter()
@@ -209,6 +210,7 @@ impl Store {
             let building_of = |r: &ResidentIn| buildings[&(r.compound.id, r.building.as_str().to_string())].clone();
             let entrances = ensure_children!(
                 &mut *tx,
+                self.now(),
                 actor,
                 PlaceKind::Entrance,
                 rows.iter()
@@ -224,6 +226,7 @@ impl Store {
             };
             let households = ensure_children!(
                 &mut *tx,
+                self.now(),
                 actor,
                 PlaceKind::Household,
                 rows.iter()
@@ -262,7 +265,7 @@ impl Store {
                         .await?;
                         audit_insert!(
                             &mut *tx,
-                            crate::audit::NewEntry::new(actor, "update", "resident", e.id.to_string())
+                            crate::audit::NewEntry::new(self.now(), actor, "update", "resident", e.id.to_string())
                                 .before(existing_json(e))
                                 .after(r.audit_json(household_id))
                         )?;
@@ -296,7 +299,7 @@ impl Store {
                 qb.push(")");
                 let ids: Vec<(i64, String)> = qb.build_query_as().fetch_all(&mut *tx).await?;
                 let ids: HashMap<String, i64> = ids.into_iter().map(|(id, n)| (n, id)).collect();
-                let now = chrono::Utc::now();
+                let now = self.now();
                 let mut qb = sqlx::QueryBuilder::new(
                     "INSERT INTO audit_log (at, user_id, actor, action, entity, entity_id, before_json, after_json) ",
                 );

@@ -3,7 +3,8 @@
 //! one; entries are never edited or deleted.
 
 use chrono::{DateTime, Utc};
-use cordon_domain::{Actor, Capability};
+use cordon_domain::kits::{QUANTITY, may_edit_template, may_issue};
+use cordon_domain::{Actor, Key};
 use serde::Serialize;
 
 use crate::{Store, StoreError, StoreResult};
@@ -64,20 +65,17 @@ pub struct KitStatus {
     pub entries: Vec<KitEntry>,
 }
 
-fn may_issue(actor: &Actor) -> bool {
-    actor.can(Capability::AnswerOrders) || actor.can(Capability::IssueOrders)
-}
-
 impl Store {
     /// Adds an item to the kit template or changes its quantity; command and organisation.
     pub async fn upsert_kit_item(&self, actor: &Actor, name: &str, name_en: &str, per_person: i64) -> StoreResult<i64> {
-        if !actor.can(Capability::IssueOrders) {
+        if !may_edit_template(actor) {
             return Err(StoreError::Forbidden);
         }
-        let name =
-            cordon_domain::places::PlaceName::parse(name).map_err(|e| StoreError::Invalid(format!("item: {e}")))?;
-        if !(1..=10_000).contains(&per_person) {
-            return Err(StoreError::Invalid(crate::refusal("kit-per-person-range", &[])));
+        let name = cordon_domain::places::PlaceName::parse(name).map_err(|e| {
+            StoreError::invalid(Key::KitBadItemName.with("reason", cordon_domain::Refusal::from(e).key))
+        })?;
+        if !QUANTITY.contains(&per_person) {
+            return Err(StoreError::invalid(Key::KitPerPersonRange));
         }
         let name_en = crate::clean(name_en);
         Ok(on_pool!(self, |p| {
@@ -109,28 +107,28 @@ impl Store {
         item_id: i64,
         quantity: i64,
     ) -> StoreResult<i64> {
-        let squad = self.squad(actor, squad_id).await?;
         if !may_issue(actor) {
             return Err(StoreError::Forbidden);
         }
+        let squad = self.squad(actor, squad_id).await?;
         if !squad.members.iter().any(|m| m.cadre_id == cadre_id) {
-            return Err(StoreError::Invalid(crate::refusal("kit-not-member", &[])));
+            return Err(StoreError::invalid(Key::KitNotMember));
         }
-        if !(1..=10_000).contains(&quantity) {
-            return Err(StoreError::Invalid(crate::refusal("kit-quantity-range", &[])));
+        if !QUANTITY.contains(&quantity) {
+            return Err(StoreError::invalid(Key::KitQuantityRange));
         }
         if !self.kit_items().await?.iter().any(|i| i.id == item_id) {
-            return Err(StoreError::Invalid(crate::refusal("kit-no-item", &[])));
+            return Err(StoreError::invalid(Key::KitNoItem));
         }
         self.kit_entry(actor, squad_id, cadre_id, item_id, quantity, None).await
     }
 
     /// Corrects an entry by a new one with the opposite quantity; each entry can be reversed once.
     pub async fn reverse_kit_entry(&self, actor: &Actor, squad_id: i64, entry_id: i64) -> StoreResult<i64> {
-        self.squad(actor, squad_id).await?;
         if !may_issue(actor) {
             return Err(StoreError::Forbidden);
         }
+        self.squad(actor, squad_id).await?;
         let row: Option<(i64, i64, i64, Option<i64>)> = on_pool!(self, |p| {
             sqlx::query_as(
                 "SELECT cadre_id, item_id, quantity, reverses FROM kit_ledger WHERE id = $1 AND squad_id = $2",
@@ -142,11 +140,11 @@ impl Store {
         });
         let (cadre, item, quantity, reverses) = row.ok_or(StoreError::NotFound)?;
         if reverses.is_some() {
-            return Err(StoreError::Invalid(crate::refusal("kit-correct-correction", &[])));
+            return Err(StoreError::invalid(Key::KitCorrectCorrection));
         }
         self.kit_entry(actor, squad_id, cadre, item, -quantity, Some(entry_id))
             .await
-            .map_err(|e| e.unique_as(&crate::refusal("kit-corrected-already", &[])))
+            .map_err(|e| e.unique_as(Key::KitCorrectedAlready))
     }
 
     async fn kit_entry(
@@ -159,7 +157,7 @@ impl Store {
         reverses: Option<i64>,
     ) -> StoreResult<i64> {
         Ok(on_pool!(self, |p| {
-            let mut tx = p.begin().await?;
+            let mut tx = crate::db::WritePool::begin_write(p).await?;
             let id: i64 = sqlx::query_scalar(
                 "INSERT INTO kit_ledger (squad_id, cadre_id, item_id, quantity, at, actor, reverses) \
                  VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
@@ -168,14 +166,14 @@ impl Store {
             .bind(cadre)
             .bind(item)
             .bind(quantity)
-            .bind(Utc::now())
+            .bind(self.now())
             .bind(actor.username.clone())
             .bind(reverses)
             .fetch_one(&mut *tx)
             .await?;
             audit_insert!(
                 &mut *tx,
-                crate::audit::NewEntry::new(actor, if reverses.is_some() { "reverse" } else { "issue" }, "kit", id.to_string()).after(
+                crate::audit::NewEntry::new(self.now(), actor, if reverses.is_some() { "reverse" } else { "issue" }, "kit", id.to_string()).after(
                     serde_json::json!({"squad_id": squad, "cadre_id": cadre, "item_id": item, "quantity": quantity, "reverses": reverses})
                         .to_string()
                 )

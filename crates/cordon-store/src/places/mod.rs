@@ -1,7 +1,7 @@
 //! The administrative tree and checkpoints, read within the actor's scope.
 
 use cordon_domain::places::{PlaceKind, PlaceName, PlacePath};
-use cordon_domain::{Actor, Capability, Scope, ScopeSpec};
+use cordon_domain::{Actor, Capability, Key, Scope, ScopeSpec};
 use serde::Serialize;
 
 use crate::{Page, PageRequest, Store, StoreError, StoreResult, like_pattern};
@@ -108,6 +108,29 @@ impl Store {
             .await?
         });
         row.map(Place::from).ok_or(StoreError::NotFound)
+    }
+
+    /// The places of these ids that lie in the actor's scope, in one query.
+    pub async fn places_by_id(&self, actor: &Actor, ids: &[i64]) -> StoreResult<Vec<Place>> {
+        Self::require(actor, Capability::ViewPlaces)?;
+        let (a, b) = scope_binds(actor);
+        let mut out = Vec::new();
+        for chunk in ids.chunks(500) {
+            let rows: Vec<PlaceRow> = on_pool!(self, |p| {
+                let mut qb = sqlx::QueryBuilder::new(PLACE_COLUMNS);
+                qb.push(" WHERE (");
+                qb.push_bind(a.clone()).push(" IS NULL OR (p.path >= ").push_bind(a.clone());
+                qb.push(" AND p.path < ").push_bind(b.clone()).push(")) AND p.id IN (");
+                let mut sep = qb.separated(", ");
+                for id in chunk {
+                    sep.push_bind(*id);
+                }
+                qb.push(")");
+                qb.build_query_as().fetch_all(p).await?
+            });
+            out.extend(rows.into_iter().map(Place::from));
+        }
+        Ok(out)
     }
 
     /// The places a user starts browsing from: the city, or the place of their scope.
@@ -223,7 +246,7 @@ impl Store {
                         .fetch_optional(p)
                         .await?
                 });
-                id.map(|id| Scope::Unit { id }).ok_or_else(|| StoreError::Invalid(format!("no unit named {name}")))
+                id.map(|id| Scope::Unit { id }).ok_or_else(|| StoreError::invalid(Key::ScopeNoUnit.with("name", name)))
             }
             ScopeSpec::Site(name) => {
                 let id: Option<i64> = on_pool!(self, |p| {
@@ -232,13 +255,11 @@ impl Store {
                         .fetch_optional(p)
                         .await?
                 });
-                id.map(|id| Scope::Site { id })
-                    .ok_or_else(|| StoreError::Invalid(format!("no quarantine site named {name}")))
+                id.map(|id| Scope::Site { id }).ok_or_else(|| StoreError::invalid(Key::ScopeNoSite.with("name", name)))
             }
             ScopeSpec::Place(names) => {
-                let (mut id, mut path) = self.root_city().await?.ok_or_else(|| {
-                    StoreError::Invalid("the administrative tree is empty: import places first".into())
-                })?;
+                let (mut id, mut path) =
+                    self.root_city().await?.ok_or_else(|| StoreError::invalid(Key::ScopeNoTree))?;
                 for (i, name) in names.iter().enumerate() {
                     let found: Option<(i64, String)> = on_pool!(self, |p| {
                         sqlx::query_as("SELECT id, path FROM places WHERE parent_id = $1 AND name = $2")
@@ -252,10 +273,7 @@ impl Store {
                         // The city's own name may lead the path.
                         None if i == 0 && self.place_name(id).await?.as_deref() == Some(name.as_str()) => {}
                         None => {
-                            return Err(StoreError::Invalid(format!(
-                                "no place named {} under the path so far",
-                                name.as_str()
-                            )));
+                            return Err(StoreError::invalid(Key::ScopeNoPlace.with("name", name.as_str())));
                         }
                     }
                 }
@@ -283,10 +301,17 @@ impl Store {
     pub async fn ensure_city(&self, actor: &Actor, city: &PlaceName, district: &PlaceName) -> StoreResult<(i64, i64)> {
         Self::require(actor, Capability::ManagePlaces)?;
         let ids = on_pool!(self, |p| {
-            let mut tx = p.begin().await?;
-            let (city_id, city_path, _) = ensure_place!(&mut *tx, actor, None, PlaceKind::City, city.as_str())?;
-            let (district_id, _, _) =
-                ensure_place!(&mut *tx, actor, Some((city_id, city_path)), PlaceKind::District, district.as_str())?;
+            let mut tx = crate::db::WritePool::begin_write(p).await?;
+            let (city_id, city_path, _) =
+                ensure_place!(&mut *tx, self.now(), actor, None, PlaceKind::City, city.as_str())?;
+            let (district_id, _, _) = ensure_place!(
+                &mut *tx,
+                self.now(),
+                actor,
+                Some((city_id, city_path)),
+                PlaceKind::District,
+                district.as_str()
+            )?;
             tx.commit().await?;
             (city_id, district_id)
         });
@@ -314,10 +339,11 @@ impl Store {
     /// Registers a quarantine site by name (the quarantine capability fills in the rest).
     pub async fn ensure_site(&self, actor: &Actor, name: &str) -> StoreResult<i64> {
         Self::require(actor, Capability::ManagePlaces)?;
-        let name = PlaceName::parse(name).map_err(|e| StoreError::Invalid(format!("site name: {e}")))?;
+        let name = PlaceName::parse(name)
+            .map_err(|e| StoreError::invalid(Key::SiteBadName.with("reason", cordon_domain::Refusal::from(e).key)))?;
         let name = name.as_str();
         Ok(on_pool!(self, |p| {
-            let mut tx = p.begin().await?;
+            let mut tx = crate::db::WritePool::begin_write(p).await?;
             let found: Option<i64> = sqlx::query_scalar("SELECT id FROM sites WHERE name = $1")
                 .bind(name.to_string())
                 .fetch_optional(&mut *tx)
@@ -331,7 +357,7 @@ impl Store {
                         .await?;
                     audit_insert!(
                         &mut *tx,
-                        crate::audit::NewEntry::new(actor, "create", "site", id.to_string())
+                        crate::audit::NewEntry::new(self.now(), actor, "create", "site", id.to_string())
                             .after(serde_json::json!({"name": name}).to_string())
                     )?;
                     id

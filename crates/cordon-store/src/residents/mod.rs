@@ -1,7 +1,9 @@
 //! Residents, read within the actor's scope of the administrative tree.
 
+mod export;
+
 use chrono::NaiveDate;
-use cordon_domain::people::SpecialGroup;
+use cordon_domain::residents::SpecialGroup;
 use cordon_domain::{Actor, Capability, IdNumber, Phone, Sex};
 use serde::Serialize;
 

@@ -12,6 +12,23 @@ pub use columns::{ColumnMap, ColumnSpec};
 pub use read::read_sheet;
 pub use write::{escape_formula, write_csv, write_xlsx};
 
+/// Writes a list in the chosen format: CSV text or an XLSX workbook with one sheet.
+pub(crate) fn sheet_bytes(
+    name: &str,
+    format: SheetFormat,
+    headers: &[&str],
+    rows: Vec<Vec<String>>,
+) -> Result<Vec<u8>, SheetError> {
+    Ok(match format {
+        SheetFormat::Csv => {
+            let mut out = Vec::new();
+            write_csv(&mut out, headers, rows)?;
+            out
+        }
+        SheetFormat::Xlsx => write_xlsx(name, headers, rows)?,
+    })
+}
+
 /// A table read from a file: header cells and data rows, all as trimmed strings.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Sheet {
@@ -110,6 +127,22 @@ pub enum SheetError {
     /// Writing an export failed; the text says why.
     #[error("could not write the spreadsheet: {0}")]
     Write(String),
+}
+
+impl SheetError {
+    /// The refusal a person reads (the parser's own text goes only to the log).
+    pub fn refusal(&self) -> cordon_domain::Refusal {
+        use cordon_domain::Key;
+        match self {
+            SheetError::Empty => Key::SheetEmpty.into(),
+            SheetError::NoHeader => Key::SheetNoHeader.into(),
+            SheetError::NoWorksheet => Key::SheetNoWorksheet.into(),
+            SheetError::LegacyXls => Key::SheetLegacyXls.into(),
+            SheetError::Xlsx(_) => Key::SheetBadXlsx.into(),
+            SheetError::Csv { row, .. } => Key::SheetBadCsv.with("row", *row),
+            SheetError::Write(_) => Key::SheetWrite.into(),
+        }
+    }
 }
 
 /// Trims a cell the way a person reading it would: spaces of every width and invisible marks.

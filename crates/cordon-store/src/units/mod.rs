@@ -1,7 +1,9 @@
 //! Municipal units and their cadres, read within the actor's scope.
 
-use cordon_domain::people::Availability;
-use cordon_domain::{Actor, Capability, Phone, Sex};
+mod training;
+
+use cordon_domain::units::Availability;
+use cordon_domain::{Actor, Capability, Key, Phone, Sex};
 use serde::Serialize;
 
 use crate::{Page, PageRequest, Store, StoreError, StoreResult, like_pattern};
@@ -128,13 +130,13 @@ impl Store {
         }
         // A unit's name follows the rules of a place name: trimmed, short, no control characters.
         let name = cordon_domain::places::PlaceName::parse(name)
-            .map_err(|e| StoreError::Invalid(format!("unit name: {e}")))?
+            .map_err(|e| StoreError::invalid(Key::UnitBadName.with("reason", cordon_domain::Refusal::from(e).key)))?
             .as_str()
             .to_string();
         let name_en = crate::clean(name_en);
         let (name, name_en) = (name.as_str(), name_en.as_str());
         Ok(on_pool!(self, |p| {
-            let mut tx = p.begin().await?;
+            let mut tx = crate::db::WritePool::begin_write(p).await?;
             let existing: Option<(i64, String)> = sqlx::query_as("SELECT id, name_en FROM units WHERE name = $1")
                 .bind(name.to_string())
                 .fetch_optional(&mut *tx)
@@ -149,7 +151,7 @@ impl Store {
                         .await?;
                     audit_insert!(
                         &mut *tx,
-                        crate::audit::NewEntry::new(actor, "update", "unit", id.to_string())
+                        crate::audit::NewEntry::new(self.now(), actor, "update", "unit", id.to_string())
                             .before(serde_json::json!({"name_en": old}).to_string())
                             .after(serde_json::json!({"name_en": name_en}).to_string())
                     )?;
@@ -163,7 +165,7 @@ impl Store {
                         .await?;
                     audit_insert!(
                         &mut *tx,
-                        crate::audit::NewEntry::new(actor, "create", "unit", id.to_string())
+                        crate::audit::NewEntry::new(self.now(), actor, "create", "unit", id.to_string())
                             .after(serde_json::json!({"name": name, "name_en": name_en}).to_string())
                     )?;
                     id
@@ -245,7 +247,10 @@ impl Store {
     /// Writes a reveal into the audit log: who saw which field of which record.
     pub(crate) async fn log_reveal(&self, actor: &Actor, entity: &str, id: i64, field: &str) -> StoreResult<()> {
         on_pool!(self, |p| {
-            audit_insert!(p, crate::audit::NewEntry::new(actor, format!("reveal-{field}"), entity, id.to_string()))?;
+            audit_insert!(
+                p,
+                crate::audit::NewEntry::new(self.now(), actor, format!("reveal-{field}"), entity, id.to_string())
+            )?;
         });
         Ok(())
     }

@@ -8,8 +8,8 @@
 //! row stays until it is delivered (or its webhook is deleted).
 
 use chrono::{DateTime, Utc};
+use cordon_domain::Actor;
 use cordon_domain::webhooks::{self as hooks, Announcement, WebhookFormat};
-use cordon_domain::{Actor, Capability, Scope};
 use serde::Serialize;
 
 use crate::{Store, StoreError, StoreResult};
@@ -167,26 +167,12 @@ pub struct AttemptOutcome {
     pub retry_at: DateTime<Utc>,
 }
 
-/// Whether the actor may configure webhooks: the command at city scope, since
-/// a webhook announces every order of the city.
-pub fn may_manage_webhooks(actor: &Actor) -> bool {
-    actor.can(Capability::ManageWebhooks) && matches!(actor.scope, Scope::City)
-}
-
 fn guard(actor: &Actor) -> StoreResult<()> {
-    if may_manage_webhooks(actor) { Ok(()) } else { Err(StoreError::Forbidden) }
+    if hooks::may_manage(actor) { Ok(()) } else { Err(StoreError::Forbidden) }
 }
 
 fn invalid(e: hooks::WebhookError) -> StoreError {
-    use hooks::WebhookError::*;
-    let key = match e {
-        BadUrl => "webhook-bad-url",
-        LongUrl => "webhook-long-url",
-        BadFormat => "webhook-bad-format",
-        BadName => "webhook-bad-name",
-        BadSecret => "webhook-bad-secret",
-    };
-    StoreError::Invalid(crate::refusal(key, &[]))
+    StoreError::invalid(e)
 }
 
 const WEBHOOK_SELECT: &str = "SELECT w.id, w.name, w.format, w.url, w.secret, w.enabled, w.created_at, \
@@ -230,12 +216,12 @@ impl Store {
         if let Some(s) = &secret {
             hooks::check_secret(s).map_err(invalid)?;
         }
-        let now = Utc::now();
+        let now = self.now();
         let after = serde_json::json!({"name": name, "format": format.as_str(), "url": hooks::mask_url(&url),
             "secret": secret.is_some(), "enabled": new.enabled})
         .to_string();
         Ok(on_pool!(self, |p| {
-            let mut tx = p.begin().await?;
+            let mut tx = crate::db::WritePool::begin_write(p).await?;
             let id: i64 = sqlx::query_scalar(
                 "INSERT INTO webhooks (name, format, url, secret, enabled, created_at) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
             )
@@ -249,7 +235,8 @@ impl Store {
             .await?;
             audit_insert!(
                 &mut *tx,
-                crate::audit::NewEntry::new(actor, "create", "webhook", id.to_string()).after(after.clone())
+                crate::audit::NewEntry::new(self.now(), actor, "create", "webhook", id.to_string())
+                    .after(after.clone())
             )?;
             tx.commit().await?;
             id
@@ -261,7 +248,7 @@ impl Store {
     pub async fn set_webhook_enabled(&self, actor: &Actor, id: i64, enabled: bool) -> StoreResult<()> {
         let before = self.webhook(actor, id).await?;
         on_pool!(self, |p| {
-            let mut tx = p.begin().await?;
+            let mut tx = crate::db::WritePool::begin_write(p).await?;
             sqlx::query("UPDATE webhooks SET enabled = $1 WHERE id = $2 AND deleted_at IS NULL")
                 .bind(enabled)
                 .bind(id)
@@ -270,6 +257,7 @@ impl Store {
             audit_insert!(
                 &mut *tx,
                 crate::audit::NewEntry::new(
+                    self.now(),
                     actor,
                     if enabled { "enable" } else { "disable" },
                     "webhook",
@@ -288,9 +276,9 @@ impl Store {
     /// Deletes a webhook: its log stays, its undelivered announcements are never sent.
     pub async fn delete_webhook(&self, actor: &Actor, id: i64) -> StoreResult<()> {
         let before = self.webhook(actor, id).await?;
-        let now = Utc::now();
+        let now = self.now();
         on_pool!(self, |p| {
-            let mut tx = p.begin().await?;
+            let mut tx = crate::db::WritePool::begin_write(p).await?;
             sqlx::query("UPDATE webhooks SET deleted_at = $1, enabled = $2 WHERE id = $3 AND deleted_at IS NULL")
                 .bind(now)
                 .bind(false)
@@ -299,7 +287,7 @@ impl Store {
                 .await?;
             audit_insert!(
                 &mut *tx,
-                crate::audit::NewEntry::new(actor, "delete", "webhook", id.to_string()).before(
+                crate::audit::NewEntry::new(self.now(), actor, "delete", "webhook", id.to_string()).before(
                     serde_json::json!({"name": before.name, "format": before.format, "url": before.url,
                         "enabled": before.enabled, "pending": before.pending})
                     .to_string()
@@ -407,11 +395,11 @@ impl Store {
     /// or scheduled for `retry_at`. A worker whose claim was lost meanwhile
     /// records the attempt but does not move the row.
     pub async fn record_attempt(&self, due: &DueAnnouncement, outcome: &AttemptOutcome) -> StoreResult<()> {
-        let now = Utc::now();
+        let now = self.now();
         let error = outcome.error.as_deref().map(|e| e.chars().take(1000).collect::<String>());
         let status = outcome.status.map(i64::from);
         on_pool!(self, |p| {
-            let mut tx = p.begin().await?;
+            let mut tx = crate::db::WritePool::begin_write(p).await?;
             sqlx::query(
                 "INSERT INTO webhook_deliveries (outbox_id, webhook_id, at, attempt, ok, status, error, duration_ms) \
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",

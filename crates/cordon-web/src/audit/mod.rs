@@ -10,9 +10,11 @@ use cordon_store::{Page, PageRequest};
 use serde::Deserialize;
 
 use crate::AppState;
-use crate::auth::{ApiActor, Ctx};
+use crate::accounts::{ApiActor, Ctx};
 use crate::error::{ApiError, PageError};
 use crate::views::{Layout, Pager};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 /// Page routes.
 pub fn router() -> Router<AppState> {
@@ -20,8 +22,8 @@ pub fn router() -> Router<AppState> {
 }
 
 /// API routes.
-pub fn api_router() -> Router<AppState> {
-    Router::new().route("/audit", get(api_list))
+pub fn api_router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(api_list))
 }
 
 /// Filters of the log.

@@ -14,7 +14,7 @@ use fast_qr::qr::QRBuilder;
 use serde::Deserialize;
 
 use crate::AppState;
-use crate::auth::{Ctx, lang_of};
+use crate::accounts::Ctx;
 use crate::error::PageError;
 use crate::i18n::Tr;
 
@@ -114,7 +114,7 @@ async fn public(
     Path(token): Path<String>,
     headers: HeaderMap,
 ) -> Result<PublicView, PageError> {
-    let tr = Tr { lang: lang_of(&headers) };
+    let tr = crate::accounts::tr_of(&app, &headers);
     let b = app.store.public_board(&token).await?;
     Ok(PublicView { tr, roles: roles(&tr, &b), b })
 }

@@ -7,19 +7,21 @@ use askama_web::WebTemplate;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::{get, post, put};
+use axum::routing::{get, post};
 use axum::{Json, Router};
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use cordon_domain::duty::ShiftPattern;
+use cordon_domain::{Key, Refusal};
 use cordon_store::StoreError;
 use cordon_store::duty::{MyShift, Roster, RosterPlan, Shift, may_edit_roster};
 use serde::{Deserialize, Serialize};
 
 use crate::AppState;
-use crate::auth::{ApiActor, Ctx, check_csrf};
+use crate::accounts::{ApiActor, Ctx};
 use crate::error::{ApiError, PageError};
-use crate::i18n::Tr;
 use crate::views::{Layout, all_of, field, pairs};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 /// The pattern a new roster starts from: three 8-hour shifts from 08:00.
 const DEFAULT_PATTERN: &str = "08:00,16:00,00:00";
@@ -36,13 +38,13 @@ pub fn router() -> Router<AppState> {
 }
 
 /// API routes.
-pub fn api_router() -> Router<AppState> {
-    Router::new()
-        .route("/squads/{id}/roster", get(api_roster).post(api_build).delete(api_clear))
-        .route("/shifts/{id}", get(api_shift))
-        .route("/shifts/{id}/members", put(api_staff))
-        .route("/shifts/{id}/handover", put(api_handover))
-        .route("/me/shifts", get(api_mine))
+pub fn api_router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(api_roster, api_build, api_clear))
+        .routes(routes!(api_shift))
+        .routes(routes!(api_staff))
+        .routes(routes!(api_handover))
+        .routes(routes!(api_mine))
 }
 
 /// Which days a roster shows.
@@ -180,13 +182,13 @@ async fn roster(
     roster_view(&app, &ctx, id, &q, None, None).await
 }
 
-/// Reads a build form or body into a plan, with a message in the user's language.
+/// Reads a build form or body into a plan, or the refusal of the first bad field.
 /// Only the reading is here: the ranges of days and people are the store's rules.
-fn plan(tr: &Tr, first_day: &str, days: &str, pattern: &str, per_shift: &str) -> Result<RosterPlan, String> {
-    let first_day = NaiveDate::parse_from_str(first_day.trim(), "%Y-%m-%d").map_err(|_| tr.t("roster-bad-day"))?;
-    let days: u32 = days.trim().parse().map_err(|_| tr.t("roster-bad-days"))?;
-    let pattern = ShiftPattern::parse(pattern).map_err(|_| tr.t("roster-bad-pattern"))?;
-    let per_shift: usize = per_shift.trim().parse().map_err(|_| tr.t("roster-bad-per-shift"))?;
+fn plan(first_day: &str, days: &str, pattern: &str, per_shift: &str) -> Result<RosterPlan, Refusal> {
+    let first_day = NaiveDate::parse_from_str(first_day.trim(), "%Y-%m-%d").map_err(|_| Key::DutyBadDay)?;
+    let days: u32 = days.trim().parse().map_err(|_| Key::DutyBadDays)?;
+    let pattern = ShiftPattern::parse(pattern)?;
+    let per_shift: usize = per_shift.trim().parse().map_err(|_| Key::DutyBadPerShift)?;
     Ok(RosterPlan { first_day, days, pattern, per_shift })
 }
 
@@ -197,23 +199,22 @@ async fn build(
     body: String,
 ) -> Result<Response, PageError> {
     let f = pairs(&body);
-    check_csrf(&ctx.session, field(&f, "csrf")).await?;
     let form = BuildForm {
         first_day: field(&f, "first_day").to_string(),
         days: field(&f, "days").to_string(),
         pattern: field(&f, "pattern").to_string(),
         per_shift: field(&f, "per_shift").to_string(),
     };
-    let result = match plan(&ctx.tr, &form.first_day, &form.days, &form.pattern, &form.per_shift) {
+    let result = match plan(&form.first_day, &form.days, &form.pattern, &form.per_shift) {
         Ok(plan) => app.store.build_roster(&ctx.actor, id, &plan, app.zone).await.map(|_| plan.first_day),
-        Err(m) => Err(StoreError::Invalid(m)),
+        Err(r) => Err(StoreError::Invalid(r)),
     };
     match result {
         Ok(first_day) => Ok(Redirect::to(&format!("/squads/{id}/roster?from={first_day}")).into_response()),
         // The page comes back with the message and what the user wrote.
         Err(StoreError::Invalid(m) | StoreError::Conflict(m)) => {
             let q = RangeQuery { from: None, days: None };
-            let view = roster_view(&app, &ctx, id, &q, Some(ctx.tr.localise(&m)), Some(form)).await?;
+            let view = roster_view(&app, &ctx, id, &q, Some(ctx.tr.refusal(&m)), Some(form)).await?;
             Ok((StatusCode::UNPROCESSABLE_ENTITY, view).into_response())
         }
         Err(e) => Err(e.into()),
@@ -222,7 +223,6 @@ async fn build(
 
 #[derive(Deserialize)]
 struct ClearForm {
-    csrf: String,
     from: String,
     /// The checkbox that says the user means it.
     sure: Option<String>,
@@ -234,14 +234,13 @@ async fn clear(
     Path(id): Path<i64>,
     axum::Form(f): axum::Form<ClearForm>,
 ) -> Result<Response, PageError> {
-    check_csrf(&ctx.session, &f.csrf).await?;
     let from = NaiveDate::parse_from_str(f.from.trim(), "%Y-%m-%d");
     let result = match (f.sure.is_some(), from) {
-        (false, _) => Err(ctx.tr.t("roster-clear-unsure")),
-        (true, Err(_)) => Err(ctx.tr.t("roster-bad-day")),
+        (false, _) => Err(ctx.tr.refusal(&Key::DutyClearUnsure.into())),
+        (true, Err(_)) => Err(ctx.tr.refusal(&Key::DutyBadDay.into())),
         (true, Ok(from)) => match app.store.clear_roster(&ctx.actor, id, from, app.zone).await {
             Ok(_) => Ok(from),
-            Err(StoreError::Invalid(m) | StoreError::Conflict(m)) => Err(ctx.tr.localise(&m)),
+            Err(StoreError::Invalid(m) | StoreError::Conflict(m)) => Err(ctx.tr.refusal(&m)),
             Err(e) => return Err(e.into()),
         },
     };
@@ -314,7 +313,7 @@ async fn after_shift(
     match result {
         Ok(()) => Ok(Redirect::to(&format!("/shifts/{id}")).into_response()),
         Err(StoreError::Invalid(m) | StoreError::Conflict(m)) => {
-            let view = shift_view(app, ctx, id, Some(ctx.tr.localise(&m))).await?;
+            let view = shift_view(app, ctx, id, Some(ctx.tr.refusal(&m))).await?;
             Ok((StatusCode::UNPROCESSABLE_ENTITY, view).into_response())
         }
         Err(e) => Err(e.into()),
@@ -328,14 +327,12 @@ async fn staff(
     body: String,
 ) -> Result<Response, PageError> {
     let f = pairs(&body);
-    check_csrf(&ctx.session, field(&f, "csrf")).await?;
-    let result = app.store.staff_shift(&ctx.actor, id, &all_of(&f, "cadre"), app.zone).await;
+    let result = app.store.staff_shift(&ctx.actor, id, &all_of(&f, "cadre")).await;
     after_shift(&app, &ctx, id, result).await
 }
 
 #[derive(Deserialize)]
 struct HandoverForm {
-    csrf: String,
     note: String,
 }
 
@@ -345,7 +342,6 @@ async fn handover(
     Path(id): Path<i64>,
     axum::Form(f): axum::Form<HandoverForm>,
 ) -> Result<Response, PageError> {
-    check_csrf(&ctx.session, &f.csrf).await?;
     let result = app.store.write_handover(&ctx.actor, id, &f.note).await;
     after_shift(&app, &ctx, id, result).await
 }
@@ -428,9 +424,7 @@ pub async fn api_build(
     Path(id): Path<i64>,
     Json(b): Json<BuildBody>,
 ) -> Result<Json<Built>, ApiError> {
-    let tr = Tr { lang: crate::i18n::Lang::En };
-    let plan = plan(&tr, &b.first_day, &b.days.to_string(), &b.pattern, &b.per_shift.to_string())
-        .map_err(|m| ApiError::from(StoreError::Invalid(m)))?;
+    let plan = plan(&b.first_day, &b.days.to_string(), &b.pattern, &b.per_shift.to_string())?;
     let made = app.store.build_roster(&actor, id, &plan, app.zone).await?;
     let roster = app.store.roster(&actor, id, plan.first_day, plan.days, app.zone, Utc::now()).await?;
     Ok(Json(Built { made, roster }))
@@ -486,7 +480,7 @@ pub async fn api_staff(
     Path(id): Path<i64>,
     Json(b): Json<StaffBody>,
 ) -> Result<Json<Shift>, ApiError> {
-    app.store.staff_shift(&actor, id, &b.cadre_ids, app.zone).await?;
+    app.store.staff_shift(&actor, id, &b.cadre_ids).await?;
     Ok(Json(app.store.shift(&actor, id, Utc::now()).await?.1))
 }
 

@@ -7,19 +7,21 @@ use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, Multipart, Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::get;
 use axum::{Json, Router};
 use cordon_domain::{Actor, Capability};
 use cordon_store::StoreError;
-use cordon_store::imports::{BadReason, ImportKind, ImportSummary};
+use cordon_store::imports::{ImportKind, ImportSummary};
 use cordon_store::sheets::{SheetFormat, read_sheet};
 use serde::Deserialize;
 
 use crate::AppState;
-use crate::auth::{ApiActor, Ctx, check_csrf};
+use crate::accounts::{ApiActor, Ctx};
 use crate::error::{ApiError, PageError};
 use crate::i18n::Tr;
 use crate::views::Layout;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 /// Uploads may be large spreadsheets of a whole district.
 const MAX_UPLOAD: usize = 64 * 1024 * 1024;
@@ -30,8 +32,9 @@ pub fn router() -> Router<AppState> {
 }
 
 /// API routes.
-pub fn api_router() -> Router<AppState> {
-    Router::new().route("/imports/{kind}", post(api_import).layer(DefaultBodyLimit::max(MAX_UPLOAD)))
+pub fn api_router() -> OpenApiRouter<AppState> {
+    use utoipa_axum::router::UtoipaMethodRouterExt;
+    OpenApiRouter::new().routes(routes!(api_import).layer(DefaultBodyLimit::max(MAX_UPLOAD)))
 }
 
 fn allowed(actor: &Actor, kind: ImportKind) -> bool {
@@ -102,18 +105,6 @@ async fn form(ctx: Ctx) -> Result<FormView, PageError> {
     Ok(v)
 }
 
-/// Words a bad-row reason in the user's language.
-fn reason_text(tr: &Tr, reason: &BadReason) -> String {
-    let detail = match reason {
-        BadReason::BadIdNumber(d) | BadReason::BadPhone(d) | BadReason::BadName(d) | BadReason::UnknownTag(d) => {
-            d.clone()
-        }
-        BadReason::DuplicateInFile(r) => r.to_string(),
-        _ => String::new(),
-    };
-    tr.t_with(&format!("reason-{}", reason.code()), &[("detail", detail)])
-}
-
 fn summary_text(tr: &Tr, s: &ImportSummary) -> String {
     tr.t_with(
         "import-done",
@@ -126,13 +117,11 @@ fn summary_text(tr: &Tr, s: &ImportSummary) -> String {
 }
 
 async fn upload(State(app): State<AppState>, ctx: Ctx, mut multipart: Multipart) -> Result<Response, PageError> {
-    let mut csrf = String::new();
     let mut kind = None;
     let mut file: Option<(String, Bytes)> = None;
     let bad_upload = |_| PageError::Status(StatusCode::BAD_REQUEST, "error-upload");
     while let Some(field) = multipart.next_field().await.map_err(bad_upload)? {
         match field.name().unwrap_or("") {
-            "csrf" => csrf = field.text().await.map_err(bad_upload)?,
             "kind" => kind = ImportKind::parse(&field.text().await.map_err(bad_upload)?),
             "file" => {
                 let name = field.file_name().unwrap_or("").to_string();
@@ -141,7 +130,6 @@ async fn upload(State(app): State<AppState>, ctx: Ctx, mut multipart: Multipart)
             _ => {}
         }
     }
-    check_csrf(&ctx.session, &csrf).await?;
     let mut v = view(&ctx);
     let Some(kind) = kind.filter(|k| allowed(&ctx.actor, *k)) else {
         return Err(PageError::Status(StatusCode::BAD_REQUEST, "error-import-kind"));
@@ -161,7 +149,7 @@ async fn upload(State(app): State<AppState>, ctx: Ctx, mut multipart: Multipart)
             Ok(v.into_response())
         }
         Err(StoreError::Rejected(report)) => {
-            v.error = Some(ctx.tr.t_with("import-rejected", &[("count", report.bad_rows.len().to_string())]));
+            v.error = Some(ctx.tr.t_with("import-rejected", &[("count", report.total.to_string())]));
             v.bad = report
                 .bad_rows
                 .iter()
@@ -169,7 +157,7 @@ async fn upload(State(app): State<AppState>, ctx: Ctx, mut multipart: Multipart)
                     row: b.row,
                     column: b.column.clone(),
                     value: b.value.clone(),
-                    reason: reason_text(&ctx.tr, &b.reason),
+                    reason: ctx.tr.bad_reason(&b.reason),
                 })
                 .collect();
             Ok((StatusCode::UNPROCESSABLE_ENTITY, v).into_response())

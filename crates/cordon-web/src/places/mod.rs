@@ -12,9 +12,11 @@ use cordon_store::{Page, PageRequest};
 use serde::Deserialize;
 
 use crate::AppState;
-use crate::auth::{ApiActor, Ctx};
+use crate::accounts::{ApiActor, Ctx};
 use crate::error::{ApiError, PageError};
 use crate::views::{Layout, Pager};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 /// Page routes.
 pub fn router() -> Router<AppState> {
@@ -22,12 +24,12 @@ pub fn router() -> Router<AppState> {
 }
 
 /// API routes.
-pub fn api_router() -> Router<AppState> {
-    Router::new()
-        .route("/places", get(api_roots))
-        .route("/places/{id}", get(api_place))
-        .route("/places/{id}/children", get(api_children))
-        .route("/places/{id}/checkpoints", get(api_checkpoints))
+pub fn api_router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(api_roots))
+        .routes(routes!(api_place))
+        .routes(routes!(api_children))
+        .routes(routes!(api_checkpoints))
 }
 
 /// List parameters shared by pages and API.

@@ -9,7 +9,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Form, Json, Router};
 use cordon_domain::Capability;
-use cordon_domain::people::SpecialGroup;
+use cordon_domain::residents::SpecialGroup;
 use cordon_store::residents::{Resident, ResidentFilter, RevealField};
 use cordon_store::sheets::SheetFormat;
 use cordon_store::{Page, PageRequest, StoreError};
@@ -17,9 +17,11 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::AppState;
-use crate::auth::{ApiActor, Ctx, check_csrf};
+use crate::accounts::{ApiActor, Ctx};
 use crate::error::{ApiError, PageError};
 use crate::views::{Layout, Pager};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 /// Page routes.
 pub fn router() -> Router<AppState> {
@@ -31,12 +33,12 @@ pub fn router() -> Router<AppState> {
 }
 
 /// API routes.
-pub fn api_router() -> Router<AppState> {
-    Router::new()
-        .route("/residents", get(api_list))
-        .route("/residents/export", get(api_export))
-        .route("/residents/{id}", get(api_get))
-        .route("/residents/{id}/reveal", post(api_reveal))
+pub fn api_router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(api_list))
+        .routes(routes!(api_export))
+        .routes(routes!(api_get))
+        .routes(routes!(api_reveal))
 }
 
 /// Filters of the resident list.
@@ -150,7 +152,6 @@ async fn detail(State(app): State<AppState>, ctx: Ctx, Path(id): Path<i64>) -> R
 
 #[derive(Deserialize)]
 struct RevealForm {
-    csrf: String,
     pub field: String,
 }
 
@@ -168,7 +169,6 @@ async fn reveal(
     Path(id): Path<i64>,
     Form(f): Form<RevealForm>,
 ) -> Result<DetailView, PageError> {
-    check_csrf(&ctx.session, &f.csrf).await?;
     let field = parse_field(&f.field).ok_or(PageError::Status(axum::http::StatusCode::BAD_REQUEST, "error-invalid"))?;
     let value = app.store.reveal_resident(&ctx.actor, id, field).await?;
     let mut view = detail_view(&app, &ctx, id).await?;
@@ -191,7 +191,7 @@ async fn export_file(
     format: Option<&str>,
 ) -> Result<Response, StoreError> {
     let format = SheetFormat::parse(format.unwrap_or("xlsx"))
-        .ok_or_else(|| StoreError::Invalid("format is csv or xlsx".into()))?;
+        .ok_or_else(|| StoreError::invalid(cordon_domain::Key::ExportBadFormat))?;
     let bytes = app.store.export_residents(actor, format).await?;
     let name = format!("attachment; filename=\"residents.{}\"", format.extension());
     Ok(([(header::CONTENT_TYPE, format.content_type().to_string()), (header::CONTENT_DISPOSITION, name)], bytes)
@@ -236,8 +236,7 @@ pub async fn api_reveal(
     Path(id): Path<i64>,
     Query(q): Query<RevealQuery>,
 ) -> Result<Json<Value>, ApiError> {
-    let field =
-        parse_field(&q.field).ok_or(ApiError::Store(StoreError::Invalid("field is id-number or phone".into())))?;
+    let field = parse_field(&q.field).ok_or(StoreError::invalid(cordon_domain::Key::RevealBadField))?;
     let value = app.store.reveal_resident(&actor, id, field).await?;
     Ok(Json(json!({"id": id, "field": field.as_str(), "value": value})))
 }

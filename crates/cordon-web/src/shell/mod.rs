@@ -1,17 +1,20 @@
-//! The shell: home page, language switch, health check and static assets.
+//! The shell: home page, language switch, health check, static assets, the
+//! security headers of every response, and the one rule for where a redirect
+//! may go.
 
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::Router;
-use axum::extract::{Path, Query, State};
-use axum::http::{StatusCode, header};
+use axum::extract::{Path, Query, Request, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use cordon_domain::Capability;
 use serde::Deserialize;
 
 use crate::AppState;
-use crate::auth::Ctx;
+use crate::accounts::Ctx;
 use crate::i18n::Lang;
 use crate::views::Layout;
 
@@ -21,7 +24,7 @@ pub fn router() -> Router<AppState> {
         .route("/", get(home))
         .route("/lang/{code}", get(switch_lang))
         .route("/healthz", get(healthz))
-        .route("/static/app.css", get(css))
+        .route("/static/{file}", get(asset))
 }
 
 /// A tile on the home page.
@@ -76,10 +79,30 @@ async fn home(State(app): State<AppState>, ctx: Ctx) -> Result<HomeView, crate::
     if a.can(Capability::ViewAudit) {
         tiles.push(tile("/audit", "audit"));
     }
-    if cordon_store::webhooks::may_manage_webhooks(a) {
+    if cordon_domain::webhooks::may_manage(a) {
         tiles.push(tile("/webhooks", "webhooks"));
     }
     Ok(HomeView { l: Layout::new(&ctx, "nav-home"), scope: a.scope_label.clone(), tiles })
+}
+
+/// A path on this site that a redirect may go to, or `None`. Only a path
+/// that starts with one `/` and has no backslash, whitespace or control
+/// character: browsers read `/\host`, `//host` and `/<tab>/host` (tabs and
+/// line breaks are dropped from URLs) as another site, and a line break in a
+/// `Location` header would split it.
+pub fn same_site_path(candidate: Option<&str>) -> Option<String> {
+    let p = candidate?;
+    let bad = |c: char| c == '\\' || c.is_whitespace() || c.is_control() || cordon_domain::values::is_hidden_char(c);
+    (p.starts_with('/') && !p.starts_with("//") && !p.chars().any(bad)).then(|| p.to_string())
+}
+
+/// The path of a Referer that came from this very host, if it did.
+fn referer_path(headers: &HeaderMap) -> Option<String> {
+    let referer = headers.get(header::REFERER)?.to_str().ok()?;
+    let host = headers.get(header::HOST)?.to_str().ok()?;
+    let rest = referer.strip_prefix("https://").or_else(|| referer.strip_prefix("http://"))?;
+    let (authority, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+    (authority.eq_ignore_ascii_case(host)).then(|| if path.is_empty() { "/".to_string() } else { path.to_string() })
 }
 
 #[derive(Deserialize)]
@@ -87,19 +110,17 @@ struct Back {
     back: Option<String>,
 }
 
-/// Remembers the language for a year and goes back to where the user was.
-async fn switch_lang(Path(code): Path<String>, Query(q): Query<Back>, headers: axum::http::HeaderMap) -> Response {
+/// Remembers the language for a year and goes back to where the user was:
+/// a same-site path from `?back=` or from this host's Referer, else home.
+async fn switch_lang(Path(code): Path<String>, Query(q): Query<Back>, headers: HeaderMap) -> Response {
     let Some(lang) = Lang::parse(&code) else {
         return StatusCode::NOT_FOUND.into_response();
     };
-    // Only a same-site path from Referer or ?back= is followed.
-    let referer_path = headers
-        .get(header::REFERER)
-        .and_then(|r| r.to_str().ok())
-        .and_then(|r| r.split_once("://").map(|(_, rest)| rest))
-        .and_then(|rest| rest.find('/').map(|i| rest[i..].to_string()));
-    let back =
-        q.back.or(referer_path).filter(|b| b.starts_with('/') && !b.starts_with("//")).unwrap_or_else(|| "/".into());
+    let back = match q.back {
+        Some(b) => same_site_path(Some(&b)),
+        None => same_site_path(referer_path(&headers).as_deref()),
+    }
+    .unwrap_or_else(|| "/".into());
     let cookie = format!("lang={}; Path=/; Max-Age=31536000; SameSite=Lax", lang.code());
     ([(header::SET_COOKIE, cookie)], Redirect::to(&back)).into_response()
 }
@@ -114,10 +135,80 @@ async fn healthz(State(app): State<AppState>) -> Response {
     }
 }
 
-async fn css() -> Response {
-    (
-        [(header::CONTENT_TYPE, "text/css; charset=utf-8"), (header::CACHE_CONTROL, "public, max-age=3600")],
-        include_str!("../../static/app.css"),
-    )
-        .into_response()
+/// The files under `/static`, compiled into the binary.
+const ASSETS: &[(&str, &str, &str)] = &[
+    ("app.css", "text/css; charset=utf-8", include_str!("../../static/app.css")),
+    ("board.css", "text/css; charset=utf-8", include_str!("../../static/board.css")),
+    ("board-a4.css", "text/css; charset=utf-8", include_str!("../../static/board-a4.css")),
+    ("board-a3.css", "text/css; charset=utf-8", include_str!("../../static/board-a3.css")),
+    ("board.js", "text/javascript; charset=utf-8", include_str!("../../static/board.js")),
+];
+
+async fn asset(Path(file): Path<String>) -> Response {
+    match ASSETS.iter().find(|(name, _, _)| *name == file) {
+        Some((_, content_type, body)) => {
+            ([(header::CONTENT_TYPE, *content_type), (header::CACHE_CONTROL, "public, max-age=3600")], *body)
+                .into_response()
+        }
+        None => StatusCode::NOT_FOUND.into_response(),
+    }
+}
+
+/// No script but our own files, no inline script or style, nothing framed.
+const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
+     object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+
+/// The security headers of every response. Everything but the static files
+/// may carry personal data, so nothing else is kept by browsers or proxies.
+pub async fn security_headers(req: Request, next: Next) -> Response {
+    let is_static = req.uri().path().starts_with("/static/");
+    let mut res = next.run(req).await;
+    let h = res.headers_mut();
+    h.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CSP));
+    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("same-origin"));
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    if !is_static {
+        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    res
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_paths_of_this_site_are_followed() {
+        for good in ["/", "/residents?page=2", "/orders/12", "/a/b%2Fc"] {
+            assert_eq!(same_site_path(Some(good)).as_deref(), Some(good), "{good}");
+        }
+        for bad in [
+            "//evil.example",
+            "/\\evil.example",
+            "/\t/evil.example",
+            "/\n/evil.example",
+            "/x\r\nSet-Cookie: a=b",
+            "https://evil.example/",
+            "evil.example",
+            "",
+            "/ /x",
+            "/\u{202e}x",
+        ] {
+            assert_eq!(same_site_path(Some(bad)), None, "{bad:?}");
+        }
+        assert_eq!(same_site_path(None), None);
+    }
+
+    #[test]
+    fn a_referer_counts_only_from_this_host() {
+        let mut h = HeaderMap::new();
+        h.insert(header::HOST, HeaderValue::from_static("cordon.example"));
+        h.insert(header::REFERER, HeaderValue::from_static("https://cordon.example/orders?x=1"));
+        assert_eq!(referer_path(&h).as_deref(), Some("/orders?x=1"));
+        h.insert(header::REFERER, HeaderValue::from_static("https://evil.example/orders"));
+        assert_eq!(referer_path(&h), None);
+        h.insert(header::REFERER, HeaderValue::from_static("https://cordon.example.evil.example/"));
+        assert_eq!(referer_path(&h), None);
+    }
 }

@@ -11,9 +11,11 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::AppState;
-use crate::auth::{ApiActor, Ctx, check_csrf};
+use crate::accounts::{ApiActor, Ctx};
 use crate::error::{ApiError, PageError};
 use crate::views::{Layout, Pager};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 /// Page routes.
 pub fn router() -> Router<AppState> {
@@ -27,13 +29,13 @@ pub fn router() -> Router<AppState> {
 }
 
 /// API routes.
-pub fn api_router() -> Router<AppState> {
-    Router::new()
-        .route("/units", get(api_units))
-        .route("/units/{id}", get(api_unit))
-        .route("/cadres", get(api_cadres))
-        .route("/cadres/{id}", get(api_cadre))
-        .route("/cadres/{id}/reveal", post(api_reveal))
+pub fn api_router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(api_units))
+        .routes(routes!(api_unit))
+        .routes(routes!(api_cadres))
+        .routes(routes!(api_cadre))
+        .routes(routes!(api_reveal))
 }
 
 /// Filters of the cadre list.
@@ -149,7 +151,6 @@ async fn cadre_view(
 
 #[derive(Deserialize)]
 struct TrainingForm {
-    csrf: String,
     course: String,
     day: String,
 }
@@ -161,7 +162,6 @@ async fn training(
     Form(f): Form<TrainingForm>,
 ) -> Result<axum::response::Response, PageError> {
     use axum::response::IntoResponse;
-    check_csrf(&ctx.session, &f.csrf).await?;
     let Ok(day) = chrono::NaiveDate::parse_from_str(&f.day, "%Y-%m-%d") else {
         let v = cadre_view(&app, &ctx, id, None, Some(ctx.tr.t("error-invalid"))).await?;
         return Ok((axum::http::StatusCode::UNPROCESSABLE_ENTITY, v).into_response());
@@ -170,7 +170,7 @@ async fn training(
         Ok(()) => Ok(axum::response::Redirect::to(&format!("/cadres/{id}")).into_response()),
         Err(cordon_store::StoreError::Invalid(m)) => Ok((
             axum::http::StatusCode::UNPROCESSABLE_ENTITY,
-            cadre_view(&app, &ctx, id, None, Some(ctx.tr.localise(&m))).await?,
+            cadre_view(&app, &ctx, id, None, Some(ctx.tr.refusal(&m))).await?,
         )
             .into_response()),
         Err(e) => Err(e.into()),
@@ -181,18 +181,7 @@ async fn cadre(State(app): State<AppState>, ctx: Ctx, Path(id): Path<i64>) -> Re
     cadre_view(&app, &ctx, id, None, None).await
 }
 
-#[derive(Deserialize)]
-struct RevealForm {
-    csrf: String,
-}
-
-async fn reveal(
-    State(app): State<AppState>,
-    ctx: Ctx,
-    Path(id): Path<i64>,
-    Form(f): Form<RevealForm>,
-) -> Result<CadreView, PageError> {
-    check_csrf(&ctx.session, &f.csrf).await?;
+async fn reveal(State(app): State<AppState>, ctx: Ctx, Path(id): Path<i64>) -> Result<CadreView, PageError> {
     let phone = app.store.reveal_cadre_phone(&ctx.actor, id).await?;
     cadre_view(&app, &ctx, id, Some(phone), None).await
 }

@@ -10,7 +10,7 @@ use askama_web::WebTemplate;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::{delete, get, post};
+use axum::routing::{get, post};
 use axum::{Form, Json, Router};
 use cordon_domain::webhooks::WebhookFormat;
 use cordon_store::StoreError;
@@ -18,9 +18,11 @@ use cordon_store::webhooks::{Delivery, NewWebhook, Webhook};
 use serde::Deserialize;
 
 use crate::AppState;
-use crate::auth::{ApiActor, Ctx, check_csrf};
+use crate::accounts::{ApiActor, Ctx};
 use crate::error::{ApiError, PageError};
 use crate::views::Layout;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 /// Page routes.
 pub fn router() -> Router<AppState> {
@@ -32,11 +34,11 @@ pub fn router() -> Router<AppState> {
 }
 
 /// API routes.
-pub fn api_router() -> Router<AppState> {
-    Router::new()
-        .route("/webhooks", get(api_list).post(api_create))
-        .route("/webhooks/deliveries", get(api_deliveries))
-        .route("/webhooks/{id}", delete(api_delete))
+pub fn api_router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(api_list, api_create))
+        .routes(routes!(api_deliveries))
+        .routes(routes!(api_delete))
 }
 
 /// A delivery attempt as the page shows it.
@@ -116,7 +118,6 @@ async fn index(State(app): State<AppState>, ctx: Ctx) -> Result<IndexView, PageE
 
 #[derive(Deserialize)]
 struct HookForm {
-    csrf: String,
     name: String,
     format: String,
     url: String,
@@ -125,7 +126,6 @@ struct HookForm {
 }
 
 async fn create(State(app): State<AppState>, ctx: Ctx, Form(f): Form<HookForm>) -> Result<Response, PageError> {
-    check_csrf(&ctx.session, &f.csrf).await?;
     let new = NewWebhook {
         name: f.name.clone(),
         format: f.format.clone(),
@@ -137,50 +137,28 @@ async fn create(State(app): State<AppState>, ctx: Ctx, Form(f): Form<HookForm>) 
         Ok(_) => Ok(Redirect::to("/webhooks").into_response()),
         // The form comes back with the name and format; never with the URL or secret.
         Err(StoreError::Invalid(m)) => {
-            Ok((StatusCode::UNPROCESSABLE_ENTITY, view(&app, &ctx, Some(ctx.tr.localise(&m)), Some(&f)).await?)
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, view(&app, &ctx, Some(ctx.tr.refusal(&m)), Some(&f)).await?)
                 .into_response())
         }
         Err(e) => Err(e.into()),
     }
 }
 
-#[derive(Deserialize)]
-struct CsrfForm {
-    csrf: String,
-}
-
 /// Turns a webhook on or off (`/webhooks/{id}/enable`, `/webhooks/{id}/disable`).
-async fn switch(app: AppState, ctx: Ctx, id: i64, csrf: &str, enabled: bool) -> Result<Redirect, PageError> {
-    check_csrf(&ctx.session, csrf).await?;
+async fn switch(app: AppState, ctx: Ctx, id: i64, enabled: bool) -> Result<Redirect, PageError> {
     app.store.set_webhook_enabled(&ctx.actor, id, enabled).await?;
     Ok(Redirect::to("/webhooks"))
 }
 
-async fn enable(
-    State(app): State<AppState>,
-    ctx: Ctx,
-    Path(id): Path<i64>,
-    Form(f): Form<CsrfForm>,
-) -> Result<Redirect, PageError> {
-    switch(app, ctx, id, &f.csrf, true).await
+async fn enable(State(app): State<AppState>, ctx: Ctx, Path(id): Path<i64>) -> Result<Redirect, PageError> {
+    switch(app, ctx, id, true).await
 }
 
-async fn disable(
-    State(app): State<AppState>,
-    ctx: Ctx,
-    Path(id): Path<i64>,
-    Form(f): Form<CsrfForm>,
-) -> Result<Redirect, PageError> {
-    switch(app, ctx, id, &f.csrf, false).await
+async fn disable(State(app): State<AppState>, ctx: Ctx, Path(id): Path<i64>) -> Result<Redirect, PageError> {
+    switch(app, ctx, id, false).await
 }
 
-async fn remove(
-    State(app): State<AppState>,
-    ctx: Ctx,
-    Path(id): Path<i64>,
-    Form(f): Form<CsrfForm>,
-) -> Result<Redirect, PageError> {
-    check_csrf(&ctx.session, &f.csrf).await?;
+async fn remove(State(app): State<AppState>, ctx: Ctx, Path(id): Path<i64>) -> Result<Redirect, PageError> {
     app.store.delete_webhook(&ctx.actor, id).await?;
     Ok(Redirect::to("/webhooks"))
 }

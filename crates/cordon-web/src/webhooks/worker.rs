@@ -77,7 +77,7 @@ pub fn http_client(cfg: &WorkerConfig) -> reqwest::Result<reqwest::Client> {
 /// The message people read, in the command's language (Chinese), e.g.
 /// "调度令 #12 市林草局 → 中和胡同小区：已收到（demo-unit，12月1日 20:15）".
 pub fn message_text(a: &Announcement, zone: &Zone, public_url: Option<&str>) -> String {
-    let tr = Tr { lang: Lang::Zh };
+    let tr = Tr::new(Lang::Zh, *zone);
     let local = zone.local(a.at);
     let at = tr.t_with(
         "webhook-at",

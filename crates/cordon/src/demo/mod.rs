@@ -326,11 +326,11 @@ fn accounts(s: &Scenario, plans: &[CompoundPlan]) -> Vec<(&'static str, Role, St
 /// the walkthrough's compound, who have demo accounts.
 async fn post_squads(store: &Store, s: &Scenario, plans: &[CompoundPlan]) -> Result<(usize, Vec<i64>)> {
     use cordon_domain::duty::ShiftPattern;
-    use cordon_domain::mobilisation::OrderEvent;
+    use cordon_domain::orders::OrderEvent;
     use cordon_domain::squads::SquadRole;
     use cordon_store::PageRequest;
     use cordon_store::duty::RosterPlan;
-    use cordon_store::mobilisation::{NewOrder, OrderFilter};
+    use cordon_store::orders::{NewOrder, OrderFilter};
     use cordon_store::units::CadreFilter;
 
     let system = Actor::system();
@@ -567,8 +567,7 @@ mod tests {
             assert_eq!(first.squads, 55, "56 squads, one order left for the demo to answer");
             let orders = s.orders(&system, &Default::default(), PageRequest::new(Some(1), Some(100))).await.unwrap();
             assert_eq!(orders.total, 56);
-            let waiting =
-                orders.items.iter().find(|o| o.state == cordon_domain::mobilisation::OrderState::Issued).unwrap();
+            let waiting = orders.items.iter().find(|o| o.state == cordon_domain::orders::OrderState::Issued).unwrap();
             assert_eq!((waiting.unit.as_str(), waiting.people), ("市林草局", 17));
             let ours = orders.items.iter().find(|o| o.compounds == vec!["中和胡同小区".to_string()]).unwrap();
             assert_eq!((ours.unit.as_str(), ours.people), ("市住房公积金管理中心", 4));

@@ -1,34 +1,6 @@
-//! People the command works with: cadres of municipal units, and residents.
+//! Residents: the special groups (特殊群体) squads look after first.
 
 use serde::{Deserialize, Serialize};
-
-/// Whether a cadre can be drawn for a new posting.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Availability {
-    /// Can be drawn.
-    Available,
-    /// Posted to a squad already.
-    Posted,
-    /// On leave, ill, or otherwise not to be drawn.
-    Unavailable,
-}
-
-impl Availability {
-    /// The stable key stored in the database.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Availability::Available => "available",
-            Availability::Posted => "posted",
-            Availability::Unavailable => "unavailable",
-        }
-    }
-
-    /// Reads the stored key back.
-    pub fn parse(s: &str) -> Option<Availability> {
-        [Availability::Available, Availability::Posted, Availability::Unavailable].into_iter().find(|a| a.as_str() == s)
-    }
-}
 
 /// A special group (特殊群体) a resident belongs to; squads look after these first.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]

@@ -2,10 +2,10 @@
 //! rosters that move people, overdue orders.
 
 use chrono::{Duration, Utc};
-use cordon_domain::mobilisation::{OrderEvent, OrderState};
+use cordon_domain::orders::{OrderEvent, OrderState};
 use cordon_domain::squads::SquadRole;
 use cordon_domain::{Actor, Role};
-use cordon_store::mobilisation::{NewOrder, OrderFilter};
+use cordon_store::orders::{NewOrder, OrderFilter};
 use cordon_store::test_support::{compound_id, engines, seed, unit_cadres, user};
 use cordon_store::units::CadreFilter;
 use cordon_store::{PageRequest, Store, StoreError};

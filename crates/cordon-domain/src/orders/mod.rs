@@ -6,6 +6,8 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use crate::{Actor, Capability, Role};
+
 /// Where an order stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -52,17 +54,110 @@ pub enum OrderEvent {
     },
 }
 
+/// A kind of step, without its data: what a button on the order's page does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum OrderStep {
+    /// 收到.
+    Acknowledge,
+    /// 集结完毕.
+    Assemble,
+    /// 报到.
+    ReportOnSite,
+    /// The posting ends.
+    StandDown,
+    /// The unit cannot comply.
+    Decline,
+    /// The command withdraws the order.
+    Cancel,
+}
+
+impl OrderStep {
+    /// Every step, in the order buttons show them.
+    pub const ALL: [OrderStep; 6] = [
+        OrderStep::Acknowledge,
+        OrderStep::Assemble,
+        OrderStep::ReportOnSite,
+        OrderStep::StandDown,
+        OrderStep::Decline,
+        OrderStep::Cancel,
+    ];
+
+    /// The stable key of the step, for logs, forms and the API.
+    pub fn key(self) -> &'static str {
+        match self {
+            OrderStep::Acknowledge => "acknowledge",
+            OrderStep::Assemble => "assemble",
+            OrderStep::ReportOnSite => "report",
+            OrderStep::StandDown => "stand-down",
+            OrderStep::Decline => "decline",
+            OrderStep::Cancel => "cancel",
+        }
+    }
+
+    /// Reads the key back.
+    pub fn parse(s: &str) -> Option<OrderStep> {
+        OrderStep::ALL.into_iter().find(|e| e.key() == s)
+    }
+
+    /// Whether the step needs a reason typed with it.
+    pub fn needs_reason(self) -> bool {
+        matches!(self, OrderStep::Decline | OrderStep::Cancel)
+    }
+
+    /// Whether this actor's role may take the step (the scope of the order is
+    /// the store's): the unit's coordinator answers; the squad's leader, or the
+    /// unit, reports on site; the command issues, cancels and stands down.
+    pub fn may_take(self, actor: &Actor) -> bool {
+        match self {
+            OrderStep::Acknowledge | OrderStep::Assemble | OrderStep::Decline => {
+                actor.can(Capability::AnswerOrders) && actor.role != Role::SquadLeader
+            }
+            OrderStep::ReportOnSite => actor.can(Capability::AnswerOrders),
+            OrderStep::StandDown | OrderStep::Cancel => actor.can(Capability::IssueOrders),
+        }
+    }
+
+    /// The event of this step with its data (the roster of an assembly, the
+    /// reason of a decline or cancellation; each step takes what it needs).
+    pub fn event(self, roster: Vec<i64>, reason: String) -> OrderEvent {
+        match self {
+            OrderStep::Acknowledge => OrderEvent::Acknowledge,
+            OrderStep::Assemble => OrderEvent::Assemble { roster },
+            OrderStep::ReportOnSite => OrderEvent::ReportOnSite,
+            OrderStep::StandDown => OrderEvent::StandDown,
+            OrderStep::Decline => OrderEvent::Decline { reason },
+            OrderStep::Cancel => OrderEvent::Cancel { reason },
+        }
+    }
+
+    /// An event of this step with placeholder data, to ask the state machine
+    /// whether the step can follow a state.
+    fn probe(self) -> OrderEvent {
+        self.event(vec![1], "-".into())
+    }
+}
+
+/// Who may issue orders: the command and the organisation department.
+pub fn may_issue(actor: &Actor) -> bool {
+    actor.can(Capability::IssueOrders)
+}
+
 impl OrderEvent {
+    /// The kind of step this event is.
+    pub fn step(&self) -> OrderStep {
+        match self {
+            OrderEvent::Acknowledge => OrderStep::Acknowledge,
+            OrderEvent::Assemble { .. } => OrderStep::Assemble,
+            OrderEvent::ReportOnSite => OrderStep::ReportOnSite,
+            OrderEvent::StandDown => OrderStep::StandDown,
+            OrderEvent::Decline { .. } => OrderStep::Decline,
+            OrderEvent::Cancel { .. } => OrderStep::Cancel,
+        }
+    }
+
     /// The stable key of the event, for logs and URLs.
     pub fn key(&self) -> &'static str {
-        match self {
-            OrderEvent::Acknowledge => "acknowledge",
-            OrderEvent::Assemble { .. } => "assemble",
-            OrderEvent::ReportOnSite => "report",
-            OrderEvent::StandDown => "stand-down",
-            OrderEvent::Decline { .. } => "decline",
-            OrderEvent::Cancel { .. } => "cancel",
-        }
+        self.step().key()
     }
 }
 
@@ -86,6 +181,19 @@ pub enum OrderError {
     /// Declining and cancelling need a reason.
     #[error("a reason is required")]
     ReasonRequired,
+}
+
+impl From<OrderError> for crate::Refusal {
+    fn from(e: OrderError) -> crate::Refusal {
+        use crate::Key;
+        match e {
+            OrderError::NotAllowed { .. } => Key::OrderStepNotAllowed,
+            OrderError::EmptyRoster => Key::OrderEmptyRoster,
+            OrderError::DuplicateOnRoster => Key::OrderDuplicateOnRoster,
+            OrderError::ReasonRequired => Key::OrderReasonRequired,
+        }
+        .into()
+    }
 }
 
 impl OrderState {
@@ -151,6 +259,16 @@ impl OrderState {
             (from, event) => return Err(OrderError::NotAllowed { from: from.as_str(), event: event.key() }),
         };
         Ok(next)
+    }
+
+    /// The steps that can follow this state, by the rules of `apply`.
+    pub fn next_steps(self) -> Vec<OrderStep> {
+        OrderStep::ALL.into_iter().filter(|s| self.apply(&s.probe()).is_ok()).collect()
+    }
+
+    /// The steps this actor may take now: those that follow the state and that the role may take.
+    pub fn steps_for(self, actor: &Actor) -> Vec<OrderStep> {
+        self.next_steps().into_iter().filter(|s| s.may_take(actor)).collect()
     }
 
     /// Whether an order in this state is late: its people are not yet on site
@@ -249,6 +367,29 @@ mod tests {
             assert!(!s.is_overdue(deadline, before), "{s:?} before the deadline");
             let late = matches!(s, Issued | Acknowledged | Assembled);
             assert_eq!(s.is_overdue(deadline, after), late, "{s:?} after the deadline");
+        }
+    }
+
+    #[test]
+    fn the_steps_that_follow_a_state_are_those_apply_allows() {
+        assert_eq!(Issued.next_steps(), vec![OrderStep::Acknowledge, OrderStep::Decline, OrderStep::Cancel]);
+        assert_eq!(Assembled.next_steps(), vec![OrderStep::ReportOnSite, OrderStep::Cancel]);
+        assert!(StoodDown.next_steps().is_empty());
+    }
+
+    #[test]
+    fn the_unit_answers_the_leader_reports_and_the_command_cancels() {
+        let as_role = |role| Actor { role, ..Actor::system() };
+        let unit = as_role(Role::Unit);
+        let leader = as_role(Role::SquadLeader);
+        let command = as_role(Role::Command);
+        assert_eq!(Issued.steps_for(&unit), vec![OrderStep::Acknowledge, OrderStep::Decline]);
+        assert!(Issued.steps_for(&leader).is_empty());
+        assert_eq!(Assembled.steps_for(&leader), vec![OrderStep::ReportOnSite]);
+        assert_eq!(OnSite.steps_for(&command), vec![OrderStep::StandDown, OrderStep::Cancel]);
+        assert!(!OrderStep::Cancel.may_take(&as_role(Role::SquadMember)));
+        for s in OrderStep::ALL {
+            assert_eq!(OrderStep::parse(s.key()), Some(s));
         }
     }
 

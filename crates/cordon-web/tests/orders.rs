@@ -160,8 +160,10 @@ async fn the_notice_board_lists_the_posted_squad_with_phones_and_a_qr_code_to_th
         "phones in full and a QR code"
     );
     assert!(board.find("林二").unwrap() < board.find("林一").unwrap(), "the leader first");
-    assert!(board.contains("@page { size: A4"));
-    assert!(app.page(&leader, &format!("/checkpoints/{checkpoint}/board?size=a3")).await.contains("size: A3"));
+    assert!(board.contains("/static/board-a4.css"));
+    assert!(
+        app.page(&leader, &format!("/checkpoints/{checkpoint}/board?size=a3")).await.contains("/static/board-a3.css")
+    );
     let footer = &board[board.rfind("/c/").unwrap()..];
     let public_path = footer.split('<').next().unwrap().trim();
     let anon = common::api();
@@ -191,9 +193,9 @@ async fn behind_a_proxy_the_board_links_the_configured_public_address() {
 
 #[tokio::test]
 async fn a_coordinator_records_training_and_adds_a_liaison_on_the_pages() {
-    use cordon_domain::mobilisation::OrderEvent;
+    use cordon_domain::orders::OrderEvent;
     use cordon_domain::squads::SquadRole;
-    use cordon_store::mobilisation::NewOrder;
+    use cordon_store::orders::NewOrder;
     let app = spawn().await;
     let s = &app.db.store;
     let system = Actor::system();

@@ -1,0 +1,2 @@
+// The board's print button (a script of its own: the pages allow no inline script).
+document.getElementById("print")?.addEventListener("click", () => window.print());
