@@ -173,7 +173,7 @@ pub async fn post_squad(store: &Store, unit: &str, compound: &str, leader: usize
         unit_id: unit,
         people: cadres.len() as i64,
         compound_ids: vec![compound],
-        deadline: chrono::Utc::now() + chrono::Duration::hours(1),
+        deadline: store.now() + chrono::Duration::hours(1),
         note: String::new(),
     };
     let id = store.issue_order(&system, &order).await.unwrap();

@@ -269,3 +269,48 @@ async fn a_roster_built_with_the_wrong_pattern_is_cleared_from_a_day_and_built_a
         assert!(roster.checkpoints.iter().all(|c| c.shifts.iter().any(|sh| sh.now)), "{}", db.engine);
     }
 }
+
+#[tokio::test]
+async fn who_is_on_duty_turns_over_at_local_midnight_not_utc_midnight() {
+    for db in engines().await {
+        // 23:59:59 in Shanghai: the evening shift (16:00–00:00 local) is still on.
+        let clock = cordon_domain::clock::FixedClock::at("2022-12-01T15:59:59Z".parse().unwrap());
+        let s = &db.store.with_clock(std::sync::Arc::new(clock.clone()));
+        let zone = Zone::default();
+        let (_, squad) = lin_squad_at_jia(s).await;
+        let leader = user(s, "leader", Role::SquadLeader, JIA).await;
+        let day = zone.date_of(s.now());
+        assert_eq!(day.to_string(), "2022-12-01");
+        let plan = RosterPlan {
+            first_day: day,
+            days: 2,
+            pattern: ShiftPattern::parse("08:00,16:00,00:00").unwrap(),
+            per_shift: 1,
+        };
+        s.build_roster(&leader, squad, &plan, zone).await.unwrap();
+        let on_duty = |r: &cordon_store::duty::Roster| -> Vec<i64> {
+            r.checkpoints.iter().flat_map(|c| c.on_duty.iter().map(|m| m.cadre_id)).collect()
+        };
+        let evening = s.roster(&leader, squad, day, 1, zone, s.now()).await.unwrap();
+        let shift_of_now = |r: &cordon_store::duty::Roster| {
+            r.checkpoints[0]
+                .shifts
+                .iter()
+                .find(|sh| sh.now)
+                .map(|sh| zone.local(sh.starts_at).format("%H:%M").to_string())
+        };
+        assert_eq!(shift_of_now(&evening).as_deref(), Some("16:00"), "{}", db.engine);
+        clock.advance(Duration::seconds(1));
+        // 00:00 local: the night shift of the same roster day has begun, with other people.
+        let night = s.roster(&leader, squad, day, 2, zone, s.now()).await.unwrap();
+        assert_eq!(shift_of_now(&night).as_deref(), Some("00:00"), "{}", db.engine);
+        assert_eq!(on_duty(&evening).len(), 2);
+        assert_eq!(on_duty(&night).len(), 2);
+        let running = |r: &cordon_store::duty::Roster| -> Vec<i64> {
+            r.checkpoints.iter().flat_map(|c| c.shifts.iter().filter(|sh| sh.now).map(|sh| sh.id)).collect()
+        };
+        assert_eq!(running(&evening).len(), 2);
+        assert!(running(&evening).iter().all(|id| !running(&night).contains(id)), "{}: the watch changed", db.engine);
+        assert_eq!(s.squad(&leader, squad).await.unwrap().on_duty, 2, "the squad's count follows the clock");
+    }
+}

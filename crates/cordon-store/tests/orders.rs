@@ -1,7 +1,10 @@
 //! Mobilisation orders on both engines: the whole way, scopes, refused steps,
 //! rosters that move people, overdue orders.
 
+use std::sync::Arc;
+
 use chrono::{Duration, Utc};
+use cordon_domain::clock::FixedClock;
 use cordon_domain::orders::{OrderEvent, OrderState};
 use cordon_domain::squads::SquadRole;
 use cordon_domain::{Actor, Role};
@@ -163,19 +166,37 @@ async fn a_cadre_posted_elsewhere_moves_only_with_a_confirmation() {
 #[tokio::test]
 async fn an_order_past_its_deadline_is_overdue_until_on_site() {
     for db in engines().await {
-        let s = &db.store;
+        // The store's clock stands at chosen instants: the deadline's edge is tested exactly.
+        let clock = FixedClock::at("2022-12-01T12:00:00Z".parse().unwrap());
+        let s = &db.store.with_clock(Arc::new(clock.clone()));
         seed(s).await.unwrap();
         let command = user(s, "cmd", Role::Command, "city").await;
-        let (unit, compound, _) = ids(s).await;
-        let id = issue(s, &command, unit, compound).await;
-        assert!(!s.order(&command, id).await.unwrap().overdue);
-        s.execute_raw(&format!("UPDATE orders SET deadline = '2022-12-01T17:00:00Z' WHERE id = {id}")).await.unwrap();
-        assert!(s.order(&command, id).await.unwrap().overdue, "{}", db.engine);
+        let coord = user(s, "lin", Role::Unit, "unit:市林草局").await;
+        let (unit, compound, cadres) = ids(s).await;
+        let deadline = s.now() + Duration::hours(2);
+        let new = NewOrder { unit_id: unit, people: 2, compound_ids: vec![compound], deadline, note: String::new() };
+        let id = s.issue_order(&command, &new).await.unwrap();
+        clock.set(deadline);
+        assert!(!s.order(&command, id).await.unwrap().overdue, "at the deadline itself it is not late yet");
+        clock.advance(Duration::seconds(1));
+        assert!(s.order(&command, id).await.unwrap().overdue, "{}: a second after", db.engine);
         let late = s
             .orders(&command, &OrderFilter { in_flight: true, ..Default::default() }, PageRequest::new(None, None))
             .await
             .unwrap();
         assert!(late.items.iter().any(|o| o.id == id && o.overdue));
+        // Still late while it is being answered; no longer once the squad is on site.
+        s.order_step(&coord, id, OrderEvent::Acknowledge, &[], false).await.unwrap();
+        let roles = [(cadres[0], SquadRole::Leader)];
+        s.order_step(&coord, id, OrderEvent::Assemble { roster: cadres.clone() }, &roles, false).await.unwrap();
+        assert!(s.order(&command, id).await.unwrap().overdue);
+        s.order_step(&coord, id, OrderEvent::ReportOnSite, &[], false).await.unwrap();
+        let on_site = s.order(&command, id).await.unwrap();
+        assert!(!on_site.overdue, "{}", db.engine);
+        assert_eq!(on_site.steps.last().unwrap().at, deadline + Duration::seconds(1), "steps are stamped by the clock");
+        // A deadline that has passed by the clock cannot be set.
+        let past = NewOrder { deadline: s.now() - Duration::minutes(1), ..new.clone() };
+        assert!(matches!(s.issue_order(&command, &past).await, Err(StoreError::Invalid(_))));
     }
 }
 

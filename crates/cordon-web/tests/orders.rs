@@ -309,3 +309,54 @@ async fn a_leader_records_kits_on_the_squad_page_and_corrects_a_mistake_by_rever
     assert_eq!(again.status(), StatusCode::UNPROCESSABLE_ENTITY, "an entry is corrected once");
     assert!(again.text().await.unwrap().contains("这条记录已经更正过了"), "said in Chinese");
 }
+
+#[tokio::test]
+async fn only_roles_that_may_see_cadres_see_an_orders_candidates_and_roster_page() {
+    let app = spawn().await;
+    let s = &app.db.store;
+    let system = Actor::system();
+    let (unit, _) = unit_cadres(s, "市林草局").await;
+    let compound = compound_id(s, "甲小区").await;
+    let order = cordon_store::orders::NewOrder {
+        unit_id: unit,
+        people: 2,
+        compound_ids: vec![compound],
+        deadline: s.now() + Duration::hours(2),
+        note: String::new(),
+    };
+    let id = s.issue_order(&system, &order).await.unwrap();
+    s.order_step(&system, id, cordon_domain::orders::OrderEvent::Acknowledge, &[], false).await.unwrap();
+    // The unit's coordinator and the command pick the roster.
+    for who in ["lin", "cmd"] {
+        let c = app.login(who).await;
+        let page = app.page(&c, &format!("/orders/{id}/roster")).await;
+        assert!(page.contains("林一") && page.contains("林二"), "{who} sees the unit's cadres");
+    }
+    // A squad member, a squad leader and a community worker of the compound see the order,
+    // but not the unit's cadres: no candidates by page or API, no link to the roster page.
+    s.create_user(
+        "community-a",
+        cordon_store::test_support::PASSWORD,
+        cordon_domain::Role::Community,
+        &cordon_domain::ScopeSpec::parse("道外区/仁里街道/民强社区/甲小区").unwrap(),
+    )
+    .await
+    .unwrap();
+    for who in ["member-a", "leader-a", "community-a"] {
+        let c = app.login(who).await;
+        assert_eq!(c.get(app.url(&format!("/orders/{id}"))).send().await.unwrap().status(), StatusCode::OK, "{who}");
+        let detail = app.page(&c, &format!("/orders/{id}")).await;
+        assert!(!detail.contains(&format!("/orders/{id}/roster")), "{who}: no link to a page they may not open");
+        let roster = c.get(app.url(&format!("/orders/{id}/roster"))).send().await.unwrap();
+        assert_eq!(roster.status(), StatusCode::FORBIDDEN, "{who}");
+        assert!(!roster.text().await.unwrap().contains("林二"), "{who}");
+        let token = s.create_token(who).await.unwrap();
+        let api = common::api()
+            .get(app.url(&format!("/api/v1/orders/{id}/candidates")))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(api.status(), StatusCode::FORBIDDEN, "{who}");
+    }
+}

@@ -3,7 +3,6 @@
 //! full by design: the board exists to publish them. The compound's public
 //! page, reached from the board's QR code, lists the same contacts.
 
-use cordon_domain::places::PlacePath;
 use cordon_domain::squads::can_form_branch;
 use cordon_domain::{Actor, Capability};
 use serde::Serialize;
@@ -122,39 +121,29 @@ impl Store {
         if !actor.can(Capability::ViewSquads) {
             return Err(StoreError::Forbidden);
         }
-        let row: Option<(i64, String, String)> = on_pool!(self, |p| {
+        // In scope: the compound lies in the actor's place scope, or (for a
+        // unit's coordinator) the unit has a squad posted there now.
+        let (a, b) = crate::places::scope_binds(actor);
+        let unit = match actor.scope.unit_filter() {
+            Some(Some(unit)) => Some(unit),
+            _ => None,
+        };
+        let row: Option<(i64, String)> = on_pool!(self, |p| {
             sqlx::query_as(
-                "SELECT k.compound_id, k.name, p.path FROM checkpoints k JOIN places p ON p.id = k.compound_id WHERE k.id = $1",
+                "SELECT k.compound_id, k.name FROM checkpoints k JOIN places p ON p.id = k.compound_id WHERE k.id = $1 \
+                 AND (($2 IS NULL OR (p.path >= $2 AND p.path < $3)) OR EXISTS (SELECT 1 FROM squad_postings sp \
+                 JOIN squads s ON s.id = sp.squad_id WHERE sp.compound_id = k.compound_id AND s.unit_id = $4 \
+                 AND s.ended_at IS NULL))",
             )
             .bind(checkpoint_id)
+            .bind(a)
+            .bind(b)
+            .bind(unit)
             .fetch_optional(p)
             .await?
         });
-        let (compound_id, checkpoint, path) = row.ok_or(StoreError::NotFound)?;
-        // A unit coordinator sees the boards of compounds where the unit has a squad.
-        let visible = actor.scope.covers_place(&PlacePath::from_stored(path))
-            || match actor.scope.unit_filter() {
-                Some(Some(unit)) => self.unit_posted_at(unit, compound_id).await?,
-                _ => false,
-            };
-        if !visible {
-            return Err(StoreError::NotFound);
-        }
+        let (compound_id, checkpoint) = row.ok_or(StoreError::NotFound)?;
         self.board_for(compound_id, Some(checkpoint)).await
-    }
-
-    async fn unit_posted_at(&self, unit: i64, compound_id: i64) -> StoreResult<bool> {
-        let n: i64 = on_pool!(self, |p| {
-            sqlx::query_scalar(
-                "SELECT COUNT(*) FROM squad_postings sp JOIN squads s ON s.id = sp.squad_id \
-                 WHERE sp.compound_id = $1 AND s.unit_id = $2 AND s.ended_at IS NULL",
-            )
-            .bind(compound_id)
-            .bind(unit)
-            .fetch_one(p)
-            .await?
-        });
-        Ok(n > 0)
     }
 
     /// The public page of a compound, by the token printed in its boards' QR code.

@@ -186,19 +186,14 @@ impl Store {
         Ok(Page { items: rows.into_iter().map(Place::from).collect(), total, page: page.page, per_page: page.per_page })
     }
 
-    /// The chain from the top of the actor's scope down to this place, for breadcrumbs.
+    /// The chain from the top of the actor's scope down to this place, for
+    /// breadcrumbs; ancestors above the scope are not the actor's to see.
     pub async fn place_trail(&self, actor: &Actor, id: i64) -> StoreResult<Vec<Place>> {
         let place = self.place(actor, id).await?;
         let ids: Vec<i64> = place.path.as_str().split('/').filter_map(|s| s.parse().ok()).collect();
-        let mut trail = Vec::new();
-        for ancestor in ids {
-            // Ancestors above the scope are not the actor's to see: skip them.
-            match self.place(actor, ancestor).await {
-                Ok(p) => trail.push(p),
-                Err(StoreError::NotFound) => continue,
-                Err(e) => return Err(e),
-            }
-        }
+        let mut trail = self.places_by_id(actor, &ids).await?;
+        // Down the tree: a path is longer than its ancestors'.
+        trail.sort_by_key(|p| p.path.as_str().len());
         Ok(trail)
     }
 

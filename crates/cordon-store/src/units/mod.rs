@@ -102,6 +102,16 @@ pub(crate) fn unit_binds(actor: &Actor) -> (Option<i64>, i64) {
 impl Store {
     /// The units the actor may see, with headcounts.
     pub async fn units(&self, actor: &Actor) -> StoreResult<Vec<Unit>> {
+        self.units_where(actor, None).await
+    }
+
+    /// One unit in scope.
+    pub async fn unit(&self, actor: &Actor, id: i64) -> StoreResult<Unit> {
+        self.units_where(actor, Some(id)).await?.pop().ok_or(StoreError::NotFound)
+    }
+
+    /// The units in scope, all or one.
+    async fn units_where(&self, actor: &Actor, only: Option<i64>) -> StoreResult<Vec<Unit>> {
         if !actor.can(Capability::ViewCadres) {
             return Err(StoreError::Forbidden);
         }
@@ -109,18 +119,14 @@ impl Store {
         Ok(on_pool!(self, |p| {
             sqlx::query_as(
                 "SELECT u.id, u.name, u.name_en, (SELECT COUNT(*) FROM cadres c WHERE c.unit_id = u.id) AS cadres \
-                 FROM units u WHERE ($1 IS NULL OR u.id = $1) AND $2 = 0 ORDER BY u.id",
+                 FROM units u WHERE ($1 IS NULL OR u.id = $1) AND $2 = 0 AND ($3 IS NULL OR u.id = $3) ORDER BY u.id",
             )
             .bind(unit)
             .bind(none)
+            .bind(only)
             .fetch_all(p)
             .await?
         }))
-    }
-
-    /// One unit in scope.
-    pub async fn unit(&self, actor: &Actor, id: i64) -> StoreResult<Unit> {
-        self.units(actor).await?.into_iter().find(|u| u.id == id).ok_or(StoreError::NotFound)
     }
 
     /// Adds a unit (or renames its English name); command and organisation only.

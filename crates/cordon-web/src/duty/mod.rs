@@ -143,7 +143,7 @@ async fn roster_view(
     error: Option<String>,
     form: Option<BuildForm>,
 ) -> Result<RosterView, PageError> {
-    let now = Utc::now();
+    let now = app.store.now();
     let today = app.zone.date_of(now);
     let from = q.from.unwrap_or(today);
     // A roster day begins at the pattern's first start (08:00): at 00:40 the
@@ -275,7 +275,7 @@ struct ShiftView {
 }
 
 async fn shift_view(app: &AppState, ctx: &Ctx, id: i64, error: Option<String>) -> Result<ShiftView, PageError> {
-    let (squad, s) = app.store.shift(&ctx.actor, id, Utc::now()).await?;
+    let (squad, s) = app.store.shift(&ctx.actor, id, app.store.now()).await?;
     let can_edit = may_edit_roster(&ctx.actor, &squad);
     let on_it = ctx.actor.cadre_id.is_some_and(|c| s.members.iter().any(|m| m.cadre_id == c));
     Ok(ShiftView {
@@ -363,7 +363,7 @@ struct MineView {
 }
 
 async fn mine(State(app): State<AppState>, ctx: Ctx) -> Result<MineView, PageError> {
-    let now = Utc::now();
+    let now = app.store.now();
     let shifts = app.store.my_shifts(&ctx.actor, now, 20).await?;
     Ok(MineView {
         l: Layout::new(&ctx, "nav-my-shifts"),
@@ -389,7 +389,7 @@ pub async fn api_roster(
     Path(id): Path<i64>,
     Query(q): Query<RangeQuery>,
 ) -> Result<Json<Roster>, ApiError> {
-    let now = Utc::now();
+    let now = app.store.now();
     let from = q.from.unwrap_or_else(|| app.zone.date_of(now));
     Ok(Json(app.store.roster(&actor, id, from, q.days.unwrap_or(7), app.zone, now).await?))
 }
@@ -426,7 +426,7 @@ pub async fn api_build(
 ) -> Result<Json<Built>, ApiError> {
     let plan = plan(&b.first_day, &b.days.to_string(), &b.pattern, &b.per_shift.to_string())?;
     let made = app.store.build_roster(&actor, id, &plan, app.zone).await?;
-    let roster = app.store.roster(&actor, id, plan.first_day, plan.days, app.zone, Utc::now()).await?;
+    let roster = app.store.roster(&actor, id, plan.first_day, plan.days, app.zone, app.store.now()).await?;
     Ok(Json(Built { made, roster }))
 }
 
@@ -462,7 +462,7 @@ pub async fn api_shift(
     ApiActor(actor): ApiActor,
     Path(id): Path<i64>,
 ) -> Result<Json<Shift>, ApiError> {
-    Ok(Json(app.store.shift(&actor, id, Utc::now()).await?.1))
+    Ok(Json(app.store.shift(&actor, id, app.store.now()).await?.1))
 }
 
 /// Who stands a shift.
@@ -481,7 +481,7 @@ pub async fn api_staff(
     Json(b): Json<StaffBody>,
 ) -> Result<Json<Shift>, ApiError> {
     app.store.staff_shift(&actor, id, &b.cadre_ids).await?;
-    Ok(Json(app.store.shift(&actor, id, Utc::now()).await?.1))
+    Ok(Json(app.store.shift(&actor, id, app.store.now()).await?.1))
 }
 
 /// A handover note.
@@ -500,11 +500,11 @@ pub async fn api_handover(
     Json(b): Json<HandoverBody>,
 ) -> Result<Json<Shift>, ApiError> {
     app.store.write_handover(&actor, id, &b.note).await?;
-    Ok(Json(app.store.shift(&actor, id, Utc::now()).await?.1))
+    Ok(Json(app.store.shift(&actor, id, app.store.now()).await?.1))
 }
 
 /// The caller's own next shifts (empty for an account not tied to a cadre).
 #[utoipa::path(get, path = "/api/v1/me/shifts", tag = "duty", responses((status = 200, description = "next shifts, earliest first", body = Vec<MyShift>)))]
 pub async fn api_mine(State(app): State<AppState>, ApiActor(actor): ApiActor) -> Result<Json<Vec<MyShift>>, ApiError> {
-    Ok(Json(app.store.my_shifts(&actor, Utc::now(), 20).await?))
+    Ok(Json(app.store.my_shifts(&actor, app.store.now(), 20).await?))
 }

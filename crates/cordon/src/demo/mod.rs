@@ -378,7 +378,7 @@ async fn post_squads(store: &Store, s: &Scenario, plans: &[CompoundPlan]) -> Res
                 unit_id: unit.id,
                 people: *size as i64,
                 compound_ids: vec![compounds[&compound]],
-                deadline: chrono::Utc::now() + chrono::Duration::hours(2),
+                deadline: store.now() + chrono::Duration::hours(2),
                 note: String::new(),
             };
             let id = store.issue_order(&system, &order).await?;
@@ -411,7 +411,7 @@ async fn post_squads(store: &Store, s: &Scenario, plans: &[CompoundPlan]) -> Res
             // Rosters from yesterday for a week, three 8-hour shifts, everyone in turn,
             // so the command sees people on duty now (the walkthrough's leader builds theirs).
             let plan = RosterPlan {
-                first_day: zone.date_of(chrono::Utc::now()) - chrono::Duration::days(1),
+                first_day: zone.date_of(store.now()) - chrono::Duration::days(1),
                 days: 8,
                 pattern: pattern.clone(),
                 per_shift: 1,
