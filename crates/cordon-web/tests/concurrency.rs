@@ -199,3 +199,117 @@ async fn two_orders_assembled_at_once_with_the_same_cadres_post_them_once_and_as
     }
     assert_rounds("assembly race", &rounds);
 }
+
+/// The local day `n` days from today.
+fn day_in(n: u64) -> NaiveDate {
+    Zone::default().date_of(Utc::now()).checked_add_days(chrono::Days::new(n)).unwrap()
+}
+
+/// Three 8-hour shifts a day.
+const PATTERN: &str = "08:00,16:00,00:00";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn one_cadre_put_on_both_gates_at_once_stands_one_and_the_other_request_is_told_of_the_clash() {
+    let mut rounds = Vec::new();
+    for app in apps().await {
+        let s = &app.db.store;
+        let system = Actor::system();
+        let zone = Zone::default();
+        let (_, _, squad) = post_squad(s, "市林草局", "甲小区", 0).await;
+        let cadres = unit_cadres(s, "市林草局").await.1;
+        let cmd = s.create_token("cmd").await.unwrap();
+        // Empty shifts at both gates (东门, 西门) over four days: twelve slots, one a round.
+        let plan = RosterPlan {
+            first_day: day_in(2),
+            days: 4,
+            pattern: ShiftPattern::parse(PATTERN).unwrap(),
+            per_shift: 0,
+        };
+        s.build_roster(&system, squad, &plan, zone).await.unwrap();
+        let roster = s.roster(&system, squad, plan.first_day, plan.days, zone, Utc::now()).await.unwrap();
+        let (east, west) = (&roster.checkpoints[0].shifts, &roster.checkpoints[1].shifts);
+        assert!(east.len() >= ROUNDS && east.len() == west.len());
+        for round in 0..ROUNDS {
+            let (e, w) = (&east[round], &west[round]);
+            assert_eq!((e.starts_at, e.ends_at), (w.starts_at, w.ends_at), "the two gates' shifts of one slot");
+            let cadre = cadres[round % 2];
+            let calls = [e.id, w.id]
+                .iter()
+                .map(|sh| Call::new(reqwest::Method::PUT, format!("/api/v1/shifts/{sh}/members"), json!({"cadre_ids": [cadre]})))
+                .collect();
+            let answers = at_once(&app, &cmd, calls).await;
+            let mut trouble = Vec::new();
+            let mut statuses: Vec<u16> = answers.iter().map(|(st, _)| st.as_u16()).collect();
+            statuses.sort();
+            if statuses != [200, 409] {
+                trouble.push(format!("statuses {statuses:?}"));
+            }
+            for (st, body) in &answers {
+                if *st == StatusCode::CONFLICT && refusal_key(body) != "roster-clash" {
+                    trouble.push(format!("409 without the clash: {body}"));
+                }
+            }
+            let mut standing = 0;
+            for sh in [e.id, w.id] {
+                let (_, shift) = s.shift(&system, sh, Utc::now()).await.unwrap();
+                standing += shift.members.iter().filter(|m| m.cadre_id == cadre).count();
+            }
+            if standing != 1 {
+                trouble.push(format!("cadre {cadre} stands {standing} of the two overlapping shifts"));
+            }
+            rounds.push(Round { engine: app.db.engine, round, statuses, trouble });
+        }
+    }
+    assert_rounds("staffing race", &rounds);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_same_roster_built_four_times_at_once_is_built_once_and_every_request_is_answered_200() {
+    const BUILDERS: usize = 4;
+    let mut rounds = Vec::new();
+    for app in apps().await {
+        let s = &app.db.store;
+        let system = Actor::system();
+        let zone = Zone::default();
+        let (_, _, squad) = post_squad(s, "市林草局", "甲小区", 0).await;
+        let cmd = s.create_token("cmd").await.unwrap();
+        for round in 0..ROUNDS {
+            // A day of its own each round (two apart, so no round's shifts touch another's).
+            let first_day = day_in(2 + 2 * round as u64);
+            let body = json!({"first_day": first_day.to_string(), "days": 1, "pattern": PATTERN, "per_shift": 1});
+            let calls = (0..BUILDERS)
+                .map(|_| Call::new(reqwest::Method::POST, format!("/api/v1/squads/{squad}/roster"), body.clone()))
+                .collect();
+            let answers = at_once(&app, &cmd, calls).await;
+            let mut trouble = Vec::new();
+            let statuses: Vec<u16> = answers.iter().map(|(st, _)| st.as_u16()).collect();
+            if statuses.iter().any(|st| *st != 200) {
+                let keys: Vec<&str> = answers.iter().map(|(_, b)| refusal_key(b)).collect();
+                trouble.push(format!("statuses {statuses:?}, refusals {keys:?}"));
+            }
+            let made: u64 = answers.iter().filter_map(|(_, b)| b["made"].as_u64()).sum();
+            // Three shifts at each of the two gates.
+            if made != 6 {
+                trouble.push(format!("the builds made {made} shifts together, not 6"));
+            }
+            // Two days shown: the day's last shift runs past midnight into the next.
+            let roster = s.roster(&system, squad, first_day, 2, zone, Utc::now()).await.unwrap();
+            let mut seen = std::collections::HashSet::new();
+            for cp in &roster.checkpoints {
+                for sh in &cp.shifts {
+                    if !seen.insert((cp.id, sh.starts_at)) {
+                        trouble.push(format!("two shifts at {} from {}", cp.name, sh.starts_at));
+                    }
+                    if sh.members.len() != 1 {
+                        trouble.push(format!("a shift at {} with {} people", cp.name, sh.members.len()));
+                    }
+                }
+            }
+            if seen.len() != 6 {
+                trouble.push(format!("{} shifts on the roster, not 6", seen.len()));
+            }
+            rounds.push(Round { engine: app.db.engine, round, statuses, trouble });
+        }
+    }
+    assert_rounds("roster build race", &rounds);
+}
