@@ -154,6 +154,103 @@ macro_rules! put_on_shift {
     };
 }
 
+/// A standing member of a squad as a roster write sees them.
+#[derive(sqlx::FromRow)]
+struct RosterMember {
+    cadre_id: i64,
+    name: String,
+    role: String,
+}
+
+/// Holds a squad's roster for a write, inside its transaction `$tx` on pool
+/// `$p`: the squad's row, then its members' cadre rows (always in this
+/// order, cadres by id, so two writers never wait on each other), and yields
+/// the standing members as they are after the wait. An assembly moving a
+/// member away holds that cadre's row too, so the two queue. A squad that
+/// stood down meanwhile is closed. On SQLite `BEGIN IMMEDIATE` holds the
+/// whole database already and `for_update` is empty.
+macro_rules! lock_roster {
+    ($tx:ident, $p:ident, $squad:expr) => {
+        async {
+            let squad: i64 = $squad;
+            let lock = crate::db::for_update($p);
+            let ended: Option<Option<DateTime<Utc>>> =
+                sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SELECT ended_at FROM squads WHERE id = $1{lock}")))
+                    .bind(squad)
+                    .fetch_optional(&mut *$tx)
+                    .await?;
+            match ended {
+                None => return Err(StoreError::NotFound),
+                Some(Some(_)) => return Err(StoreError::invalid(Key::DutyClosed)),
+                Some(None) => {}
+            }
+            sqlx::query(sqlx::AssertSqlSafe(format!(
+                "SELECT id FROM cadres WHERE id IN \
+                 (SELECT cadre_id FROM squad_members WHERE squad_id = $1 AND active) ORDER BY id{lock}"
+            )))
+            .bind(squad)
+            .fetch_all(&mut *$tx)
+            .await?;
+            // A statement of its own, after the locks: on PostgreSQL it sees
+            // what committed while we waited (a statement that waited for a row
+            // keeps its earlier snapshot for everything else it reads).
+            let members: Vec<RosterMember> = sqlx::query_as(
+                "SELECT m.cadre_id, c.name, m.role FROM squad_members m JOIN cadres c ON c.id = m.cadre_id \
+                 WHERE m.squad_id = $1 AND m.active ORDER BY c.id",
+            )
+            .bind(squad)
+            .fetch_all(&mut *$tx)
+            .await?;
+            Ok::<_, StoreError>(members)
+        }
+        .await
+    };
+}
+
+/// The shifts a build adds: every (slot, checkpoint) not on the roster yet,
+/// staffed in turn without whoever stands another shift of the squad at that
+/// time. A slot that overlaps a different existing shift at its checkpoint
+/// refuses the whole build.
+fn new_shifts(
+    slots: &[Span],
+    checkpoints: &[CheckpointRow],
+    existing: &[StandingRow],
+    members: &[RosterMember],
+    per_shift: usize,
+) -> StoreResult<Vec<(i64, Span, Vec<i64>)>> {
+    for slot in slots {
+        for (cp, name, _) in checkpoints {
+            let clash = existing.iter().find(|(c, s, e, _)| c == cp && (*s, *e) != *slot && overlaps((*s, *e), *slot));
+            if let Some((_, s, e, _)) = clash {
+                return Err(StoreError::conflict(
+                    Key::DutyOverlap.with("checkpoint", name).with("from", *s).with("to", *e),
+                ));
+            }
+        }
+    }
+    // The leader and the secretary run the squad; the members stand the gates first.
+    let rank = |role: &str| match role {
+        "member" => 0,
+        "secretary" => 1,
+        _ => 2,
+    };
+    let mut people: Vec<(u8, i64)> = members.iter().map(|m| (rank(&m.role), m.cadre_id)).collect();
+    people.sort();
+    let people: Vec<i64> = people.into_iter().map(|(_, id)| id).collect();
+    let staffing = rotate(slots.len(), checkpoints.len(), &people, per_shift);
+    let mut new = Vec::new();
+    for (slot, at_checkpoints) in slots.iter().zip(&staffing) {
+        for ((cp, _, _), on_it) in checkpoints.iter().zip(at_checkpoints) {
+            if existing.iter().any(|(c, s, e, _)| c == cp && (*s, *e) == *slot) {
+                continue;
+            }
+            let busy = |m: &i64| existing.iter().any(|(_, s, e, who)| *who == Some(*m) && overlaps((*s, *e), *slot));
+            new.push((*cp, *slot, on_it.iter().copied().filter(|m| !busy(m)).collect()));
+        }
+    }
+    Ok(new)
+}
+
 /// A shift's own columns, with its checkpoint's name (`ShiftRow`).
 const SHIFT_SELECT: &str = "SELECT s.id, s.squad_id, s.checkpoint_id, k.name AS checkpoint, s.starts_at, s.ends_at, \
      s.handover FROM shifts s JOIN checkpoints k ON k.id = s.checkpoint_id";
@@ -208,7 +305,7 @@ impl Store {
         plan: &RosterPlan,
         zone: Zone,
     ) -> StoreResult<usize> {
-        let squad = self.roster_editable(actor, squad_id).await?;
+        self.roster_editable(actor, squad_id).await?;
         if !(1..=14).contains(&plan.days) {
             return Err(StoreError::invalid(Key::DutyBadDays));
         }
@@ -224,9 +321,16 @@ impl Store {
         }
         let slots = plan.pattern.shifts(plan.first_day, plan.days, zone);
         let (from, to) = (slots[0].0, slots[slots.len() - 1].1);
-        // Who already stands what in the range, per checkpoint (a shift with nobody has no cadre).
-        let existing: Vec<StandingRow> = on_pool!(self, |p| {
-            sqlx::query_as(
+        let now = self.now();
+        // Everything the build depends on is read inside its write transaction,
+        // with the roster held: a second identical build waits for the first,
+        // then finds its shifts and makes nothing (200), rather than meeting
+        // them at the UNIQUE constraint (409).
+        let made = on_pool!(self, |p| {
+            let mut tx = crate::db::WritePool::begin_write(p).await?;
+            let members = lock_roster!(tx, p, squad_id)?;
+            // Who already stands what in the range, per checkpoint (a shift with nobody has no cadre).
+            let existing: Vec<StandingRow> = sqlx::query_as(
                 "SELECT s.checkpoint_id, s.starts_at, s.ends_at, sm.cadre_id FROM shifts s \
                  LEFT JOIN shift_members sm ON sm.shift_id = s.id \
                  WHERE s.squad_id = $1 AND s.starts_at < $2 AND s.ends_at > $3",
@@ -234,48 +338,11 @@ impl Store {
             .bind(squad_id)
             .bind(to)
             .bind(from)
-            .fetch_all(p)
-            .await?
-        });
-        for slot in &slots {
-            for (cp, name, _) in &checkpoints {
-                let clash =
-                    existing.iter().find(|(c, s, e, _)| c == cp && (*s, *e) != *slot && overlaps((*s, *e), *slot));
-                if let Some((_, s, e, _)) = clash {
-                    return Err(StoreError::conflict(
-                        Key::DutyOverlap.with("checkpoint", name).with("from", *s).with("to", *e),
-                    ));
-                }
-            }
-        }
-        // The leader and the secretary run the squad; the members stand the gates first.
-        let rank = |role: &str| match role {
-            "member" => 0,
-            "secretary" => 1,
-            _ => 2,
-        };
-        let mut people: Vec<(u8, i64)> = squad.members.iter().map(|m| (rank(&m.role), m.cadre_id)).collect();
-        people.sort();
-        let people: Vec<i64> = people.into_iter().map(|(_, id)| id).collect();
-        let staffing = rotate(slots.len(), checkpoints.len(), &people, plan.per_shift);
-        // The new shifts: every (slot, checkpoint) not on the roster yet, without
-        // whoever stands another shift of the squad at that time.
-        let mut new: Vec<(i64, Span, Vec<i64>)> = Vec::new();
-        for (slot, at_checkpoints) in slots.iter().zip(&staffing) {
-            for ((cp, _, _), members) in checkpoints.iter().zip(at_checkpoints) {
-                if existing.iter().any(|(c, s, e, _)| c == cp && (*s, *e) == *slot) {
-                    continue;
-                }
-                let busy =
-                    |m: &i64| existing.iter().any(|(_, s, e, who)| *who == Some(*m) && overlaps((*s, *e), *slot));
-                new.push((*cp, *slot, members.iter().copied().filter(|m| !busy(m)).collect()));
-            }
-        }
-        let made = new.len();
-        on_pool!(self, |p| {
-            let mut tx = crate::db::WritePool::begin_write(p).await?;
+            .fetch_all(&mut *tx)
+            .await?;
+            let new = new_shifts(&slots, &checkpoints, &existing, &members, plan.per_shift)?;
             for (cp, slot, members) in &new {
-                // Someone else building the same days meanwhile (a double tap) meets the UNIQUE constraint.
+                // The roster is held, so this cannot collide; the UNIQUE constraint stays the last word.
                 let shift: i64 = sqlx::query_scalar(
                     "INSERT INTO shifts (squad_id, checkpoint_id, starts_at, ends_at) VALUES ($1, $2, $3, $4) RETURNING id",
                 )
@@ -288,16 +355,18 @@ impl Store {
                 .map_err(|e| StoreError::from(e).unique_as(Key::DutyChanged))?;
                 put_on_shift!(tx, shift, members);
             }
+            let made = new.len();
             audit_insert!(
                 &mut *tx,
-                crate::audit::NewEntry::new(self.now(), actor, "build", "roster", squad_id.to_string()).after(
+                crate::audit::NewEntry::new(now, actor, "build", "roster", squad_id.to_string()).after(
                     serde_json::json!({"first_day": plan.first_day, "days": plan.days, "per_shift": plan.per_shift,
                         "shifts": made, "kept": slots.len() * checkpoints.len() - made})
                     .to_string()
                 )
             )?;
             tx.commit().await?;
-        });
+            Ok::<_, StoreError>(made)
+        })?;
         Ok(made)
     }
 
@@ -426,50 +495,66 @@ impl Store {
     }
 
     /// Puts these squad members on a shift (and takes everyone else off it).
-    /// Nobody can stand two shifts that overlap, at any checkpoint.
+    /// Nobody can stand two shifts that overlap, at any checkpoint: checked
+    /// inside the write transaction with the squad's and the cadres' rows
+    /// held, so two requests putting one person on two overlapping shifts at
+    /// once cannot both pass.
     pub async fn staff_shift(&self, actor: &Actor, shift_id: i64, cadre_ids: &[i64]) -> StoreResult<()> {
-        let (squad, shift) = self.shift(actor, shift_id, self.now()).await?;
+        let (squad, _) = self.shift(actor, shift_id, self.now()).await?;
         let squad = self.roster_editable(actor, squad.id).await?;
         let mut ids = cadre_ids.to_vec();
         ids.sort();
         ids.dedup();
-        for id in &ids {
-            let Some(m) = squad.members.iter().find(|m| m.cadre_id == *id) else {
-                return Err(StoreError::invalid(Key::DutyNotMember));
-            };
-            let clash: Option<(String, DateTime<Utc>)> = on_pool!(self, |p| {
-                sqlx::query_as(
+        let now = self.now();
+        on_pool!(self, |p| {
+            let mut tx = crate::db::WritePool::begin_write(p).await?;
+            let members = lock_roster!(tx, p, squad.id)?;
+            // The shift as it stands now: a clear of the roster may have taken it meanwhile.
+            let span: Option<Span> =
+                sqlx::query_as("SELECT starts_at, ends_at FROM shifts WHERE id = $1 AND squad_id = $2")
+                    .bind(shift_id)
+                    .bind(squad.id)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+            let (starts_at, ends_at) = span.ok_or(StoreError::NotFound)?;
+            for id in &ids {
+                let Some(m) = members.iter().find(|m| m.cadre_id == *id) else {
+                    return Err(StoreError::invalid(Key::DutyNotMember));
+                };
+                let clash: Option<(String, DateTime<Utc>)> = sqlx::query_as(
                     "SELECT k.name, s.starts_at FROM shift_members sm JOIN shifts s ON s.id = sm.shift_id \
                      JOIN checkpoints k ON k.id = s.checkpoint_id JOIN squads q ON q.id = s.squad_id \
                      WHERE sm.cadre_id = $1 AND s.id <> $2 AND s.starts_at < $3 AND s.ends_at > $4 \
-                     AND q.ended_at IS NULL LIMIT 1",
+                     AND q.ended_at IS NULL ORDER BY s.starts_at LIMIT 1",
                 )
                 .bind(*id)
                 .bind(shift_id)
-                .bind(shift.ends_at)
-                .bind(shift.starts_at)
-                .fetch_optional(p)
-                .await?
-            });
-            if let Some((at, start)) = clash {
-                return Err(StoreError::conflict(
-                    Key::DutyClash.with("name", &m.name).with("checkpoint", at).with("from", start),
-                ));
+                .bind(ends_at)
+                .bind(starts_at)
+                .fetch_optional(&mut *tx)
+                .await?;
+                if let Some((at, start)) = clash {
+                    return Err(StoreError::conflict(
+                        Key::DutyClash.with("name", &m.name).with("checkpoint", at).with("from", start),
+                    ));
+                }
             }
-        }
-        let before: Vec<i64> = shift.members.iter().map(|m| m.cadre_id).collect();
-        on_pool!(self, |p| {
-            let mut tx = crate::db::WritePool::begin_write(p).await?;
+            let before: Vec<i64> =
+                sqlx::query_scalar("SELECT cadre_id FROM shift_members WHERE shift_id = $1 ORDER BY cadre_id")
+                    .bind(shift_id)
+                    .fetch_all(&mut *tx)
+                    .await?;
             sqlx::query("DELETE FROM shift_members WHERE shift_id = $1").bind(shift_id).execute(&mut *tx).await?;
             put_on_shift!(tx, shift_id, &ids);
             audit_insert!(
                 &mut *tx,
-                crate::audit::NewEntry::new(self.now(), actor, "staff", "shift", shift_id.to_string())
+                crate::audit::NewEntry::new(now, actor, "staff", "shift", shift_id.to_string())
                     .before(serde_json::json!({"members": before}).to_string())
                     .after(serde_json::json!({"members": ids}).to_string())
             )?;
             tx.commit().await?;
-        });
+            Ok::<_, StoreError>(())
+        })?;
         Ok(())
     }
 

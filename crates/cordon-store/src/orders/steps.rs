@@ -73,7 +73,20 @@ impl Store {
             let mut tx = crate::db::WritePool::begin_write(p).await?;
             if !roster.is_empty() {
                 // Hold the roster's cadres until commit: another assembly naming
-                // one of them waits here, then reads them as posted.
+                // one of them waits here. The lock is taken by a statement of its
+                // own: PostgreSQL re-reads a row it waited for, but the rest of
+                // that statement (who is posted where) keeps the snapshot taken
+                // before the wait, so it would miss the other assembly's posting.
+                let mut lock = sqlx::QueryBuilder::new("SELECT c.id FROM cadres c WHERE c.unit_id = ");
+                lock.push_bind(order.unit_id).push(" AND c.id IN (");
+                let mut sep = lock.separated(", ");
+                for c in roster {
+                    sep.push_bind(*c);
+                }
+                lock.push(") ORDER BY c.id");
+                lock.push(crate::db::for_update(p));
+                lock.build().fetch_all(&mut *tx).await?;
+                // A new statement, a new snapshot: the postings as they stand after the wait.
                 let mut qb = sqlx::QueryBuilder::new(CANDIDATE_SELECT);
                 qb.push_bind(order.unit_id).push(" AND c.id IN (");
                 let mut sep = qb.separated(", ");
@@ -81,7 +94,6 @@ impl Store {
                     sep.push_bind(*c);
                 }
                 qb.push(") ORDER BY c.id");
-                qb.push(crate::db::for_update(p));
                 let found: Vec<Candidate> = qb.build_query_as().fetch_all(&mut *tx).await?;
                 check_roster(roster, &found, confirm_moves)?;
             }
@@ -115,11 +127,16 @@ impl Store {
                 .fetch_one(&mut *tx)
                 .await?;
                 for c in roster {
-                    // A cadre moved from another squad leaves it…
-                    sqlx::query("DELETE FROM squad_members WHERE cadre_id = $1 AND active")
-                        .bind(*c)
-                        .execute(&mut *tx)
-                        .await?;
+                    // A cadre moved from another squad (confirmed) leaves it… Without
+                    // the confirmation nobody on the roster is posted (checked above);
+                    // should one be all the same, the constraint below refuses the
+                    // assembly rather than take them from their squad unasked.
+                    if confirm_moves {
+                        sqlx::query("DELETE FROM squad_members WHERE cadre_id = $1 AND active")
+                            .bind(*c)
+                            .execute(&mut *tx)
+                            .await?;
+                    }
                     // … and the shifts it had given them from now on: their old gate must show as unstaffed.
                     sqlx::query(
                         "DELETE FROM shift_members WHERE cadre_id = $1 AND shift_id IN (SELECT id FROM shifts WHERE ends_at > $2)",
