@@ -239,21 +239,31 @@ async fn passwords_tokens_and_sessions_work_on_both_engines() {
         assert!(s.actor_by_token(&token).await.unwrap().is_none());
 
         let later = Utc::now() + Duration::hours(1);
-        assert!(s.session_create("abc", "{}", later).await.unwrap());
-        assert!(!s.session_create("abc", "{}", later).await.unwrap(), "a taken id is refused");
-        s.session_save("abc", "{\"user_id\":1}", later).await.unwrap();
-        assert_eq!(s.session_load("abc").await.unwrap().unwrap().0, "{\"user_id\":1}");
-        s.session_save("old", "{}", Utc::now() - Duration::hours(1)).await.unwrap();
+        let cmd = s.actor_by_username("cmd").await.unwrap().unwrap().user_id;
+        assert!(s.session_create("abc", "{}", None, later).await.unwrap());
+        assert!(!s.session_create("abc", "{}", None, later).await.unwrap(), "a taken id is refused");
+        s.session_save("abc", &format!("{{\"user_id\":{cmd}}}"), Some(cmd), later).await.unwrap();
+        assert_eq!(s.session_load("abc").await.unwrap().unwrap().0, format!("{{\"user_id\":{cmd}}}"));
+        assert_eq!(s.session_count(cmd).await.unwrap(), 1, "{}: the row names its user", db.engine);
+        s.session_save("gone", "{}", None, later).await.unwrap();
+        assert!(s.session_load("gone").await.unwrap().is_none(), "saving does not bring back an ended session");
+        assert!(s.session_create("old", "{}", None, Utc::now() - Duration::hours(1)).await.unwrap());
         assert!(s.session_load("old").await.unwrap().is_none(), "an expired session does not load");
         s.session_delete("abc").await.unwrap();
         assert!(s.session_load("abc").await.unwrap().is_none());
 
         let since = Utc::now() - Duration::minutes(15);
-        s.record_login_failure("cmd", "10.0.0.1").await.unwrap();
-        s.record_login_failure("cmd", "10.0.0.2").await.unwrap();
-        assert_eq!(s.login_failures_since("cmd", "10.0.0.1", since).await.unwrap(), (2, 1));
-        s.clear_login_failures("cmd").await.unwrap();
-        assert_eq!(s.login_failures_since("cmd", "10.0.0.1", since).await.unwrap(), (0, 0));
+        let first = s.login_attempt("cmd", "10.0.0.1", since).await.unwrap();
+        let second = s.login_attempt("cmd", "10.0.0.2", since).await.unwrap();
+        assert_eq!((second.pair, second.by_address, second.by_account), (1, 1, 2), "{}", db.engine);
+        let third = s.login_attempt("leader", "10.0.0.1", since).await.unwrap();
+        assert_eq!((third.pair, third.by_address, third.by_account), (1, 2, 1));
+        s.login_attempt_withdraw(&third).await.unwrap();
+        s.login_succeeded(&first).await.unwrap();
+        let again = s.login_attempt("cmd", "10.0.0.1", Utc::now() - Duration::minutes(15)).await.unwrap();
+        assert_eq!((again.pair, again.by_address, again.by_account), (1, 1, 2), "only the pair's failures are forgotten");
+        let later_window = s.login_attempt("cmd", "10.0.0.1", Utc::now() + Duration::seconds(1)).await.unwrap();
+        assert_eq!(later_window.by_account, 0, "attempts before the window do not count");
     }
 }
 

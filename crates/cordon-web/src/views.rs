@@ -181,6 +181,8 @@ pub struct AccountView {
     pub l: Layout,
     /// The user's written scope.
     pub scope: String,
+    /// Said while the session was opened with a one-time password.
+    pub must_change: Option<String>,
     /// Said after a change.
     pub done: Option<String>,
     /// What went wrong.

@@ -208,7 +208,8 @@ enum UserVerb {
         #[arg(long)]
         password_stdin: bool,
     },
-    /// Sets a user's password, read from standard input.
+    /// Sets a user's password, read from standard input, and ends all of
+    /// the user's sessions.
     Password {
         /// Login name.
         name: String,
@@ -356,7 +357,7 @@ pub async fn run(cli: Cli) -> Result<()> {
                 UserVerb::Password { name, password_stdin } => {
                     let password = read_password(password_stdin)?;
                     store.set_password(&name, &password).await.map_err(store_error)?;
-                    println!("password of {name} set");
+                    println!("password of {name} set; their sessions have ended");
                     Ok(())
                 }
                 UserVerb::Link { name, cadre, none: _ } => {
@@ -507,7 +508,7 @@ async fn serve(db: &DbArgs, args: ServeArgs) -> Result<()> {
     let store = db.store().await?;
     if let Some(password) = store.ensure_admin().await? {
         println!("first start: user admin, one-time password {password}");
-        println!("(change it by adding your own command user; this password is not shown again)");
+        println!("(it signs in once, and must then be changed; it is not shown again)");
     }
     if args.demo {
         let summary = crate::demo::build(&store, &mut crate::demo::Reporter::terminal()).await?;

@@ -1,5 +1,8 @@
 //! Users, passwords, bearer tokens, sessions and login attempts. The server
 //! keeps none of these in memory, so several instances can share one database.
+//! A general rate limiter lives beside them (`limits`).
+
+mod limits;
 
 use argon2::Argon2;
 use argon2::password_hash::phc::PasswordHash;
@@ -24,6 +27,56 @@ pub struct User {
     pub role: String,
     /// Written scope.
     pub scope_label: String,
+}
+
+/// How a user's password came about, stored as `users.password_kind`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum PasswordKind {
+    /// Chosen by the user (or set by the operator).
+    Chosen,
+    /// Handed out to sign in once (the first admin's).
+    OneTime,
+    /// A one-time password that has signed in; it still proves who changes it.
+    Spent,
+}
+
+impl PasswordKind {
+    fn as_str(self) -> &'static str {
+        match self {
+            PasswordKind::Chosen => "chosen",
+            PasswordKind::OneTime => "one-time",
+            PasswordKind::Spent => "spent",
+        }
+    }
+
+    fn parse(s: &str) -> Option<PasswordKind> {
+        [PasswordKind::Chosen, PasswordKind::OneTime, PasswordKind::Spent].into_iter().find(|k| k.as_str() == s)
+    }
+}
+
+/// A sign-in that got through.
+#[derive(Debug, Clone)]
+pub struct SignedIn {
+    /// Who signed in.
+    pub actor: Actor,
+    /// With a one-time password, now spent: the user must choose a password
+    /// before anything else.
+    pub one_time: bool,
+}
+
+/// A sign-in attempt reserved before its password is checked, with the
+/// attempts standing against it in the window, itself included.
+#[derive(Debug, Clone)]
+pub struct LoginAttempt {
+    id: i64,
+    account: String,
+    address: String,
+    /// Of this account from this address.
+    pub pair: i64,
+    /// From this address, for any account.
+    pub by_address: i64,
+    /// Of this account, from anywhere.
+    pub by_account: i64,
 }
 
 #[derive(sqlx::FromRow)]
@@ -99,6 +152,17 @@ fn check_password(password: &str) -> StoreResult<()> {
 impl Store {
     /// Creates a user; the role must fit the scope and the scope must exist.
     pub async fn create_user(&self, username: &str, password: &str, role: Role, spec: &ScopeSpec) -> StoreResult<i64> {
+        self.create_user_as(username, password, PasswordKind::Chosen, role, spec).await
+    }
+
+    async fn create_user_as(
+        &self,
+        username: &str,
+        password: &str,
+        password_kind: PasswordKind,
+        role: Role,
+        spec: &ScopeSpec,
+    ) -> StoreResult<i64> {
         let username = username.trim();
         if username.is_empty() || username.len() > 64 || username.chars().any(|c| c.is_whitespace() || c.is_control()) {
             return Err(StoreError::invalid(Key::AccountBadUsername));
@@ -119,11 +183,12 @@ impl Store {
         };
         let id: i64 = on_pool!(self, |p| {
             sqlx::query_scalar(
-                "INSERT INTO users (username, password_hash, role, scope_kind, scope_place, scope_unit, scope_site, scope_label, created_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
+                "INSERT INTO users (username, password_hash, password_kind, role, scope_kind, scope_place, scope_unit, scope_site, scope_label, created_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
             )
             .bind(crate::clean(username))
             .bind(hash)
+            .bind(password_kind.as_str())
             .bind(role.as_str())
             .bind(kind)
             .bind(place)
@@ -179,7 +244,8 @@ impl Store {
         Ok(())
     }
 
-    /// Sets a user's password (the operator's `cordon user password`); logged.
+    /// Sets a user's password (the operator's `cordon user password`) and
+    /// ends every session of the user, wherever it was opened; logged.
     pub async fn set_password(&self, username: &str, password: &str) -> StoreResult<()> {
         check_password(password)?;
         let hash = hash_password(password)?;
@@ -189,11 +255,17 @@ impl Store {
             .ok_or_else(|| StoreError::invalid(Key::AccountNoUser.with("name", username)))?;
         on_pool!(self, |p| {
             let mut tx = crate::db::WritePool::begin_write(p).await?;
-            sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
+            sqlx::query("UPDATE users SET password_hash = $1, password_kind = $2 WHERE id = $3")
                 .bind(hash)
+                .bind(PasswordKind::Chosen.as_str())
                 .bind(user.user_id)
                 .execute(&mut *tx)
                 .await?;
+            let ended = sqlx::query("DELETE FROM sessions WHERE user_id = $1")
+                .bind(user.user_id)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
             audit_insert!(
                 &mut *tx,
                 crate::audit::NewEntry::new(
@@ -203,29 +275,47 @@ impl Store {
                     "user",
                     user.user_id.to_string()
                 )
+                .after(serde_json::json!({"sessions_ended": ended}).to_string())
             )?;
             tx.commit().await?;
         });
         Ok(())
     }
 
-    /// A user changes their own password, proving the current one; logged.
-    pub async fn change_password(&self, actor: &Actor, current: &str, new: &str) -> StoreResult<()> {
-        if self.authenticate(&actor.username, current).await?.is_none() {
+    /// A user changes their own password, proving the current one (a spent
+    /// one-time password still proves it); every other session of the user
+    /// ends, `keep` (the session making the change) stays. Logged.
+    pub async fn change_password(&self, actor: &Actor, current: &str, new: &str, keep: Option<&str>) -> StoreResult<()> {
+        let hash: Option<String> = on_pool!(self, |p| {
+            sqlx::query_scalar("SELECT password_hash FROM users WHERE id = $1")
+                .bind(actor.user_id)
+                .fetch_optional(p)
+                .await?
+        });
+        // The new password's rules first: a refusal of them checks no password and is no guess.
+        check_password(new)?;
+        if !hash.is_some_and(|h| verify_password(current, &h)) {
             return Err(StoreError::invalid(Key::AccountWrongCurrent));
         }
-        check_password(new)?;
         let hash = hash_password(new)?;
         on_pool!(self, |p| {
             let mut tx = crate::db::WritePool::begin_write(p).await?;
-            sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
+            sqlx::query("UPDATE users SET password_hash = $1, password_kind = $2 WHERE id = $3")
                 .bind(hash)
+                .bind(PasswordKind::Chosen.as_str())
                 .bind(actor.user_id)
                 .execute(&mut *tx)
                 .await?;
+            let ended = sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND ($2 IS NULL OR id <> $2)")
+                .bind(actor.user_id)
+                .bind(keep.map(token_hash))
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
             audit_insert!(
                 &mut *tx,
                 crate::audit::NewEntry::new(self.now(), actor, "change-password", "user", actor.user_id.to_string())
+                    .after(serde_json::json!({"sessions_ended": ended}).to_string())
             )?;
             tx.commit().await?;
         });
@@ -237,13 +327,15 @@ impl Store {
         Ok(on_pool!(self, |p| sqlx::query_scalar("SELECT COUNT(*) FROM users").fetch_one(p).await?))
     }
 
-    /// On an empty database, creates `admin` (command, city) and returns its one-time password.
+    /// On an empty database, creates `admin` (command, city) and returns its
+    /// one-time password: it signs in once, and that session must choose a
+    /// new password before anything else.
     pub async fn ensure_admin(&self) -> StoreResult<Option<String>> {
         if self.user_count().await? > 0 {
             return Ok(None);
         }
         let password = random_secret(8);
-        self.create_user("admin", &password, Role::Command, &ScopeSpec::City).await?;
+        self.create_user_as("admin", &password, PasswordKind::OneTime, Role::Command, &ScopeSpec::City).await?;
         Ok(Some(password))
     }
 
@@ -254,15 +346,17 @@ impl Store {
         }))
     }
 
-    /// Checks a password; `None` for an unknown user or a wrong password alike.
-    pub async fn authenticate(&self, username: &str, password: &str) -> StoreResult<Option<Actor>> {
-        let row: Option<(i64, String)> = on_pool!(self, |p| {
-            sqlx::query_as("SELECT id, password_hash FROM users WHERE username = $1")
+    /// Checks a password for signing in; `None` for an unknown user, a wrong
+    /// password and a spent one-time password alike. A one-time password is
+    /// spent by the sign-in it lets through, even by two at the same instant.
+    pub async fn authenticate(&self, username: &str, password: &str) -> StoreResult<Option<SignedIn>> {
+        let row: Option<(i64, String, String)> = on_pool!(self, |p| {
+            sqlx::query_as("SELECT id, password_hash, password_kind FROM users WHERE username = $1")
                 .bind(crate::clean(username))
                 .fetch_optional(p)
                 .await?
         });
-        let Some((id, hash)) = row else {
+        let Some((id, hash, kind)) = row else {
             // Spend the same time as a real check so timing does not tell which names exist.
             let _ = verify_password(password, DUMMY_HASH);
             return Ok(None);
@@ -270,7 +364,26 @@ impl Store {
         if !verify_password(password, &hash) {
             return Ok(None);
         }
-        self.actor_by_user_id(id).await
+        let one_time = match PasswordKind::parse(&kind) {
+            Some(PasswordKind::Chosen) => false,
+            Some(PasswordKind::OneTime) => {
+                let spent = on_pool!(self, |p| {
+                    sqlx::query("UPDATE users SET password_kind = $1 WHERE id = $2 AND password_kind = $3")
+                        .bind(PasswordKind::Spent.as_str())
+                        .bind(id)
+                        .bind(PasswordKind::OneTime.as_str())
+                        .execute(p)
+                        .await?
+                        .rows_affected()
+                });
+                if spent != 1 {
+                    return Ok(None);
+                }
+                true
+            }
+            Some(PasswordKind::Spent) | None => return Ok(None),
+        };
+        Ok(self.actor_by_user_id(id).await?.map(|actor| SignedIn { actor, one_time }))
     }
 
     /// The actor behind a user id (a session holds only the id).
@@ -366,43 +479,59 @@ impl Store {
         }
     }
 
-    /// Records a failed login for the account and the address.
-    pub async fn record_login_failure(&self, account: &str, address: &str) -> StoreResult<()> {
+    /// Reserves a sign-in attempt before its password is checked, and counts
+    /// the attempts standing against it since `since` (itself included).
+    /// Counting after the reservation is what keeps parallel guesses within
+    /// the limits: of attempts made at once, the last to count sees them all.
+    /// An attempt is a failure unless withdrawn (`login_attempt_withdraw`) or
+    /// followed by `login_succeeded`. Attempts older than `since` are cleaned.
+    pub async fn login_attempt(&self, account: &str, address: &str, since: DateTime<Utc>) -> StoreResult<LoginAttempt> {
+        let (account, address) = (crate::clean(account), crate::clean(address));
+        let (id, pair, by_address, by_account) = on_pool!(self, |p| {
+            sqlx::query("DELETE FROM login_attempts WHERE at <= $1").bind(since).execute(p).await?;
+            let id: i64 = sqlx::query_scalar(
+                "INSERT INTO login_attempts (account, address, at) VALUES ($1, $2, $3) RETURNING id",
+            )
+            .bind(account.clone())
+            .bind(address.clone())
+            .bind(self.now())
+            .fetch_one(p)
+            .await?;
+            let (pair, by_address, by_account): (i64, i64, i64) = sqlx::query_as(
+                "SELECT (SELECT COUNT(*) FROM login_attempts WHERE account = $1 AND address = $2 AND at > $3), \
+                        (SELECT COUNT(*) FROM login_attempts WHERE address = $2 AND at > $3), \
+                        (SELECT COUNT(*) FROM login_attempts WHERE account = $1 AND at > $3)",
+            )
+            .bind(account.clone())
+            .bind(address.clone())
+            .bind(since)
+            .fetch_one(p)
+            .await?;
+            (id, pair, by_address, by_account)
+        });
+        Ok(LoginAttempt { id, account, address, pair, by_address, by_account })
+    }
+
+    /// Takes back an attempt that checked no password (it was refused, or
+    /// failed for another reason): it is no guess.
+    pub async fn login_attempt_withdraw(&self, attempt: &LoginAttempt) -> StoreResult<()> {
         on_pool!(self, |p| {
-            sqlx::query("INSERT INTO login_attempts (account, address, at) VALUES ($1, $2, $3)")
-                .bind(crate::clean(account))
-                .bind(crate::clean(address))
-                .bind(self.now())
-                .execute(p)
-                .await?;
+            sqlx::query("DELETE FROM login_attempts WHERE id = $1").bind(attempt.id).execute(p).await?;
         });
         Ok(())
     }
 
-    /// Failed logins since an instant: `(for this account, from this address)`.
-    pub async fn login_failures_since(
-        &self,
-        account: &str,
-        address: &str,
-        since: DateTime<Utc>,
-    ) -> StoreResult<(i64, i64)> {
-        Ok(on_pool!(self, |p| {
-            sqlx::query_as(
-                "SELECT (SELECT COUNT(*) FROM login_attempts WHERE account = $1 AND at > $3), \
-                        (SELECT COUNT(*) FROM login_attempts WHERE address = $2 AND at > $3)",
-            )
-            .bind(crate::clean(account))
-            .bind(crate::clean(address))
-            .bind(since)
-            .fetch_one(p)
-            .await?
-        }))
-    }
-
-    /// Forgets an account's failures after a good login.
-    pub async fn clear_login_failures(&self, account: &str) -> StoreResult<()> {
+    /// The attempt had the right password: forgets the failures of its
+    /// account from its address, and only those, so that someone guessing
+    /// from elsewhere stays held back.
+    pub async fn login_succeeded(&self, attempt: &LoginAttempt) -> StoreResult<()> {
         on_pool!(self, |p| {
-            sqlx::query("DELETE FROM login_attempts WHERE account = $1").bind(crate::clean(account)).execute(p).await?;
+            sqlx::query("DELETE FROM login_attempts WHERE (account = $1 AND address = $2) OR id = $3")
+                .bind(attempt.account.clone())
+                .bind(attempt.address.clone())
+                .bind(attempt.id)
+                .execute(p)
+                .await?;
         });
         Ok(())
     }
@@ -418,34 +547,61 @@ impl Store {
         }))
     }
 
-    /// Inserts a new session; false when the id is taken (the caller picks another).
-    pub async fn session_create(&self, id: &str, data: &str, expires_at: DateTime<Utc>) -> StoreResult<bool> {
+    /// Inserts a new session of a user (or of nobody yet); false when the id
+    /// is taken (the caller picks another).
+    pub async fn session_create(
+        &self,
+        id: &str,
+        data: &str,
+        user_id: Option<i64>,
+        expires_at: DateTime<Utc>,
+    ) -> StoreResult<bool> {
         let res = on_pool!(self, |p| {
-            sqlx::query("INSERT INTO sessions (id, data, expires_at) VALUES ($1, $2, $3) ON CONFLICT (id) DO NOTHING")
-                .bind(token_hash(id))
-                .bind(data.to_string())
-                .bind(expires_at)
-                .execute(p)
-                .await?
-                .rows_affected()
+            sqlx::query(
+                "INSERT INTO sessions (id, data, user_id, expires_at) VALUES ($1, $2, $3, $4) ON CONFLICT (id) DO NOTHING",
+            )
+            .bind(token_hash(id))
+            .bind(data.to_string())
+            .bind(user_id)
+            .bind(expires_at)
+            .execute(p)
+            .await?
+            .rows_affected()
         });
         Ok(res == 1)
     }
 
-    /// Saves a session's data (insert or replace).
-    pub async fn session_save(&self, id: &str, data: &str, expires_at: DateTime<Utc>) -> StoreResult<()> {
+    /// Saves an existing session's data. A session ended meanwhile (by a
+    /// password change, say, while one of its requests was running) is not
+    /// brought back.
+    pub async fn session_save(
+        &self,
+        id: &str,
+        data: &str,
+        user_id: Option<i64>,
+        expires_at: DateTime<Utc>,
+    ) -> StoreResult<()> {
         on_pool!(self, |p| {
-            sqlx::query(
-                "INSERT INTO sessions (id, data, expires_at) VALUES ($1, $2, $3) \
-                 ON CONFLICT (id) DO UPDATE SET data = excluded.data, expires_at = excluded.expires_at",
-            )
-            .bind(token_hash(id))
-            .bind(data.to_string())
-            .bind(expires_at)
-            .execute(p)
-            .await?;
+            sqlx::query("UPDATE sessions SET data = $1, user_id = $2, expires_at = $3 WHERE id = $4")
+                .bind(data.to_string())
+                .bind(user_id)
+                .bind(expires_at)
+                .bind(token_hash(id))
+                .execute(p)
+                .await?;
         });
         Ok(())
+    }
+
+    /// How many live sessions a user has (for the operator and tests).
+    pub async fn session_count(&self, user_id: i64) -> StoreResult<i64> {
+        Ok(on_pool!(self, |p| {
+            sqlx::query_scalar("SELECT COUNT(*) FROM sessions WHERE user_id = $1 AND expires_at > $2")
+                .bind(user_id)
+                .bind(self.now())
+                .fetch_one(p)
+                .await?
+        }))
     }
 
     /// Deletes a session, and with it any expired ones.

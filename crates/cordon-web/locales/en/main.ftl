@@ -390,3 +390,6 @@ import-running = The same file is being imported right now; wait for it to finis
 error-unavailable = The database cannot be reached just now. Please try again in a moment.
 error-too-many = Too many requests; please try again later.
 error-no-route = There is no such API address.
+# accounts and the public page under attack
+account-must-change = You signed in with a one-time password. Choose your own password here first; until then no other page opens.
+public-too-many = This page was opened too often from your address. Please try again in a minute.

@@ -390,3 +390,6 @@ import-running = 同一个文件正在导入中，请等它完成后再查看结
 error-unavailable = 数据库暂时无法访问，请稍后再试。
 error-too-many = 操作过于频繁，请稍后再试。
 error-no-route = 没有这个接口地址。
+# accounts and the public page under attack
+account-must-change = 您使用一次性密码登录。请先在这里设置自己的密码；设置之前，其他页面都无法打开。
+public-too-many = 从您的网络地址打开本页过于频繁，请一分钟后再试。

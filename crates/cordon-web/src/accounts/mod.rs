@@ -23,6 +23,10 @@ pub use login::router;
 
 const USER_KEY: &str = "user_id";
 pub(crate) const CSRF_KEY: &str = "csrf";
+/// Set in a session opened with a one-time password until the user has chosen their own.
+const MUST_CHANGE_KEY: &str = "must_change_password";
+/// The pages a session that must change its password may still open.
+const WHILE_MUST_CHANGE: &[&str] = &["/account", "/logout"];
 
 /// The session layer, storing sessions in the database.
 pub fn session_layer(state: &AppState) -> SessionManagerLayer<DbSessionStore> {
@@ -68,6 +72,22 @@ fn session_failed(e: tower_sessions::session::Error) -> PageError {
     PageError::Status(StatusCode::SERVICE_UNAVAILABLE, "error-unavailable")
 }
 
+/// Who a request comes from, for counting failures and hits: the peer's
+/// IPv4 address, or the /64 network of an IPv6 one (a single subscriber
+/// usually holds a whole /64, and could otherwise change address at will).
+pub(crate) fn client_address(peer: std::net::SocketAddr) -> String {
+    match peer.ip() {
+        std::net::IpAddr::V4(v4) => v4.to_string(),
+        std::net::IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => v4.to_string(),
+            None => {
+                let s = v6.segments();
+                format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+            }
+        },
+    }
+}
+
 pub(crate) fn constant_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
@@ -82,6 +102,8 @@ pub struct Ctx {
     pub csrf: String,
     /// The path and query of the request, so the language switch can come back to it.
     pub path: String,
+    /// Signed in with a one-time password: only the password change is open.
+    pub must_change: bool,
 }
 
 /// Anyone on a page, signed in or not.
@@ -126,6 +148,15 @@ where
         };
         match actor {
             Some(actor) => {
+                let must_change = visitor
+                    .session
+                    .get::<bool>(MUST_CHANGE_KEY)
+                    .await
+                    .map_err(|e| session_failed(e).into_response())?
+                    .unwrap_or(false);
+                if must_change && !WHILE_MUST_CHANGE.contains(&parts.uri.path()) {
+                    return Err(Redirect::to("/account").into_response());
+                }
                 // After a form post the page to come back to is the referring one, not the post's URL.
                 let path = if parts.method == Method::GET {
                     parts.uri.path_and_query().map(|p| p.as_str().to_string()).unwrap_or_else(|| "/".into())
@@ -138,7 +169,7 @@ where
                         .filter(|h| !h.is_empty())
                         .unwrap_or_else(|| "/".into())
                 };
-                Ok(Ctx { actor, tr: visitor.tr, csrf: visitor.csrf, path })
+                Ok(Ctx { actor, tr: visitor.tr, csrf: visitor.csrf, path, must_change })
             }
             None => {
                 let next = parts.uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");
@@ -183,6 +214,14 @@ where
             if expected.is_empty() || !constant_eq(expected.as_bytes(), sent.as_bytes()) {
                 return Err(ApiError::Status(StatusCode::FORBIDDEN, "csrf", "missing or wrong X-CSRF-Token".into()));
             }
+        }
+        // A session opened with a one-time password is for choosing a password, on the page.
+        if session.get::<bool>(MUST_CHANGE_KEY).await.map_err(unavailable)?.unwrap_or(false) {
+            return Err(ApiError::Status(
+                StatusCode::FORBIDDEN,
+                "password-change-required",
+                crate::error::english("account-must-change"),
+            ));
         }
         match app.store.actor_by_user_id(user).await? {
             Some(actor) => Ok(ApiActor(actor)),

@@ -7,7 +7,7 @@ use cordon_store::Store;
 use tower_sessions::session::{Id, Record};
 use tower_sessions::session_store::{Error, Result, SessionStore};
 
-/// Sessions kept in the `sessions` table (ids stored hashed).
+/// Sessions kept in the `sessions` table (ids stored hashed, with their user).
 #[derive(Debug, Clone)]
 pub struct DbSessionStore {
     pub store: Store,
@@ -21,6 +21,12 @@ fn backend(e: impl std::fmt::Display) -> Error {
     Error::Backend(e.to_string())
 }
 
+/// The user a session belongs to, kept beside the data so that a password
+/// change can end the user's other sessions.
+fn user_of(record: &Record) -> Option<i64> {
+    record.data.get(super::USER_KEY).and_then(serde_json::Value::as_i64)
+}
+
 #[async_trait]
 impl SessionStore for DbSessionStore {
     async fn create(&self, record: &mut Record) -> Result<()> {
@@ -28,7 +34,7 @@ impl SessionStore for DbSessionStore {
         // A colliding random id is astronomically rare; pick another rather than overwrite.
         while !self
             .store
-            .session_create(&record.id.to_string(), &data, to_chrono(record.expiry_date))
+            .session_create(&record.id.to_string(), &data, user_of(record), to_chrono(record.expiry_date))
             .await
             .map_err(backend)?
         {
@@ -39,7 +45,10 @@ impl SessionStore for DbSessionStore {
 
     async fn save(&self, record: &Record) -> Result<()> {
         let data = serde_json::to_string(&record.data).map_err(|e| Error::Encode(e.to_string()))?;
-        self.store.session_save(&record.id.to_string(), &data, to_chrono(record.expiry_date)).await.map_err(backend)
+        self.store
+            .session_save(&record.id.to_string(), &data, user_of(record), to_chrono(record.expiry_date))
+            .await
+            .map_err(backend)
     }
 
     async fn load(&self, id: &Id) -> Result<Option<Record>> {

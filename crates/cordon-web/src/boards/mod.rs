@@ -1,11 +1,15 @@
 //! Notice boards (公示板): a printable A4 or A3 page per checkpoint, and the
-//! compound's public page that the board's QR code opens.
+//! compound's public page that the board's QR code opens, limited per
+//! address so that its tokens cannot be tried at speed nor the page flooded.
 
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::Router;
-use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, header};
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, Path, Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use cordon_store::boards::Board;
 use fast_qr::convert::Builder;
@@ -17,6 +21,13 @@ use crate::AppState;
 use crate::accounts::Ctx;
 use crate::error::PageError;
 use crate::i18n::Tr;
+use crate::views::ErrorView;
+
+/// Requests of the public page allowed per address in `PUBLIC_WINDOW`: a
+/// family opening it many times is far below, a token scanner far above.
+const PUBLIC_LIMIT: i64 = 60;
+/// The public page's rate window.
+const PUBLIC_WINDOW: chrono::Duration = chrono::Duration::minutes(1);
 
 /// Page routes.
 pub fn router() -> Router<AppState> {
@@ -108,13 +119,22 @@ struct PublicView {
     roles: Vec<Vec<String>>,
 }
 
-/// Anyone with the QR code may read the compound's contacts: no login.
+/// Anyone with the QR code may read the compound's contacts: no login, but
+/// at most `PUBLIC_LIMIT` requests a minute from one address, counted before
+/// the token is looked up (a wrong token counts too).
 async fn public(
     State(app): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     Path(token): Path<String>,
     headers: HeaderMap,
-) -> Result<PublicView, PageError> {
+) -> Result<Response, PageError> {
     let tr = crate::accounts::tr_of(&app, &headers);
+    let who = crate::accounts::client_address(peer);
+    if !app.store.hit_rate("public-board", &who, PUBLIC_LIMIT, PUBLIC_WINDOW).await? {
+        let page = ErrorView { tr, status: 429, message: tr.t("public-too-many"), detail: None };
+        let wait = PUBLIC_WINDOW.num_seconds().to_string();
+        return Ok((StatusCode::TOO_MANY_REQUESTS, [(header::RETRY_AFTER, wait)], page).into_response());
+    }
     let b = app.store.public_board(&token).await?;
-    Ok(PublicView { tr, roles: roles(&tr, &b), b })
+    Ok(PublicView { tr, roles: roles(&tr, &b), b }.into_response())
 }

@@ -89,11 +89,26 @@ async fn home(State(app): State<AppState>, ctx: Ctx) -> Result<HomeView, crate::
 /// that starts with one `/` and has no backslash, whitespace or control
 /// character: browsers read `/\host`, `//host` and `/<tab>/host` (tabs and
 /// line breaks are dropped from URLs) as another site, and a line break in a
-/// `Location` header would split it.
+/// `Location` header would split it. Other characters beyond ASCII are
+/// percent-encoded, so the header holds only ASCII whatever a browser makes of it.
 pub fn same_site_path(candidate: Option<&str>) -> Option<String> {
     let p = candidate?;
     let bad = |c: char| c == '\\' || c.is_whitespace() || c.is_control() || cordon_domain::values::is_hidden_char(c);
-    (p.starts_with('/') && !p.starts_with("//") && !p.chars().any(bad)).then(|| p.to_string())
+    if !p.starts_with('/') || p.starts_with("//") || p.chars().any(bad) {
+        return None;
+    }
+    let mut out = String::with_capacity(p.len());
+    for c in p.chars() {
+        if c.is_ascii() {
+            out.push(c);
+        } else {
+            let mut buf = [0u8; 4];
+            for b in c.encode_utf8(&mut buf).bytes() {
+                out.push_str(&format!("%{b:02X}"));
+            }
+        }
+    }
+    Some(out)
 }
 
 /// The path of a Referer that came from this very host, if it did.
@@ -198,6 +213,7 @@ mod tests {
             assert_eq!(same_site_path(Some(bad)), None, "{bad:?}");
         }
         assert_eq!(same_site_path(None), None);
+        assert_eq!(same_site_path(Some("/residents?q=甲")).as_deref(), Some("/residents?q=%E7%94%B2"), "ASCII only");
     }
 
     #[test]
