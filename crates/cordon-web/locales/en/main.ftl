@@ -390,3 +390,8 @@ import-running = The same file is being imported right now; wait for it to finis
 error-unavailable = The database cannot be reached just now. Please try again in a moment.
 error-too-many = Too many requests; please try again later.
 error-no-route = There is no such API address.
+
+# Imports: the kind before the file, the full error report.
+error-import-kind-first = Choose what to import before the file: the form's kind must come before the file.
+import-report-listed = The first { $listed } of { $total } problems are listed below.
+import-report-download = Download the full report (CSV)

@@ -96,3 +96,8 @@ sheet-write = Не удалось записать таблицу.
 error-no-file = Выберите файл.
 error-import-kind = Выберите, что импортировать.
 import-running = Этот же файл сейчас импортируется; дождитесь окончания и посмотрите результат.
+
+# Imports: the kind before the file, the full error report.
+error-import-kind-first = Сначала выберите, что импортировать, затем файл: поле вида импорта должно идти перед файлом.
+import-report-listed = Ниже перечислены первые { $listed } из { $total } ошибок.
+import-report-download = Скачать полный отчёт (CSV)

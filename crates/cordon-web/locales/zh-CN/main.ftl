@@ -390,3 +390,8 @@ import-running = 同一个文件正在导入中，请等它完成后再查看结
 error-unavailable = 数据库暂时无法访问，请稍后再试。
 error-too-many = 操作过于频繁，请稍后再试。
 error-no-route = 没有这个接口地址。
+
+# Imports: the kind before the file, the full error report.
+error-import-kind-first = 请先选择导入内容，再选择文件：表单中“导入内容”一项须在文件之前。
+import-report-listed = 下面列出前 { $listed } 处错误，共 { $total } 处。
+import-report-download = 下载完整错误报告（CSV）
