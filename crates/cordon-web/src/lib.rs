@@ -11,7 +11,7 @@ mod command;
 mod duty;
 mod error;
 pub mod i18n;
-mod imports;
+pub mod imports;
 mod kits;
 mod orders;
 mod places;

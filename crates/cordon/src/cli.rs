@@ -10,9 +10,9 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use cordon_domain::clock::Zone;
 use cordon_domain::orders::OrderState;
 use cordon_domain::{Actor, Role, ScopeSpec};
-use cordon_store::imports::{ImportKind, ImportSummary};
+use cordon_store::imports::{ImportKind, ImportSummary, Upload};
 use cordon_store::orders::OrderFilter;
-use cordon_store::sheets::{SheetFormat, read_sheet};
+use cordon_store::sheets::SheetFormat;
 use cordon_store::{Database, Store, StoreError};
 use indicatif::{ProgressBar, ProgressStyle};
 
@@ -88,6 +88,9 @@ enum Command {
         /// Act as this user (their scope limits the import); default: the operator, city-wide.
         #[arg(long = "as")]
         as_user: Option<String>,
+        /// If the file is rejected, write every bad cell (row, column, value, reason) to this CSV.
+        #[arg(long)]
+        report: Option<PathBuf>,
     },
     /// Exports a list to CSV or XLSX.
     Export {
@@ -300,7 +303,7 @@ pub async fn run(cli: Cli) -> Result<()> {
             println!("migrated {} ({})", db.database().describe(), store.engine());
             Ok(())
         }
-        Command::Import { kind, file, as_user } => {
+        Command::Import { kind, file, as_user, report } => {
             let store = db.store().await?;
             let actor = actor(&store, as_user.as_deref()).await?;
             let kind = match kind {
@@ -308,7 +311,7 @@ pub async fn run(cli: Cli) -> Result<()> {
                 KindArg::Residents => ImportKind::Residents,
                 KindArg::Cadres => ImportKind::Cadres,
             };
-            let summary = import_file(&store, &actor, kind, &file).await?;
+            let summary = import_file(&store, &actor, kind, &file, report.as_ref()).await?;
             println!("imported {}, updated {}, unchanged {}", summary.imported, summary.updated, summary.unchanged);
             Ok(())
         }
@@ -424,7 +427,12 @@ fn store_error(e: StoreError) -> anyhow::Error {
             for b in &report.bad_rows {
                 eprintln!("{}\t{}\t{}\t{}", b.row, b.column, b.value, english().bad_reason(&b.reason));
             }
-            usage(format!("{} bad cell(s); nothing was imported", report.total))
+            let listed = if report.bad_rows.len() < report.total {
+                format!(" (the first {} are listed; --report FILE writes every one)", report.bad_rows.len())
+            } else {
+                String::new()
+            };
+            usage(format!("{} bad cell(s); nothing was imported{listed}", report.total))
         }
         StoreError::Invalid(r) | StoreError::Conflict(r) | StoreError::TooMany(r) => usage(english().refusal(&r)),
         StoreError::Sheet(s) => usage(english().refusal(&s.refusal())),
@@ -441,16 +449,35 @@ async fn actor(store: &Store, user: Option<&str>) -> Result<Actor> {
     }
 }
 
-async fn import_file(store: &Store, actor: &Actor, kind: ImportKind, file: &PathBuf) -> Result<ImportSummary> {
+async fn import_file(
+    store: &Store,
+    actor: &Actor,
+    kind: ImportKind,
+    file: &PathBuf,
+    report: Option<&PathBuf>,
+) -> Result<ImportSummary> {
     let bytes = std::fs::read(file).map_err(|e| usage(format!("cannot read {}: {e}", file.display())))?;
     let name = file.file_name().and_then(|n| n.to_str()).unwrap_or("");
     let format = SheetFormat::from_file_name(name).unwrap_or_else(|| SheetFormat::sniff(&bytes));
-    let sheet = read_sheet(&bytes, format).map_err(|e| usage(format!("{}: {e}", file.display())))?;
-    let bar = progress_bar(sheet.rows.len() as u64, &format!("importing {}", kind.as_str()));
+    // The length is set once the file is read and checked.
+    let bar = progress_bar(0, &format!("importing {}", kind.as_str()));
     let tick = |done: usize, total: usize| bar.update(done, total);
-    let summary = store.import(actor, kind, &sheet, &tick).await.map_err(store_error)?;
+    let result = store.import_file(actor, kind, Upload { name, bytes: &bytes, format }, &tick).await;
     bar.finish();
-    Ok(summary)
+    match result {
+        Ok(summary) => Ok(summary),
+        Err(StoreError::Sheet(e)) => Err(usage(format!("{}: {e}", file.display()))),
+        Err(StoreError::Rejected(rejected)) => {
+            if let (Some(path), Some(id)) = (report, rejected.report) {
+                let kept = store.import_report(actor, id).await.map_err(store_error)?;
+                let csv = cordon_web::imports::report_csv(&english(), &kept).map_err(|e| store_error(e.into()))?;
+                std::fs::write(path, csv).with_context(|| format!("writing {}", path.display()))?;
+                eprintln!("every bad cell: {}", path.display());
+            }
+            Err(store_error(StoreError::Rejected(rejected)))
+        }
+        Err(e) => Err(store_error(e)),
+    }
 }
 
 /// A progress bar on a terminal, plain lines otherwise.

@@ -4,11 +4,11 @@ use std::collections::HashMap;
 
 use cordon_domain::places::PlaceName;
 use cordon_domain::values::parse_yes_no;
-use cordon_domain::{Actor, Capability, PersonName, Phone, Sex};
+use cordon_domain::{Actor, PersonName, Phone, Sex};
 
-use super::{BadReason, Checker, ImportKind, ImportSummary, Progress, map_columns};
+use super::{BadReason, Checker, ImportKind, ImportSummary, Progress, Run};
 use crate::sheets::{ColumnSpec, Sheet};
-use crate::{Store, StoreError, StoreResult};
+use crate::{Store, StoreResult};
 
 pub(super) const COLUMNS: &[ColumnSpec] = &[
     ColumnSpec { key: "unit", aliases: &["单位", "unit"], required: true },
@@ -53,14 +53,14 @@ impl Store {
         &self,
         actor: &Actor,
         sheet: &Sheet,
+        run: Option<&Run>,
         progress: Progress<'_>,
     ) -> StoreResult<ImportSummary> {
-        if !actor.can(Capability::ManageCadres) {
-            return Err(StoreError::Forbidden);
-        }
-        let map = map_columns(sheet, ImportKind::Cadres)?;
+        let mut check = Checker::new(run.is_some());
+        let Some(map) = check.columns(sheet, ImportKind::Cadres) else {
+            return Err(self.reject(actor, run, check).await);
+        };
         let units: HashMap<String, i64> = self.units(actor).await?.into_iter().map(|u| (u.name, u.id)).collect();
-        let mut check = Checker::default();
         let mut rows = Vec::with_capacity(sheet.rows.len());
         let mut seen: HashMap<(i64, String), usize> = HashMap::new();
         for row in &sheet.rows {
@@ -106,11 +106,12 @@ impl Store {
                 rows.push(CadreIn { unit_id, name, position, party_member, phone, sex });
             }
         }
-        check.into_result()?;
+        self.finish_check(actor, run, check).await?;
 
         let total = rows.len();
         let summary = on_pool!(self, |p| {
             let mut tx = crate::db::WritePool::begin_write(p).await?;
+            claim_run!(p, tx, run)?;
             let found: Vec<Existing> =
                 sqlx::query_as("SELECT id, unit_id, name, position, party_member, phone, sex FROM cadres")
                     .fetch_all(&mut *tx)
@@ -172,6 +173,7 @@ impl Store {
                     progress(i, total);
                 }
             }
+            record_run!(tx, self.now(), actor, run, &summary)?;
             tx.commit().await?;
             summary
         });

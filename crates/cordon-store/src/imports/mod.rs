@@ -4,15 +4,93 @@
 //! reported (row, column, value, reason); if there is one, nothing is written.
 //! Then everything is written in one transaction, keyed by natural keys, so
 //! importing the same file again changes nothing.
+//!
+//! An uploaded file (`Store::import_file`) is refused before a byte of it is
+//! read when the role may not import its kind; its full error report is kept
+//! for the user (`report`), and each finished import is recorded (`runs`), so
+//! the same file sent several times at once is imported once.
+
+/// Inside an import's write transaction, before anything is written: refuses
+/// the import when an import of the same file finished after this one began
+/// (its checks read the database before that import's rows were there). On
+/// PostgreSQL a transaction-scoped advisory lock on the file's hash queues
+/// imports of one file; on SQLite `BEGIN IMMEDIATE` has queued every writer
+/// already. Either lock ends with the transaction, so a crash leaves none.
+macro_rules! claim_run {
+    ($p:expr, $tx:expr, $run:expr) => {
+        async {
+            if let Some(run) = $run {
+                let run: &$crate::imports::Run = run;
+                if let Some(lock) = $crate::imports::run_lock_sql($p) {
+                    sqlx::query(lock).bind(run.lock_key()).execute(&mut *$tx).await?;
+                }
+                let last: i64 =
+                    sqlx::query_scalar("SELECT COALESCE(MAX(id), 0) FROM import_runs WHERE sha256 = $1 AND kind = $2")
+                        .bind(run.sha256.clone())
+                        .bind(run.kind.as_str())
+                        .fetch_one(&mut *$tx)
+                        .await?;
+                if last > run.seen {
+                    return Err($crate::StoreError::conflict(cordon_domain::Key::ImportRunning));
+                }
+            }
+            Ok::<(), $crate::StoreError>(())
+        }
+        .await
+    };
+}
+
+/// Records a finished import of a file and its one audit entry (file name,
+/// hash, counts), in the import's transaction.
+macro_rules! record_run {
+    ($tx:expr, $now:expr, $actor:expr, $run:expr, $summary:expr) => {
+        async {
+            if let Some(run) = $run {
+                let run: &$crate::imports::Run = run;
+                let summary: &$crate::imports::ImportSummary = $summary;
+                let actor: &cordon_domain::Actor = $actor;
+                let now: chrono::DateTime<chrono::Utc> = $now;
+                let id: i64 = sqlx::query_scalar(
+                    "INSERT INTO import_runs (kind, file_name, sha256, imported, updated, unchanged, user_id, actor, \
+                     started_at, finished_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
+                )
+                .bind(run.kind.as_str())
+                .bind(run.file_name.clone())
+                .bind(run.sha256.clone())
+                .bind(summary.imported as i64)
+                .bind(summary.updated as i64)
+                .bind(summary.unchanged as i64)
+                .bind((actor.user_id != 0).then_some(actor.user_id))
+                .bind(actor.username.clone())
+                .bind(run.started)
+                .bind(now)
+                .fetch_one(&mut *$tx)
+                .await?;
+                audit_insert!(
+                    &mut *$tx,
+                    $crate::audit::NewEntry::new(now, actor, "import", "import", id.to_string())
+                        .after(run.audit_json(summary))
+                )?;
+            }
+            Ok::<(), $crate::StoreError>(())
+        }
+        .await
+    };
+}
 
 mod cadres;
 mod places;
+mod report;
 mod residents;
+mod runs;
 
-use cordon_domain::{Key, Refusal};
+use cordon_domain::{Actor, Capability, Key, Refusal, Scope};
 use serde::Serialize;
 
-use crate::sheets::{ColumnMap, ColumnSpec, Sheet, SheetRow};
+pub use report::{REPORTS_KEPT, StoredReport};
+pub(crate) use runs::{Run, run_lock_sql};
+
+use crate::sheets::{ColumnMap, ColumnSpec, Sheet, SheetFormat, SheetRow, read_sheet};
 
 /// What an import did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, utoipa::ToSchema)]
@@ -28,6 +106,10 @@ pub struct ImportSummary {
 /// How many bad cells a rejection lists; the total counts them all.
 pub const LISTED_BAD_CELLS: usize = 1000;
 
+/// How many characters of a bad cell's value a report shows: enough to find
+/// the cell, and a single huge cell cannot swell the report.
+pub const REPORTED_VALUE_CHARS: usize = 200;
+
 /// Why a file was rejected: the first bad cells and how many there are.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct ImportReport {
@@ -35,6 +117,9 @@ pub struct ImportReport {
     pub bad_rows: Vec<BadRow>,
     /// How many bad cells the file has in all.
     pub total: usize,
+    /// The full report of an uploaded file, kept for its user (`Store::import_report`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub report: Option<i64>,
 }
 
 impl ImportReport {
@@ -113,6 +198,37 @@ impl BadReason {
             BadReason::RegisteredElsewhere => "registered-elsewhere",
         }
     }
+
+    /// What the reason carries besides its code, as text: a refusal key, a word or a row.
+    pub fn detail(&self) -> String {
+        match self {
+            BadReason::BadIdNumber(k) | BadReason::BadPhone(k) | BadReason::BadName(k) => k.as_str().to_string(),
+            BadReason::UnknownTag(word) => word.clone(),
+            BadReason::DuplicateInFile(row) => row.to_string(),
+            _ => String::new(),
+        }
+    }
+
+    /// The reason back from its code and detail, as a stored report keeps them.
+    pub fn from_parts(code: &str, detail: &str) -> Option<BadReason> {
+        let key = || Key::ALL.iter().copied().find(|k| k.as_str() == detail);
+        Some(match code {
+            "missing-column" => BadReason::MissingColumn,
+            "required" => BadReason::Required,
+            "bad-id-number" => BadReason::BadIdNumber(key()?),
+            "bad-phone" => BadReason::BadPhone(key()?),
+            "bad-name" => BadReason::BadName(key()?),
+            "unknown-tag" => BadReason::UnknownTag(detail.to_string()),
+            "bad-yes-no" => BadReason::BadYesNo,
+            "bad-sex" => BadReason::BadSex,
+            "unknown-compound" => BadReason::UnknownCompound,
+            "unknown-unit" => BadReason::UnknownUnit,
+            "unknown-district" => BadReason::UnknownDistrict,
+            "duplicate-in-file" => BadReason::DuplicateInFile(detail.parse().ok()?),
+            "registered-elsewhere" => BadReason::RegisteredElsewhere,
+            _ => return None,
+        })
+    }
 }
 
 /// What is being imported.
@@ -127,6 +243,20 @@ pub enum ImportKind {
 }
 
 impl ImportKind {
+    /// Every kind, in the order the upload page offers them.
+    pub const ALL: [ImportKind; 3] = [ImportKind::Places, ImportKind::Residents, ImportKind::Cadres];
+
+    /// Whether the actor may import files of this kind: the one rule that the
+    /// pages, the API and the store all ask, before a file is read.
+    pub fn allowed(self, actor: &Actor) -> bool {
+        match self {
+            // New streets hang off the district, so only a city-wide user may add them.
+            ImportKind::Places => actor.can(Capability::ManagePlaces) && actor.scope == Scope::City,
+            ImportKind::Residents => actor.can(Capability::ManageResidents),
+            ImportKind::Cadres => actor.can(Capability::ManageCadres),
+        }
+    }
+
     /// Reads `places`, `residents` or `cadres`.
     pub fn parse(s: &str) -> Option<ImportKind> {
         match s {
@@ -159,18 +289,52 @@ impl ImportKind {
 /// Told how far the write phase has come: `(rows done, rows in all)`.
 pub type Progress<'a> = &'a (dyn Fn(usize, usize) + Send + Sync);
 
-/// Collects bad cells while rows are checked.
-#[derive(Default)]
+/// An uploaded file to import.
+#[derive(Debug, Clone, Copy)]
+pub struct Upload<'a> {
+    /// The file's name as the user's computer called it, for the record.
+    pub name: &'a str,
+    /// Its bytes.
+    pub bytes: &'a [u8],
+    /// How to read them.
+    pub format: SheetFormat,
+}
+
+/// Collects bad cells while rows are checked: the first ones listed, all of
+/// them counted, and for an uploaded file each one written at once to the
+/// full report (as compact CSV, not kept as a struct).
 pub(crate) struct Checker {
     pub report: ImportReport,
+    cells: Option<report::ReportWriter>,
+}
+
+/// Cuts a value to what a report shows of it.
+fn reported_value(value: &str) -> String {
+    match value.char_indices().nth(REPORTED_VALUE_CHARS) {
+        Some((end, _)) => format!("{}…", &value[..end]),
+        None => value.to_string(),
+    }
 }
 
 impl Checker {
+    /// A checker; `keep_all` writes every bad cell to a full report as well.
+    pub fn new(keep_all: bool) -> Checker {
+        Checker { report: ImportReport::default(), cells: keep_all.then(report::ReportWriter::default) }
+    }
+
+    /// Adds a bad cell.
+    pub fn push(&mut self, bad: BadRow) {
+        if let Some(cells) = &mut self.cells {
+            cells.write(&bad);
+        }
+        self.report.push(bad);
+    }
+
     pub fn bad(&mut self, row: &SheetRow, map: &ColumnMap, key: &str, reason: BadReason) {
-        self.report.push(BadRow {
+        self.push(BadRow {
             row: row.number,
             column: map.header(key).to_string(),
-            value: map.get(row, key).to_string(),
+            value: reported_value(map.get(row, key)),
             reason,
         });
     }
@@ -205,40 +369,97 @@ impl Checker {
         }
     }
 
-    pub fn into_result(self) -> Result<(), crate::StoreError> {
-        if self.report.total == 0 { Ok(()) } else { Err(crate::StoreError::Rejected(self.report)) }
+    /// Maps the header, or records one bad cell per missing column.
+    pub fn columns(&mut self, sheet: &Sheet, kind: ImportKind) -> Option<ColumnMap> {
+        match ColumnMap::new(&sheet.headers, kind.columns()) {
+            Ok(map) => Some(map),
+            Err(missing) => {
+                for key in missing {
+                    self.push(BadRow {
+                        row: 1,
+                        column: key.to_string(),
+                        value: String::new(),
+                        reason: BadReason::MissingColumn,
+                    });
+                }
+                None
+            }
+        }
     }
 }
 
-/// Maps the header, or rejects the file with one bad row per missing column.
-pub(crate) fn map_columns(sheet: &Sheet, kind: ImportKind) -> Result<ColumnMap, crate::StoreError> {
-    ColumnMap::new(&sheet.headers, kind.columns()).map_err(|missing| {
-        let mut report = ImportReport::default();
-        for key in missing {
-            report.push(BadRow {
-                row: 1,
-                column: key.to_string(),
-                value: String::new(),
-                reason: BadReason::MissingColumn,
-            });
-        }
-        crate::StoreError::Rejected(report)
-    })
-}
-
 impl crate::Store {
-    /// Imports a file of the given kind for the actor; all or nothing.
+    /// Imports a sheet of the given kind for the actor; all or nothing. For
+    /// files that users send, `import_file` also records the import and keeps
+    /// the full error report.
     pub async fn import(
         &self,
-        actor: &cordon_domain::Actor,
+        actor: &Actor,
         kind: ImportKind,
         sheet: &Sheet,
         progress: Progress<'_>,
     ) -> crate::StoreResult<ImportSummary> {
-        match kind {
-            ImportKind::Places => self.import_places(actor, sheet, progress).await,
-            ImportKind::Residents => self.import_residents(actor, sheet, progress).await,
-            ImportKind::Cadres => self.import_cadres(actor, sheet, progress).await,
+        self.import_sheet(actor, kind, sheet, None, progress).await
+    }
+
+    /// Imports an uploaded file; all or nothing. A role that may not import
+    /// this kind is refused before the file is read; the file is read within
+    /// the limits of `sheets::SheetLimits`; a rejection keeps its full report
+    /// for the actor (`ImportReport::report`); the same file imported again
+    /// while this import runs is refused with `import-running` (409).
+    pub async fn import_file(
+        &self,
+        actor: &Actor,
+        kind: ImportKind,
+        file: Upload<'_>,
+        progress: Progress<'_>,
+    ) -> crate::StoreResult<ImportSummary> {
+        if !kind.allowed(actor) {
+            return Err(crate::StoreError::Forbidden);
         }
+        // Taken before anything is read from the file or the database.
+        let run = self.begin_run(kind, file.name, file.bytes).await?;
+        let sheet = read_sheet(file.bytes, file.format)?;
+        self.import_sheet(actor, kind, &sheet, Some(&run), progress).await
+    }
+
+    async fn import_sheet(
+        &self,
+        actor: &Actor,
+        kind: ImportKind,
+        sheet: &Sheet,
+        run: Option<&Run>,
+        progress: Progress<'_>,
+    ) -> crate::StoreResult<ImportSummary> {
+        if !kind.allowed(actor) {
+            return Err(crate::StoreError::Forbidden);
+        }
+        match kind {
+            ImportKind::Places => self.import_places(actor, sheet, run, progress).await,
+            ImportKind::Residents => self.import_residents(actor, sheet, run, progress).await,
+            ImportKind::Cadres => self.import_cadres(actor, sheet, run, progress).await,
+        }
+    }
+
+    /// Passes a check without bad cells, or rejects the file (`reject`).
+    pub(crate) async fn finish_check(
+        &self,
+        actor: &Actor,
+        run: Option<&Run>,
+        check: Checker,
+    ) -> crate::StoreResult<()> {
+        if check.report.total == 0 { Ok(()) } else { Err(self.reject(actor, run, check).await) }
+    }
+
+    /// The rejection of a file with bad cells, keeping the full report of an uploaded one for the actor.
+    pub(crate) async fn reject(&self, actor: &Actor, run: Option<&Run>, check: Checker) -> crate::StoreError {
+        let Checker { mut report, cells } = check;
+        if let (Some(run), Some(cells)) = (run, cells) {
+            match self.save_report(actor, run, report.total, cells.finish()).await {
+                Ok(id) => report.report = Some(id),
+                Err(error) => return error,
+            }
+        }
+        crate::StoreError::Rejected(report)
     }
 }

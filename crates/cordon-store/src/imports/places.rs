@@ -2,12 +2,12 @@
 
 use std::collections::HashMap;
 
+use cordon_domain::Actor;
 use cordon_domain::places::{PlaceKind, PlaceName};
-use cordon_domain::{Actor, Capability, Scope};
 
-use super::{BadReason, Checker, ImportKind, ImportSummary, Progress, map_columns};
+use super::{BadReason, Checker, ImportKind, ImportSummary, Progress, Run};
 use crate::sheets::{ColumnSpec, Sheet};
-use crate::{Store, StoreError, StoreResult};
+use crate::{Store, StoreResult};
 
 pub(super) const COLUMNS: &[ColumnSpec] = &[
     ColumnSpec { key: "city", aliases: &["市", "城市", "city"], required: false },
@@ -31,19 +31,18 @@ impl Store {
         &self,
         actor: &Actor,
         sheet: &Sheet,
+        run: Option<&Run>,
         progress: Progress<'_>,
     ) -> StoreResult<ImportSummary> {
-        // New streets hang off the district, so only a city-wide command user may add them.
-        if !actor.can(Capability::ManagePlaces) || actor.scope != Scope::City {
-            return Err(StoreError::Forbidden);
-        }
-        let map = map_columns(sheet, ImportKind::Places)?;
+        let mut check = Checker::new(run.is_some());
+        let Some(map) = check.columns(sheet, ImportKind::Places) else {
+            return Err(self.reject(actor, run, check).await);
+        };
         let existing_district: Option<(i64, String)> = on_pool!(self, |p| {
             sqlx::query_as("SELECT id, path FROM places WHERE kind = 'district' ORDER BY id LIMIT 1")
                 .fetch_optional(p)
                 .await?
         });
-        let mut check = Checker::default();
         let mut rows = Vec::new();
         for row in &sheet.rows {
             let name =
@@ -71,11 +70,12 @@ impl Store {
                 rows.push(Row { district, street, community, compound, checkpoint });
             }
         }
-        check.into_result()?;
+        self.finish_check(actor, run, check).await?;
 
         let total = rows.len();
         let summary = on_pool!(self, |p| {
             let mut tx = crate::db::WritePool::begin_write(p).await?;
+            claim_run!(p, tx, run)?;
             let mut summary = ImportSummary::default();
             let mut cache: HashMap<(Option<i64>, String), (i64, String)> = HashMap::new();
             for (i, row) in rows.iter().enumerate() {
@@ -137,6 +137,7 @@ impl Store {
                     progress(i, total);
                 }
             }
+            record_run!(tx, self.now(), actor, run, &summary)?;
             tx.commit().await?;
             summary
         });

@@ -4,12 +4,12 @@ use std::collections::HashMap;
 
 use cordon_domain::places::{PlaceKind, PlaceName, PlacePath};
 use cordon_domain::residents::SpecialGroup;
-use cordon_domain::{Actor, Capability, IdNumber, PersonName, Phone};
+use cordon_domain::{Actor, IdNumber, PersonName, Phone};
 
-use super::{BadReason, Checker, ImportKind, ImportSummary, Progress, map_columns};
+use super::{BadReason, Checker, ImportKind, ImportSummary, Progress, Run};
 use crate::places::CompoundRef;
 use crate::sheets::{ColumnSpec, Sheet};
-use crate::{Store, StoreError, StoreResult};
+use crate::{Store, StoreResult};
 
 pub(super) const COLUMNS: &[ColumnSpec] = &[
     ColumnSpec { key: "street", aliases: &["街道", "street"], required: true },
@@ -83,19 +83,19 @@ impl Store {
         &self,
         actor: &Actor,
         sheet: &Sheet,
+        run: Option<&Run>,
         progress: Progress<'_>,
     ) -> StoreResult<ImportSummary> {
-        if !actor.can(Capability::ManageResidents) {
-            return Err(StoreError::Forbidden);
-        }
-        let map = map_columns(sheet, ImportKind::Residents)?;
+        let mut check = Checker::new(run.is_some());
+        let Some(map) = check.columns(sheet, ImportKind::Residents) else {
+            return Err(self.reject(actor, run, check).await);
+        };
         let compounds: HashMap<(String, String, String), CompoundRef> = self
             .compounds(actor, None)
             .await?
             .into_iter()
             .map(|c| ((c.street.clone(), c.community.clone(), c.name.clone()), c))
             .collect();
-        let mut check = Checker::default();
         let mut rows: Vec<ResidentIn> = Vec::with_capacity(sheet.rows.len());
         let mut seen: HashMap<String, usize> = HashMap::new();
         for row in &sheet.rows {
@@ -173,7 +173,7 @@ impl Store {
                 && !actor.scope.covers_place(&PlacePath::from_stored(e.path.clone()))
             {
                 let number = seen.get(r.id_number.as_str()).copied().unwrap_or(0);
-                check.report.push(super::BadRow {
+                check.push(super::BadRow {
                     row: number,
                     column: map.header("id_number").to_string(),
                     value: r.id_number.masked(),
@@ -181,9 +181,10 @@ impl Store {
                 });
             }
         }
+        // The listed cells in row order; the full report has the registered-elsewhere ones last.
         check.report.bad_rows.sort_by_key(|b| b.row);
-        check.into_result()?;
-        self.write_residents(actor, &rows, &existing, progress).await
+        self.finish_check(actor, run, check).await?;
+        self.write_residents(actor, &rows, &existing, run, progress).await
     }
 
     async fn write_residents(
@@ -191,11 +192,13 @@ impl Store {
         actor: &Actor,
         rows: &[ResidentIn],
         existing: &HashMap<String, Existing>,
+        run: Option<&Run>,
         progress: Progress<'_>,
     ) -> StoreResult<ImportSummary> {
         let total = rows.len();
         let summary = on_pool!(self, |p| {
             let mut tx = crate::db::WritePool::begin_write(p).await?;
+            claim_run!(p, tx, run)?;
             let mut summary = ImportSummary::default();
             // The tree below the compounds, one level at a time, in bulk.
             let buildings = ensure_children!(
@@ -317,6 +320,7 @@ impl Store {
                 summary.imported += chunk.len();
                 progress(total / 2 + ((n + 1) * CHUNK).min(fresh.len()) / 2, total);
             }
+            record_run!(tx, self.now(), actor, run, &summary)?;
             tx.commit().await?;
             summary
         });

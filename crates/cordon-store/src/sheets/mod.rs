@@ -4,12 +4,18 @@
 //! numbers, ID numbers and dates into Excel in every possible way and the import
 //! code is the one place that should decide what a cell means.
 
+#[cfg(feature = "test-support")]
+mod bomb;
 mod columns;
+mod limits;
 mod read;
 mod write;
 
+#[cfg(feature = "test-support")]
+pub use bomb::zip_bomb;
 pub use columns::{ColumnMap, ColumnSpec};
-pub use read::read_sheet;
+pub use limits::{MAX_CELLS, MAX_UNPACKED_BYTES, SheetLimits};
+pub use read::{read_sheet, read_sheet_within};
 pub use write::{escape_formula, write_csv, write_xlsx};
 
 /// Writes a list in the chosen format: CSV text or an XLSX workbook with one sheet.
@@ -124,6 +130,24 @@ pub enum SheetError {
         /// What the CSV parser reported.
         message: String,
     },
+    /// A CSV that is neither UTF-8 nor GBK text: no byte of it is guessed at.
+    #[error("row {row} of the file is neither UTF-8 nor GBK text")]
+    BadEncoding {
+        /// The Excel row number of the first byte that fits neither.
+        row: usize,
+    },
+    /// A workbook that unpacks (or whose cells' text adds up) to more than the limit.
+    #[error("the workbook unpacks to more than {limit_mb} MB")]
+    TooLarge {
+        /// The limit, in MiB.
+        limit_mb: u64,
+    },
+    /// A sheet with more cells than the limit.
+    #[error("the worksheet has more than {limit} cells")]
+    TooManyCells {
+        /// The limit.
+        limit: usize,
+    },
     /// Writing an export failed; the text says why.
     #[error("could not write the spreadsheet: {0}")]
     Write(String),
@@ -140,6 +164,11 @@ impl SheetError {
             SheetError::LegacyXls => Key::SheetLegacyXls.into(),
             SheetError::Xlsx(_) => Key::SheetBadXlsx.into(),
             SheetError::Csv { row, .. } => Key::SheetBadCsv.with("row", *row),
+            SheetError::BadEncoding { row } => Key::SheetBadEncoding.with("row", *row),
+            SheetError::TooLarge { limit_mb } => {
+                Key::SheetTooLarge.with("limit", i64::try_from(*limit_mb).unwrap_or(i64::MAX))
+            }
+            SheetError::TooManyCells { limit } => Key::SheetTooManyCells.with("limit", *limit),
             SheetError::Write(_) => Key::SheetWrite.into(),
         }
     }

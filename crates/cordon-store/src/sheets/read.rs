@@ -1,10 +1,11 @@
-//! Reading uploaded CSV and XLSX files into a [`Sheet`].
+//! Reading uploaded CSV and XLSX files into a [`Sheet`], within [`SheetLimits`].
 
 use std::borrow::Cow;
 use std::io::Cursor;
 
-use calamine::{Data, Reader, SheetType, SheetVisible, Xlsx};
+use calamine::{DataRef, Reader, SheetType, SheetVisible, Xlsx};
 
+use super::limits::{SheetLimits, check_workbook};
 use super::{Sheet, SheetError, SheetFormat, SheetRow, clean_cell};
 
 /// The signature of an OLE compound file, which is what an Excel 97-2003 `.xls` is.
@@ -12,6 +13,11 @@ const OLE_SIGNATURE: &[u8] = b"\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1";
 
 /// Reads the first worksheet of an XLSX, or a whole CSV, so every import sees the same shape of table.
 pub fn read_sheet(bytes: &[u8], format: SheetFormat) -> Result<Sheet, SheetError> {
+    read_sheet_within(bytes, format, &SheetLimits::DEFAULT)
+}
+
+/// Reads a sheet as `read_sheet` does, refusing one beyond the given limits.
+pub fn read_sheet_within(bytes: &[u8], format: SheetFormat, limits: &SheetLimits) -> Result<Sheet, SheetError> {
     if bytes.is_empty() {
         return Err(SheetError::Empty);
     }
@@ -21,23 +27,35 @@ pub fn read_sheet(bytes: &[u8], format: SheetFormat) -> Result<Sheet, SheetError
         return Err(SheetError::LegacyXls);
     }
     match format {
-        SheetFormat::Csv => read_csv(bytes),
-        SheetFormat::Xlsx => read_xlsx(bytes),
+        SheetFormat::Csv => read_csv(bytes, limits),
+        SheetFormat::Xlsx => read_xlsx(bytes, limits),
     }
 }
 
-/// Collects rows, taking the first non-empty one as the header.
-#[derive(Default)]
+/// Collects rows, taking the first non-empty one as the header, and counts the
+/// cells it holds against the limit before holding them.
 struct SheetBuilder {
     headers: Option<Vec<String>>,
     rows: Vec<SheetRow>,
+    cells: usize,
+    limits: SheetLimits,
 }
 
 impl SheetBuilder {
+    fn new(limits: &SheetLimits) -> SheetBuilder {
+        SheetBuilder { headers: None, rows: Vec::new(), cells: 0, limits: *limits }
+    }
+
+    /// Counts a non-empty row of `width` cells as it will be held (padded to the
+    /// header), refusing it if the sheet would pass the limit.
+    fn admit(&mut self, width: usize) -> Result<(), SheetError> {
+        let held = width.max(self.headers.as_ref().map_or(0, Vec::len));
+        self.cells = self.cells.saturating_add(held);
+        if self.cells > self.limits.cells { Err(self.limits.too_many_cells()) } else { Ok(()) }
+    }
+
+    /// Adds an admitted, non-empty row.
     fn push(&mut self, number: usize, mut cells: Vec<String>) {
-        if cells.iter().all(String::is_empty) {
-            return;
-        }
         match &self.headers {
             None => self.headers = Some(cells),
             Some(headers) => {
@@ -56,26 +74,75 @@ impl SheetBuilder {
     }
 }
 
-/// Turns CSV bytes into text, guessing the encoding Excel or WPS used.
-fn decode_csv(bytes: &[u8]) -> Cow<'_, str> {
+/// Turns CSV bytes into text: UTF-8, else GBK as Excel and WPS save it on
+/// Chinese Windows, never with bytes replaced; else a refusal naming the row
+/// where the text stops being either.
+fn decode_csv(bytes: &[u8]) -> Result<Cow<'_, str>, SheetError> {
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-    match std::str::from_utf8(bytes) {
-        Ok(text) => Cow::Borrowed(text),
-        // Excel and WPS on Chinese Windows save "CSV" in the ANSI code page, GBK.
-        // encoding_rs's GBK decoder is the full GB18030 decoder, so it covers that too.
-        Err(_) => encoding_rs::GBK.decode_without_bom_handling(bytes).0,
+    let utf8 = match std::str::from_utf8(bytes) {
+        Ok(text) => return Ok(Cow::Borrowed(text)),
+        Err(error) => error,
+    };
+    // encoding_rs's GBK decoder is the full GB18030 decoder, so it covers that too.
+    if let Some(text) = encoding_rs::GBK.decode_without_bom_handling_and_without_replacement(bytes) {
+        return Ok(Cow::Owned(text.into_owned()));
+    }
+    // The encoding the file reads further in is the one it was meant to be in, so
+    // its first bad byte is the one to point at.
+    let utf8_prefix = std::str::from_utf8(&bytes[..utf8.valid_up_to()]).unwrap_or_default();
+    let gbk_prefix = gbk_prefix(bytes);
+    let prefix = if gbk_prefix.len() > utf8_prefix.len() { gbk_prefix.as_str() } else { utf8_prefix };
+    Err(SheetError::BadEncoding { row: row_at_end(prefix) })
+}
+
+/// The text of the longest prefix of the bytes that is valid GBK.
+fn gbk_prefix(bytes: &[u8]) -> String {
+    let mut decoder = encoding_rs::GBK.new_decoder_without_bom_handling();
+    let mut text = String::with_capacity(decoder.max_utf8_buffer_length_without_replacement(bytes.len()).unwrap_or(0));
+    // With room for all of it the decoder stops only at the first malformed
+    // sequence, having written the text before it.
+    let _ = decoder.decode_to_string_without_replacement(bytes, &mut text, true);
+    text
+}
+
+/// The Excel row number of the point just after the text: the row a bad byte there belongs to.
+fn row_at_end(prefix: &str) -> usize {
+    // A character stands in for the bad byte, so the row it starts is read too.
+    let text = format!("{prefix}x");
+    let mut row = 1;
+    let result = csv_rows(text.as_bytes(), |number, _| {
+        row = number;
+        Ok(())
+    });
+    match result {
+        Err(SheetError::Csv { row: at, .. }) => at,
+        _ => row,
     }
 }
 
-fn read_csv(bytes: &[u8]) -> Result<Sheet, SheetError> {
-    let text = decode_csv(bytes);
+fn read_csv(bytes: &[u8], limits: &SheetLimits) -> Result<Sheet, SheetError> {
+    let text = decode_csv(bytes)?;
     if text.trim_start_matches('\u{feff}').is_empty() {
         return Err(SheetError::Empty);
     }
-    let text = text.as_bytes();
+    let mut builder = SheetBuilder::new(limits);
+    csv_rows(text.as_bytes(), |number, record| {
+        if record.iter().all(|field| clean_cell(field).is_empty()) {
+            return Ok(());
+        }
+        builder.admit(record.len())?;
+        builder.push(number, record.iter().map(|field| clean_cell(field).to_owned()).collect());
+        Ok(())
+    })?;
+    builder.finish()
+}
 
+/// Calls `each` with every record of CSV text and its row number as Excel shows it.
+fn csv_rows(
+    text: &[u8],
+    mut each: impl FnMut(usize, &csv::StringRecord) -> Result<(), SheetError>,
+) -> Result<(), SheetError> {
     let mut reader = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(text);
-    let mut builder = SheetBuilder::default();
     let mut record = csv::StringRecord::new();
     // Excel numbers every line break outside quotes as a new row, blank lines
     // included, while a quoted cell with line breaks stays one row. The parser skips
@@ -87,7 +154,7 @@ fn read_csv(bytes: &[u8]) -> Result<Sheet, SheetError> {
     loop {
         let record_area = usize::try_from(reader.position().byte()).unwrap_or(usize::MAX);
         match reader.read_record(&mut record) {
-            Ok(false) => break,
+            Ok(false) => return Ok(()),
             Ok(true) => {
                 // The parser's position is where the previous record ended, before any
                 // blank lines; the record itself starts at its first non-break byte.
@@ -95,10 +162,7 @@ fn read_csv(bytes: &[u8]) -> Result<Sheet, SheetError> {
                 let start = start + text[start..].iter().take_while(|b| matches!(b, b'\r' | b'\n')).count();
                 breaks_before += line_breaks(&text[counted_to.min(start)..start]);
                 counted_to = start;
-                builder.push(
-                    1 + breaks_before.saturating_sub(breaks_inside_cells),
-                    record.iter().map(|field| clean_cell(field).to_owned()).collect(),
-                );
+                each(1 + breaks_before.saturating_sub(breaks_inside_cells), &record)?;
                 breaks_inside_cells += record.iter().map(|field| line_breaks(field.as_bytes())).sum::<usize>();
             }
             Err(error) => {
@@ -112,7 +176,6 @@ fn read_csv(bytes: &[u8]) -> Result<Sheet, SheetError> {
             }
         }
     }
-    builder.finish()
 }
 
 /// Counts line breaks the way Excel does: CRLF, LF and a bare CR are one each.
@@ -120,25 +183,73 @@ fn line_breaks(text: &[u8]) -> usize {
     text.iter().enumerate().filter(|&(i, &b)| b == b'\n' || (b == b'\r' && text.get(i + 1) != Some(&b'\n'))).count()
 }
 
-fn read_xlsx(bytes: &[u8]) -> Result<Sheet, SheetError> {
+fn read_xlsx(bytes: &[u8], limits: &SheetLimits) -> Result<Sheet, SheetError> {
+    // Before the reader sees the workbook: it unpacks the shared strings as it opens it.
+    check_workbook(bytes, limits)?;
     // The Xlsx reader rather than open_workbook_auto_from_rs, which throws away the
     // reason a file failed to open.
     let mut workbook: Xlsx<Cursor<&[u8]>> =
         Xlsx::new(Cursor::new(bytes)).map_err(|error| SheetError::Xlsx(error.to_string()))?;
     let name = first_worksheet(&workbook).ok_or(SheetError::NoWorksheet)?;
-    let range = workbook.worksheet_range(&name).map_err(|error| SheetError::Xlsx(error.to_string()))?;
-    // The range covers only the used cells, so its first row is not always row 1.
-    let Some((first_row, _)) = range.start() else {
+    let cells = filled_cells(&mut workbook, &name, limits)?;
+
+    // The table is read from its first used column, as Excel's used range is, and
+    // rows keep the numbers Excel shows.
+    let Some(first_column) = cells.iter().map(|(_, column, _)| *column).min() else {
         return Err(SheetError::NoHeader);
     };
-
-    let mut builder = SheetBuilder::default();
-    for (offset, row) in range.rows().enumerate() {
-        let number = first_row as usize + offset + 1;
-        let cells = row.iter().map(|cell| clean_cell(&cell_text(cell)).to_owned()).collect();
-        builder.push(number, cells);
+    let mut builder = SheetBuilder::new(limits);
+    let mut cells = cells.into_iter().peekable();
+    while let Some((row, column, text)) = cells.next() {
+        let mut row_cells = vec![(column, text)];
+        while let Some((_, column, text)) = cells.next_if(|(next_row, _, _)| *next_row == row) {
+            row_cells.push((column, text));
+        }
+        let width = row_cells.last().map_or(0, |(column, _)| (column - first_column) as usize + 1);
+        // Counted before the row is laid out: one far-right cell would otherwise
+        // make a row of thousands of blanks.
+        builder.admit(width)?;
+        let mut laid_out = vec![String::new(); width];
+        for (column, text) in row_cells {
+            laid_out[(column - first_column) as usize] = text;
+        }
+        builder.push(row as usize + 1, laid_out);
     }
     builder.finish()
+}
+
+/// The cells of a worksheet that hold something, as `(row, column, text)` in
+/// row and column order, read one by one so the limits hold while reading.
+fn filled_cells(
+    workbook: &mut Xlsx<Cursor<&[u8]>>,
+    name: &str,
+    limits: &SheetLimits,
+) -> Result<Vec<(u32, u32, String)>, SheetError> {
+    let xlsx_error = |error: calamine::XlsxError| SheetError::Xlsx(error.to_string());
+    let mut reader = workbook.worksheet_cells_reader(name).map_err(xlsx_error)?;
+    let mut cells = Vec::new();
+    let mut text_bytes: u64 = 0;
+    while let Some(cell) = reader.next_cell().map_err(xlsx_error)? {
+        let value = cell_text(cell.get_value());
+        let value = clean_cell(&value);
+        if value.is_empty() {
+            continue;
+        }
+        // One shared string can be referenced by every cell, so the text read
+        // is limited apart from the size of the archive.
+        text_bytes = text_bytes.saturating_add(value.len() as u64);
+        if text_bytes > limits.unpacked_bytes {
+            return Err(limits.too_large());
+        }
+        if cells.len() >= limits.cells {
+            return Err(limits.too_many_cells());
+        }
+        let (row, column) = cell.get_position();
+        cells.push((row, column, value.to_owned()));
+    }
+    // Excel writes cells in order; a file that does not is read as Excel would show it.
+    cells.sort_by_key(|(row, column, _)| (*row, *column));
+    Ok(cells)
 }
 
 /// The first visible worksheet, so a hidden lookup sheet or a chart sheet in front is not taken for the data.
@@ -154,21 +265,21 @@ fn first_worksheet(workbook: &Xlsx<Cursor<&[u8]>>) -> Option<String> {
 }
 
 /// Renders a cell as the text a person sees in Excel, not as Rust would print the stored value.
-fn cell_text(cell: &Data) -> String {
+fn cell_text<'a>(cell: &'a DataRef<'_>) -> Cow<'a, str> {
     match cell {
-        Data::Empty => String::new(),
-        Data::String(text) => text.clone(),
-        Data::Int(number) => number.to_string(),
-        Data::Float(number) => float_text(*number),
-        Data::Bool(value) => value.to_string(),
-        Data::DateTime(datetime) => datetime_text(datetime),
-        Data::DateTimeIso(text) => text.strip_suffix("T00:00:00").unwrap_or(text).to_owned(),
-        Data::DurationIso(text) => text.clone(),
+        DataRef::Empty => Cow::Borrowed(""),
+        DataRef::String(text) => Cow::Borrowed(text),
+        DataRef::SharedString(text) => Cow::Borrowed(text),
+        DataRef::Int(number) => Cow::Owned(number.to_string()),
+        DataRef::Float(number) => Cow::Owned(float_text(*number)),
+        DataRef::Bool(value) => Cow::Owned(value.to_string()),
+        DataRef::DateTime(datetime) => Cow::Owned(datetime_text(datetime)),
+        DataRef::DateTimeIso(text) => Cow::Borrowed(text.strip_suffix("T00:00:00").unwrap_or(text)),
+        DataRef::DurationIso(text) => Cow::Borrowed(text),
         // Kept visible (e.g. "#N/A") so validation rejects the row instead of importing a blank.
-        Data::Error(error) => error.to_string(),
+        DataRef::Error(error) => Cow::Owned(error.to_string()),
     }
 }
-
 /// Formats a number without exponents and with Excel's 15 significant digits.
 fn float_text(number: f64) -> String {
     if !number.is_finite() {
@@ -423,5 +534,89 @@ mod tests {
         assert_eq!(datetime_text(&date(0.75)), "18:00:00");
         let duration = ExcelDateTime::new(1.5, ExcelDateTimeType::TimeDelta, false);
         assert_eq!(datetime_text(&duration), "36:00:00");
+    }
+
+    #[test]
+    fn a_csv_that_is_neither_utf8_nor_gbk_is_refused_at_the_row_of_the_bad_byte() {
+        // 0xFF starts no character in UTF-8 or GB18030.
+        let mut bytes = "姓名,手机号\n张三,138\n".as_bytes().to_vec();
+        bytes.extend(b"\xFF\xFE,139\n");
+        let error = read_sheet(&bytes, SheetFormat::Csv).unwrap_err();
+        assert!(matches!(error, SheetError::BadEncoding { row: 3 }), "{error:?}");
+        assert_eq!(error.refusal(), cordon_domain::Key::SheetBadEncoding.with("row", 3usize));
+    }
+
+    #[test]
+    fn the_bad_row_is_found_in_the_encoding_the_file_reads_further_in() {
+        // A GBK file with a bad byte on row 4: GBK reads further than UTF-8 (which fails on row 1).
+        let (gbk, _, _) = encoding_rs::GBK.encode("姓名,备注\r\n王五,无\r\n赵六,无\r\n");
+        let mut bytes = gbk.into_owned();
+        bytes.extend(b"\xFF,x\r\n");
+        assert!(matches!(read_sheet(&bytes, SheetFormat::Csv), Err(SheetError::BadEncoding { row: 4 })));
+        // A UTF-8 file with a quoted two-line cell on row 2 and a bad byte on row 3.
+        let mut bytes = "姓名,备注\n张三,\"第一行\n第二行\"\n李四,".as_bytes().to_vec();
+        bytes.extend(b"\xC3\x28\n");
+        assert!(matches!(read_sheet(&bytes, SheetFormat::Csv), Err(SheetError::BadEncoding { row: 3 })));
+    }
+
+    #[test]
+    fn a_gbk_csv_is_still_read_without_a_byte_replaced() {
+        let (gbk, _, _) = encoding_rs::GBK.encode("姓名\n€锦江\n");
+        let sheet = read_sheet(&gbk, SheetFormat::Csv).unwrap();
+        assert_eq!(sheet.rows[0].cells, ["€锦江"]);
+        assert!(!sheet.rows[0].cells[0].contains('\u{fffd}'));
+    }
+
+    #[test]
+    fn a_csv_with_more_cells_than_the_limit_is_refused_before_they_are_held() {
+        let limits = SheetLimits { unpacked_bytes: 1 << 20, cells: 10 };
+        let ok = "a,b,c\n1,2,3\n4,5,6\n";
+        assert_eq!(read_sheet_within(ok.as_bytes(), SheetFormat::Csv, &limits).unwrap().rows.len(), 2);
+        // Short rows are held padded to the header, and count so.
+        let padded = "a,b,c\n1\n2\n3\n";
+        assert!(matches!(
+            read_sheet_within(padded.as_bytes(), SheetFormat::Csv, &limits),
+            Err(SheetError::TooManyCells { limit: 10 })
+        ));
+        // One row of more cells than the limit, at the real limit: refused without a cell held.
+        let wide = format!("姓名\nx{}\n", ",".repeat(crate::sheets::MAX_CELLS));
+        let error = read_sheet(wide.as_bytes(), SheetFormat::Csv).unwrap_err();
+        assert!(matches!(error, SheetError::TooManyCells { limit: crate::sheets::MAX_CELLS }), "{error:?}");
+        assert_eq!(error.refusal(), cordon_domain::Key::SheetTooManyCells.with("limit", crate::sheets::MAX_CELLS));
+    }
+
+    #[test]
+    fn an_xlsx_row_with_one_far_right_cell_counts_as_wide_as_it_is_held() {
+        let mut workbook = Workbook::new();
+        let worksheet = workbook.add_worksheet();
+        worksheet.write_string(0, 0, "姓名").unwrap();
+        worksheet.write_string(1, 0, "张三").unwrap();
+        worksheet.write_string(1, 9, "far").unwrap();
+        let bytes = workbook.save_to_buffer().unwrap();
+        let sheet = read_sheet(&bytes, SheetFormat::Xlsx).unwrap();
+        assert_eq!(sheet.rows[0].cells.len(), 10);
+        assert_eq!(sheet.rows[0].cells[9], "far");
+        let limits = SheetLimits { unpacked_bytes: 1 << 30, cells: 10 };
+        assert!(matches!(
+            read_sheet_within(&bytes, SheetFormat::Xlsx, &limits),
+            Err(SheetError::TooManyCells { limit: 10 })
+        ));
+    }
+
+    #[test]
+    fn a_shared_string_repeated_in_many_cells_counts_every_time_it_is_read() {
+        // The archive holds the string (96 KB, near Excel's longest) once; the cells read it 60 times.
+        let mut workbook = Workbook::new();
+        let worksheet = workbook.add_worksheet();
+        let long = "长".repeat(32_000);
+        for row in 0..60 {
+            worksheet.write_string(row, 0, &long).unwrap();
+        }
+        let bytes = workbook.save_to_buffer().unwrap();
+        let limits = SheetLimits { unpacked_bytes: 4 << 20, cells: 1000 };
+        let error = read_sheet_within(&bytes, SheetFormat::Xlsx, &limits).unwrap_err();
+        assert!(matches!(error, SheetError::TooLarge { limit_mb: 4 }), "{error:?}");
+        let roomy = SheetLimits { unpacked_bytes: 16 << 20, cells: 1000 };
+        assert_eq!(read_sheet_within(&bytes, SheetFormat::Xlsx, &roomy).unwrap().rows.len(), 59);
     }
 }

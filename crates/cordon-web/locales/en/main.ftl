@@ -393,3 +393,8 @@ error-no-route = There is no such API address.
 # accounts and the public page under attack
 account-must-change = You signed in with a one-time password. Choose your own password here first; until then no other page opens.
 public-too-many = This page was opened too often from your address. Please try again in a minute.
+
+# Imports: the kind before the file, the full error report.
+error-import-kind-first = Choose what to import before the file: the form's kind must come before the file.
+import-report-listed = The first { $listed } of { $total } problems are listed below.
+import-report-download = Download the full report (CSV)

@@ -99,3 +99,8 @@ import-running = Этот же файл сейчас импортируется;
 # accounts and the public page under attack
 account-must-change = Вы вошли по одноразовому паролю. Сначала задайте здесь свой пароль; до этого другие страницы не открываются.
 public-too-many = Эту страницу слишком часто открывали с вашего адреса. Попробуйте через минуту.
+
+# Imports: the kind before the file, the full error report.
+error-import-kind-first = Сначала выберите, что импортировать, затем файл: поле вида импорта должно идти перед файлом.
+import-report-listed = Ниже перечислены первые { $listed } из { $total } ошибок.
+import-report-download = Скачать полный отчёт (CSV)

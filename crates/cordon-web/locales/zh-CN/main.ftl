@@ -393,3 +393,8 @@ error-no-route = 没有这个接口地址。
 # accounts and the public page under attack
 account-must-change = 您使用一次性密码登录。请先在这里设置自己的密码；设置之前，其他页面都无法打开。
 public-too-many = 从您的网络地址打开本页过于频繁，请一分钟后再试。
+
+# Imports: the kind before the file, the full error report.
+error-import-kind-first = 请先选择导入内容，再选择文件：表单中“导入内容”一项须在文件之前。
+import-report-listed = 下面列出前 { $listed } 处错误，共 { $total } 处。
+import-report-download = 下载完整错误报告（CSV）
