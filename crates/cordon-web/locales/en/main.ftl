@@ -390,3 +390,10 @@ import-running = The same file is being imported right now; wait for it to finis
 error-unavailable = The database cannot be reached just now. Please try again in a moment.
 error-too-many = Too many requests; please try again later.
 error-no-route = There is no such API address.
+# Residents' ages, lookups by ID number, webhook attempts in flight or lost.
+col-age = Age
+age-years = { $age }
+search-by-id-number = Looked up by ID number { $number } (the look-up is logged)
+webhook-in-flight = Sending
+webhook-attempt-in-flight = Being sent; no answer yet.
+webhook-attempt-lost = No answer recorded: the worker stopped.

@@ -390,3 +390,10 @@ import-running = 同一个文件正在导入中，请等它完成后再查看结
 error-unavailable = 数据库暂时无法访问，请稍后再试。
 error-too-many = 操作过于频繁，请稍后再试。
 error-no-route = 没有这个接口地址。
+# Residents' ages, lookups by ID number, webhook attempts in flight or lost.
+col-age = 年龄
+age-years = { $age } 岁
+search-by-id-number = 按身份证号 { $number } 查询（查询已记录）
+webhook-in-flight = 发送中
+webhook-attempt-in-flight = 正在发送，尚无结果。
+webhook-attempt-lost = 未记录结果：发送进程已停止。
