@@ -1,6 +1,7 @@
 //! Imports from real files: UTF-8 CSV, GBK CSV as Excel and WPS save it, XLSX,
 //! and English headers in another order.
 
+use cordon_domain::clock::Zone;
 use cordon_domain::Actor;
 use cordon_store::imports::ImportKind;
 use cordon_store::residents::ResidentFilter;
@@ -17,7 +18,7 @@ async fn import_bytes(store: &Store, bytes: &[u8], format: SheetFormat) -> cordo
 
 async fn names(store: &Store) -> Vec<String> {
     let mut v: Vec<String> = store
-        .residents(&Actor::system(), &ResidentFilter::default(), PageRequest::new(Some(1), Some(500)))
+        .residents(&Actor::system(), &ResidentFilter::default(), PageRequest::new(Some(1), Some(500)), Zone::default())
         .await
         .unwrap()
         .items
@@ -58,6 +59,7 @@ async fn a_utf8_csv_with_a_bom_imports_and_a_second_import_changes_nothing() {
                     ..Default::default()
                 },
                 PageRequest::new(None, None),
+                Zone::default(),
             )
             .await
             .unwrap();
@@ -104,6 +106,7 @@ async fn an_xlsx_with_english_headers_in_another_order_imports() {
             &Actor::system(),
             &ResidentFilter { q: Some("王芳".into()), ..Default::default() },
             PageRequest::new(None, None),
+            Zone::default(),
         )
         .await
         .unwrap();

@@ -1,5 +1,6 @@
 //! The store on both engines: scopes, imports, audit, accounts and sessions.
 
+use cordon_domain::clock::Zone;
 use chrono::{Duration, Utc};
 use cordon_domain::{Actor, Role, ScopeSpec};
 use cordon_store::imports::{BadReason, ImportKind};
@@ -20,7 +21,7 @@ fn none(_: usize, _: usize) {}
 
 async fn resident_names(store: &cordon_store::Store, actor: &Actor) -> Vec<String> {
     let mut names: Vec<String> = store
-        .residents(actor, &ResidentFilter::default(), all())
+        .residents(actor, &ResidentFilter::default(), all(), Zone::default())
         .await
         .unwrap()
         .items
@@ -40,12 +41,12 @@ async fn a_squad_member_sees_only_the_residents_of_their_compound() {
         assert_eq!(resident_names(s, &member).await, vec!["甲一", "甲二"], "{}", db.engine);
         let command = Actor::system();
         let other = s
-            .residents(&command, &ResidentFilter { q: Some("乙一".into()), ..Default::default() }, all())
+            .residents(&command, &ResidentFilter { q: Some("乙一".into()), ..Default::default() }, all(), Zone::default())
             .await
             .unwrap()
             .items[0]
             .id;
-        assert!(matches!(s.resident(&member, other).await, Err(StoreError::NotFound)), "{}", db.engine);
+        assert!(matches!(s.resident(&member, other, Zone::default()).await, Err(StoreError::NotFound)), "{}", db.engine);
         // A place outside the scope does not exist for them either.
         let b = s.compounds(&command, Some("乙小区")).await.unwrap()[0].id;
         assert!(matches!(s.place(&member, b).await, Err(StoreError::NotFound)), "{}", db.engine);
@@ -85,7 +86,7 @@ async fn a_unit_coordinator_sees_only_their_units_cadres() {
         assert!(matches!(s.cadre(&unit, other.items[0].id).await, Err(StoreError::NotFound)));
         assert_eq!(s.units(&unit).await.unwrap().len(), 1);
         // Residents are not theirs to see at all.
-        assert!(matches!(s.residents(&unit, &ResidentFilter::default(), all()).await, Err(StoreError::Forbidden)));
+        assert!(matches!(s.residents(&unit, &ResidentFilter::default(), all(), Zone::default()).await, Err(StoreError::Forbidden)));
     }
 }
 
@@ -196,7 +197,7 @@ async fn revealing_a_number_is_allowed_by_role_and_logged() {
         let leader = user(s, "l", Role::SquadLeader, "道外区/仁里街道/民强社区/甲小区").await;
         let member = user(s, "m", Role::SquadMember, "道外区/仁里街道/民强社区/甲小区").await;
         let r = s
-            .residents(&leader, &ResidentFilter { q: Some("甲一".into()), ..Default::default() }, all())
+            .residents(&leader, &ResidentFilter { q: Some("甲一".into()), ..Default::default() }, all(), Zone::default())
             .await
             .unwrap()
             .items[0]
@@ -299,7 +300,7 @@ async fn an_export_holds_only_the_scope_masked_and_formula_safe() {
         s.import(&Actor::system(), ImportKind::Residents, &tricky, &none).await.unwrap();
         let worker = user(s, "w", Role::Community, "道外区/仁里街道/民强社区").await;
         for format in [SheetFormat::Csv, SheetFormat::Xlsx] {
-            let bytes = s.export_residents(&worker, format).await.unwrap();
+            let bytes = s.export_residents(&worker, format, Zone::default()).await.unwrap();
             let back = read_sheet(&bytes, format).unwrap();
             let names: Vec<&str> = back.rows.iter().map(|r| r.cells[1].as_str()).collect();
             assert_eq!(names.len(), 3, "{}: {names:?}", db.engine);
@@ -308,6 +309,6 @@ async fn an_export_holds_only_the_scope_masked_and_formula_safe() {
             assert!(back.rows.iter().all(|r| r.cells[2].contains('*')), "ID numbers are masked");
         }
         let member = user(s, "m", Role::SquadMember, "道外区/仁里街道/民强社区/甲小区").await;
-        assert!(matches!(s.export_residents(&member, SheetFormat::Csv).await, Err(StoreError::Forbidden)));
+        assert!(matches!(s.export_residents(&member, SheetFormat::Csv, Zone::default()).await, Err(StoreError::Forbidden)));
     }
 }

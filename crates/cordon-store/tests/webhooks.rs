@@ -31,6 +31,7 @@ fn hook(name: &str, format: &str, enabled: bool) -> NewWebhook {
         url: "https://oapi.dingtalk.com/robot/send?access_token=TOPSECRET".into(),
         secret: Some("SECxyz".into()),
         enabled,
+        allow_private: false,
     }
 }
 

@@ -56,6 +56,9 @@ pub struct AppState {
     /// for links that leave the browser: QR codes on printed boards. `None`:
     /// the address the request came in on.
     pub public_url: Option<String>,
+    /// Accept webhook receivers on this machine or a private network
+    /// (`serve --webhook-allow-private`); the worker has the same setting.
+    pub webhook_allow_private: bool,
 }
 
 /// An address that is no route: the API's JSON error, or the page.

@@ -27,6 +27,7 @@ async fn resident_id(store: &Store, name: &str) -> i64 {
             &Actor::system(),
             &ResidentFilter { q: Some(name.into()), ..Default::default() },
             PageRequest::new(None, None),
+            Default::default(),
         )
         .await
         .unwrap()

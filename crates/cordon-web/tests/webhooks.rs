@@ -67,6 +67,8 @@ async fn a_receiver_down_first_and_up_later_gets_every_event_once_and_in_order()
             url: format!("http://127.0.0.1:{port}/hook?token=TOPSECRET"),
             secret: Some("s3cret".into()),
             enabled: true,
+            // The receiver runs on this machine, as under `serve --webhook-allow-private`.
+            allow_private: true,
         };
         s.add_webhook(&command, &hook).await.unwrap();
 
@@ -91,9 +93,9 @@ async fn a_receiver_down_first_and_up_later_gets_every_event_once_and_in_order()
             retry_cap: Duration::from_millis(160),
             poll: Duration::from_millis(20),
             timeout: Duration::from_secs(2),
-            lease: Duration::from_secs(30),
             zone: Default::default(),
             public_url: Some("https://cordon.example.gov.cn".into()),
+            allow_private: true,
         };
         let client = http_client(&cfg).unwrap();
         let until = Instant::now() + Duration::from_millis(700);
@@ -278,7 +280,12 @@ async fn a_robot_that_refuses_with_http_200_is_retried_and_its_reason_logged() {
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
     let hook =
         NewWebhook {
-            name: "飞书群".into(), format: "feishu".into(), url, secret: Some("sec".into()), enabled: true
+            name: "飞书群".into(),
+            format: "feishu".into(),
+            url,
+            secret: Some("sec".into()),
+            enabled: true,
+            allow_private: true,
         };
     s.add_webhook(&command, &hook).await.unwrap();
     let (unit, _) = unit_cadres(s, "市林草局").await;
@@ -290,7 +297,7 @@ async fn a_robot_that_refuses_with_http_200_is_retried_and_its_reason_logged() {
         note: String::new(),
     };
     let id = s.issue_order(&command, &new).await.unwrap();
-    let cfg = WorkerConfig { retry_base: Duration::from_millis(10), ..Default::default() };
+    let cfg = WorkerConfig { retry_base: Duration::from_millis(10), allow_private: true, ..Default::default() };
     let client = http_client(&cfg).unwrap();
     let first = deliver_due(s, &client, &cfg).await.unwrap();
     assert_eq!((first.attempted, first.delivered), (1, 0));

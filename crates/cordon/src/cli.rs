@@ -154,6 +154,10 @@ struct ServeArgs {
     /// The longest wait in seconds between attempts at one webhook message.
     #[arg(long, env = "CORDON_WEBHOOK_RETRY_CAP", default_value_t = 600, value_parser = clap::value_parser!(u64).range(1..))]
     webhook_retry_cap: u64,
+    /// Let webhooks reach this machine and private networks (loopback, 10/8, 172.16/12, 192.168/16,
+    /// link-local, fc00::/7...): off, such URLs are refused when saved and at every delivery.
+    #[arg(long, env = "CORDON_WEBHOOK_ALLOW_PRIVATE")]
+    webhook_allow_private: bool,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug)]
@@ -318,7 +322,7 @@ pub async fn run(cli: Cli) -> Result<()> {
         Command::Export { what: ExportWhat::Residents, format, output, as_user } => {
             let store = db.store().await?;
             let actor = actor(&store, as_user.as_deref()).await?;
-            let bytes = store.export_residents(&actor, format.sheet()).await.map_err(store_error)?;
+            let bytes = store.export_residents(&actor, format.sheet(), db.zone()?).await.map_err(store_error)?;
             write_out(output, &bytes)
         }
         Command::Orders { verb: ListVerb::List { state, format, output, as_user } } => {
@@ -551,6 +555,7 @@ async fn serve(db: &DbArgs, args: ServeArgs) -> Result<()> {
         zone,
         secure_cookies: args.secure_cookies,
         public_url: args.public_url.clone(),
+        webhook_allow_private: args.webhook_allow_private,
     };
     let shutdown = async {
         let _ = tokio::signal::ctrl_c().await;
@@ -562,6 +567,7 @@ async fn serve(db: &DbArgs, args: ServeArgs) -> Result<()> {
         retry_cap: std::time::Duration::from_secs(args.webhook_retry_cap.max(args.webhook_retry_base)),
         zone,
         public_url: args.public_url.clone(),
+        allow_private: args.webhook_allow_private,
         ..Default::default()
     };
     let worker = tokio::spawn(cordon_web::run_worker(store.clone(), worker_cfg, async {

@@ -76,9 +76,12 @@ impl IdNumber {
         if d % 2 == 1 { Sex::Male } else { Sex::Female }
     }
 
-    /// The form shown until someone reveals it: region prefix and last four.
+    /// The form shown until someone reveals it: the last four characters only.
+    /// Nothing else may show: the region prefix is public knowledge per county
+    /// and the birth date is in the middle, so a prefix together with an age or
+    /// a birth date would leave only a few numbers to try.
     pub fn masked(&self) -> String {
-        mask(&self.0, 3, 4)
+        mask(&self.0, 0, 4)
     }
 }
 
@@ -124,7 +127,7 @@ mod tests {
         let id = IdNumber::parse("11010519491231002X").unwrap();
         assert_eq!(id.birth_date(), NaiveDate::from_ymd_opt(1949, 12, 31).unwrap());
         assert_eq!(id.sex(), Sex::Female);
-        assert_eq!(id.masked(), "110***********002X");
+        assert_eq!(id.masked(), "**************002X");
     }
 
     #[test]
@@ -153,6 +156,15 @@ mod tests {
     }
 
     proptest! {
+        #[test]
+        fn the_masked_form_shows_the_last_four_characters_and_nothing_else(b in body()) {
+            let id = IdNumber::from_body(&b).unwrap();
+            let masked = id.masked();
+            prop_assert_eq!(masked.chars().count(), 18);
+            prop_assert!(masked[..14].chars().all(|c| c == '*'), "{}", masked);
+            prop_assert_eq!(&masked[14..], &id.as_str()[14..]);
+        }
+
         #[test]
         fn every_valid_number_round_trips(b in body()) {
             let id = IdNumber::from_body(&b).unwrap();

@@ -3,6 +3,7 @@
 //! JSON), their signatures, the rules for a webhook's URL, and the back-off
 //! between attempts. Pure: the store queues, a worker sends.
 
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::time::Duration;
 
 use base64::Engine;
@@ -71,6 +72,10 @@ pub enum WebhookError {
     /// The secret is too long or has spaces or control characters.
     #[error("the secret must be at most 200 characters without spaces")]
     BadSecret,
+    /// The host is this machine, a private network, link-local, unspecified
+    /// or multicast (allowed only with `serve --webhook-allow-private`).
+    #[error("the address points at this machine or a private network")]
+    PrivateAddress,
 }
 
 impl From<WebhookError> for crate::Refusal {
@@ -82,6 +87,7 @@ impl From<WebhookError> for crate::Refusal {
             WebhookError::BadFormat => Key::WebhookBadFormat,
             WebhookError::BadName => Key::WebhookBadName,
             WebhookError::BadSecret => Key::WebhookBadSecret,
+            WebhookError::PrivateAddress => Key::WebhookPrivateAddress,
         }
         .into()
     }
@@ -105,7 +111,101 @@ pub fn check_url(url: &str) -> Result<(), WebhookError> {
     if host_only.is_empty() || url.chars().any(|c| c.is_whitespace() || c.is_control()) {
         return Err(WebhookError::BadUrl);
     }
+    // What the sender will make of it: a URL it cannot read is refused now, not at every attempt.
+    if url::Url::parse(url).ok().and_then(|u| u.host().map(|_| ())).is_none() {
+        return Err(WebhookError::BadUrl);
+    }
     Ok(())
+}
+
+/// Refuses a receiver URL whose host is not a public address (`private_host`)
+/// unless the server allows private receivers (`serve --webhook-allow-private`).
+/// A host name is judged by its name only (`localhost`); what it resolves to is
+/// checked at every delivery, since DNS can change after the URL is saved.
+pub fn check_address(url: &str, allow_private: bool) -> Result<(), WebhookError> {
+    match private_host(url) {
+        Some(_) if !allow_private => Err(WebhookError::PrivateAddress),
+        _ => Ok(()),
+    }
+}
+
+/// The host of a URL, as the sender will read it, when it is not a public
+/// address: an IP literal that is not public unicast (`is_public_ip`; also
+/// IPv4-mapped IPv6 and the short or numeric IPv4 forms such as `127.1` or
+/// `2130706433`), or `localhost` and names under it (RFC 6761). `None` for a
+/// public literal, any other name, or a URL that does not parse.
+pub fn private_host(url: &str) -> Option<String> {
+    let parsed = url::Url::parse(url.trim()).ok()?;
+    match parsed.host()? {
+        url::Host::Ipv4(ip) => (!is_public_ip(IpAddr::V4(ip))).then(|| ip.to_string()),
+        url::Host::Ipv6(ip) => (!is_public_ip(IpAddr::V6(ip))).then(|| ip.to_string()),
+        url::Host::Domain(d) => {
+            let d = d.trim_end_matches('.').to_ascii_lowercase();
+            (d == "localhost" || d.ends_with(".localhost")).then_some(d)
+        }
+    }
+}
+
+/// The host of a URL when it is an IP literal (as the sender reads it: `127.1`
+/// is 127.0.0.1): such a host is never resolved, so a sender checks it itself.
+pub fn host_ip(url: &str) -> Option<IpAddr> {
+    match url::Url::parse(url.trim()).ok()?.host()? {
+        url::Host::Ipv4(ip) => Some(IpAddr::V4(ip)),
+        url::Host::Ipv6(ip) => Some(IpAddr::V6(ip)),
+        url::Host::Domain(_) => None,
+    }
+}
+
+/// Whether a webhook may be delivered to this address without
+/// `--webhook-allow-private`: public unicast only. Refused: unspecified and
+/// "this network" (0/8, ::), loopback, private (10/8, 172.16/12, 192.168/16,
+/// fc00::/7, the old site-local fec0::/10), shared carrier NAT (100.64/10),
+/// link-local (169.254/16, fe80::/10), benchmarking (198.18/15), multicast,
+/// reserved and broadcast (240/4), and IPv4 carried inside IPv6 (mapped,
+/// compatible, NAT64 64:ff9b::/96, 6to4 2002::/16) when that IPv4 is refused.
+pub fn is_public_ip(ip: IpAddr) -> bool {
+    match ip {
+        IpAddr::V4(v4) => is_public_v4(v4),
+        IpAddr::V6(v6) => is_public_v6(v6),
+    }
+}
+
+fn is_public_v4(ip: Ipv4Addr) -> bool {
+    let [a, b, ..] = ip.octets();
+    !(a == 0
+        || ip.is_loopback()
+        || ip.is_private()
+        || ip.is_link_local()
+        || ip.is_multicast()
+        || a >= 240
+        || (a == 100 && (64..128).contains(&b))
+        || (a == 198 && (b == 18 || b == 19)))
+}
+
+fn is_public_v6(ip: Ipv6Addr) -> bool {
+    let s = ip.segments();
+    if ip.is_unspecified() || ip.is_loopback() || ip.is_multicast() || ip.is_unique_local() || ip.is_unicast_link_local()
+    {
+        return false;
+    }
+    // fec0::/10, deprecated site-local: still routed inside some networks.
+    if s[0] & 0xffc0 == 0xfec0 {
+        return false;
+    }
+    let embedded = |hi: u16, lo: u16| Ipv4Addr::from((u32::from(hi) << 16) | u32::from(lo));
+    // ::ffff:a.b.c.d (mapped) and ::a.b.c.d (compatible).
+    if s[..5] == [0; 5] && (s[5] == 0xffff || s[5] == 0) {
+        return is_public_v4(embedded(s[6], s[7]));
+    }
+    // NAT64's well-known prefix 64:ff9b::/96.
+    if s[..6] == [0x64, 0xff9b, 0, 0, 0, 0] {
+        return is_public_v4(embedded(s[6], s[7]));
+    }
+    // 6to4: 2002:a.b.c.d::/48.
+    if s[0] == 0x2002 {
+        return is_public_v4(embedded(s[1], s[2]));
+    }
+    true
 }
 
 /// Checks a webhook's name: 1 to 100 characters.
@@ -409,6 +509,53 @@ mod tests {
             assert_eq!(check_url(bad), Err(WebhookError::BadUrl), "{bad}");
         }
         assert_eq!(check_url(&format!("https://x/{}", "a".repeat(2000))), Err(WebhookError::LongUrl));
+    }
+
+    #[test]
+    fn urls_to_this_machine_or_private_networks_are_refused_unless_allowed() {
+        for bad in [
+            "http://127.0.0.1:8080/hook",
+            "http://127.1/hook",
+            "http://2130706433/hook",
+            "http://0x7f.0.0.1/hook",
+            "http://0.0.0.0/",
+            "http://10.1.2.3/",
+            "http://172.16.0.1/",
+            "http://192.168.1.1/",
+            "http://100.64.0.1/",
+            "http://169.254.169.254/latest/meta-data",
+            "http://224.0.0.1/",
+            "http://255.255.255.255/",
+            "http://[::1]:8080/",
+            "http://[::]/",
+            "http://[fe80::1]/",
+            "http://[fd00::1]/",
+            "http://[fec0::1]/",
+            "http://[ff02::1]/",
+            "http://[::ffff:127.0.0.1]/",
+            "http://[::ffff:10.0.0.1]/",
+            "http://[64:ff9b::a9fe:a9fe]/",
+            "http://[2002:c0a8:101::1]/",
+            "http://localhost:8080/hook",
+            "http://LOCALHOST./hook",
+            "http://api.localhost/hook",
+            "http://user:pw@127.0.0.1/hook",
+        ] {
+            assert!(private_host(bad).is_some(), "{bad}");
+            assert_eq!(check_address(bad, false), Err(WebhookError::PrivateAddress), "{bad}");
+            assert_eq!(check_address(bad, true), Ok(()), "{bad} with --webhook-allow-private");
+        }
+        for good in [
+            "https://oapi.dingtalk.com/robot/send?access_token=x",
+            "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=k",
+            "http://8.8.8.8/hook",
+            "http://[2001:4860:4860::8888]/hook",
+            "http://[::ffff:8.8.8.8]/hook",
+            "http://localhost.example.org/hook",
+        ] {
+            assert_eq!(private_host(good), None, "{good}");
+            assert_eq!(check_address(good, false), Ok(()), "{good}");
+        }
     }
 
     #[test]

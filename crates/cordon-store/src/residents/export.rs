@@ -1,6 +1,8 @@
-//! Every resident the actor may see, as a file: personal numbers masked,
-//! every cell formula-escaped by the sheet writer, the export audited.
+//! Every resident the actor may see, as a file: personal numbers masked, the
+//! age instead of the birth date, every cell formula-escaped by the sheet
+//! writer, the export audited.
 
+use cordon_domain::clock::Zone;
 use cordon_domain::{Actor, Capability};
 
 use super::ResidentFilter;
@@ -12,27 +14,27 @@ const HEADERS: [&str; 8] = [
     "姓名 name",
     "身份证号 id_number",
     "手机号 phone",
-    "出生日期 birth_date",
+    "年龄 age",
     "性别 sex",
     "标签 tags",
     "编号 id",
 ];
 
 impl Store {
-    /// Every resident the actor may see, as a file.
-    pub async fn export_residents(&self, actor: &Actor, format: SheetFormat) -> StoreResult<Vec<u8>> {
+    /// Every resident the actor may see, as a file; ages on today's date in `zone`.
+    pub async fn export_residents(&self, actor: &Actor, format: SheetFormat, zone: Zone) -> StoreResult<Vec<u8>> {
         if !actor.can(Capability::Export) || !actor.can(Capability::ViewResidents) {
             return Err(StoreError::Forbidden);
         }
         let all = PageRequest { page: 1, per_page: i64::MAX / 2 };
-        let page = self.residents(actor, &ResidentFilter::default(), all).await?;
+        let page = self.residents(actor, &ResidentFilter::default(), all, zone).await?;
         let rows = page.items.into_iter().map(|r| {
             vec![
                 r.address,
                 r.name,
                 r.id_number_masked,
                 r.phone_masked.unwrap_or_default(),
-                r.birth_date.to_string(),
+                r.age.to_string(),
                 r.sex.as_str().to_string(),
                 r.tags.iter().map(|t| t.zh()).collect::<Vec<_>>().join("；"),
                 r.id.to_string(),

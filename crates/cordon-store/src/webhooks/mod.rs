@@ -6,6 +6,11 @@
 //! webhook (its head) is ever handed out, so a failing head holds back the rest
 //! of that webhook's queue while other webhooks go on. Nothing is dropped: a
 //! row stays until it is delivered (or its webhook is deleted).
+//!
+//! Every attempt is in the log from the moment it is claimed (in flight) and
+//! is completed with its outcome; an attempt whose worker stopped before it
+//! could record one is marked lost when its lease runs out and the row is
+//! claimed again.
 
 use chrono::{DateTime, Utc};
 use cordon_domain::Actor;
@@ -87,7 +92,14 @@ pub struct NewWebhook {
     pub secret: Option<String>,
     /// Whether it starts enabled.
     pub enabled: bool,
+    /// Whether the server accepts receivers on this machine or a private
+    /// network (`serve --webhook-allow-private`); the caller passes its setting.
+    pub allow_private: bool,
 }
+
+/// The error logged for an attempt whose worker stopped before it recorded an
+/// outcome (killed, or cut off from the database past its lease).
+pub const LOST_ATTEMPT: &str = "no answer recorded: the worker stopped";
 
 /// One delivery attempt, as the log shows it.
 #[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
@@ -116,6 +128,8 @@ pub struct Delivery {
     pub error: Option<String>,
     /// How long the attempt took.
     pub duration_ms: i64,
+    /// in-flight (claimed, no outcome yet), done, or lost (its worker stopped).
+    pub state: String,
 }
 
 /// The head of a webhook's queue, claimed by a worker for one attempt.
@@ -136,6 +150,8 @@ pub struct DueAnnouncement {
     /// This attempt's number, from 1.
     pub attempt: i64,
     claim: i64,
+    /// Its line in the delivery log, written at the claim.
+    delivery_id: i64,
 }
 
 #[derive(sqlx::FromRow)]
@@ -212,6 +228,7 @@ impl Store {
         let format = WebhookFormat::parse(&new.format).ok_or_else(|| invalid(hooks::WebhookError::BadFormat))?;
         let url = new.url.trim().to_string();
         hooks::check_url(&url).map_err(invalid)?;
+        hooks::check_address(&url, new.allow_private).map_err(invalid)?;
         let secret = new.secret.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_string);
         if let Some(s) = &secret {
             hooks::check_secret(s).map_err(invalid)?;
@@ -310,7 +327,7 @@ impl Store {
         Ok(on_pool!(self, |p| {
             sqlx::query_as(
                 "SELECT d.id, d.at, d.webhook_id, w.name AS webhook, d.outbox_id, o.event, o.order_id, d.attempt, \
-                 d.ok, d.status, d.error, d.duration_ms FROM webhook_deliveries d \
+                 d.ok, d.status, d.error, d.duration_ms, d.state FROM webhook_deliveries d \
                  JOIN webhooks w ON w.id = d.webhook_id JOIN webhook_outbox o ON o.id = d.outbox_id \
                  WHERE ($1 IS NULL OR d.outbox_id = $1) ORDER BY d.id DESC LIMIT $2",
             )
@@ -334,10 +351,13 @@ impl Store {
     }
 
     /// Claims the head of every enabled webhook's queue that is due at `now`
-    /// and not held by another worker, for `lease`. A claim is a guarded
-    /// update, so two workers (two server instances) never hold the same row;
-    /// a worker that dies mid-attempt loses its lease and the row is tried
-    /// again (delivery is at least once).
+    /// and not held by another worker, for `lease`, and logs each claim as an
+    /// attempt in flight. A claim is a guarded update, so two workers (two
+    /// server instances) never hold the same row; a worker that dies
+    /// mid-attempt loses its lease, and the next claim marks its attempt lost
+    /// (`LOST_ATTEMPT`), counts it as a failure and tries again (delivery is at
+    /// least once). The lease should be the request's time limit and a little
+    /// more: a killed worker's row then waits no longer than that.
     pub async fn claim_due_announcements(
         &self,
         now: DateTime<Utc>,
@@ -363,19 +383,57 @@ impl Store {
                 tracing::error!(outbox_id = h.id, "unreadable webhook announcement; left in the queue");
                 continue;
             };
-            let taken = on_pool!(self, |p| {
-                sqlx::query(
-                    "UPDATE webhook_outbox SET claim = claim + 1, leased_until = $1 \
-                     WHERE id = $2 AND claim = $3 AND delivered_at IS NULL",
+            // A lease still set was never followed by a recorded attempt: that
+            // attempt is lost, and counts as a failed one.
+            let lost = h.leased_until.is_some();
+            let attempts = h.attempts + i64::from(lost);
+            let delivery_id: Option<i64> = on_pool!(self, |p| {
+                let mut tx = crate::db::WritePool::begin_write(p).await?;
+                let taken = sqlx::query(
+                    "UPDATE webhook_outbox SET claim = claim + 1, leased_until = $1, attempts = $2 \
+                     WHERE id = $3 AND claim = $4 AND delivered_at IS NULL",
                 )
                 .bind(now + lease)
+                .bind(attempts)
                 .bind(h.id)
                 .bind(h.claim)
-                .execute(p)
+                .execute(&mut *tx)
                 .await?
-                .rows_affected()
+                .rows_affected();
+                if taken == 1 {
+                    if lost {
+                        sqlx::query("UPDATE webhook_outbox SET last_status = NULL, last_error = $1 WHERE id = $2")
+                            .bind(LOST_ATTEMPT)
+                            .bind(h.id)
+                            .execute(&mut *tx)
+                            .await?;
+                        sqlx::query(
+                            "UPDATE webhook_deliveries SET state = 'lost', error = $1 \
+                             WHERE outbox_id = $2 AND state = 'in-flight'",
+                        )
+                        .bind(LOST_ATTEMPT)
+                        .bind(h.id)
+                        .execute(&mut *tx)
+                        .await?;
+                    }
+                    let id: i64 = sqlx::query_scalar(
+                        "INSERT INTO webhook_deliveries (outbox_id, webhook_id, at, attempt, ok, status, error, duration_ms, state) \
+                         VALUES ($1, $2, $3, $4, $5, NULL, NULL, 0, 'in-flight') RETURNING id",
+                    )
+                    .bind(h.id)
+                    .bind(h.webhook_id)
+                    .bind(now)
+                    .bind(attempts + 1)
+                    .bind(false)
+                    .fetch_one(&mut *tx)
+                    .await?;
+                    tx.commit().await?;
+                    Some(id)
+                } else {
+                    None
+                }
             });
-            if taken == 1 {
+            if let Some(delivery_id) = delivery_id {
                 out.push(DueAnnouncement {
                     outbox_id: h.id,
                     webhook_id: h.webhook_id,
@@ -383,17 +441,19 @@ impl Store {
                     url: h.url,
                     secret: h.secret,
                     announcement,
-                    attempt: h.attempts + 1,
+                    attempt: attempts + 1,
                     claim: h.claim + 1,
+                    delivery_id,
                 });
             }
         }
         Ok(out)
     }
 
-    /// Records one attempt: a line in the delivery log, and the row delivered
-    /// or scheduled for `retry_at`. A worker whose claim was lost meanwhile
-    /// records the attempt but does not move the row.
+    /// Completes an attempt: its line in the delivery log gets the outcome,
+    /// and the row is delivered or scheduled for `retry_at`. A worker whose
+    /// lease ran out meanwhile still writes what really happened into its line
+    /// (marked lost by then) but does not move the row, which another claim holds.
     pub async fn record_attempt(&self, due: &DueAnnouncement, outcome: &AttemptOutcome) -> StoreResult<()> {
         let now = self.now();
         let error = outcome.error.as_deref().map(|e| e.chars().take(1000).collect::<String>());
@@ -401,17 +461,14 @@ impl Store {
         on_pool!(self, |p| {
             let mut tx = crate::db::WritePool::begin_write(p).await?;
             sqlx::query(
-                "INSERT INTO webhook_deliveries (outbox_id, webhook_id, at, attempt, ok, status, error, duration_ms) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                "UPDATE webhook_deliveries SET ok = $1, status = $2, error = $3, duration_ms = $4, state = 'done' \
+                 WHERE id = $5",
             )
-            .bind(due.outbox_id)
-            .bind(due.webhook_id)
-            .bind(now)
-            .bind(due.attempt)
             .bind(outcome.ok)
             .bind(status)
             .bind(error.clone())
             .bind(outcome.duration_ms)
+            .bind(due.delivery_id)
             .execute(&mut *tx)
             .await?;
             if outcome.ok {

@@ -398,3 +398,10 @@ public-too-many = This page was opened too often from your address. Please try a
 error-import-kind-first = Choose what to import before the file: the form's kind must come before the file.
 import-report-listed = The first { $listed } of { $total } problems are listed below.
 import-report-download = Download the full report (CSV)
+# Residents' ages, lookups by ID number, webhook attempts in flight or lost.
+col-age = Age
+age-years = { $age }
+search-by-id-number = Looked up by ID number { $number } (the look-up is logged)
+webhook-in-flight = Sending
+webhook-attempt-in-flight = Being sent; no answer yet.
+webhook-attempt-lost = No answer recorded: the worker stopped.

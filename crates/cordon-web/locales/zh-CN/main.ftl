@@ -398,3 +398,10 @@ public-too-many = 从您的网络地址打开本页过于频繁，请一分钟�
 error-import-kind-first = 请先选择导入内容，再选择文件：表单中“导入内容”一项须在文件之前。
 import-report-listed = 下面列出前 { $listed } 处错误，共 { $total } 处。
 import-report-download = 下载完整错误报告（CSV）
+# Residents' ages, lookups by ID number, webhook attempts in flight or lost.
+col-age = 年龄
+age-years = { $age } 岁
+search-by-id-number = 按身份证号 { $number } 查询（查询已记录）
+webhook-in-flight = 发送中
+webhook-attempt-in-flight = 正在发送，尚无结果。
+webhook-attempt-lost = 未记录结果：发送进程已停止。

@@ -8,8 +8,8 @@ use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Form, Json, Router};
-use cordon_domain::Capability;
 use cordon_domain::residents::SpecialGroup;
+use cordon_domain::{Capability, IdNumber};
 use cordon_store::residents::{Resident, ResidentFilter, RevealField};
 use cordon_store::sheets::SheetFormat;
 use cordon_store::{Page, PageRequest, StoreError};
@@ -44,7 +44,7 @@ pub fn api_router() -> OpenApiRouter<AppState> {
 /// Filters of the resident list.
 #[derive(Debug, Deserialize, Default, utoipa::IntoParams)]
 pub struct ResidentQuery {
-    /// Name or ID-number digits contain.
+    /// A whole ID number (exact match; audited, at most 30 a minute: 429 `search-too-many`), or part of a name.
     pub q: Option<String>,
     /// Only below this place.
     pub place: Option<i64>,
@@ -85,6 +85,8 @@ struct IndexView {
     l: Layout,
     rows: Vec<Row>,
     q: String,
+    /// "Looked up by ID number ****…1234", when the search was by a whole ID number.
+    searched: Option<String>,
     place: String,
     tags: Vec<TagOption>,
     pager: Pager,
@@ -92,9 +94,18 @@ struct IndexView {
 }
 
 async fn index(State(app): State<AppState>, ctx: Ctx, Query(q): Query<ResidentQuery>) -> Result<IndexView, PageError> {
-    let page = app.store.residents(&ctx.actor, &q.filter(), PageRequest::new(q.page, q.per_page)).await?;
+    let page = app.store.residents(&ctx.actor, &q.filter(), PageRequest::new(q.page, q.per_page), app.zone).await?;
+    // A whole ID number is not written back into the page (box or links): the
+    // page shows it masked, like every other number. It matches one person at
+    // most, so its result needs no further pages.
+    let searched = q
+        .q
+        .as_deref()
+        .and_then(|s| IdNumber::parse(s.trim()).ok())
+        .map(|id| ctx.tr.t_with("search-by-id-number", &[("number", id.masked())]));
+    let typed = if searched.is_some() { String::new() } else { q.q.clone().unwrap_or_default() };
     let params = [
-        ("q", q.q.clone().unwrap_or_default()),
+        ("q", typed.clone()),
         ("place", q.place.map(|p| p.to_string()).unwrap_or_default()),
         ("tag", q.tag.clone().unwrap_or_default()),
     ];
@@ -107,7 +118,8 @@ async fn index(State(app): State<AppState>, ctx: Ctx, Query(q): Query<ResidentQu
         .collect();
     Ok(IndexView {
         rows,
-        q: q.q.unwrap_or_default(),
+        q: typed,
+        searched,
         place: q.place.map(|p| p.to_string()).unwrap_or_default(),
         tags: SpecialGroup::ALL
             .iter()
@@ -129,16 +141,19 @@ struct DetailView {
     l: Layout,
     r: Resident,
     tags: Vec<String>,
+    /// The age, worded.
+    age: String,
     id_number: Option<String>,
     phone: Option<String>,
     can_reveal: bool,
 }
 
 async fn detail_view(app: &AppState, ctx: &Ctx, id: i64) -> Result<DetailView, PageError> {
-    let r = app.store.resident(&ctx.actor, id).await?;
+    let r = app.store.resident(&ctx.actor, id, app.zone).await?;
     Ok(DetailView {
         tags: r.tags.iter().map(|t| ctx.tr.t(&format!("tag-{}", t.as_str()))).collect(),
         can_reveal: ctx.actor.can(Capability::RevealPersonal),
+        age: ctx.tr.t_with("age-years", &[("age", r.age.to_string())]),
         l: Layout::titled(ctx, r.name.clone()),
         r,
         id_number: None,
@@ -192,7 +207,7 @@ async fn export_file(
 ) -> Result<Response, StoreError> {
     let format = SheetFormat::parse(format.unwrap_or("xlsx"))
         .ok_or_else(|| StoreError::invalid(cordon_domain::Key::ExportBadFormat))?;
-    let bytes = app.store.export_residents(actor, format).await?;
+    let bytes = app.store.export_residents(actor, format, app.zone).await?;
     let name = format!("attachment; filename=\"residents.{}\"", format.extension());
     Ok(([(header::CONTENT_TYPE, format.content_type().to_string()), (header::CONTENT_DISPOSITION, name)], bytes)
         .into_response())
@@ -202,14 +217,14 @@ async fn export(State(app): State<AppState>, ctx: Ctx, Query(q): Query<ExportQue
     Ok(export_file(&app, &ctx.actor, q.format.as_deref()).await?)
 }
 
-/// Residents in the caller's scope, paged; ID numbers and phones masked.
-#[utoipa::path(get, path = "/api/v1/residents", tag = "residents", params(ResidentQuery), responses((status = 200, description = "a page of residents", body = Page<Resident>)))]
+/// Residents in the caller's scope, paged; ID numbers masked to their last four characters, phones masked, ages instead of birth dates. `q` as a whole ID number is an exact, audited look-up (429 past 30 a minute).
+#[utoipa::path(get, path = "/api/v1/residents", tag = "residents", params(ResidentQuery), responses((status = 200, description = "a page of residents", body = Page<Resident>), (status = 429, description = "too many look-ups by ID number (search-too-many)")))]
 pub async fn api_list(
     State(app): State<AppState>,
     ApiActor(actor): ApiActor,
     Query(q): Query<ResidentQuery>,
 ) -> Result<Json<Page<Resident>>, ApiError> {
-    Ok(Json(app.store.residents(&actor, &q.filter(), PageRequest::new(q.page, q.per_page)).await?))
+    Ok(Json(app.store.residents(&actor, &q.filter(), PageRequest::new(q.page, q.per_page), app.zone).await?))
 }
 
 /// One resident.
@@ -219,7 +234,7 @@ pub async fn api_get(
     ApiActor(actor): ApiActor,
     Path(id): Path<i64>,
 ) -> Result<Json<Resident>, ApiError> {
-    Ok(Json(app.store.resident(&actor, id).await?))
+    Ok(Json(app.store.resident(&actor, id, app.zone).await?))
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]

@@ -46,6 +46,21 @@ struct LogLine {
     d: Delivery,
     at: String,
     event: String,
+    /// Cordon's own word on the attempt, in the user's language: in flight,
+    /// lost, or refused as a private address (instead of the logged detail).
+    note: Option<String>,
+}
+
+/// What the page says of an attempt Cordon itself judged.
+fn note_of(d: &Delivery, tr: &crate::i18n::Tr) -> Option<String> {
+    match d.state.as_str() {
+        "in-flight" => Some(tr.t("webhook-attempt-in-flight")),
+        "lost" => Some(tr.t("webhook-attempt-lost")),
+        _ if d.error.as_deref().is_some_and(|e| e.starts_with(worker::PRIVATE_REFUSED)) => {
+            Some(tr.refusal(&cordon_domain::Key::WebhookPrivateAddress.into()))
+        }
+        _ => None,
+    }
 }
 
 /// A webhook as the page shows it.
@@ -96,6 +111,7 @@ async fn view(
         .map(|d| LogLine {
             at: fmt(d.at),
             event: ctx.tr.t(&format!("order-state-{}", d.event.trim_start_matches("order."))),
+            note: note_of(&d, &ctx.tr),
             d,
         })
         .collect();
@@ -132,6 +148,7 @@ async fn create(State(app): State<AppState>, ctx: Ctx, Form(f): Form<HookForm>) 
         url: f.url.clone(),
         secret: Some(f.secret.clone()),
         enabled: true,
+        allow_private: app.webhook_allow_private,
     };
     match app.store.add_webhook(&ctx.actor, &new).await {
         Ok(_) => Ok(Redirect::to("/webhooks").into_response()),
@@ -193,8 +210,14 @@ pub async fn api_create(
     ApiActor(actor): ApiActor,
     Json(b): Json<WebhookBody>,
 ) -> Result<(StatusCode, Json<Webhook>), ApiError> {
-    let new =
-        NewWebhook { name: b.name, format: b.format, url: b.url, secret: b.secret, enabled: b.enabled.unwrap_or(true) };
+    let new = NewWebhook {
+        name: b.name,
+        format: b.format,
+        url: b.url,
+        secret: b.secret,
+        enabled: b.enabled.unwrap_or(true),
+        allow_private: app.webhook_allow_private,
+    };
     let id = app.store.add_webhook(&actor, &new).await?;
     Ok((StatusCode::CREATED, Json(app.store.webhook(&actor, id).await?)))
 }

@@ -7,12 +7,23 @@
 //! a lease, so several instances on one PostgreSQL do not send a row twice
 //! while they live; a process that dies mid-attempt leaves its row to be tried
 //! again when the lease ends, so delivery is at least once (the
-//! `X-Cordon-Delivery` header lets a receiver drop a repeat).
+//! `X-Cordon-Delivery` header lets a receiver drop a repeat). The lease is the
+//! request's time limit and a small margin, so a killed instance holds a
+//! webhook's queue that long and no longer; the next claim logs its attempt
+//! as lost.
+//!
+//! Unless the server runs with `--webhook-allow-private`, the worker sends
+//! nothing to this machine or a private network: an IP-literal URL is
+//! checked before sending, and host names are resolved by a resolver that
+//! drops such addresses (a public name can be pointed at one after it was
+//! saved). Otherwise a command user could use the delivery log to probe the
+//! internal network.
 
 use std::future::Future;
+use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use cordon_domain::clock::Zone;
 use cordon_domain::webhooks::{self as hooks, Announcement, WebhookFormat};
 use cordon_store::webhooks::{AttemptOutcome, DueAnnouncement};
@@ -29,14 +40,26 @@ pub struct WorkerConfig {
     pub retry_cap: Duration,
     /// How often to look for due announcements when idle.
     pub poll: Duration,
-    /// The time limit of one request.
+    /// The time limit of one request (connecting, sending and reading the answer).
     pub timeout: Duration,
-    /// How long a claimed announcement is held before another worker may take it.
-    pub lease: Duration,
     /// The zone of the times in messages.
     pub zone: Zone,
     /// The public address of Cordon; messages then end with a link to the order.
     pub public_url: Option<String>,
+    /// Deliver to this machine and private networks too (`serve --webhook-allow-private`).
+    pub allow_private: bool,
+}
+
+/// What a lease adds to the request's time limit: recording the outcome.
+pub const LEASE_MARGIN: Duration = Duration::from_secs(5);
+
+impl WorkerConfig {
+    /// How long a claimed announcement is held before another worker may take
+    /// it: the request's time limit and `LEASE_MARGIN`. A live worker has
+    /// answered by then; a dead one holds its webhook's queue no longer.
+    pub fn lease(&self) -> Duration {
+        self.timeout + LEASE_MARGIN
+    }
 }
 
 impl Default for WorkerConfig {
@@ -46,9 +69,9 @@ impl Default for WorkerConfig {
             retry_cap: Duration::from_secs(600),
             poll: Duration::from_secs(1),
             timeout: Duration::from_secs(10),
-            lease: Duration::from_secs(60),
             zone: Zone::default(),
             public_url: None,
+            allow_private: false,
         }
     }
 }
@@ -62,13 +85,52 @@ pub struct Round {
     pub delivered: usize,
 }
 
+/// The start of the logged error of an attempt refused because its receiver
+/// is not a public address; the page words such lines from the locales.
+pub const PRIVATE_REFUSED: &str = "refused: not a public address";
+
+/// A host name that resolved to no public address.
+#[derive(Debug, thiserror::Error)]
+#[error("{PRIVATE_REFUSED}: {host} resolves to {addresses} (this machine or a private network; serve --webhook-allow-private allows it)")]
+pub struct PrivateAddress {
+    host: String,
+    addresses: String,
+}
+
+/// Resolves receivers' host names with the system's resolver and drops the
+/// addresses that are not public (`is_public_ip`) unless private receivers are
+/// allowed: a name that leaves none fails with `PrivateAddress`.
+#[derive(Debug, Clone, Copy)]
+pub struct PublicResolver {
+    /// Keep every address (`--webhook-allow-private`).
+    pub allow_private: bool,
+}
+
+impl reqwest::dns::Resolve for PublicResolver {
+    fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
+        let allow = self.allow_private;
+        let host = name.as_str().to_string();
+        Box::pin(async move {
+            let all: Vec<SocketAddr> = tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
+            let kept: Vec<SocketAddr> = all.iter().copied().filter(|a| allow || hooks::is_public_ip(a.ip())).collect();
+            if kept.is_empty() && !all.is_empty() {
+                let addresses = all.iter().map(|a| a.ip().to_string()).collect::<Vec<_>>().join(", ");
+                return Err(Box::new(PrivateAddress { host, addresses }) as Box<dyn std::error::Error + Send + Sync>);
+            }
+            Ok(Box::new(kept.into_iter()) as reqwest::dns::Addrs)
+        })
+    }
+}
+
 /// The HTTP client of the worker: a timeout per request, no redirects (a
-/// redirected POST is a misconfigured receiver, shown in the log).
+/// redirected POST is a misconfigured receiver, shown in the log), host names
+/// resolved by `PublicResolver`.
 pub fn http_client(cfg: &WorkerConfig) -> reqwest::Result<reqwest::Client> {
     crate::tls_ready();
     reqwest::Client::builder()
         .timeout(cfg.timeout)
         .connect_timeout(cfg.timeout)
+        .dns_resolver(PublicResolver { allow_private: cfg.allow_private })
         .redirect(reqwest::redirect::Policy::none())
         .user_agent(concat!("cordon-webhooks/", env!("CARGO_PKG_VERSION")))
         .build()
@@ -109,9 +171,17 @@ pub fn message_text(a: &Announcement, zone: &Zone, public_url: Option<&str>) -> 
     }
 }
 
-/// An error and its causes in one line, without the URL (it carries the token).
+/// An error and its causes in one line, without the URL (it carries the token);
+/// a receiver refused by `PublicResolver` is said plainly.
 fn error_chain(e: reqwest::Error) -> String {
     let e = e.without_url();
+    let mut source = std::error::Error::source(&e);
+    while let Some(c) = source {
+        if let Some(private) = c.downcast_ref::<PrivateAddress>() {
+            return private.to_string();
+        }
+        source = c.source();
+    }
     let mut s = e.to_string();
     let mut source = std::error::Error::source(&e);
     while let Some(c) = source {
@@ -122,12 +192,31 @@ fn error_chain(e: reqwest::Error) -> String {
     s
 }
 
-/// Sends one announcement once and says how it went.
-async fn attempt(client: &reqwest::Client, cfg: &WorkerConfig, due: &DueAnnouncement) -> AttemptOutcome {
+/// Sends one announcement once, at `now`, and says how it went.
+async fn attempt(
+    client: &reqwest::Client,
+    cfg: &WorkerConfig,
+    due: &DueAnnouncement,
+    now: DateTime<Utc>,
+) -> AttemptOutcome {
     let started = Instant::now();
     let text = message_text(&due.announcement, &cfg.zone, cfg.public_url.as_deref());
-    let now = Utc::now();
     let out = hooks::outgoing(due.format, &due.url, due.secret.as_deref(), &text, &due.announcement, now);
+    let failures = u32::try_from(due.attempt).unwrap_or(u32::MAX);
+    let wait = hooks::backoff(failures, cfg.retry_base, cfg.retry_cap);
+    let retry_at = now + chrono::Duration::from_std(wait).unwrap_or(chrono::Duration::seconds(600));
+    // An IP literal is never resolved, so the resolver cannot drop it: checked here.
+    if let Some(ip) = hooks::host_ip(&out.url).filter(|ip| !cfg.allow_private && !hooks::is_public_ip(*ip)) {
+        return AttemptOutcome {
+            ok: false,
+            status: None,
+            error: Some(format!(
+                "{PRIVATE_REFUSED}: {ip} (this machine or a private network; serve --webhook-allow-private allows it)"
+            )),
+            duration_ms: 0,
+            retry_at,
+        };
+    }
     let body = out.body.to_string();
     let mut req = client
         .post(&out.url)
@@ -154,27 +243,27 @@ async fn attempt(client: &reqwest::Client, cfg: &WorkerConfig, due: &DueAnnounce
         }
         Err(e) => (e.status().map(|s| s.as_u16()), Some(error_chain(e))),
     };
-    let failures = u32::try_from(due.attempt).unwrap_or(u32::MAX);
-    let wait = hooks::backoff(failures, cfg.retry_base, cfg.retry_cap);
+    let elapsed = started.elapsed();
     AttemptOutcome {
         ok: error.is_none(),
         status,
         error,
-        duration_ms: i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX),
-        retry_at: Utc::now() + chrono::Duration::from_std(wait).unwrap_or(chrono::Duration::seconds(600)),
+        duration_ms: i64::try_from(elapsed.as_millis()).unwrap_or(i64::MAX),
+        retry_at: retry_at + chrono::Duration::from_std(elapsed).unwrap_or_default(),
     }
 }
 
-/// One round: every webhook's due head is attempted (webhooks side by side)
-/// and recorded.
+/// One round: every webhook's due head is claimed (logged in flight),
+/// attempted (webhooks side by side) and its outcome recorded. Time is the
+/// store's clock.
 pub async fn deliver_due(store: &Store, client: &reqwest::Client, cfg: &WorkerConfig) -> StoreResult<Round> {
-    let lease = chrono::Duration::from_std(cfg.lease).unwrap_or(chrono::Duration::seconds(60));
-    let due = store.claim_due_announcements(Utc::now(), lease).await?;
+    let lease = chrono::Duration::from_std(cfg.lease()).unwrap_or(chrono::Duration::seconds(15));
+    let due = store.claim_due_announcements(store.now(), lease).await?;
     let mut tasks = tokio::task::JoinSet::new();
     for d in due {
         let (store, client, cfg) = (store.clone(), client.clone(), cfg.clone());
         tasks.spawn(async move {
-            let outcome = attempt(&client, &cfg, &d).await;
+            let outcome = attempt(&client, &cfg, &d, store.now()).await;
             if let Some(e) = &outcome.error {
                 tracing::warn!(webhook = d.webhook_id, outbox = d.outbox_id, attempt = d.attempt, error = %e, "webhook delivery failed");
             }
@@ -255,8 +344,25 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn the_resolver_drops_loopback_addresses_unless_private_receivers_are_allowed() {
+        use reqwest::dns::Resolve;
+        let refused = PublicResolver { allow_private: false }.resolve("localhost".parse().unwrap()).await;
+        let e = refused.err().expect("localhost has only loopback addresses");
+        assert!(e.downcast_ref::<PrivateAddress>().is_some(), "{e}");
+        assert!(e.to_string().starts_with(PRIVATE_REFUSED) && e.to_string().contains("127.0.0.1"), "{e}");
+        let allowed = PublicResolver { allow_private: true }.resolve("localhost".parse().unwrap()).await.unwrap();
+        assert!(allowed.map(|a| a.ip()).any(|ip| ip.is_loopback()));
+    }
+
+    #[test]
+    fn the_lease_is_the_request_time_limit_and_a_small_margin() {
+        let cfg = WorkerConfig { timeout: Duration::from_secs(10), ..Default::default() };
+        assert_eq!(cfg.lease(), Duration::from_secs(15));
+    }
+
+    #[tokio::test]
     async fn an_https_robot_address_is_tried_with_tls_and_an_unreachable_one_is_an_error_not_a_panic() {
-        let client = http_client(&WorkerConfig::default()).unwrap();
+        let client = http_client(&WorkerConfig { allow_private: true, ..Default::default() }).unwrap();
         let res = client.post("https://127.0.0.1:9/hook").body("{}").send().await;
         assert!(res.is_err());
     }

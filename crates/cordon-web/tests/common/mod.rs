@@ -43,6 +43,7 @@ pub async fn spawn_app_with(db: TestDb, public_url: Option<&str>) -> App {
         zone: Default::default(),
         secure_cookies: false,
         public_url: public_url.map(str::to_string),
+        webhook_allow_private: false,
     };
     tokio::spawn(cordon_web::serve(listener, state, async {
         let _ = rx.await;
