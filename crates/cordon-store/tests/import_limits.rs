@@ -192,7 +192,7 @@ async fn a_csv_in_neither_utf8_nor_gbk_is_refused_naming_the_row_and_nothing_is_
         assert_eq!(sheet.refusal(), Key::SheetBadEncoding.with("row", 3usize), "{}", db.engine);
         let found = db
             .store
-            .residents(&actor, &Default::default(), PageRequest::new(None, None))
+            .residents(&actor, &Default::default(), PageRequest::new(None, None), Default::default())
             .await
             .unwrap()
             .items

@@ -86,7 +86,14 @@ async fn fresh_cadres(app: &App, round: usize) -> Vec<i64> {
     let (_, before) = unit_cadres(s, "市林草局").await;
     let rows: Vec<[String; 6]> = (1..=2)
         .map(|i| {
-            ["市林草局".into(), format!("林{round}号{i}"), "科员".into(), "是".into(), format!("137{round:04}{i:04}"), "男".into()]
+            [
+                "市林草局".into(),
+                format!("林{round}号{i}"),
+                "科员".into(),
+                "是".into(),
+                format!("137{round:04}{i:04}"),
+                "男".into(),
+            ]
         })
         .collect();
     let rows: Vec<Vec<&str>> = rows.iter().map(|r| r.iter().map(String::as_str).collect()).collect();
@@ -219,12 +226,8 @@ async fn one_cadre_put_on_both_gates_at_once_stands_one_and_the_other_request_is
         let cadres = unit_cadres(s, "市林草局").await.1;
         let cmd = s.create_token("cmd").await.unwrap();
         // Empty shifts at both gates (东门, 西门) over four days: twelve slots, one a round.
-        let plan = RosterPlan {
-            first_day: day_in(2),
-            days: 4,
-            pattern: ShiftPattern::parse(PATTERN).unwrap(),
-            per_shift: 0,
-        };
+        let plan =
+            RosterPlan { first_day: day_in(2), days: 4, pattern: ShiftPattern::parse(PATTERN).unwrap(), per_shift: 0 };
         s.build_roster(&system, squad, &plan, zone).await.unwrap();
         let roster = s.roster(&system, squad, plan.first_day, plan.days, zone, Utc::now()).await.unwrap();
         let (east, west) = (&roster.checkpoints[0].shifts, &roster.checkpoints[1].shifts);
@@ -235,7 +238,13 @@ async fn one_cadre_put_on_both_gates_at_once_stands_one_and_the_other_request_is
             let cadre = cadres[round % 2];
             let calls = [e.id, w.id]
                 .iter()
-                .map(|sh| Call::new(reqwest::Method::PUT, format!("/api/v1/shifts/{sh}/members"), json!({"cadre_ids": [cadre]})))
+                .map(|sh| {
+                    Call::new(
+                        reqwest::Method::PUT,
+                        format!("/api/v1/shifts/{sh}/members"),
+                        json!({"cadre_ids": [cadre]}),
+                    )
+                })
                 .collect();
             let answers = at_once(&app, &cmd, calls).await;
             let mut trouble = Vec::new();

@@ -365,6 +365,7 @@ async fn pages_the_api_errors_the_public_page_and_static_files_carry_the_securit
             &system,
             &cordon_store::residents::ResidentFilter { q: Some("甲一".into()), ..Default::default() },
             cordon_store::PageRequest::new(None, None),
+            Default::default(),
         )
         .await
         .unwrap()

@@ -278,15 +278,14 @@ async fn a_robot_that_refuses_with_http_200_is_retried_and_its_reason_logged() {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}/open-apis/bot/v2/hook/x", listener.local_addr().unwrap());
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    let hook =
-        NewWebhook {
-            name: "飞书群".into(),
-            format: "feishu".into(),
-            url,
-            secret: Some("sec".into()),
-            enabled: true,
-            allow_private: true,
-        };
+    let hook = NewWebhook {
+        name: "飞书群".into(),
+        format: "feishu".into(),
+        url,
+        secret: Some("sec".into()),
+        enabled: true,
+        allow_private: true,
+    };
     s.add_webhook(&command, &hook).await.unwrap();
     let (unit, _) = unit_cadres(s, "市林草局").await;
     let new = NewOrder {
