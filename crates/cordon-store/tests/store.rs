@@ -261,7 +261,11 @@ async fn passwords_tokens_and_sessions_work_on_both_engines() {
         s.login_attempt_withdraw(&third).await.unwrap();
         s.login_succeeded(&first).await.unwrap();
         let again = s.login_attempt("cmd", "10.0.0.1", Utc::now() - Duration::minutes(15)).await.unwrap();
-        assert_eq!((again.pair, again.by_address, again.by_account), (1, 1, 2), "only the pair's failures are forgotten");
+        assert_eq!(
+            (again.pair, again.by_address, again.by_account),
+            (1, 1, 2),
+            "only the pair's failures are forgotten"
+        );
         let later_window = s.login_attempt("cmd", "10.0.0.1", Utc::now() + Duration::seconds(1)).await.unwrap();
         assert_eq!(later_window.by_account, 0, "attempts before the window do not count");
     }

@@ -15,7 +15,8 @@ use crate::{Store, StoreResult};
 /// that is less than one window ago.
 fn within(limit: i64, window_ms: i64, elapsed_ms: i64, previous: i64, current: i64) -> bool {
     let left = i128::from((window_ms - elapsed_ms).clamp(0, window_ms));
-    i128::from(previous) * left + i128::from(current) * i128::from(window_ms) <= i128::from(limit) * i128::from(window_ms)
+    i128::from(previous) * left + i128::from(current) * i128::from(window_ms)
+        <= i128::from(limit) * i128::from(window_ms)
 }
 
 impl Store {
@@ -47,14 +48,13 @@ impl Store {
             if current == 1 {
                 sqlx::query("DELETE FROM rate_hits WHERE expires_at <= $1").bind(now).execute(p).await?;
             }
-            let previous: Option<i64> = sqlx::query_scalar(
-                "SELECT hits FROM rate_hits WHERE bucket = $1 AND who = $2 AND window_start = $3",
-            )
-            .bind(bucket.clone())
-            .bind(who.clone())
-            .bind(previous_start)
-            .fetch_optional(p)
-            .await?;
+            let previous: Option<i64> =
+                sqlx::query_scalar("SELECT hits FROM rate_hits WHERE bucket = $1 AND who = $2 AND window_start = $3")
+                    .bind(bucket.clone())
+                    .bind(who.clone())
+                    .bind(previous_start)
+                    .fetch_optional(p)
+                    .await?;
             (current, previous.unwrap_or(0))
         });
         Ok(within(limit, window_ms, now.timestamp_millis() - start_ms, previous, current))

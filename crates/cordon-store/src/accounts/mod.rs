@@ -285,7 +285,13 @@ impl Store {
     /// A user changes their own password, proving the current one (a spent
     /// one-time password still proves it); every other session of the user
     /// ends, `keep` (the session making the change) stays. Logged.
-    pub async fn change_password(&self, actor: &Actor, current: &str, new: &str, keep: Option<&str>) -> StoreResult<()> {
+    pub async fn change_password(
+        &self,
+        actor: &Actor,
+        current: &str,
+        new: &str,
+        keep: Option<&str>,
+    ) -> StoreResult<()> {
         let hash: Option<String> = on_pool!(self, |p| {
             sqlx::query_scalar("SELECT password_hash FROM users WHERE id = $1")
                 .bind(actor.user_id)
