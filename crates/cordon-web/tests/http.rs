@@ -69,7 +69,7 @@ async fn a_wrong_password_is_refused_with_a_message() {
 }
 
 #[tokio::test]
-async fn repeated_failures_lock_the_account_even_for_the_right_password() {
+async fn repeated_failures_hold_the_account_back_from_that_address_even_for_the_right_password() {
     let app = spawn_app().await;
     let c = client();
     let token = app.csrf(&c, "/login").await;

@@ -110,3 +110,52 @@ fn a_missing_file_and_bad_arguments_exit_with_two() {
     let out = cordon(&dir.0, &["frobnicate"], None);
     assert_eq!(out.status.code(), Some(2));
 }
+
+/// A cookie-keeping client signed in to a running server as `name`.
+async fn signed_in(base: &str, name: &str, password: &str) -> reqwest::Client {
+    cordon_web::tls_ready();
+    let c = reqwest::Client::builder().cookie_store(true).redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let page = c.get(format!("{base}/login")).send().await.unwrap().text().await.unwrap();
+    let start = page.find("name=\"csrf\" value=\"").expect("the sign-in form") + 19;
+    let csrf = page[start..].split('"').next().unwrap().to_string();
+    let res = c
+        .post(format!("{base}/login"))
+        .form(&[("csrf", csrf.as_str()), ("username", name), ("password", password), ("next", "/")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), reqwest::StatusCode::SEE_OTHER, "sign-in of {name}");
+    c
+}
+
+#[tokio::test]
+async fn the_password_command_ends_every_session_of_the_user_on_a_running_server() {
+    let dir = temp_dir("password");
+    let data = dir.0.join("db");
+    for name in ["worker", "other"] {
+        let out = cordon(
+            &dir.0,
+            &["user", "add", name, "--role", "command", "--scope", "city", "--password-stdin"],
+            Some("long enough pw\n"),
+        );
+        assert!(out.status.success(), "{}", text(&out));
+    }
+    let (_server, base) = common::serve(&data).await;
+    let (a, b) =
+        (signed_in(&base, "worker", "long enough pw").await, signed_in(&base, "worker", "long enough pw").await);
+    let other = signed_in(&base, "other", "long enough pw").await;
+    let home = |c: &reqwest::Client| {
+        let (c, url) = (c.clone(), format!("{base}/"));
+        async move { c.get(url).send().await.unwrap().status() }
+    };
+    assert_eq!(home(&a).await, reqwest::StatusCode::OK);
+
+    let out = cordon(&dir.0, &["user", "password", "worker", "--password-stdin"], Some("an operator's reset\n"));
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(text(&out).contains("sessions have ended"), "{}", text(&out));
+    assert_eq!(home(&a).await, reqwest::StatusCode::SEE_OTHER, "the first session has ended");
+    assert_eq!(home(&b).await, reqwest::StatusCode::SEE_OTHER, "the second too");
+    assert_eq!(home(&other).await, reqwest::StatusCode::OK, "another user's session stays");
+    let again = signed_in(&base, "worker", "an operator's reset").await;
+    assert_eq!(home(&again).await, reqwest::StatusCode::OK, "the new password signs in");
+}
