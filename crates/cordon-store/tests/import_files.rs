@@ -1,8 +1,8 @@
 //! Imports from real files: UTF-8 CSV, GBK CSV as Excel and WPS save it, XLSX,
 //! and English headers in another order.
 
-use cordon_domain::clock::Zone;
 use cordon_domain::Actor;
+use cordon_domain::clock::Zone;
 use cordon_store::imports::ImportKind;
 use cordon_store::residents::ResidentFilter;
 use cordon_store::sheets::{SheetFormat, read_sheet};

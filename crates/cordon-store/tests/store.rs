@@ -1,7 +1,7 @@
 //! The store on both engines: scopes, imports, audit, accounts and sessions.
 
-use cordon_domain::clock::Zone;
 use chrono::{Duration, Utc};
+use cordon_domain::clock::Zone;
 use cordon_domain::{Actor, Role, ScopeSpec};
 use cordon_store::imports::{BadReason, ImportKind};
 use cordon_store::residents::{ResidentFilter, RevealField};
@@ -41,12 +41,21 @@ async fn a_squad_member_sees_only_the_residents_of_their_compound() {
         assert_eq!(resident_names(s, &member).await, vec!["甲一", "甲二"], "{}", db.engine);
         let command = Actor::system();
         let other = s
-            .residents(&command, &ResidentFilter { q: Some("乙一".into()), ..Default::default() }, all(), Zone::default())
+            .residents(
+                &command,
+                &ResidentFilter { q: Some("乙一".into()), ..Default::default() },
+                all(),
+                Zone::default(),
+            )
             .await
             .unwrap()
             .items[0]
             .id;
-        assert!(matches!(s.resident(&member, other, Zone::default()).await, Err(StoreError::NotFound)), "{}", db.engine);
+        assert!(
+            matches!(s.resident(&member, other, Zone::default()).await, Err(StoreError::NotFound)),
+            "{}",
+            db.engine
+        );
         // A place outside the scope does not exist for them either.
         let b = s.compounds(&command, Some("乙小区")).await.unwrap()[0].id;
         assert!(matches!(s.place(&member, b).await, Err(StoreError::NotFound)), "{}", db.engine);
@@ -86,7 +95,10 @@ async fn a_unit_coordinator_sees_only_their_units_cadres() {
         assert!(matches!(s.cadre(&unit, other.items[0].id).await, Err(StoreError::NotFound)));
         assert_eq!(s.units(&unit).await.unwrap().len(), 1);
         // Residents are not theirs to see at all.
-        assert!(matches!(s.residents(&unit, &ResidentFilter::default(), all(), Zone::default()).await, Err(StoreError::Forbidden)));
+        assert!(matches!(
+            s.residents(&unit, &ResidentFilter::default(), all(), Zone::default()).await,
+            Err(StoreError::Forbidden)
+        ));
     }
 }
 
@@ -197,7 +209,12 @@ async fn revealing_a_number_is_allowed_by_role_and_logged() {
         let leader = user(s, "l", Role::SquadLeader, "道外区/仁里街道/民强社区/甲小区").await;
         let member = user(s, "m", Role::SquadMember, "道外区/仁里街道/民强社区/甲小区").await;
         let r = s
-            .residents(&leader, &ResidentFilter { q: Some("甲一".into()), ..Default::default() }, all(), Zone::default())
+            .residents(
+                &leader,
+                &ResidentFilter { q: Some("甲一".into()), ..Default::default() },
+                all(),
+                Zone::default(),
+            )
             .await
             .unwrap()
             .items[0]
@@ -299,6 +316,9 @@ async fn an_export_holds_only_the_scope_masked_and_formula_safe() {
             assert!(back.rows.iter().all(|r| r.cells[2].contains('*')), "ID numbers are masked");
         }
         let member = user(s, "m", Role::SquadMember, "道外区/仁里街道/民强社区/甲小区").await;
-        assert!(matches!(s.export_residents(&member, SheetFormat::Csv, Zone::default()).await, Err(StoreError::Forbidden)));
+        assert!(matches!(
+            s.export_residents(&member, SheetFormat::Csv, Zone::default()).await,
+            Err(StoreError::Forbidden)
+        ));
     }
 }

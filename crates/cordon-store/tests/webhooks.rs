@@ -199,7 +199,13 @@ async fn a_message_whose_worker_stopped_is_claimed_again_when_the_lease_runs_out
         assert_eq!(lines, vec![(2, true, "done"), (1, false, "lost")], "{}", db.engine);
         assert_eq!(s.webhook(&command, hook_id).await.unwrap().pending, 0, "the issued step is delivered");
         // A stopped worker that comes back late cannot move the row it no longer holds.
-        let late = AttemptOutcome { ok: false, status: Some(502), error: Some("HTTP 502".into()), duration_ms: 9, retry_at: s.now() };
+        let late = AttemptOutcome {
+            ok: false,
+            status: Some(502),
+            error: Some("HTTP 502".into()),
+            duration_ms: 9,
+            retry_at: s.now(),
+        };
         s.record_attempt(&first[0], &late).await.unwrap();
         let shown = s.webhook(&command, hook_id).await.unwrap();
         assert_eq!((shown.pending, shown.failures), (0, 0), "{}: still delivered once", db.engine);

@@ -323,7 +323,8 @@ async fn a_lookup_by_a_whole_id_number_is_audited_and_the_31st_in_a_minute_is_re
             }
         }
         let system = Actor::system();
-        let filter = AuditFilter { entity: Some("resident".into()), actor: Some("member-a".into()), ..Default::default() };
+        let filter =
+            AuditFilter { entity: Some("resident".into()), actor: Some("member-a".into()), ..Default::default() };
         let log = s.audit_entries(&system, &filter, PageRequest::new(None, Some(500))).await.unwrap();
         let lookups: Vec<_> = log.items.iter().filter(|e| e.action == "search-id-number").collect();
         assert_eq!(lookups.len(), 30, "{engine}: every look-up is in the audit log");

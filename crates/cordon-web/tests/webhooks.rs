@@ -10,10 +10,10 @@ use std::time::{Duration, Instant};
 use axum::http::HeaderMap;
 use axum::routing::post;
 use chrono::Utc;
-use cordon_domain::{Actor, Role};
 use cordon_domain::orders::OrderEvent;
 use cordon_domain::squads::SquadRole;
 use cordon_domain::webhooks::json_signature;
+use cordon_domain::{Actor, Role};
 use cordon_store::orders::NewOrder;
 use cordon_store::test_support::{compound_id, engines, seed, unit_cadres, user};
 use cordon_store::webhooks::NewWebhook;
@@ -280,15 +280,14 @@ async fn a_robot_that_refuses_with_http_200_is_retried_and_its_reason_logged() {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}/open-apis/bot/v2/hook/x", listener.local_addr().unwrap());
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    let hook =
-        NewWebhook {
-            name: "飞书群".into(),
-            format: "feishu".into(),
-            url,
-            secret: Some("sec".into()),
-            enabled: true,
-            allow_private: true,
-        };
+    let hook = NewWebhook {
+        name: "飞书群".into(),
+        format: "feishu".into(),
+        url,
+        secret: Some("sec".into()),
+        enabled: true,
+        allow_private: true,
+    };
     s.add_webhook(&command, &hook).await.unwrap();
     let (unit, _) = unit_cadres(s, "市林草局").await;
     let new = NewOrder {
@@ -366,7 +365,9 @@ async fn with_private_receivers_off_localhost_and_loopback_receivers_are_refused
     let got: Received = Arc::default();
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let _stop = receiver(port, got.clone()).await;
-    for (name, url) in [("by name", format!("http://localhost:{port}/hook")), ("by address", format!("http://127.0.0.1:{port}/hook"))] {
+    for (name, url) in
+        [("by name", format!("http://localhost:{port}/hook")), ("by address", format!("http://127.0.0.1:{port}/hook"))]
+    {
         let hook = NewWebhook {
             name: name.into(),
             format: "json".into(),

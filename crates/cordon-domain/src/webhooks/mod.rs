@@ -184,7 +184,11 @@ fn is_public_v4(ip: Ipv4Addr) -> bool {
 
 fn is_public_v6(ip: Ipv6Addr) -> bool {
     let s = ip.segments();
-    if ip.is_unspecified() || ip.is_loopback() || ip.is_multicast() || ip.is_unique_local() || ip.is_unicast_link_local()
+    if ip.is_unspecified()
+        || ip.is_loopback()
+        || ip.is_multicast()
+        || ip.is_unique_local()
+        || ip.is_unicast_link_local()
     {
         return false;
     }

@@ -9,16 +9,8 @@ use super::ResidentFilter;
 use crate::sheets::{SheetFormat, sheet_bytes};
 use crate::{PageRequest, Store, StoreError, StoreResult};
 
-const HEADERS: [&str; 8] = [
-    "住址 address",
-    "姓名 name",
-    "身份证号 id_number",
-    "手机号 phone",
-    "年龄 age",
-    "性别 sex",
-    "标签 tags",
-    "编号 id",
-];
+const HEADERS: [&str; 8] =
+    ["住址 address", "姓名 name", "身份证号 id_number", "手机号 phone", "年龄 age", "性别 sex", "标签 tags", "编号 id"];
 
 impl Store {
     /// Every resident the actor may see, as a file; ages on today's date in `zone`.

@@ -227,14 +227,13 @@ impl Store {
                 .bind(actor.user_id)
                 .execute(&mut *tx)
                 .await?;
-                let recent: i64 = sqlx::query_scalar(
-                    "SELECT COUNT(*) FROM audit_log WHERE user_id = $1 AND action = $2 AND at > $3",
-                )
-                .bind(actor.user_id)
-                .bind(ID_LOOKUP_ACTION)
-                .bind(since)
-                .fetch_one(&mut *tx)
-                .await?;
+                let recent: i64 =
+                    sqlx::query_scalar("SELECT COUNT(*) FROM audit_log WHERE user_id = $1 AND action = $2 AND at > $3")
+                        .bind(actor.user_id)
+                        .bind(ID_LOOKUP_ACTION)
+                        .bind(since)
+                        .fetch_one(&mut *tx)
+                        .await?;
                 if recent >= ID_LOOKUPS_PER_MINUTE {
                     return Err(StoreError::TooMany(Key::SearchTooMany.into()));
                 }

@@ -98,11 +98,10 @@ async fn index(State(app): State<AppState>, ctx: Ctx, Query(q): Query<ResidentQu
     // A whole ID number is not written back into the page (box or links): the
     // page shows it masked, like every other number. It matches one person at
     // most, so its result needs no further pages.
-    let searched = q
-        .q
-        .as_deref()
-        .and_then(|s| IdNumber::parse(s.trim()).ok())
-        .map(|id| ctx.tr.t_with("search-by-id-number", &[("number", id.masked())]));
+    let searched =
+        q.q.as_deref()
+            .and_then(|s| IdNumber::parse(s.trim()).ok())
+            .map(|id| ctx.tr.t_with("search-by-id-number", &[("number", id.masked())]));
     let typed = if searched.is_some() { String::new() } else { q.q.clone().unwrap_or_default() };
     let params = [
         ("q", typed.clone()),

@@ -91,7 +91,9 @@ pub const PRIVATE_REFUSED: &str = "refused: not a public address";
 
 /// A host name that resolved to no public address.
 #[derive(Debug, thiserror::Error)]
-#[error("{PRIVATE_REFUSED}: {host} resolves to {addresses} (this machine or a private network; serve --webhook-allow-private allows it)")]
+#[error(
+    "{PRIVATE_REFUSED}: {host} resolves to {addresses} (this machine or a private network; serve --webhook-allow-private allows it)"
+)]
 pub struct PrivateAddress {
     host: String,
     addresses: String,

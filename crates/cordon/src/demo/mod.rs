@@ -557,7 +557,10 @@ mod tests {
             assert_eq!(s.units(&system).await.unwrap().len(), 11);
             assert_eq!(s.compounds(&system, None).await.unwrap().len(), 56);
             let leader = s.actor_by_username("demo-leader").await.unwrap().expect("a demo leader");
-            let own = s.residents(&leader, &Default::default(), PageRequest::new(None, None), Default::default()).await.unwrap();
+            let own = s
+                .residents(&leader, &Default::default(), PageRequest::new(None, None), Default::default())
+                .await
+                .unwrap();
             assert!(own.total > 800 && own.total < 1000, "{}: one compound's residents, got {}", db.engine, own.total);
             assert!(s.authenticate("demo-unit", DEMO_PASSWORD).await.unwrap().is_some());
             let again = build(s, &mut Reporter::quiet()).await.unwrap();
