@@ -1,6 +1,8 @@
 //! Webhooks end to end: a receiver that is down first and up later gets every
 //! step of an order once and in order; only the command sees and configures
-//! webhooks, and never a URL or secret in full.
+//! webhooks, and never a URL or secret in full; without
+//! `--webhook-allow-private` nothing is saved for or sent to this machine or a
+//! private network.
 
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -8,14 +10,14 @@ use std::time::{Duration, Instant};
 use axum::http::HeaderMap;
 use axum::routing::post;
 use chrono::Utc;
-use cordon_domain::Role;
 use cordon_domain::orders::OrderEvent;
 use cordon_domain::squads::SquadRole;
 use cordon_domain::webhooks::json_signature;
+use cordon_domain::{Actor, Role};
 use cordon_store::orders::NewOrder;
 use cordon_store::test_support::{compound_id, engines, seed, unit_cadres, user};
 use cordon_store::webhooks::NewWebhook;
-use cordon_web::webhooks::worker::{deliver_due, http_client};
+use cordon_web::webhooks::worker::{PRIVATE_REFUSED, deliver_due, http_client};
 use cordon_web::{WorkerConfig, run_worker};
 use reqwest::StatusCode;
 
@@ -315,4 +317,102 @@ async fn a_robot_that_refuses_with_http_200_is_retried_and_its_reason_logged() {
             .starts_with(&format!("调度令 #{id} 市林草局 → 甲小区：已下达（cmd，"))
     );
     assert!(body["sign"].is_string() && body["timestamp"].is_string());
+}
+
+#[tokio::test]
+async fn with_private_receivers_off_the_page_and_the_api_refuse_a_webhook_to_this_machine_or_a_private_network() {
+    let app = spawn_app().await;
+    let cmd = app.login("cmd").await;
+    let token = csrf_of(&app.page(&cmd, "/webhooks").await);
+    let bearer = app.db.store.create_token("cmd").await.unwrap();
+    for url in [
+        "http://127.0.0.1:8080/hook",
+        "http://localhost:5432/",
+        "http://[::1]:8080/hook",
+        "http://[::ffff:127.0.0.1]/hook",
+        "http://10.20.30.40/hook",
+        "http://169.254.169.254/latest/meta-data/",
+        "http://0.0.0.0:6379/",
+    ] {
+        let res = cmd
+            .post(app.url("/webhooks"))
+            .form(&[("csrf", token.as_str()), ("name", "内网"), ("format", "json"), ("url", url), ("secret", "")])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY, "{url}");
+        assert!(res.text().await.unwrap().contains("该地址指向本机、内网或链路本地地址"), "{url}: said in Chinese");
+        let res = common::api()
+            .post(app.url("/api/v1/webhooks"))
+            .bearer_auth(&bearer)
+            .json(&serde_json::json!({"name": "内网", "format": "json", "url": url}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY, "{url}");
+        let error: serde_json::Value = res.json().await.unwrap();
+        assert_eq!(error["error"]["refusal"]["key"], "webhook-private-address", "{url}: {error}");
+    }
+    assert!(app.db.store.webhooks(&Actor::system()).await.unwrap().is_empty(), "nothing saved");
+}
+
+#[tokio::test]
+async fn with_private_receivers_off_localhost_and_loopback_receivers_are_refused_at_delivery_and_the_log_says_why() {
+    let app = spawn_app().await;
+    let s = &app.db.store;
+    let command = Actor::system();
+    // A receiver on this machine, saved while private receivers were allowed …
+    let got: Received = Arc::default();
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let _stop = receiver(port, got.clone()).await;
+    for (name, url) in
+        [("by name", format!("http://localhost:{port}/hook")), ("by address", format!("http://127.0.0.1:{port}/hook"))]
+    {
+        let hook = NewWebhook {
+            name: name.into(),
+            format: "json".into(),
+            url,
+            secret: None,
+            enabled: true,
+            allow_private: true,
+        };
+        s.add_webhook(&command, &hook).await.unwrap();
+    }
+    let (unit, _) = unit_cadres(s, "市林草局").await;
+    let new = NewOrder {
+        unit_id: unit,
+        people: 1,
+        compound_ids: vec![compound_id(s, "甲小区").await],
+        deadline: Utc::now() + chrono::Duration::hours(2),
+        note: String::new(),
+    };
+    s.issue_order(&command, &new).await.unwrap();
+
+    // … is sent nothing by a worker that does not allow them: `localhost` resolves to loopback only.
+    let cfg = WorkerConfig { retry_base: Duration::from_millis(10), ..Default::default() };
+    assert!(!cfg.allow_private, "off by default");
+    let round = deliver_due(s, &http_client(&cfg).unwrap(), &cfg).await.unwrap();
+    assert_eq!((round.attempted, round.delivered), (2, 0));
+    assert!(got.lock().unwrap().is_empty(), "the receiver got nothing");
+    let log = s.deliveries(None, 10).await.unwrap();
+    assert_eq!(log.len(), 2);
+    for d in &log {
+        let e = d.error.as_deref().unwrap_or("");
+        assert!(!d.ok && d.status.is_none() && d.state == "done", "{d:?}");
+        assert!(e.starts_with(PRIVATE_REFUSED) && e.contains("--webhook-allow-private"), "a clear error: {e}");
+        let host = if d.webhook == "by name" { "localhost resolves to 127.0.0.1" } else { "127.0.0.1" };
+        assert!(e.contains(host), "{e}");
+    }
+    // The page words it in the user's language.
+    let cmd = app.login("cmd").await;
+    let page = app.page(&cmd, "/webhooks").await;
+    assert!(page.contains("该地址指向本机、内网或链路本地地址"), "{page}");
+    assert!(!page.contains(PRIVATE_REFUSED), "no English line on the Chinese page");
+
+    // With private receivers allowed, the same messages go out.
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    let cfg = WorkerConfig { allow_private: true, ..cfg };
+    let round = deliver_due(s, &http_client(&cfg).unwrap(), &cfg).await.unwrap();
+    assert_eq!((round.attempted, round.delivered), (2, 2));
+    assert_eq!(got.lock().unwrap().len(), 2);
 }

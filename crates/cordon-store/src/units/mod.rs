@@ -139,7 +139,12 @@ impl Store {
             .map_err(|e| StoreError::invalid(Key::UnitBadName.with("reason", cordon_domain::Refusal::from(e).key)))?
             .as_str()
             .to_string();
-        let name_en = crate::clean(name_en);
+        // The English name is shown like the name: hidden characters are refused, not dropped.
+        let name_en = name_en.trim();
+        if name_en.chars().any(cordon_domain::values::is_hidden_char) {
+            return Err(StoreError::invalid(Key::UnitBadName.with("reason", Key::PlaceNameCharacters)));
+        }
+        let name_en = name_en.to_string();
         let (name, name_en) = (name.as_str(), name_en.as_str());
         Ok(on_pool!(self, |p| {
             let mut tx = crate::db::WritePool::begin_write(p).await?;

@@ -19,7 +19,7 @@ use serde::{Deserialize, Serialize};
 use crate::AppState;
 use crate::accounts::{ApiActor, Ctx};
 use crate::error::{ApiError, PageError};
-use crate::views::{Layout, all_of, field, pairs};
+use crate::views::{Layout, field, ids_of, pairs};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -327,7 +327,12 @@ async fn staff(
     body: String,
 ) -> Result<Response, PageError> {
     let f = pairs(&body);
-    let result = app.store.staff_shift(&ctx.actor, id, &all_of(&f, "cadre")).await;
+    // A cadre that is not a number is refused, not dropped: dropping it would
+    // take that person off the shift without a word.
+    let result = match ids_of(&f, "cadre") {
+        Some(cadres) => app.store.staff_shift(&ctx.actor, id, &cadres).await,
+        None => Err(StoreError::invalid(Key::DutyBadCadre)),
+    };
     after_shift(&app, &ctx, id, result).await
 }
 

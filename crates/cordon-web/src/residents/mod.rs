@@ -110,6 +110,12 @@ async fn index(State(app): State<AppState>, ctx: Ctx, Query(q): Query<ResidentQu
     ];
     let pager = Pager::new("/residents", &params, &page);
     let tr = ctx.tr;
+    let mut l = Layout::new(&ctx, "nav-residents");
+    if searched.is_some() {
+        // The language switch comes back to the list, not to the address with the number in it.
+        let back = format!("/residents?{}", serde_urlencoded::to_string(params).unwrap_or_default());
+        l.langs = crate::views::langs(tr.lang, &back);
+    }
     let rows = page
         .items
         .into_iter()
@@ -130,7 +136,7 @@ async fn index(State(app): State<AppState>, ctx: Ctx, Query(q): Query<ResidentQu
             .collect(),
         pager,
         can_export: ctx.actor.can(Capability::Export),
-        l: Layout::new(&ctx, "nav-residents"),
+        l,
     })
 }
 

@@ -14,7 +14,7 @@ use axum::routing::{get, post};
 use axum::{Form, Json, Router};
 use cordon_domain::webhooks::WebhookFormat;
 use cordon_store::StoreError;
-use cordon_store::webhooks::{Delivery, NewWebhook, Webhook};
+use cordon_store::webhooks::{Delivery, LOST_ATTEMPT, NewWebhook, Webhook};
 use serde::Deserialize;
 
 use crate::AppState;
@@ -56,9 +56,18 @@ fn note_of(d: &Delivery, tr: &crate::i18n::Tr) -> Option<String> {
     match d.state.as_str() {
         "in-flight" => Some(tr.t("webhook-attempt-in-flight")),
         "lost" => Some(tr.t("webhook-attempt-lost")),
-        _ if d.error.as_deref().is_some_and(|e| e.starts_with(worker::PRIVATE_REFUSED)) => {
+        _ => own_error(d.error.as_deref(), tr),
+    }
+}
+
+/// An error Cordon wrote itself (not a receiver's answer), worded in the
+/// user's language: the log keeps it in English for the operator.
+fn own_error(error: Option<&str>, tr: &crate::i18n::Tr) -> Option<String> {
+    match error? {
+        e if e.starts_with(worker::PRIVATE_REFUSED) => {
             Some(tr.refusal(&cordon_domain::Key::WebhookPrivateAddress.into()))
         }
+        LOST_ATTEMPT => Some(tr.t("webhook-attempt-lost")),
         _ => None,
     }
 }
@@ -68,6 +77,8 @@ struct Line {
     w: Webhook,
     format: String,
     failing: String,
+    /// The last error, Cordon's own worded in the user's language.
+    last_error: Option<String>,
 }
 
 #[derive(Template, WebTemplate)]
@@ -100,6 +111,7 @@ async fn view(
                 "webhook-failing",
                 &[("failures", w.failures.to_string()), ("next", w.next_attempt_at.map(fmt).unwrap_or_default())],
             ),
+            last_error: own_error(w.last_error.as_deref(), &ctx.tr).or_else(|| w.last_error.clone()),
             w,
         })
         .collect();
