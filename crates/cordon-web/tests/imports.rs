@@ -87,7 +87,8 @@ async fn answer_before_the_body_ends(app: &App, head: &str, length: usize, sent:
 const BOUNDARY: &str = "cordonBoundary7MA4YWxk";
 
 fn part(name: &str, file_name: Option<&str>) -> String {
-    let file = file_name.map(|f| format!("; filename=\"{f}\"\r\nContent-Type: application/octet-stream")).unwrap_or_default();
+    let file =
+        file_name.map(|f| format!("; filename=\"{f}\"\r\nContent-Type: application/octet-stream")).unwrap_or_default();
     format!("--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"{name}\"{file}\r\n\r\n")
 }
 
@@ -210,8 +211,12 @@ async fn an_unreadable_file_is_explained_in_chinese_on_a_chinese_page() {
         ("mixed.csv", not_gbk, "文件第 5 行既不是 UTF-8 也不是 GBK 编码"),
     ];
     for (name, bytes, expected) in files {
-        let res =
-            c.post(app.url(&format!("/imports?csrf={csrf}"))).multipart(form("residents", name, bytes)).send().await.unwrap();
+        let res = c
+            .post(app.url(&format!("/imports?csrf={csrf}")))
+            .multipart(form("residents", name, bytes))
+            .send()
+            .await
+            .unwrap();
         assert_eq!(res.status(), StatusCode::BAD_REQUEST, "{name}");
         let page = res.text().await.unwrap();
         let text = alert(&page);
@@ -317,7 +322,8 @@ async fn the_same_file_uploaded_several_times_at_once_is_imported_once_and_the_o
             let mut tasks = tokio::task::JoinSet::new();
             for (c, _, csrf) in &pages {
                 let (c, csrf, bytes, token) = (c.clone(), csrf.clone(), bytes.clone(), token.clone());
-                let (page_url, api_url) = (app.url(&format!("/imports?csrf={csrf}")), app.url("/api/v1/imports/residents"));
+                let (page_url, api_url) =
+                    (app.url(&format!("/imports?csrf={csrf}")), app.url("/api/v1/imports/residents"));
                 tasks.spawn(async move {
                     let res = if by_page {
                         c.post(page_url).multipart(form("residents", "同一文件.csv", bytes)).send().await.unwrap()
@@ -348,7 +354,12 @@ async fn the_same_file_uploaded_several_times_at_once_is_imported_once_and_the_o
                 statuses.push(status.as_u16());
             }
             statuses.sort();
-            assert_eq!(statuses, [200, 409, 409, 409], "{engine} round {round} ({})", if by_page { "page" } else { "API" });
+            assert_eq!(
+                statuses,
+                [200, 409, 409, 409],
+                "{engine} round {round} ({})",
+                if by_page { "page" } else { "API" }
+            );
             expected += u64::from(rows);
             assert_eq!(imported_residents(&app, &token).await, expected, "{engine}: imported once");
 

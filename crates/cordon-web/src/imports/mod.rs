@@ -130,7 +130,10 @@ fn summary_text(tr: &Tr, s: &ImportSummary) -> String {
 
 /// Reads the upload form: the kind, checked, then the file. Nothing of the
 /// file is read before its kind is known to be allowed.
-async fn upload_fields(ctx: &Ctx, multipart: &mut Multipart) -> Result<(ImportKind, Option<(String, Bytes)>), PageError> {
+async fn upload_fields(
+    ctx: &Ctx,
+    multipart: &mut Multipart,
+) -> Result<(ImportKind, Option<(String, Bytes)>), PageError> {
     let bad_upload = |_| PageError::Status(StatusCode::BAD_REQUEST, "error-upload");
     let mut kind = None;
     while let Some(field) = multipart.next_field().await.map_err(bad_upload)? {
@@ -223,7 +226,10 @@ pub fn report_csv(tr: &Tr, report: &StoredReport) -> Result<Vec<u8>, SheetError>
 fn report_response(tr: &Tr, report: &StoredReport) -> Result<Response, StoreError> {
     let bytes = report_csv(tr, report)?;
     let name = format!("attachment; filename=\"import-report-{}.csv\"", report.id);
-    Ok(([(header::CONTENT_TYPE, SheetFormat::Csv.content_type().to_string()), (header::CONTENT_DISPOSITION, name)], bytes)
+    Ok((
+        [(header::CONTENT_TYPE, SheetFormat::Csv.content_type().to_string()), (header::CONTENT_DISPOSITION, name)],
+        bytes,
+    )
         .into_response())
 }
 
