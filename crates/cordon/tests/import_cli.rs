@@ -1,7 +1,14 @@
 //! `cordon import` with a file of many bad rows: the first 1,000 on stderr with
-//! the total, every one in the `--report` file; and a file it cannot read.
+//! the total, every one in the `--report` file; a file it cannot read; and an
+//! import killed halfway, which leaves no lock behind.
 
+use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
+use std::process::{Command, Stdio};
+
+use cordon_domain::IdNumber;
+use cordon_store::Database;
+use cordon_store::test_support::{engines, seed};
 
 mod common;
 
@@ -51,4 +58,68 @@ fn a_file_of_50000_bad_rows_lists_1000_with_the_total_and_writes_every_one_to_th
     let out = common::run(&db, &["import", "residents", mixed.to_str().unwrap()], None);
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("row 3 of the file is neither UTF-8 nor GBK text"));
+}
+
+/// The data directory and further arguments with which the binary opens this database.
+fn opened_by(database: &Database, spare: &std::path::Path) -> (PathBuf, Vec<String>) {
+    match database {
+        Database::Sqlite { data_dir } => (data_dir.clone(), vec![]),
+        Database::Postgres { url } => (spare.to_path_buf(), vec!["--database-url".into(), url.clone()]),
+    }
+}
+
+#[tokio::test]
+async fn an_import_killed_inside_its_write_transaction_leaves_no_lock_and_the_file_imports_again() {
+    let dir = Dir(std::env::temp_dir().join(format!("cordon_import_kill_{}", std::process::id())));
+    let _ = std::fs::remove_dir_all(&dir.0);
+    std::fs::create_dir_all(&dir.0).unwrap();
+    let mut csv = String::from("街道,社区,小区,楼栋,单元,房号,姓名,身份证号\n");
+    for n in 0..20_000u32 {
+        let born = chrono::NaiveDate::from_ymd_opt(1960, 1, 1).unwrap() + chrono::Duration::days(i64::from(n / 1000));
+        let id = IdNumber::from_body(&format!("230104{}{:03}", born.format("%Y%m%d"), n % 1000)).unwrap();
+        csv.push_str(&format!(
+            "仁里街道,民强社区,甲小区,{}号楼,1单元,{},居民{n},{}\n",
+            n % 20 + 1,
+            n % 500 + 1,
+            id.as_str()
+        ));
+    }
+    let file = dir.0.join("居民.csv");
+    std::fs::write(&file, csv).unwrap();
+    let file = file.to_str().unwrap();
+
+    for db in engines().await {
+        seed(&db.store).await.unwrap();
+        let (data, database) = opened_by(&db.database, &dir.0.join("data"));
+        let mut args: Vec<&str> = database.iter().map(String::as_str).collect();
+        args.extend(["import", "residents", file]);
+        let mut child = Command::new(env!("CARGO_BIN_EXE_cordon"))
+            .arg("--data-dir")
+            .arg(&data)
+            .args(&args)
+            .env_remove("CORDON_DATABASE_URL")
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        // It reports progress only inside its write transaction: killed at the first report.
+        let stderr = BufReader::new(child.stderr.take().unwrap());
+        let first = stderr.lines().map_while(Result::ok).find(|l| l.starts_with("importing residents: "));
+        assert!(first.is_some(), "{}: the import reached its write transaction", db.engine);
+        child.kill().unwrap();
+        let status = child.wait().unwrap();
+        assert!(!status.success(), "{}: killed, not finished ({status})", db.engine);
+
+        // No lock is left, and nothing of the killed import: the file imports whole.
+        let started = std::time::Instant::now();
+        let out = common::run(&data, &args, None);
+        assert!(out.status.success(), "{}: {}", db.engine, String::from_utf8_lossy(&out.stderr));
+        assert_eq!(
+            String::from_utf8_lossy(&out.stdout).trim(),
+            "imported 20000, updated 0, unchanged 0",
+            "{}",
+            db.engine
+        );
+        eprintln!("{}: imported again {:?} after the kill", db.engine, started.elapsed());
+    }
 }
