@@ -312,3 +312,39 @@ async fn the_same_file_imported_several_times_at_once_is_imported_once_and_again
         assert_eq!((last["imported"].as_i64(), last["unchanged"].as_i64()), (Some(0), Some(1_500)));
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn an_import_that_dies_inside_its_write_transaction_leaves_no_lock_and_the_file_imports_again() {
+    for db in engines().await {
+        seed(&db.store).await.unwrap();
+        let actor = community(&db.store, "社区").await;
+        let bytes = residents_csv(30_000, 5_000, false);
+        // The import is cut off (its task dropped, as a crash would) once it
+        // reports progress, which it does only inside its write transaction.
+        let (writing, mut in_transaction) = tokio::sync::mpsc::unbounded_channel();
+        let dying = {
+            let (store, actor, bytes) = (db.store.clone(), actor.clone(), bytes.clone());
+            tokio::spawn(async move {
+                let progress = move |done: usize, _: usize| {
+                    let _ = writing.send(done);
+                };
+                store.import_file(&actor, ImportKind::Residents, upload("居民.csv", &bytes), &progress).await
+            })
+        };
+        in_transaction.recv().await.expect("the import reaches its write transaction");
+        dying.abort();
+        assert!(dying.await.unwrap_err().is_cancelled(), "{}: the import was cut off", db.engine);
+
+        // No lock is left: the same file imports at once, whole.
+        let again = tokio::time::timeout(
+            Duration::from_secs(20),
+            db.store.import_file(&actor, ImportKind::Residents, upload("居民.csv", &bytes), &none),
+        )
+        .await
+        .unwrap_or_else(|_| panic!("{}: the import waited for a lock nobody holds", db.engine))
+        .unwrap();
+        assert_eq!((again.imported, again.updated, again.unchanged), (5_000, 0, 0), "{}", db.engine);
+        let runs = db.store.import_runs(&Actor::system(), 10).await.unwrap();
+        assert_eq!(runs.len(), 1, "{}: only the finished import is recorded", db.engine);
+    }
+}

@@ -226,6 +226,52 @@ async fn an_unreadable_file_is_explained_in_chinese_on_a_chinese_page() {
 }
 
 #[tokio::test]
+async fn a_zip_bomb_from_a_role_that_may_import_is_refused_quickly_in_the_users_language() {
+    let app = spawn_app().await;
+    user(&app.db.store, "社区甲", Role::Community, "道外区/仁里街道/民强社区").await;
+    // Sizes declared (refused on them) and lied about (refused as the archive contradicts itself).
+    for (honest, page_text, key) in [
+        (true, "工作簿解压后超过 512 MB", "sheet-too-large"),
+        (false, "无法作为 XLSX 工作簿读取该文件", "sheet-bad-xlsx"),
+    ] {
+        let bomb = zip_bomb(3 << 30, honest);
+        let (c, _, csrf) = session(&app, "社区甲").await;
+        let started = Instant::now();
+        let res = c
+            .post(app.url(&format!("/imports?csrf={csrf}")))
+            .multipart(form("residents", "居民.xlsx", bomb.clone()))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::BAD_REQUEST, "the page");
+        let page = res.text().await.unwrap();
+        let took = started.elapsed();
+        let text = alert(&page);
+        assert!(text.contains(page_text), "{text}");
+        assert!(!has_english_phrase(text), "English on a Chinese page: {text}");
+        assert!(took < Duration::from_secs(5), "the page took {took:?}");
+
+        let token = app.db.store.create_token("社区甲").await.unwrap();
+        let started = Instant::now();
+        let res = common::api()
+            .post(app.url("/api/v1/imports/residents"))
+            .bearer_auth(&token)
+            .header("content-type", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+            .body(bomb)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::BAD_REQUEST, "the API");
+        let json: serde_json::Value = res.json().await.unwrap();
+        assert_eq!(json["error"]["refusal"]["key"], key, "{json}");
+        if honest {
+            assert_eq!(json["error"]["refusal"]["args"]["limit"], 512, "{json}");
+        }
+        assert!(started.elapsed() < Duration::from_secs(5), "the API took {:?}", started.elapsed());
+    }
+}
+
+#[tokio::test]
 async fn fifty_thousand_bad_rows_get_a_bounded_answer_with_the_total_and_a_full_report_to_download() {
     let app = spawn_app().await;
     let bytes = residents_csv(1, 50_000, true);

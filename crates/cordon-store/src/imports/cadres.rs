@@ -61,7 +61,8 @@ impl Store {
             return Err(self.reject(actor, run, check).await);
         };
         let units: HashMap<String, i64> = self.units(actor).await?.into_iter().map(|u| (u.name, u.id)).collect();
-        let mut rows = Vec::with_capacity(sheet.rows.len());
+        // Grown with the good rows only: a file of bad rows reserves nothing for them.
+        let mut rows = Vec::new();
         let mut seen: HashMap<(i64, String), usize> = HashMap::new();
         for row in &sheet.rows {
             let unit_id = check.required(row, &map, "unit").and_then(|u| {

@@ -96,7 +96,8 @@ impl Store {
             .into_iter()
             .map(|c| ((c.street.clone(), c.community.clone(), c.name.clone()), c))
             .collect();
-        let mut rows: Vec<ResidentIn> = Vec::with_capacity(sheet.rows.len());
+        // Grown with the good rows only: a file of bad rows reserves nothing for them.
+        let mut rows: Vec<ResidentIn> = Vec::new();
         let mut seen: HashMap<String, usize> = HashMap::new();
         for row in &sheet.rows {
             let place =
