@@ -4,7 +4,8 @@
 //! with "database is locked".
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::time::Instant;
 
 use chrono::{Duration, Utc};
 use cordon_domain::{Actor, Role};
@@ -17,7 +18,7 @@ mod common;
 /// API writers hammering the server while the import runs.
 const WRITERS: usize = 16;
 /// Rows of the imported file: enough for the import to hold the write lock a while.
-const ROWS: u32 = 5000;
+const ROWS: u32 = 20_000;
 
 /// What an API writer needs: the base URL, a command token, and what to write to.
 #[derive(Clone)]
@@ -32,14 +33,19 @@ struct Load {
 }
 
 /// Writes (a kit handed out, a liaison added, an order issued) in turns until
-/// `importing` is over and at least five were sent; returns every status.
-async fn hammer(load: Load, w: usize, importing: Arc<AtomicBool>) -> Vec<(String, u16, String)> {
+/// `writing` is over, counting each answer in `answered`; returns every answer.
+async fn hammer(
+    load: Load,
+    w: usize,
+    writing: Arc<AtomicBool>,
+    answered: Arc<AtomicUsize>,
+) -> Vec<(String, u16, String)> {
     cordon_web::tls_ready();
     let c = reqwest::Client::new();
     let mut out = Vec::new();
     let mut i = 0usize;
     // A bound, so that a load that hangs fails rather than runs forever.
-    while (i < 5 || importing.load(Ordering::SeqCst)) && i < 5000 {
+    while writing.load(Ordering::SeqCst) && i < 5000 {
         let (what, req) = match (w + i) % 3 {
             0 => (
                 "kit",
@@ -61,6 +67,7 @@ async fn hammer(load: Load, w: usize, importing: Arc<AtomicBool>) -> Vec<(String
         let res = req.bearer_auth(&load.token).send().await.unwrap();
         let status = res.status().as_u16();
         out.push((what.to_string(), status, res.text().await.unwrap_or_default()));
+        answered.fetch_add(1, Ordering::SeqCst);
         i += 1;
     }
     out
@@ -97,15 +104,28 @@ async fn a_cli_import_into_a_live_server_succeeds_while_sixteen_api_writers_writ
 
     let (_server, base) = common::serve(&data).await;
     let load = Load { base, ..load };
-    let importing = Arc::new(AtomicBool::new(true));
+    let writing = Arc::new(AtomicBool::new(true));
+    let answered = Arc::new(AtomicUsize::new(0));
     let mut writers = tokio::task::JoinSet::new();
     for w in 0..WRITERS {
-        writers.spawn(hammer(load.clone(), w, importing.clone()));
+        writers.spawn(hammer(load.clone(), w, writing.clone(), answered.clone()));
+    }
+    // The import starts once every writer is under way, so that it meets them.
+    let deadline = Instant::now() + std::time::Duration::from_secs(60);
+    while answered.load(Ordering::SeqCst) < WRITERS && Instant::now() < deadline {
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
     }
     let (data_dir, path) = (data.clone(), file.to_str().unwrap().to_string());
+    let (started, answered_before) = (Instant::now(), answered.load(Ordering::SeqCst));
     let import = tokio::task::spawn_blocking(move || common::run(&data_dir, &["import", "residents", &path], None));
     let import = import.await.unwrap();
-    importing.store(false, Ordering::SeqCst);
+    let (took, answered_during) = (started.elapsed(), answered.load(Ordering::SeqCst) - answered_before);
+    // A few more rounds after the import, then stop.
+    let after = answered.load(Ordering::SeqCst) + WRITERS;
+    while answered.load(Ordering::SeqCst) < after && Instant::now() < deadline {
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    writing.store(false, Ordering::SeqCst);
     let mut answers = Vec::new();
     while let Some(done) = writers.join_next().await {
         answers.extend(done.unwrap());
@@ -117,13 +137,14 @@ async fn a_cli_import_into_a_live_server_succeeds_while_sixteen_api_writers_writ
     let failed: Vec<_> = answers.iter().filter(|(_, st, _)| !(200..300).contains(st)).collect();
     let server_errors = failed.iter().filter(|(_, st, _)| *st >= 500).count();
     eprintln!(
-        "{} API writes during the import, {} failed, {server_errors} with a server error",
+        "the import of {ROWS} rows took {took:?}; {answered_during} API writes answered meanwhile, {} in all, \
+         {} failed, {server_errors} with a server error",
         answers.len(),
         failed.len()
     );
     assert_eq!(server_errors, 0, "no API request got a server error: {failed:#?}");
     assert!(failed.is_empty(), "every API write succeeded: {failed:#?}");
-    assert!(answers.len() >= WRITERS * 5);
+    assert!(answered_during >= WRITERS, "the writers wrote while the import ran: {answered_during}");
 
     let store = Store::open(&Database::Sqlite { data_dir: data.clone() }).await.unwrap();
     assert_eq!(residents(&store).await - before, i64::from(ROWS), "the file imported whole");
