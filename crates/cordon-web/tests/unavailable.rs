@@ -2,8 +2,9 @@
 //! proxy, which the test shuts (its listener and every live connection) to
 //! take the database away from a running app. Pages and the API must then
 //! say "the database is away, try again" (503), never take the failure for
-//! "not signed in" (401, the login page) or a bug (500), and a signed-in
-//! person must still be signed in when the database is back.
+//! "not signed in" (401, the login page) or a bug (500) — nor a first
+//! visit, whose new session cannot be saved —, and a signed-in person must
+//! still be signed in when the database is back.
 
 use std::net::SocketAddr;
 
@@ -96,7 +97,8 @@ async fn with_postgresql_away_pages_and_the_api_answer_503_with_a_message_and_no
     proxy.stop().await;
 
     let started = std::time::Instant::now();
-    let (page, form, by_token, by_session, login) = tokio::join!(
+    let newcomer = common::client();
+    let (page, form, by_token, by_session, login, first_visit) = tokio::join!(
         signed.get(app.url("/account")).send(),
         signed
             .post(app.url("/account"))
@@ -108,14 +110,20 @@ async fn with_postgresql_away_pages_and_the_api_answer_503_with_a_message_and_no
             .post(app.url("/login"))
             .form(&[("csrf", login_csrf.as_str()), ("username", "cmd"), ("password", PASSWORD), ("next", "/")])
             .send(),
+        // No cookie yet: its new session (with a CSRF token) cannot be saved.
+        newcomer.get(app.url("/login")).send(),
     );
     eprintln!("answered in {:?} with PostgreSQL away", started.elapsed());
 
     let zh = Tr::new(Lang::Zh, Default::default()).t("error-unavailable");
     assert!(!zh.is_empty() && zh != "error-unavailable", "the Chinese text exists");
-    for (what, res) in
-        [("a signed-in page", page.unwrap()), ("a page form", form.unwrap()), ("sign-in", login.unwrap())]
-    {
+    let pages = [
+        ("a signed-in page", page.unwrap()),
+        ("a page form", form.unwrap()),
+        ("sign-in", login.unwrap()),
+        ("a first visit", first_visit.unwrap()),
+    ];
+    for (what, res) in pages {
         let status = res.status();
         assert!(!clears_session(&res), "{what} keeps the session cookie");
         let html = res.text().await.unwrap();
