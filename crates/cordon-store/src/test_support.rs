@@ -196,3 +196,25 @@ pub async fn unit_cadres(store: &Store, unit: &str) -> (i64, Vec<i64>) {
 pub async fn compound_id(store: &Store, name: &str) -> i64 {
     store.compounds(&Actor::system(), Some(name)).await.unwrap()[0].id
 }
+
+/// A residents file (CSV) of `rows` people in a building of 甲小区 of its
+/// own, their ID numbers distinct from every other such file whose `first`
+/// ranges do not overlap (person `first + i` is born `first + i` days after
+/// 1950-01-01): the load of the concurrency tests.
+pub fn residents_csv(building: &str, first: u32, rows: u32) -> String {
+    let born = chrono::NaiveDate::from_ymd_opt(1950, 1, 1).expect("a date");
+    let mut csv = String::from("街道,社区,小区,楼栋,单元,房号,姓名,身份证号,手机号,标签\n");
+    for i in 0..rows {
+        let n = first + i;
+        let day = born + chrono::Days::new(u64::from(n));
+        let id = cordon_domain::IdNumber::from_body(&format!("230104{}001", day.format("%Y%m%d"))).expect("valid body");
+        csv.push_str(&format!(
+            "仁里街道,民强社区,甲小区,{building},{}单元,{}{:02},住户{n},{},,\n",
+            i % 6 + 1,
+            i / 60 % 30 + 1,
+            i % 10 + 1,
+            id.as_str()
+        ));
+    }
+    csv
+}

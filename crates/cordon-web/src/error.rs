@@ -108,8 +108,23 @@ pub async fn render_error_pages(State(app): State<AppState>, req: Request, next:
         None if status.is_client_error() && is_plain_rejection(&res) => {
             ErrorPage { key: rejection_key(status), detail: None }
         }
-        None => return res,
+        None => return answered(res),
     };
+    answered(error_response(tr, api, status, page))
+}
+
+/// Marks a response the app itself answered, so that `session_save_failures`
+/// can tell one the session layer threw away afterwards.
+#[derive(Clone, Copy, Debug)]
+struct Answered;
+
+fn answered(mut res: Response) -> Response {
+    res.extensions_mut().insert(Answered);
+    res
+}
+
+/// The error page, or the API's JSON error, of a status and message key.
+fn error_response(tr: Tr, api: bool, status: StatusCode, page: ErrorPage) -> Response {
     if api {
         let code = page.key.trim_start_matches("error-");
         return ApiError::Status(status, code, english(page.key)).into_response();
@@ -117,6 +132,24 @@ pub async fn render_error_pages(State(app): State<AppState>, req: Request, next:
     let detail = page.detail.map(|d| tr.refusal(&d));
     let body = views::ErrorView { tr, status: status.as_u16(), message: tr.t(page.key), detail };
     (status, body).into_response()
+}
+
+/// The session layer saves a changed session (a first visit's CSRF token, a
+/// sign-in) after the app has answered; when the database is away the save
+/// fails and tower-sessions replaces the answer by a bare 500. Say what it
+/// is instead, as any other failure of the database: 503, with the message
+/// in the user's language (or the API's JSON error). Sits outside the
+/// session layer.
+pub async fn session_save_failures(State(app): State<AppState>, req: Request, next: Next) -> Response {
+    let tr = crate::accounts::tr_of(&app, req.headers());
+    let api = req.uri().path().starts_with("/api/");
+    let res = next.run(req).await;
+    if res.status().is_server_error() && res.extensions().get::<Answered>().is_none() {
+        tracing::error!("the session could not be saved; answered 503");
+        let page = ErrorPage { key: "error-unavailable", detail: None };
+        return error_response(tr, api, StatusCode::SERVICE_UNAVAILABLE, page);
+    }
+    res
 }
 
 /// axum's own rejections are plain text (or empty, for an unknown route).

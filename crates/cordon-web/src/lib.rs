@@ -95,6 +95,7 @@ pub fn router(state: AppState) -> Router {
         .fallback(fallback)
         .layer(axum::middleware::from_fn_with_state(state.clone(), error::render_error_pages))
         .layer(accounts::session_layer(&state))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), error::session_save_failures))
         .layer(axum::middleware::from_fn(shell::security_headers))
         .with_state(state)
 }

@@ -6,6 +6,7 @@
 
 use std::collections::HashMap;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use chrono::{Duration, NaiveDate, Utc};
 use cordon_domain::Actor;
@@ -321,4 +322,158 @@ async fn the_same_roster_built_four_times_at_once_is_built_once_and_every_reques
         }
     }
     assert_rounds("roster build race", &rounds);
+}
+
+/// What one request of a load answered: what it was, its status and body.
+type Answer = (String, StatusCode, String);
+
+/// What the API writers of a load write to: the squad, a member, a kit item.
+#[derive(Clone, Copy)]
+struct Target {
+    squad: i64,
+    cadre: i64,
+    item: i64,
+}
+
+/// One API writer's work: at least `n` writes, and on as long as `busy` says
+/// other work of the load is still running, taking turns at a kit handed out,
+/// a liaison added, an order issued and acknowledged.
+async fn writer(
+    app: Arc<App>,
+    w: usize,
+    n: usize,
+    busy: Arc<AtomicUsize>,
+    tokens: (String, String),
+    target: Target,
+) -> Vec<Answer> {
+    let Target { squad, cadre, item } = target;
+    let (cmd, lin) = tokens;
+    let c = common::api();
+    let (unit, _) = unit_cadres(&app.db.store, "市林草局").await;
+    let compound = compound_id(&app.db.store, "甲小区").await;
+    let mut out = Vec::new();
+    // A bound, so that a load that hangs fails rather than runs forever.
+    for i in (0..).take_while(|i| *i < n || (busy.load(Ordering::SeqCst) > 0 && *i < 2000)) {
+        let (what, res) = match (w + i) % 3 {
+            0 => (
+                "kit",
+                c.post(app.url(&format!("/api/v1/squads/{squad}/kits")))
+                    .bearer_auth(&cmd)
+                    .json(&json!({"cadre_id": cadre, "item_id": item, "quantity": 1}))
+                    .send()
+                    .await
+                    .unwrap(),
+            ),
+            1 => (
+                "liaison",
+                c.post(app.url(&format!("/api/v1/squads/{squad}/liaisons")))
+                    .bearer_auth(&cmd)
+                    .json(&json!({"name": format!("联络{w}号{i}"), "role": "社区书记", "phone": format!("138{w:04}{i:04}")}))
+                    .send()
+                    .await
+                    .unwrap(),
+            ),
+            _ => {
+                let res = c
+                    .post(app.url("/api/v1/orders"))
+                    .bearer_auth(&cmd)
+                    .json(&json!({"unit_id": unit, "people": 1, "compound_ids": [compound],
+                        "deadline": Utc::now() + Duration::hours(3)}))
+                    .send()
+                    .await
+                    .unwrap();
+                if res.status() != StatusCode::CREATED {
+                    ("order", res)
+                } else {
+                    let id = res.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
+                    (
+                        "order step",
+                        c.post(app.url(&format!("/api/v1/orders/{id}/steps")))
+                            .bearer_auth(&lin)
+                            .json(&json!({"event": "acknowledge"}))
+                            .send()
+                            .await
+                            .unwrap(),
+                    )
+                }
+            }
+        };
+        let status = res.status();
+        out.push((what.to_string(), status, res.text().await.unwrap_or_default()));
+    }
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn sixteen_api_writers_and_four_uploads_at_once_all_succeed_without_a_server_error() {
+    const WRITERS: usize = 16;
+    const WRITES: usize = 6;
+    const UPLOADS: u32 = 4;
+    const ROWS: u32 = 1500;
+    for db in engines().await {
+        let app = Arc::new(spawn_app_on(db).await);
+        let s = &app.db.store;
+        let system = Actor::system();
+        let (_, _, squad) = post_squad(s, "市林草局", "甲小区", 0).await;
+        let cadre = unit_cadres(s, "市林草局").await.1[0];
+        let item = s.upsert_kit_item(&system, "口罩", "Masks", 10).await.unwrap();
+        let tokens = (s.create_token("cmd").await.unwrap(), s.create_token("lin").await.unwrap());
+        let residents_before =
+            s.residents(&system, &Default::default(), cordon_store::PageRequest::new(None, None)).await.unwrap().total;
+        let target = Target { squad, cadre, item };
+        let barrier = Arc::new(Barrier::new(WRITERS + UPLOADS as usize));
+        // The writers keep writing until every upload has been answered.
+        let uploading = Arc::new(AtomicUsize::new(UPLOADS as usize));
+        let mut tasks = tokio::task::JoinSet::new();
+        for w in 0..WRITERS {
+            let (app, barrier, tokens, busy) = (app.clone(), barrier.clone(), tokens.clone(), uploading.clone());
+            tasks.spawn(async move {
+                barrier.wait().await;
+                writer(app, w, WRITES, busy, tokens, target).await
+            });
+        }
+        for u in 0..UPLOADS {
+            let (app, barrier, cmd, left) = (app.clone(), barrier.clone(), tokens.0.clone(), uploading.clone());
+            let file = cordon_store::test_support::residents_csv(&format!("{}号楼", 10 + u), u * ROWS, ROWS);
+            tasks.spawn(async move {
+                let c = common::api();
+                barrier.wait().await;
+                let res = c
+                    .post(app.url("/api/v1/imports/residents?format=csv"))
+                    .bearer_auth(&cmd)
+                    .header("content-type", "text/csv")
+                    .body(file)
+                    .send()
+                    .await
+                    .unwrap();
+                let status = res.status();
+                let answer = ("upload".to_string(), status, res.text().await.unwrap_or_default());
+                left.fetch_sub(1, Ordering::SeqCst);
+                vec![answer]
+            });
+        }
+        let mut answers: Vec<Answer> = Vec::new();
+        while let Some(done) = tasks.join_next().await {
+            answers.extend(done.unwrap());
+        }
+        let mut tally: HashMap<(String, u16), usize> = HashMap::new();
+        for (what, st, _) in &answers {
+            *tally.entry((what.clone(), st.as_u16())).or_default() += 1;
+        }
+        eprintln!("writer load on {}: {tally:?}", app.db.engine);
+        let failed: Vec<&Answer> = answers.iter().filter(|(_, st, _)| !st.is_success()).collect();
+        let server_errors = failed.iter().filter(|(_, st, _)| st.is_server_error()).count();
+        assert_eq!(
+            server_errors,
+            0,
+            "{}: {server_errors} server errors of {}: {failed:#?}",
+            app.db.engine,
+            answers.len()
+        );
+        assert!(failed.is_empty(), "{}: every write succeeds: {failed:#?}", app.db.engine);
+        assert!(answers.len() >= WRITERS * WRITES + UPLOADS as usize);
+        let residents =
+            s.residents(&system, &Default::default(), cordon_store::PageRequest::new(None, None)).await.unwrap().total;
+        assert_eq!(residents - residents_before, i64::from(UPLOADS * ROWS), "every upload imported whole");
+    }
 }
