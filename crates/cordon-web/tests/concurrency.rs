@@ -418,8 +418,11 @@ async fn sixteen_api_writers_and_four_uploads_at_once_all_succeed_without_a_serv
         let cadre = unit_cadres(s, "市林草局").await.1[0];
         let item = s.upsert_kit_item(&system, "口罩", "Masks", 10).await.unwrap();
         let tokens = (s.create_token("cmd").await.unwrap(), s.create_token("lin").await.unwrap());
-        let residents_before =
-            s.residents(&system, &Default::default(), cordon_store::PageRequest::new(None, None)).await.unwrap().total;
+        let residents_before = s
+            .residents(&system, &Default::default(), cordon_store::PageRequest::new(None, None), Default::default())
+            .await
+            .unwrap()
+            .total;
         let target = Target { squad, cadre, item };
         let barrier = Arc::new(Barrier::new(WRITERS + UPLOADS as usize));
         // The writers keep writing until every upload has been answered.
@@ -472,8 +475,11 @@ async fn sixteen_api_writers_and_four_uploads_at_once_all_succeed_without_a_serv
         );
         assert!(failed.is_empty(), "{}: every write succeeds: {failed:#?}", app.db.engine);
         assert!(answers.len() >= WRITERS * WRITES + UPLOADS as usize);
-        let residents =
-            s.residents(&system, &Default::default(), cordon_store::PageRequest::new(None, None)).await.unwrap().total;
+        let residents = s
+            .residents(&system, &Default::default(), cordon_store::PageRequest::new(None, None), Default::default())
+            .await
+            .unwrap()
+            .total;
         assert_eq!(residents - residents_before, i64::from(UPLOADS * ROWS), "every upload imported whole");
     }
 }

@@ -61,6 +61,14 @@ async fn everyone(s: &Store) -> Vec<Person> {
 
 /// The text with long hex runs (CSRF tokens, asset hashes) taken out: they
 /// are random and could hold five digits in a row by chance.
+#[test]
+fn the_fractions_of_timestamps_are_not_taken_for_numbers() {
+    assert_eq!(
+        without_fractions("\"at\":\"2026-12-01T13:54:12.440306200Z\", 230104"),
+        "\"at\":\"2026-12-01T13:54:12.Z\", 230104"
+    );
+}
+
 fn without_tokens(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let mut run = String::new();
@@ -87,8 +95,34 @@ fn without_tokens(text: &str) -> String {
 /// characters of the number in a row (more than its last four), the birth
 /// date as a date in any usual writing, or a masked number that shows more
 /// than the last four (`230***********011X` shows the region too).
+/// The text without the fractions of seconds of its timestamps
+/// (`12:15:07.483920113Z`): their random digits are no ID number, but any
+/// five of them can match one by chance.
+fn without_fractions(text: &str) -> String {
+    let chars: Vec<char> = text.chars().collect();
+    let mut out = String::with_capacity(text.len());
+    let mut i = 0;
+    while i < chars.len() {
+        out.push(chars[i]);
+        let is_seconds = |j: usize| {
+            j >= 3
+                && chars[j] == '.'
+                && chars[j - 3] == ':'
+                && chars[j - 2].is_ascii_digit()
+                && chars[j - 1].is_ascii_digit()
+        };
+        if is_seconds(i) {
+            while i + 1 < chars.len() && chars[i + 1].is_ascii_digit() {
+                i += 1;
+            }
+        }
+        i += 1;
+    }
+    out
+}
+
 fn leaks(text: &str, people: &[Person]) -> Vec<String> {
-    let text = without_tokens(text);
+    let text = without_fractions(&without_tokens(text));
     let mut found = Vec::new();
     for p in people {
         let chars: Vec<char> = p.number.chars().collect();

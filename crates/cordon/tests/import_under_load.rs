@@ -95,7 +95,12 @@ async fn a_cli_import_into_a_live_server_succeeds_while_sixteen_api_writers_writ
     };
     let residents = |s: &Store| {
         let s = s.clone();
-        async move { s.residents(&Actor::system(), &Default::default(), PageRequest::new(None, None)).await.unwrap().total }
+        async move {
+            s.residents(&Actor::system(), &Default::default(), PageRequest::new(None, None), Default::default())
+                .await
+                .unwrap()
+                .total
+        }
     };
     let before = residents(&store).await;
     store.close().await;
