@@ -200,11 +200,6 @@ pub fn field<'a>(pairs: &'a [(String, String)], key: &str) -> &'a str {
     pairs.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str()).unwrap_or("")
 }
 
-/// Every value of a key that reads as an id.
-pub fn all_of(pairs: &[(String, String)], key: &str) -> Vec<i64> {
-    pairs.iter().filter(|(k, _)| k == key).filter_map(|(_, v)| v.parse().ok()).collect()
-}
-
 /// Every value of a key as ids, or `None` if one is not an id: for forms where
 /// dropping a value would act on fewer people than were ticked.
 pub fn ids_of(pairs: &[(String, String)], key: &str) -> Option<Vec<i64>> {

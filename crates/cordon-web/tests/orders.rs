@@ -360,3 +360,34 @@ async fn only_roles_that_may_see_cadres_see_an_orders_candidates_and_roster_page
         assert_eq!(api.status(), StatusCode::FORBIDDEN, "{who}");
     }
 }
+
+#[tokio::test]
+async fn an_assembly_naming_a_cadre_that_is_no_number_is_refused_not_posted_short() {
+    let app = spawn().await;
+    let s = &app.db.store;
+    let system = Actor::system();
+    let (unit, cadres) = unit_cadres(s, "市林草局").await;
+    let compound = compound_id(s, "甲小区").await;
+    let order = cordon_store::orders::NewOrder {
+        unit_id: unit,
+        people: 2,
+        compound_ids: vec![compound],
+        deadline: s.now() + Duration::hours(2),
+        note: String::new(),
+    };
+    let id = s.issue_order(&system, &order).await.unwrap();
+    s.order_step(&system, id, cordon_domain::orders::OrderEvent::Acknowledge, &[], false).await.unwrap();
+    let lin = app.login("lin").await;
+    let token = app.csrf(&lin, &format!("/orders/{id}/roster")).await;
+    let body = format!("csrf={token}&event=assemble&roster={}&roster=abc&leader={}", cadres[0], cadres[0]);
+    let res = lin
+        .post(app.url(&format!("/orders/{id}/step")))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+    let after = s.order(&system, id).await.unwrap();
+    assert_eq!(after.state.as_str(), "acknowledged", "nobody was posted");
+}

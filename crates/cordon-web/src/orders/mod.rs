@@ -29,7 +29,7 @@ use crate::AppState;
 use crate::accounts::Ctx;
 use crate::error::PageError;
 use crate::i18n::Tr;
-use crate::views::{Layout, Pager, all_of, field, pairs};
+use crate::views::{Layout, Pager, field, ids_of, pairs};
 
 /// Page routes.
 pub fn router() -> Router<AppState> {
@@ -194,11 +194,11 @@ async fn create(State(app): State<AppState>, ctx: Ctx, body: String) -> Result<R
     }
     let f = pairs(&body);
     let deadline = NaiveDateTime::parse_from_str(field(&f, "deadline"), "%Y-%m-%dT%H:%M").map(|t| app.zone.instant(t));
-    let new = match (field(&f, "unit").parse(), field(&f, "people").parse(), deadline) {
-        (Ok(unit_id), Ok(people), Ok(deadline)) => Ok(NewOrder {
+    let new = match (field(&f, "unit").parse(), field(&f, "people").parse(), deadline, ids_of(&f, "compound")) {
+        (Ok(unit_id), Ok(people), Ok(deadline), Some(compound_ids)) => Ok(NewOrder {
             unit_id,
             people,
-            compound_ids: all_of(&f, "compound"),
+            compound_ids,
             deadline,
             note: field(&f, "note").to_string(),
         }),
@@ -272,7 +272,8 @@ async fn detail(State(app): State<AppState>, ctx: Ctx, Path(id): Path<i64>) -> R
 
 /// Turns a submitted step into an event and roles.
 fn event_of(f: &[(String, String)]) -> Option<(OrderEvent, Vec<(i64, SquadRole)>)> {
-    let event = OrderStep::parse(field(f, "event"))?.event(all_of(f, "roster"), field(f, "reason").to_string());
+    // A roster value that is no id refuses the step rather than posting fewer people than were ticked.
+    let event = OrderStep::parse(field(f, "event"))?.event(ids_of(f, "roster")?, field(f, "reason").to_string());
     let mut roles = Vec::new();
     if let Ok(leader) = field(f, "leader").parse() {
         roles.push((leader, SquadRole::Leader));
