@@ -218,3 +218,26 @@ pub fn residents_csv(building: &str, first: u32, rows: u32) -> String {
     }
     csv
 }
+
+/// A valid ID number for each `n`, distinct for every `n` (the birth date
+/// moves every thousand).
+pub fn resident_id(n: u32) -> String {
+    let born =
+        chrono::NaiveDate::from_ymd_opt(1960, 1, 1).expect("a date") + chrono::Duration::days(i64::from(n / 1000));
+    cordon_domain::IdNumber::from_body(&format!("230104{}{:03}", born.format("%Y%m%d"), n % 1000))
+        .expect("valid body")
+        .as_str()
+        .to_string()
+}
+
+/// A resident file (CSV) of `count` rows from person `first` on, in 甲小区,
+/// ID numbers by [`resident_id`]; with `bad`, every ID number is broken:
+/// the files of the import tests.
+pub fn resident_file(first: u32, count: u32, bad: bool) -> Vec<u8> {
+    let mut csv = String::from("街道,社区,小区,楼栋,单元,房号,姓名,身份证号\n");
+    for n in first..first + count {
+        let id = if bad { format!("12345{n}") } else { resident_id(n) };
+        csv.push_str(&format!("仁里街道,民强社区,甲小区,{}号楼,1单元,{},居民{n},{id}\n", n % 20 + 1, n % 500 + 1));
+    }
+    csv.into_bytes()
+}

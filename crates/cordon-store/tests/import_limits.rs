@@ -6,31 +6,15 @@
 use std::io::{Cursor, Read, Write};
 use std::time::{Duration, Instant};
 
-use cordon_domain::{Actor, IdNumber, Key, Role};
+use cordon_domain::{Actor, Key, Role};
 use cordon_store::StoreError;
 use cordon_store::audit::AuditFilter;
 use cordon_store::imports::{ImportKind, LISTED_BAD_CELLS, REPORTS_KEPT, Upload};
 use cordon_store::sheets::{MAX_CELLS, MAX_UNPACKED_BYTES, SheetFormat, read_sheet, zip_bomb};
-use cordon_store::test_support::{engines, seed, sqlite, user};
+use cordon_store::test_support::{engines, resident_file, resident_id, seed, sqlite, user};
 use cordon_store::{PageRequest, Store};
 
 fn none(_: usize, _: usize) {}
-
-/// A valid ID number for each `n`, with a birth date that moves every thousand.
-fn id(n: u32) -> String {
-    let born = chrono::NaiveDate::from_ymd_opt(1960, 1, 1).unwrap() + chrono::Duration::days(i64::from(n / 1000));
-    IdNumber::from_body(&format!("230104{}{:03}", born.format("%Y%m%d"), n % 1000)).unwrap().as_str().to_string()
-}
-
-/// A resident file of `count` rows from `first` on, in 甲小区; `bad` rows get a broken ID number.
-fn residents_csv(first: u32, count: u32, bad: bool) -> Vec<u8> {
-    let mut csv = String::from("街道,社区,小区,楼栋,单元,房号,姓名,身份证号\n");
-    for n in first..first + count {
-        let id = if bad { format!("12345{n}") } else { id(n) };
-        csv.push_str(&format!("仁里街道,民强社区,甲小区,{}号楼,1单元,{},居民{n},{id}\n", n % 20 + 1, n % 500 + 1));
-    }
-    csv.into_bytes()
-}
 
 fn upload<'a>(name: &'a str, bytes: &'a [u8]) -> Upload<'a> {
     Upload { name, bytes, format: SheetFormat::from_file_name(name).unwrap_or(SheetFormat::Csv) }
@@ -151,7 +135,7 @@ async fn a_district_sized_workbook_is_well_inside_the_limits() {
             format!("{}单元", r % 6),
             format!("{}", 100 + r % 900),
             format!("居民{r}"),
-            id(r),
+            resident_id(r),
             format!("138{r:08}"),
             "独居老人；慢性病".into(),
         ];
@@ -174,7 +158,7 @@ async fn a_district_sized_workbook_is_well_inside_the_limits() {
     assert!(DISTRICT as usize * headers.len() <= MAX_CELLS / 2);
     let sheet = read_sheet(&bytes, SheetFormat::Xlsx).expect("the file reads");
     assert_eq!(sheet.rows.len(), ROWS as usize);
-    assert_eq!(sheet.rows[0].cells[7], id(1));
+    assert_eq!(sheet.rows[0].cells[7], resident_id(1));
 }
 
 #[tokio::test]
@@ -182,7 +166,7 @@ async fn a_csv_in_neither_utf8_nor_gbk_is_refused_naming_the_row_and_nothing_is_
     for db in engines().await {
         seed(&db.store).await.unwrap();
         let actor = community(&db.store, "社区").await;
-        let mut bytes = residents_csv(1, 3, false);
+        let mut bytes = resident_file(1, 3, false);
         // Row 3 (the second resident) gets a byte that is neither.
         let second = bytes.iter().enumerate().filter(|(_, b)| **b == b'\n').nth(1).unwrap().0 + 1;
         bytes.insert(second + 3, 0xFF);
@@ -209,7 +193,7 @@ async fn a_file_with_50000_bad_rows_lists_the_first_1000_and_keeps_every_bad_cel
         seed(&db.store).await.unwrap();
         let actor = community(&db.store, "社区").await;
         let other = community(&db.store, "社区二").await;
-        let bytes = residents_csv(1, 50_000, true);
+        let bytes = resident_file(1, 50_000, true);
         let started = Instant::now();
         let error = db.store.import_file(&actor, ImportKind::Residents, upload("居民.csv", &bytes), &none).await;
         let StoreError::Rejected(report) = error.unwrap_err() else { panic!("{}: a rejection", db.engine) };
@@ -251,7 +235,7 @@ async fn a_user_keeps_only_their_latest_reports() {
         let actor = community(&db.store, "社区").await;
         let mut ids = Vec::new();
         for n in 0..=REPORTS_KEPT as u32 {
-            let bytes = residents_csv(n * 10, 2, true);
+            let bytes = resident_file(n * 10, 2, true);
             let error = db.store.import_file(&actor, ImportKind::Residents, upload("坏.csv", &bytes), &none).await;
             let StoreError::Rejected(report) = error.unwrap_err() else { panic!("a rejection") };
             ids.push(report.report.unwrap());
@@ -269,7 +253,7 @@ async fn the_same_file_imported_several_times_at_once_is_imported_once_and_again
         seed(&db.store).await.unwrap();
         let actor = community(&db.store, "社区").await;
         for round in 0..3u32 {
-            let bytes = residents_csv(10_000 + round * 2_000, 1_500, false);
+            let bytes = resident_file(10_000 + round * 2_000, 1_500, false);
             let mut tasks = tokio::task::JoinSet::new();
             for _ in 0..4 {
                 let (store, actor, bytes) = (db.store.clone(), actor.clone(), bytes.clone());
@@ -318,7 +302,7 @@ async fn an_import_that_dies_inside_its_write_transaction_leaves_no_lock_and_the
     for db in engines().await {
         seed(&db.store).await.unwrap();
         let actor = community(&db.store, "社区").await;
-        let bytes = residents_csv(30_000, 5_000, false);
+        let bytes = resident_file(30_000, 5_000, false);
         // The import is cut off (its task dropped, as a crash would) once it
         // reports progress, which it does only inside its write transaction.
         let (writing, mut in_transaction) = tokio::sync::mpsc::unbounded_channel();

@@ -5,9 +5,9 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use cordon_domain::{IdNumber, Role};
+use cordon_domain::Role;
 use cordon_store::sheets::zip_bomb;
-use cordon_store::test_support::{PASSWORD, engines, user};
+use cordon_store::test_support::{PASSWORD, engines, resident_file, user};
 use reqwest::StatusCode;
 use reqwest::cookie::CookieStore;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -15,22 +15,6 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 mod common;
 
 use common::{App, csrf_of, spawn_app, spawn_app_on};
-
-/// A valid ID number for each `n`, with a birth date that moves every thousand.
-fn id(n: u32) -> String {
-    let born = chrono::NaiveDate::from_ymd_opt(1960, 1, 1).unwrap() + chrono::Duration::days(i64::from(n / 1000));
-    IdNumber::from_body(&format!("230104{}{:03}", born.format("%Y%m%d"), n % 1000)).unwrap().as_str().to_string()
-}
-
-/// A resident file of `count` rows from `first` on, in 甲小区; with `bad`, every ID number is broken.
-fn residents_csv(first: u32, count: u32, bad: bool) -> Vec<u8> {
-    let mut csv = String::from("街道,社区,小区,楼栋,单元,房号,姓名,身份证号\n");
-    for n in first..first + count {
-        let id = if bad { format!("12345{n}") } else { id(n) };
-        csv.push_str(&format!("仁里街道,民强社区,甲小区,{}号楼,1单元,{},居民{n},{id}\n", n % 20 + 1, n % 500 + 1));
-    }
-    csv.into_bytes()
-}
 
 fn form(kind: &str, name: &str, bytes: Vec<u8>) -> reqwest::multipart::Form {
     reqwest::multipart::Form::new()
@@ -172,7 +156,7 @@ async fn the_kind_must_come_before_the_file_and_the_page_says_so() {
     let app = spawn_app().await;
     let (c, _, csrf) = session(&app, "cmd").await;
     let backwards = reqwest::multipart::Form::new()
-        .part("file", reqwest::multipart::Part::bytes(residents_csv(1, 1, false)).file_name("r.csv"))
+        .part("file", reqwest::multipart::Part::bytes(resident_file(1, 1, false)).file_name("r.csv"))
         .text("kind", "residents");
     let res = c.post(app.url(&format!("/imports?csrf={csrf}"))).multipart(backwards).send().await.unwrap();
     assert_eq!(res.status(), StatusCode::BAD_REQUEST);
@@ -180,7 +164,7 @@ async fn the_kind_must_come_before_the_file_and_the_page_says_so() {
     // In the right order the same file imports.
     let res = c
         .post(app.url(&format!("/imports?csrf={csrf}")))
-        .multipart(form("residents", "r.csv", residents_csv(1, 1, false)))
+        .multipart(form("residents", "r.csv", resident_file(1, 1, false)))
         .send()
         .await
         .unwrap();
@@ -203,7 +187,7 @@ fn has_english_phrase(text: &str) -> bool {
 async fn an_unreadable_file_is_explained_in_chinese_on_a_chinese_page() {
     let app = spawn_app().await;
     let (c, _, csrf) = session(&app, "cmd").await;
-    let mut not_gbk = residents_csv(1, 3, false);
+    let mut not_gbk = resident_file(1, 3, false);
     not_gbk.extend(b"\xFF\xFE,x\n");
     let files: [(&str, Vec<u8>, &str); 3] = [
         ("broken.xlsx", b"PK\x03\x04 not really a workbook".to_vec(), "无法作为 XLSX 工作簿读取该文件"),
@@ -274,7 +258,7 @@ async fn a_zip_bomb_from_a_role_that_may_import_is_refused_quickly_in_the_users_
 #[tokio::test]
 async fn fifty_thousand_bad_rows_get_a_bounded_answer_with_the_total_and_a_full_report_to_download() {
     let app = spawn_app().await;
-    let bytes = residents_csv(1, 50_000, true);
+    let bytes = resident_file(1, 50_000, true);
     // The page, in Chinese.
     let (c, _, csrf) = session(&app, "cmd").await;
     let res = c
@@ -363,7 +347,7 @@ async fn the_same_file_uploaded_several_times_at_once_is_imported_once_and_the_o
         let mut expected = 0;
         for round in 0..4u32 {
             let rows = 1_500;
-            let bytes = residents_csv(10_000 + round * 2_000, rows, false);
+            let bytes = resident_file(10_000 + round * 2_000, rows, false);
             let by_page = round % 2 == 1;
             let mut tasks = tokio::task::JoinSet::new();
             for (c, _, csrf) in &pages {

@@ -195,13 +195,9 @@ async fn create(State(app): State<AppState>, ctx: Ctx, body: String) -> Result<R
     let f = pairs(&body);
     let deadline = NaiveDateTime::parse_from_str(field(&f, "deadline"), "%Y-%m-%dT%H:%M").map(|t| app.zone.instant(t));
     let new = match (field(&f, "unit").parse(), field(&f, "people").parse(), deadline, ids_of(&f, "compound")) {
-        (Ok(unit_id), Ok(people), Ok(deadline), Some(compound_ids)) => Ok(NewOrder {
-            unit_id,
-            people,
-            compound_ids,
-            deadline,
-            note: field(&f, "note").to_string(),
-        }),
+        (Ok(unit_id), Ok(people), Ok(deadline), Some(compound_ids)) => {
+            Ok(NewOrder { unit_id, people, compound_ids, deadline, note: field(&f, "note").to_string() })
+        }
         _ => Err(StoreError::invalid(Key::OrderFormIncomplete)),
     };
     match new {
