@@ -160,6 +160,24 @@ pub fn rows(s: &ImportSummary) -> usize {
     s.imported + s.updated + s.unchanged
 }
 
+/// An order for `people` of a fixture unit at a fixture compound, issued by
+/// the system and acknowledged, due in an hour; returns `(order id, the
+/// unit's cadres)`, ready to be assembled.
+pub async fn acknowledged_order(store: &Store, unit: &str, compound: &str, people: Option<i64>) -> (i64, Vec<i64>) {
+    let system = Actor::system();
+    let (unit, cadres) = unit_cadres(store, unit).await;
+    let order = crate::orders::NewOrder {
+        unit_id: unit,
+        people: people.unwrap_or(cadres.len() as i64),
+        compound_ids: vec![compound_id(store, compound).await],
+        deadline: store.now() + chrono::Duration::hours(1),
+        note: String::new(),
+    };
+    let id = store.issue_order(&system, &order).await.unwrap();
+    store.order_step(&system, id, cordon_domain::orders::OrderEvent::Acknowledge, &[], false).await.unwrap();
+    (id, cadres)
+}
+
 /// Posts every fixture cadre of a unit at a compound through a real order
 /// (issued, acknowledged, assembled), the `leader`-th cadre leading; returns
 /// `(compound id, order id, squad id)`.
@@ -167,20 +185,10 @@ pub async fn post_squad(store: &Store, unit: &str, compound: &str, leader: usize
     use cordon_domain::orders::OrderEvent;
     use cordon_domain::squads::SquadRole;
     let system = Actor::system();
-    let (unit, cadres) = unit_cadres(store, unit).await;
-    let compound = compound_id(store, compound).await;
-    let order = crate::orders::NewOrder {
-        unit_id: unit,
-        people: cadres.len() as i64,
-        compound_ids: vec![compound],
-        deadline: store.now() + chrono::Duration::hours(1),
-        note: String::new(),
-    };
-    let id = store.issue_order(&system, &order).await.unwrap();
-    store.order_step(&system, id, OrderEvent::Acknowledge, &[], false).await.unwrap();
+    let (id, cadres) = acknowledged_order(store, unit, compound, None).await;
     let roles = [(cadres[leader], SquadRole::Leader)];
     store.order_step(&system, id, OrderEvent::Assemble { roster: cadres }, &roles, true).await.unwrap();
-    (compound, id, store.order(&system, id).await.unwrap().squad_id.expect("a squad"))
+    (compound_id(store, compound).await, id, store.order(&system, id).await.unwrap().squad_id.expect("a squad"))
 }
 
 /// A fixture unit's id and its cadres' ids, in file order.

@@ -9,7 +9,7 @@ use reqwest::StatusCode;
 
 mod common;
 
-use cordon_store::test_support::{compound_id, post_squad, unit_cadres};
+use cordon_store::test_support::{acknowledged_order, compound_id, post_squad, unit_cadres};
 
 use common::{App, csrf_of, spawn_app};
 
@@ -314,18 +314,7 @@ async fn a_leader_records_kits_on_the_squad_page_and_corrects_a_mistake_by_rever
 async fn only_roles_that_may_see_cadres_see_an_orders_candidates_and_roster_page() {
     let app = spawn().await;
     let s = &app.db.store;
-    let system = Actor::system();
-    let (unit, _) = unit_cadres(s, "市林草局").await;
-    let compound = compound_id(s, "甲小区").await;
-    let order = cordon_store::orders::NewOrder {
-        unit_id: unit,
-        people: 2,
-        compound_ids: vec![compound],
-        deadline: s.now() + Duration::hours(2),
-        note: String::new(),
-    };
-    let id = s.issue_order(&system, &order).await.unwrap();
-    s.order_step(&system, id, cordon_domain::orders::OrderEvent::Acknowledge, &[], false).await.unwrap();
+    let (id, _) = acknowledged_order(s, "市林草局", "甲小区", Some(2)).await;
     // The unit's coordinator and the command pick the roster.
     for who in ["lin", "cmd"] {
         let c = app.login(who).await;
@@ -366,17 +355,7 @@ async fn an_assembly_naming_a_cadre_that_is_no_number_is_refused_not_posted_shor
     let app = spawn().await;
     let s = &app.db.store;
     let system = Actor::system();
-    let (unit, cadres) = unit_cadres(s, "市林草局").await;
-    let compound = compound_id(s, "甲小区").await;
-    let order = cordon_store::orders::NewOrder {
-        unit_id: unit,
-        people: 2,
-        compound_ids: vec![compound],
-        deadline: s.now() + Duration::hours(2),
-        note: String::new(),
-    };
-    let id = s.issue_order(&system, &order).await.unwrap();
-    s.order_step(&system, id, cordon_domain::orders::OrderEvent::Acknowledge, &[], false).await.unwrap();
+    let (id, cadres) = acknowledged_order(s, "市林草局", "甲小区", Some(2)).await;
     let lin = app.login("lin").await;
     let token = app.csrf(&lin, &format!("/orders/{id}/roster")).await;
     let body = format!("csrf={token}&event=assemble&roster={}&roster=abc&leader={}", cadres[0], cadres[0]);
