@@ -45,3 +45,41 @@ async fn a_squads_kits_are_a_ledger_with_what_is_still_owed() {
         assert!(matches!(s.issue_kit(&member, squad, members[1], coat, 1).await, Err(StoreError::Forbidden)));
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn an_entry_corrected_twice_at_the_same_instant_is_reversed_once_and_the_other_is_told_so() {
+    for db in engines().await {
+        let s = &db.store;
+        seed(s).await.unwrap();
+        let system = Actor::system();
+        let coat = s.upsert_kit_item(&system, "迷彩棉服", "camouflage padded coat", 1).await.unwrap();
+        let (_, _, squad) = post_squad(s, "市林草局", "甲小区", 0).await;
+        let lin = user(s, "lin", Role::Unit, "unit:市林草局").await;
+        let member = s.squad(&lin, squad).await.unwrap().members[0].cadre_id;
+        for round in 0..10 {
+            let entry = s.issue_kit(&lin, squad, member, coat, 1).await.unwrap();
+            let barrier = std::sync::Arc::new(tokio::sync::Barrier::new(2));
+            let mut tasks = tokio::task::JoinSet::new();
+            for _ in 0..2 {
+                let (s, lin, barrier) = (s.clone(), lin.clone(), barrier.clone());
+                tasks.spawn(async move {
+                    barrier.wait().await;
+                    s.reverse_kit_entry(&lin, squad, entry).await
+                });
+            }
+            let results = tasks.join_all().await;
+            let won = results.iter().filter(|r| r.is_ok()).count();
+            let told = results
+                .iter()
+                .filter(
+                    |r| matches!(r, Err(StoreError::Conflict(k)) if k.key == cordon_domain::Key::KitCorrectedAlready),
+                )
+                .count();
+            assert_eq!((won, told), (1, 1), "{} round {round}: {results:?}", db.engine);
+        }
+        // Every coat handed out was taken back exactly once.
+        let status = s.kit_status(&lin, squad).await.unwrap();
+        assert_eq!(status.lines.iter().find(|l| l.item.id == coat).unwrap().issued, 0, "{}", db.engine);
+        assert_eq!(status.entries.len(), 20, "{}", db.engine);
+    }
+}
