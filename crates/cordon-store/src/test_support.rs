@@ -228,7 +228,8 @@ pub fn residents_csv(building: &str, first: u32, rows: u32) -> String {
 }
 
 /// A valid ID number for each `n`, distinct for every `n` (the birth date
-/// moves every thousand).
+/// moves every thousand, from 1960 on, so none is one of the fixtures'
+/// `id_number`s of 1980).
 pub fn resident_id(n: u32) -> String {
     let born =
         chrono::NaiveDate::from_ymd_opt(1960, 1, 1).expect("a date") + chrono::Duration::days(i64::from(n / 1000));

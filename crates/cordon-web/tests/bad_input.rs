@@ -12,17 +12,7 @@ use reqwest::StatusCode;
 
 mod common;
 
-use common::{App, csrf_of, spawn_app_on};
-
-/// Posts a form body and returns the response.
-async fn form(app: &App, c: &reqwest::Client, path: &str, body: &str) -> reqwest::Response {
-    c.post(app.url(path))
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body(body.to_string())
-        .send()
-        .await
-        .unwrap()
-}
+use common::{csrf_of, spawn_app_on};
 
 #[tokio::test]
 async fn a_cadre_that_is_not_a_number_on_the_shift_form_is_refused_and_the_shift_keeps_its_people() {
@@ -56,7 +46,7 @@ async fn a_cadre_that_is_not_a_number_on_the_shift_form_is_refused_and_the_shift
             format!("csrf={csrf}&cadre="),
             format!("csrf={csrf}&cadre=99999999999999999999"),
         ] {
-            let res = form(&app, &leader, &path, &bad).await;
+            let res = app.post_form(&leader, &path, &bad).await;
             assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY, "{engine}: {bad}");
             let text = res.text().await.unwrap();
             assert!(text.contains("所选人员无效，请刷新页面后重新勾选"), "{engine}: the refusal in Chinese: {text}");
@@ -65,7 +55,7 @@ async fn a_cadre_that_is_not_a_number_on_the_shift_form_is_refused_and_the_shift
             assert_eq!(after, before, "{engine}: {bad}: nobody taken off, nobody put on");
         }
         // Numbers are still taken as before.
-        let res = form(&app, &leader, &path, &format!("csrf={csrf}&cadre={}", cadres[1])).await;
+        let res = app.post_form(&leader, &path, &format!("csrf={csrf}&cadre={}", cadres[1])).await;
         assert_eq!(res.status(), StatusCode::SEE_OTHER, "{engine}");
         let (_, now) = s.shift(&system, shift.id, Utc::now()).await.unwrap();
         assert_eq!(now.members.iter().map(|m| m.cadre_id).collect::<Vec<_>>(), vec![cadres[1]], "{engine}");
@@ -84,7 +74,7 @@ async fn a_deadline_in_year_9999_is_refused_on_the_order_form_and_in_the_api() {
         let cmd = app.login("cmd").await;
         let csrf = csrf_of(&app.page(&cmd, "/orders/new").await);
         let body = format!("csrf={csrf}&unit={unit}&people=2&deadline=9999-12-31T23%3A59&note=&compound={compound}");
-        let res = form(&app, &cmd, "/orders", &body).await;
+        let res = app.post_form(&cmd, "/orders", &body).await;
         assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY, "{engine}");
         let text = res.text().await.unwrap();
         assert!(text.contains("报到时限不能晚于一年之后"), "{engine}: the refusal in Chinese: {text}");

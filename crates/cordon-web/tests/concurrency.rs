@@ -12,11 +12,10 @@ use chrono::{Duration, NaiveDate, Utc};
 use cordon_domain::Actor;
 use cordon_domain::clock::Zone;
 use cordon_domain::duty::ShiftPattern;
-use cordon_domain::orders::{OrderEvent, OrderState};
+use cordon_domain::orders::OrderState;
 use cordon_store::duty::RosterPlan;
 use cordon_store::imports::ImportKind;
-use cordon_store::orders::NewOrder;
-use cordon_store::test_support::{compound_id, engines, post_squad, sheet, unit_cadres};
+use cordon_store::test_support::{acknowledged_order, compound_id, engines, post_squad, sheet, unit_cadres};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use tokio::sync::Barrier;
@@ -111,23 +110,6 @@ async fn fresh_cadres(app: &App, round: usize) -> Vec<i64> {
     new
 }
 
-/// An order to 市林草局 for 甲小区, acknowledged: ready to assemble.
-async fn acknowledged_order(app: &App) -> i64 {
-    let s = &app.db.store;
-    let system = Actor::system();
-    let (unit, _) = unit_cadres(s, "市林草局").await;
-    let order = NewOrder {
-        unit_id: unit,
-        people: 2,
-        compound_ids: vec![compound_id(s, "甲小区").await],
-        deadline: Utc::now() + Duration::hours(2),
-        note: String::new(),
-    };
-    let id = s.issue_order(&system, &order).await.unwrap();
-    s.order_step(&system, id, OrderEvent::Acknowledge, &[], false).await.unwrap();
-    id
-}
-
 /// What one round of a race left behind, for the summary.
 #[derive(Debug)]
 struct Round {
@@ -135,6 +117,23 @@ struct Round {
     round: usize,
     statuses: Vec<u16>,
     trouble: Vec<String>,
+}
+
+/// Two requests at once of which exactly one may win: the statuses, sorted,
+/// and what is wrong unless they are 200 and a 409 with the refusal `key`.
+fn one_wins(answers: &[(StatusCode, Value)], key: &str) -> (Vec<u16>, Vec<String>) {
+    let mut trouble = Vec::new();
+    let mut statuses: Vec<u16> = answers.iter().map(|(st, _)| st.as_u16()).collect();
+    statuses.sort();
+    if statuses != [200, 409] {
+        trouble.push(format!("statuses {statuses:?}"));
+    }
+    for (st, body) in answers {
+        if *st == StatusCode::CONFLICT && refusal_key(body) != key {
+            trouble.push(format!("409 without the refusal {key}: {body}"));
+        }
+    }
+    (statuses, trouble)
 }
 
 /// Fails with every round that went wrong, after all rounds ran (so the
@@ -156,7 +155,10 @@ async fn two_orders_assembled_at_once_with_the_same_cadres_post_them_once_and_as
         let lin = s.create_token("lin").await.unwrap();
         for round in 0..ROUNDS {
             let cadres = fresh_cadres(&app, round).await;
-            let orders = [acknowledged_order(&app).await, acknowledged_order(&app).await];
+            let orders = [
+                acknowledged_order(s, "市林草局", "甲小区", Some(2)).await.0,
+                acknowledged_order(s, "市林草局", "甲小区", Some(2)).await.0,
+            ];
             let roster = json!({"event": "assemble", "roster": [
                 {"cadre_id": cadres[0], "role": "leader"}, {"cadre_id": cadres[1], "role": "member"}]});
             let calls = orders
@@ -164,17 +166,7 @@ async fn two_orders_assembled_at_once_with_the_same_cadres_post_them_once_and_as
                 .map(|o| Call::new(reqwest::Method::POST, format!("/api/v1/orders/{o}/steps"), roster.clone()))
                 .collect();
             let answers = at_once(&app, &lin, calls).await;
-            let mut trouble = Vec::new();
-            let mut statuses: Vec<u16> = answers.iter().map(|(st, _)| st.as_u16()).collect();
-            statuses.sort();
-            if statuses != [200, 409] {
-                trouble.push(format!("statuses {statuses:?}"));
-            }
-            for (st, body) in &answers {
-                if *st == StatusCode::CONFLICT && refusal_key(body) != "roster-posted-elsewhere" {
-                    trouble.push(format!("409 without the confirmation question: {body}"));
-                }
-            }
+            let (statuses, mut trouble) = one_wins(&answers, "roster-posted-elsewhere");
             // Every assembled order has its squad with the whole roster; the other is still to assemble.
             for o in orders {
                 let order = s.order(&system, o).await.unwrap();
@@ -248,17 +240,7 @@ async fn one_cadre_put_on_both_gates_at_once_stands_one_and_the_other_request_is
                 })
                 .collect();
             let answers = at_once(&app, &cmd, calls).await;
-            let mut trouble = Vec::new();
-            let mut statuses: Vec<u16> = answers.iter().map(|(st, _)| st.as_u16()).collect();
-            statuses.sort();
-            if statuses != [200, 409] {
-                trouble.push(format!("statuses {statuses:?}"));
-            }
-            for (st, body) in &answers {
-                if *st == StatusCode::CONFLICT && refusal_key(body) != "roster-clash" {
-                    trouble.push(format!("409 without the clash: {body}"));
-                }
-            }
+            let (statuses, mut trouble) = one_wins(&answers, "roster-clash");
             let mut standing = 0;
             for sh in [e.id, w.id] {
                 let (_, shift) = s.shift(&system, sh, Utc::now()).await.unwrap();

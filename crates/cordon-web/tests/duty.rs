@@ -6,18 +6,8 @@ use reqwest::StatusCode;
 
 mod common;
 
-use common::{App, csrf_of, spawn_app};
+use common::{csrf_of, spawn_app};
 use cordon_store::test_support::{post_squad, unit_cadres};
-
-/// Posts a form and returns the response.
-async fn form(app: &App, c: &reqwest::Client, path: &str, body: &str) -> reqwest::Response {
-    c.post(app.url(path))
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body(body.to_string())
-        .send()
-        .await
-        .unwrap()
-}
 
 /// Rosters start yesterday, so that one of their shifts runs now whatever the hour.
 fn yesterday() -> String {
@@ -41,7 +31,7 @@ async fn a_leader_builds_the_week_on_the_page_and_a_member_only_reads_and_hands_
 
     // A bad pattern is refused with a message in Chinese, nothing built.
     let bad = format!("csrf={csrf}&first_day={}&days=7&pattern=25%3A00&per_shift=1", yesterday());
-    let res = form(&app, &leader, &format!("/squads/{squad}/roster"), &bad).await;
+    let res = app.post_form(&leader, &format!("/squads/{squad}/roster"), &bad).await;
     assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
     assert!(res.text().await.unwrap().contains("各班开始时间应为"));
 
@@ -49,7 +39,7 @@ async fn a_leader_builds_the_week_on_the_page_and_a_member_only_reads_and_hands_
     let good = |csrf: &str| {
         format!("csrf={csrf}&first_day={}&days=7&pattern=08%3A00%2C16%3A00%2C00%3A00&per_shift=1", yesterday())
     };
-    let res = form(&app, &leader, &format!("/squads/{squad}/roster"), &good(&csrf)).await;
+    let res = app.post_form(&leader, &format!("/squads/{squad}/roster"), &good(&csrf)).await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     let page = app.page(&leader, &format!("/squads/{squad}/roster")).await;
     assert!(page.contains("林一") && page.contains("林二"), "{page}");
@@ -64,7 +54,7 @@ async fn a_leader_builds_the_week_on_the_page_and_a_member_only_reads_and_hands_
     let roster = s.roster(&cordon_domain::Actor::system(), squad, zone.date_of(now), 1, zone, now).await.unwrap();
     let west_now = roster.checkpoints[1].shifts.iter().find(|sh| sh.now).unwrap();
     let both = format!("csrf={}&cadre={}&cadre={}", csrf_of(&page), cadres[0], cadres[1]);
-    let res = form(&app, &leader, &format!("/shifts/{}/members", west_now.id), &both).await;
+    let res = app.post_form(&leader, &format!("/shifts/{}/members", west_now.id), &both).await;
     assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let text = res.text().await.unwrap();
     assert!(text.contains("在该时段已有其他班次（东门，"), "{text}");
@@ -83,34 +73,34 @@ async fn a_leader_builds_the_week_on_the_page_and_a_member_only_reads_and_hands_
     let page = app.page(&member, &format!("/squads/{squad}/roster")).await;
     assert!(!page.contains("按模板生成班次"));
     let csrf = csrf_of(&page);
-    let res = form(&app, &member, &format!("/squads/{squad}/roster"), &good(&csrf)).await;
+    let res = app.post_form(&member, &format!("/squads/{squad}/roster"), &good(&csrf)).await;
     assert_eq!(res.status(), StatusCode::FORBIDDEN);
-    let res =
-        form(&app, &member, &format!("/shifts/{first_shift}/members"), &format!("csrf={csrf}&cadre={}", cadres[1]))
-            .await;
+    let res = app
+        .post_form(&member, &format!("/shifts/{first_shift}/members"), &format!("csrf={csrf}&cadre={}", cadres[1]))
+        .await;
     assert_eq!(res.status(), StatusCode::FORBIDDEN);
 
     // … and writes the handover note of their own shift.
-    let res = form(
-        &app,
-        &member,
-        &format!("/shifts/{first_shift}/handover"),
-        &format!("csrf={csrf}&note=%E4%B8%89%E5%8F%B7%E6%A5%BC%E5%A4%96%E5%8D%96%E5%B7%B2%E9%80%81"),
-    )
-    .await;
+    let res = app
+        .post_form(
+            &member,
+            &format!("/shifts/{first_shift}/handover"),
+            &format!("csrf={csrf}&note=%E4%B8%89%E5%8F%B7%E6%A5%BC%E5%A4%96%E5%8D%96%E5%B7%B2%E9%80%81"),
+        )
+        .await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     assert!(app.page(&leader, &format!("/shifts/{first_shift}")).await.contains("三号楼外卖已送"));
 
     // Clearing shifts to rebuild: the member may not; the leader must tick the box.
     let tomorrow = cordon_domain::clock::Zone::default().date_of(chrono::Utc::now()).succ_opt().unwrap();
     let clear = |csrf: &str, sure: bool| format!("csrf={csrf}&from={tomorrow}{}", if sure { "&sure=yes" } else { "" });
-    let res = form(&app, &member, &format!("/squads/{squad}/roster/clear"), &clear(&csrf, true)).await;
+    let res = app.post_form(&member, &format!("/squads/{squad}/roster/clear"), &clear(&csrf, true)).await;
     assert_eq!(res.status(), StatusCode::FORBIDDEN);
     let leader_csrf = csrf_of(&app.page(&leader, &format!("/squads/{squad}/roster")).await);
-    let res = form(&app, &leader, &format!("/squads/{squad}/roster/clear"), &clear(&leader_csrf, false)).await;
+    let res = app.post_form(&leader, &format!("/squads/{squad}/roster/clear"), &clear(&leader_csrf, false)).await;
     assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
     assert!(res.text().await.unwrap().contains("请勾选确认后再清除班次"));
-    let res = form(&app, &leader, &format!("/squads/{squad}/roster/clear"), &clear(&leader_csrf, true)).await;
+    let res = app.post_form(&leader, &format!("/squads/{squad}/roster/clear"), &clear(&leader_csrf, true)).await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     let system = cordon_domain::Actor::system();
     let left = s.roster(&system, squad, tomorrow, 3, Default::default(), chrono::Utc::now()).await.unwrap();

@@ -43,13 +43,7 @@ async fn an_order_is_issued_answered_and_reported_through_the_pages() {
         csrf_of(&form),
         deadline.replace(':', "%3A")
     );
-    let res = cmd
-        .post(app.url("/orders"))
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body(body)
-        .send()
-        .await
-        .unwrap();
+    let res = app.post_form(&cmd, "/orders", &body).await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     let order_url = res.headers()["location"].to_str().unwrap().to_string();
     let id: i64 = order_url.rsplit('/').next().unwrap().parse().unwrap();
@@ -79,13 +73,7 @@ async fn an_order_is_issued_answered_and_reported_through_the_pages() {
         cadres[0],
         cadres[1]
     );
-    let res = lin
-        .post(app.url(&format!("/orders/{id}/step")))
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body(body)
-        .send()
-        .await
-        .unwrap();
+    let res = app.post_form(&lin, &format!("/orders/{id}/step"), &body).await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
 
     let leader = app.login("leader").await;
@@ -359,13 +347,7 @@ async fn an_assembly_naming_a_cadre_that_is_no_number_is_refused_not_posted_shor
     let lin = app.login("lin").await;
     let token = app.csrf(&lin, &format!("/orders/{id}/roster")).await;
     let body = format!("csrf={token}&event=assemble&roster={}&roster=abc&leader={}", cadres[0], cadres[0]);
-    let res = lin
-        .post(app.url(&format!("/orders/{id}/step")))
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body(body)
-        .send()
-        .await
-        .unwrap();
+    let res = app.post_form(&lin, &format!("/orders/{id}/step"), &body).await;
     assert_eq!(res.status(), StatusCode::BAD_REQUEST);
     let after = s.order(&system, id).await.unwrap();
     assert_eq!(after.state.as_str(), "acknowledged", "nobody was posted");

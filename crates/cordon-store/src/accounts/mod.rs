@@ -253,33 +253,7 @@ impl Store {
             .actor_by_username(username)
             .await?
             .ok_or_else(|| StoreError::invalid(Key::AccountNoUser.with("name", username)))?;
-        on_pool!(self, |p| {
-            let mut tx = crate::db::WritePool::begin_write(p).await?;
-            sqlx::query("UPDATE users SET password_hash = $1, password_kind = $2 WHERE id = $3")
-                .bind(hash)
-                .bind(PasswordKind::Chosen.as_str())
-                .bind(user.user_id)
-                .execute(&mut *tx)
-                .await?;
-            let ended = sqlx::query("DELETE FROM sessions WHERE user_id = $1")
-                .bind(user.user_id)
-                .execute(&mut *tx)
-                .await?
-                .rows_affected();
-            audit_insert!(
-                &mut *tx,
-                crate::audit::NewEntry::new(
-                    self.now(),
-                    &Actor::system(),
-                    "set-password",
-                    "user",
-                    user.user_id.to_string()
-                )
-                .after(serde_json::json!({"sessions_ended": ended}).to_string())
-            )?;
-            tx.commit().await?;
-        });
-        Ok(())
+        self.replace_password(&Actor::system(), "set-password", user.user_id, hash, None).await
     }
 
     /// A user changes their own password, proving the current one (a spent
@@ -303,24 +277,37 @@ impl Store {
         if !hash.is_some_and(|h| verify_password(current, &h)) {
             return Err(StoreError::invalid(Key::AccountWrongCurrent));
         }
-        let hash = hash_password(new)?;
+        self.replace_password(actor, "change-password", actor.user_id, hash_password(new)?, keep).await
+    }
+
+    /// Stores a user's new (chosen) password and ends every session of the
+    /// user but `keep`, in one transaction, with the audit entry `action` by
+    /// `by`: a password that changes leaves no session opened with the old one.
+    async fn replace_password(
+        &self,
+        by: &Actor,
+        action: &str,
+        user_id: i64,
+        hash: String,
+        keep: Option<&str>,
+    ) -> StoreResult<()> {
         on_pool!(self, |p| {
             let mut tx = crate::db::WritePool::begin_write(p).await?;
             sqlx::query("UPDATE users SET password_hash = $1, password_kind = $2 WHERE id = $3")
                 .bind(hash)
                 .bind(PasswordKind::Chosen.as_str())
-                .bind(actor.user_id)
+                .bind(user_id)
                 .execute(&mut *tx)
                 .await?;
             let ended = sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND ($2 IS NULL OR id <> $2)")
-                .bind(actor.user_id)
+                .bind(user_id)
                 .bind(keep.map(token_hash))
                 .execute(&mut *tx)
                 .await?
                 .rows_affected();
             audit_insert!(
                 &mut *tx,
-                crate::audit::NewEntry::new(self.now(), actor, "change-password", "user", actor.user_id.to_string())
+                crate::audit::NewEntry::new(self.now(), by, action, "user", user_id.to_string())
                     .after(serde_json::json!({"sessions_ended": ended}).to_string())
             )?;
             tx.commit().await?;

@@ -24,12 +24,11 @@ macro_rules! claim_run {
                 if let Some(lock) = $crate::imports::run_lock_sql($p) {
                     sqlx::query(lock).bind(run.lock_key()).execute(&mut *$tx).await?;
                 }
-                let last: i64 =
-                    sqlx::query_scalar("SELECT COALESCE(MAX(id), 0) FROM import_runs WHERE sha256 = $1 AND kind = $2")
-                        .bind(run.sha256.clone())
-                        .bind(run.kind.as_str())
-                        .fetch_one(&mut *$tx)
-                        .await?;
+                let last: i64 = sqlx::query_scalar($crate::imports::LAST_RUN_SQL)
+                    .bind(run.sha256.clone())
+                    .bind(run.kind.as_str())
+                    .fetch_one(&mut *$tx)
+                    .await?;
                 if last > run.seen {
                     return Err($crate::StoreError::conflict(cordon_domain::Key::ImportRunning));
                 }
@@ -60,7 +59,7 @@ macro_rules! record_run {
                 .bind(summary.imported as i64)
                 .bind(summary.updated as i64)
                 .bind(summary.unchanged as i64)
-                .bind((actor.user_id != 0).then_some(actor.user_id))
+                .bind($crate::imports::owner(actor))
                 .bind(actor.username.clone())
                 .bind(run.started)
                 .bind(now)
@@ -88,7 +87,7 @@ use cordon_domain::{Actor, Capability, Key, Refusal, Scope};
 use serde::Serialize;
 
 pub use report::{REPORTS_KEPT, StoredReport};
-pub(crate) use runs::{Run, run_lock_sql};
+pub(crate) use runs::{LAST_RUN_SQL, Run, run_lock_sql};
 
 use crate::sheets::{ColumnMap, ColumnSpec, Sheet, SheetFormat, SheetRow, read_sheet};
 
@@ -308,6 +307,11 @@ pub(crate) struct Checker {
     cells: Option<report::ReportWriter>,
 }
 
+/// The user an import or a report belongs to: none for the operator at the command line.
+pub(crate) fn owner(actor: &Actor) -> Option<i64> {
+    (actor.user_id != 0).then_some(actor.user_id)
+}
+
 /// Cuts a value to what a report shows of it.
 fn reported_value(value: &str) -> String {
     match value.char_indices().nth(REPORTED_VALUE_CHARS) {
@@ -399,6 +403,9 @@ impl crate::Store {
         sheet: &Sheet,
         progress: Progress<'_>,
     ) -> crate::StoreResult<ImportSummary> {
+        if !kind.allowed(actor) {
+            return Err(crate::StoreError::Forbidden);
+        }
         self.import_sheet(actor, kind, sheet, None, progress).await
     }
 
@@ -423,6 +430,7 @@ impl crate::Store {
         self.import_sheet(actor, kind, &sheet, Some(&run), progress).await
     }
 
+    /// Imports a sheet whose kind the actor was found allowed to import.
     async fn import_sheet(
         &self,
         actor: &Actor,
@@ -431,9 +439,6 @@ impl crate::Store {
         run: Option<&Run>,
         progress: Progress<'_>,
     ) -> crate::StoreResult<ImportSummary> {
-        if !kind.allowed(actor) {
-            return Err(crate::StoreError::Forbidden);
-        }
         match kind {
             ImportKind::Places => self.import_places(actor, sheet, run, progress).await,
             ImportKind::Residents => self.import_residents(actor, sheet, run, progress).await,

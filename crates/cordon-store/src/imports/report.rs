@@ -11,7 +11,7 @@
 use chrono::{DateTime, Utc};
 use cordon_domain::Actor;
 
-use super::{BadReason, BadRow, ImportKind, Run};
+use super::{BadReason, BadRow, ImportKind, Run, owner};
 use crate::{Store, StoreError, StoreResult};
 
 /// How many reports a user keeps: writing one more deletes their oldest.
@@ -86,11 +86,6 @@ struct ReportRow {
     total: i64,
     created_at: DateTime<Utc>,
     cells: Vec<u8>,
-}
-
-/// The user a report belongs to: none for the operator at the command line.
-fn owner(actor: &Actor) -> Option<i64> {
-    (actor.user_id != 0).then_some(actor.user_id)
 }
 
 impl Store {

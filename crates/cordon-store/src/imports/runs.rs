@@ -19,6 +19,9 @@ use sqlx::{PgPool, SqlitePool};
 use super::{ImportKind, ImportSummary};
 use crate::{Store, StoreError, StoreResult};
 
+/// The newest finished import of a file (`$1`, its hash) and kind (`$2`); 0 for none.
+pub(crate) const LAST_RUN_SQL: &str = "SELECT COALESCE(MAX(id), 0) FROM import_runs WHERE sha256 = $1 AND kind = $2";
+
 /// An import of an uploaded file, from its beginning to its commit.
 #[derive(Debug, Clone)]
 pub(crate) struct Run {
@@ -113,11 +116,7 @@ impl Store {
         let sha256 = hex::encode(digest);
         let started = self.now();
         let seen: i64 = on_pool!(self, |p| {
-            sqlx::query_scalar("SELECT COALESCE(MAX(id), 0) FROM import_runs WHERE sha256 = $1 AND kind = $2")
-                .bind(sha256.clone())
-                .bind(kind.as_str())
-                .fetch_one(p)
-                .await?
+            sqlx::query_scalar(LAST_RUN_SQL).bind(sha256.clone()).bind(kind.as_str()).fetch_one(p).await?
         });
         Ok(Run {
             kind,

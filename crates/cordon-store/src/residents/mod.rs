@@ -97,6 +97,27 @@ pub struct ResidentFilter {
     pub tag: Option<SpecialGroup>,
 }
 
+/// What a search text asks for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Search {
+    /// A whole, valid ID number: an exact, audited look-up.
+    IdNumber(IdNumber),
+    /// Part of a name.
+    Name(String),
+}
+
+impl ResidentFilter {
+    /// What `q` asks for, if anything: the one rule that tells a look-up by
+    /// ID number from a name search, for the list and the pages alike.
+    pub fn search(&self) -> Option<Search> {
+        let q = self.q.as_deref().map(str::trim).filter(|s| !s.is_empty())?;
+        Some(match IdNumber::parse(q) {
+            Ok(id) => Search::IdNumber(id),
+            Err(_) => Search::Name(q.to_string()),
+        })
+    }
+}
+
 pub(crate) const RESIDENT_SELECT: &str = "SELECT r.id, r.name, r.id_number, r.phone, r.birth_date, r.sex, r.tags, \
      r.household_id, cp.name AS compound, b.name AS building, e.name AS entrance, h.name AS room";
 
@@ -133,10 +154,9 @@ impl Store {
             }
             None => (None, None),
         };
-        let q = filter.q.as_deref().map(str::trim).filter(|s| !s.is_empty());
-        let (pattern, exact) = match q.map(|q| (q, IdNumber::parse(q))) {
-            Some((_, Ok(id))) => (None, Some(id)),
-            Some((q, Err(_))) => (Some(like_pattern(q)), None),
+        let (pattern, exact) = match filter.search() {
+            Some(Search::IdNumber(id)) => (None, Some(id)),
+            Some(Search::Name(name)) => (Some(like_pattern(&name)), None),
             None => (None, None),
         };
         if let Some(id) = &exact {

@@ -49,14 +49,10 @@ impl SheetLimits {
     }
 }
 
-fn xlsx_error(error: impl std::fmt::Display) -> SheetError {
-    SheetError::Xlsx(error.to_string())
-}
-
 /// Measures every entry of an XLSX archive against the limits without keeping
 /// any of it: declared sizes first, then the decompressed streams themselves.
 pub(super) fn check_workbook(bytes: &[u8], limits: &SheetLimits) -> Result<(), SheetError> {
-    let mut zip = zip::ZipArchive::new(Cursor::new(bytes)).map_err(xlsx_error)?;
+    let mut zip = zip::ZipArchive::new(Cursor::new(bytes)).map_err(SheetError::unreadable_xlsx)?;
     check_declared(&mut zip, limits)?;
     check_unpacked(&mut zip, limits)
 }
@@ -67,7 +63,7 @@ type Archive<'a> = zip::ZipArchive<Cursor<&'a [u8]>>;
 fn check_declared(zip: &mut Archive<'_>, limits: &SheetLimits) -> Result<(), SheetError> {
     let mut declared: u64 = 0;
     for i in 0..zip.len() {
-        declared = declared.saturating_add(zip.by_index_raw(i).map_err(xlsx_error)?.size());
+        declared = declared.saturating_add(zip.by_index_raw(i).map_err(SheetError::unreadable_xlsx)?.size());
     }
     if declared > limits.unpacked_bytes { Err(limits.too_large()) } else { Ok(()) }
 }
@@ -78,10 +74,11 @@ fn check_declared(zip: &mut Archive<'_>, limits: &SheetLimits) -> Result<(), She
 fn check_unpacked(zip: &mut Archive<'_>, limits: &SheetLimits) -> Result<(), SheetError> {
     let mut left = limits.unpacked_bytes;
     for i in 0..zip.len() {
-        let mut entry = zip.by_index(i).map_err(xlsx_error)?;
+        let mut entry = zip.by_index(i).map_err(SheetError::unreadable_xlsx)?;
         let shared_strings = entry.name().is_ok_and(|name| name.to_ascii_lowercase().ends_with("sharedstrings.xml"));
         let mut sink = Measure { scan: shared_strings, tail: Vec::new(), claimed: 0 };
-        let read = io::copy(&mut (&mut entry).take(left.saturating_add(1)), &mut sink).map_err(xlsx_error)?;
+        let read =
+            io::copy(&mut (&mut entry).take(left.saturating_add(1)), &mut sink).map_err(SheetError::unreadable_xlsx)?;
         if read > left {
             return Err(limits.too_large());
         }

@@ -154,6 +154,11 @@ pub enum SheetError {
 }
 
 impl SheetError {
+    /// A workbook that could not be read, with the reader's reason (for the log).
+    pub(crate) fn unreadable_xlsx(error: impl std::fmt::Display) -> SheetError {
+        SheetError::Xlsx(error.to_string())
+    }
+
     /// The refusal a person reads (the parser's own text goes only to the log).
     pub fn refusal(&self) -> cordon_domain::Refusal {
         use cordon_domain::Key;

@@ -188,8 +188,7 @@ fn read_xlsx(bytes: &[u8], limits: &SheetLimits) -> Result<Sheet, SheetError> {
     check_workbook(bytes, limits)?;
     // The Xlsx reader rather than open_workbook_auto_from_rs, which throws away the
     // reason a file failed to open.
-    let mut workbook: Xlsx<Cursor<&[u8]>> =
-        Xlsx::new(Cursor::new(bytes)).map_err(|error| SheetError::Xlsx(error.to_string()))?;
+    let mut workbook: Xlsx<Cursor<&[u8]>> = Xlsx::new(Cursor::new(bytes)).map_err(SheetError::unreadable_xlsx)?;
     let name = first_worksheet(&workbook).ok_or(SheetError::NoWorksheet)?;
     let cells = filled_cells(&mut workbook, &name, limits)?;
 
@@ -225,11 +224,10 @@ fn filled_cells(
     name: &str,
     limits: &SheetLimits,
 ) -> Result<Vec<(u32, u32, String)>, SheetError> {
-    let xlsx_error = |error: calamine::XlsxError| SheetError::Xlsx(error.to_string());
-    let mut reader = workbook.worksheet_cells_reader(name).map_err(xlsx_error)?;
+    let mut reader = workbook.worksheet_cells_reader(name).map_err(SheetError::unreadable_xlsx)?;
     let mut cells = Vec::new();
     let mut text_bytes: u64 = 0;
-    while let Some(cell) = reader.next_cell().map_err(xlsx_error)? {
+    while let Some(cell) = reader.next_cell().map_err(SheetError::unreadable_xlsx)? {
         let value = cell_text(cell.get_value());
         let value = clean_cell(&value);
         if value.is_empty() {

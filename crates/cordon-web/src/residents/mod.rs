@@ -8,9 +8,9 @@ use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Form, Json, Router};
+use cordon_domain::Capability;
 use cordon_domain::residents::SpecialGroup;
-use cordon_domain::{Capability, IdNumber};
-use cordon_store::residents::{Resident, ResidentFilter, RevealField};
+use cordon_store::residents::{Resident, ResidentFilter, RevealField, Search};
 use cordon_store::sheets::SheetFormat;
 use cordon_store::{Page, PageRequest, StoreError};
 use serde::Deserialize;
@@ -94,14 +94,15 @@ struct IndexView {
 }
 
 async fn index(State(app): State<AppState>, ctx: Ctx, Query(q): Query<ResidentQuery>) -> Result<IndexView, PageError> {
-    let page = app.store.residents(&ctx.actor, &q.filter(), PageRequest::new(q.page, q.per_page), app.zone).await?;
+    let filter = q.filter();
+    let page = app.store.residents(&ctx.actor, &filter, PageRequest::new(q.page, q.per_page), app.zone).await?;
     // A whole ID number is not written back into the page (box or links): the
     // page shows it masked, like every other number. It matches one person at
     // most, so its result needs no further pages.
-    let searched =
-        q.q.as_deref()
-            .and_then(|s| IdNumber::parse(s.trim()).ok())
-            .map(|id| ctx.tr.t_with("search-by-id-number", &[("number", id.masked())]));
+    let searched = match filter.search() {
+        Some(Search::IdNumber(id)) => Some(ctx.tr.t_with("search-by-id-number", &[("number", id.masked())])),
+        _ => None,
+    };
     let typed = if searched.is_some() { String::new() } else { q.q.clone().unwrap_or_default() };
     let params = [
         ("q", typed.clone()),

@@ -89,14 +89,12 @@ pub struct Round {
 /// is not a public address; the page words such lines from the locales.
 pub const PRIVATE_REFUSED: &str = "refused: not a public address";
 
-/// A host name that resolved to no public address.
+/// A receiver that is no public address: an IP literal, or a host name that
+/// resolved to no public address (`what` says which).
 #[derive(Debug, thiserror::Error)]
-#[error(
-    "{PRIVATE_REFUSED}: {host} resolves to {addresses} (this machine or a private network; serve --webhook-allow-private allows it)"
-)]
+#[error("{PRIVATE_REFUSED}: {what} (this machine or a private network; serve --webhook-allow-private allows it)")]
 pub struct PrivateAddress {
-    host: String,
-    addresses: String,
+    what: String,
 }
 
 /// Resolves receivers' host names with the system's resolver and drops the
@@ -117,7 +115,8 @@ impl reqwest::dns::Resolve for PublicResolver {
             let kept: Vec<SocketAddr> = all.iter().copied().filter(|a| allow || hooks::is_public_ip(a.ip())).collect();
             if kept.is_empty() && !all.is_empty() {
                 let addresses = all.iter().map(|a| a.ip().to_string()).collect::<Vec<_>>().join(", ");
-                return Err(Box::new(PrivateAddress { host, addresses }) as Box<dyn std::error::Error + Send + Sync>);
+                let what = format!("{host} resolves to {addresses}");
+                return Err(Box::new(PrivateAddress { what }) as Box<dyn std::error::Error + Send + Sync>);
             }
             Ok(Box::new(kept.into_iter()) as reqwest::dns::Addrs)
         })
@@ -212,9 +211,7 @@ async fn attempt(
         return AttemptOutcome {
             ok: false,
             status: None,
-            error: Some(format!(
-                "{PRIVATE_REFUSED}: {ip} (this machine or a private network; serve --webhook-allow-private allows it)"
-            )),
+            error: Some(PrivateAddress { what: ip.to_string() }.to_string()),
             duration_ms: 0,
             retry_at,
         };

@@ -90,6 +90,16 @@ impl App {
         c.get(self.url(path)).send().await.unwrap().text().await.unwrap()
     }
 
+    /// Posts a form body as written (repeated keys and all) and returns the response.
+    pub async fn post_form(&self, c: &reqwest::Client, path: &str, body: &str) -> reqwest::Response {
+        c.post(self.url(path))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(body.to_string())
+            .send()
+            .await
+            .unwrap()
+    }
+
     /// A client signed in as this fixture user.
     pub async fn login(&self, name: &str) -> reqwest::Client {
         let c = client();
