@@ -22,6 +22,18 @@ fn form(kind: &str, name: &str, bytes: Vec<u8>) -> reqwest::multipart::Form {
         .part("file", reqwest::multipart::Part::bytes(bytes).file_name(name.to_string()))
 }
 
+/// Sends a residents file to the API as `token`, with this content type.
+async fn api_residents(app: &App, token: &str, content_type: &str, bytes: Vec<u8>) -> reqwest::Response {
+    common::api()
+        .post(app.url("/api/v1/imports/residents"))
+        .bearer_auth(token)
+        .header("content-type", content_type)
+        .body(bytes)
+        .send()
+        .await
+        .unwrap()
+}
+
 /// A signed-in page client with its cookie header and CSRF token, for raw requests too.
 async fn session(app: &App, name: &str) -> (reqwest::Client, String, String) {
     let jar = Arc::new(reqwest::cookie::Jar::default());
@@ -237,14 +249,9 @@ async fn a_zip_bomb_from_a_role_that_may_import_is_refused_quickly_in_the_users_
 
         let token = app.db.store.create_token("社区甲").await.unwrap();
         let started = Instant::now();
-        let res = common::api()
-            .post(app.url("/api/v1/imports/residents"))
-            .bearer_auth(&token)
-            .header("content-type", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-            .body(bomb)
-            .send()
-            .await
-            .unwrap();
+        let res =
+            api_residents(&app, &token, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", bomb)
+                .await;
         assert_eq!(res.status(), StatusCode::BAD_REQUEST, "the API");
         let json: serde_json::Value = res.json().await.unwrap();
         assert_eq!(json["error"]["refusal"]["key"], key, "{json}");
@@ -291,14 +298,7 @@ async fn fifty_thousand_bad_rows_get_a_bounded_answer_with_the_total_and_a_full_
 
     // The API, in English.
     let token = app.db.store.create_token("cmd").await.unwrap();
-    let res = common::api()
-        .post(app.url("/api/v1/imports/residents"))
-        .bearer_auth(&token)
-        .header("content-type", "text/csv")
-        .body(bytes)
-        .send()
-        .await
-        .unwrap();
+    let res = api_residents(&app, &token, "text/csv", bytes).await;
     assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let body = res.bytes().await.unwrap();
     eprintln!("the API's answer for 50,000 bad cells: {} bytes", body.len());
@@ -394,14 +394,7 @@ async fn the_same_file_uploaded_several_times_at_once_is_imported_once_and_the_o
             assert_eq!(imported_residents(&app, &token).await, expected, "{engine}: imported once");
 
             // The same file later: nothing changes, and it says so.
-            let res = common::api()
-                .post(app.url("/api/v1/imports/residents"))
-                .bearer_auth(&token)
-                .header("content-type", "text/csv")
-                .body(bytes)
-                .send()
-                .await
-                .unwrap();
+            let res = api_residents(&app, &token, "text/csv", bytes).await;
             assert_eq!(res.status(), StatusCode::OK, "{engine}");
             let summary: serde_json::Value = res.json().await.unwrap();
             assert_eq!((summary["imported"].as_u64(), summary["updated"].as_u64()), (Some(0), Some(0)), "{engine}");
