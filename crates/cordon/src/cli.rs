@@ -12,7 +12,7 @@ use cordon_domain::orders::OrderState;
 use cordon_domain::{Actor, Role, ScopeSpec};
 use cordon_store::imports::{ImportKind, ImportSummary, Upload};
 use cordon_store::orders::OrderFilter;
-use cordon_store::sheets::SheetFormat;
+use cordon_store::sheets::{SheetFormat, SheetLimits};
 use cordon_store::{Database, Store, StoreError};
 use indicatif::{ProgressBar, ProgressStyle};
 
@@ -466,7 +466,9 @@ async fn import_file(
     // The length is set once the file is read and checked.
     let bar = progress_bar(0, &format!("importing {}", kind.as_str()));
     let tick = |done: usize, total: usize| bar.update(done, total);
-    let result = store.import_file(actor, kind, Upload { name, bytes: &bytes, format }, &tick).await;
+    // The operator's own file: not held to an upload's caps (a district's roll is ten million cells).
+    let upload = Upload { name, bytes: &bytes, format };
+    let result = store.import_file_within(actor, kind, upload, &SheetLimits::OPERATOR, &tick).await;
     bar.finish();
     match result {
         Ok(summary) => Ok(summary),

@@ -60,6 +60,31 @@ fn a_file_of_50000_bad_rows_lists_1000_with_the_total_and_writes_every_one_to_th
     assert!(String::from_utf8_lossy(&out.stderr).contains("row 3 of the file is neither UTF-8 nor GBK text"));
 }
 
+#[test]
+fn the_operators_file_is_read_whole_however_many_cells_an_upload_may_have() {
+    let dir = Dir(std::env::temp_dir().join(format!("cordon_import_cli_cells_{}", std::process::id())));
+    let _ = std::fs::remove_dir_all(&dir.0);
+    std::fs::create_dir_all(&dir.0).unwrap();
+    let db = dir.0.join("db");
+    // A district's roll is a million rows of ten columns: more cells than an
+    // upload may have. This one is as many cells in little space (short rows
+    // are held padded to the header), and lacks the ID-number column, so the
+    // answer tells whether the whole file was read.
+    let rows = cordon_store::sheets::MAX_CELLS / 10 + 1;
+    let mut csv = String::from("街道,社区,小区,楼栋,单元,房号,姓名,手机号,标签,备注\n");
+    csv.push_str(&"x\n".repeat(rows));
+    let upload = cordon_store::sheets::read_sheet(csv.as_bytes(), cordon_store::sheets::SheetFormat::Csv);
+    assert!(matches!(upload, Err(cordon_store::sheets::SheetError::TooManyCells { .. })), "an upload is capped");
+    let file = dir.0.join("district.csv");
+    std::fs::write(&file, csv).unwrap();
+    let out = common::run(&db, &["import", "residents", file.to_str().unwrap()], None);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(!stderr.contains("the worksheet has more than"), "not refused for its size: {stderr}");
+    assert!(stderr.contains("1 bad cell(s); nothing was imported"), "{stderr}");
+    assert!(stderr.lines().any(|l| l.starts_with("1\tid_number\t")), "the missing column is named: {stderr}");
+}
+
 /// The data directory and further arguments with which the binary opens this database.
 fn opened_by(database: &Database, spare: &std::path::Path) -> (PathBuf, Vec<String>) {
     match database {

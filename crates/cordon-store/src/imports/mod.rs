@@ -89,7 +89,7 @@ use serde::Serialize;
 pub use report::{REPORTS_KEPT, StoredReport};
 pub(crate) use runs::{LAST_RUN_SQL, Run, run_lock_sql};
 
-use crate::sheets::{ColumnMap, ColumnSpec, Sheet, SheetFormat, SheetRow, read_sheet};
+use crate::sheets::{ColumnMap, ColumnSpec, Sheet, SheetFormat, SheetLimits, SheetRow, read_sheet_within};
 
 /// What an import did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, utoipa::ToSchema)]
@@ -411,9 +411,9 @@ impl crate::Store {
 
     /// Imports an uploaded file; all or nothing. A role that may not import
     /// this kind is refused before the file is read; the file is read within
-    /// the limits of `sheets::SheetLimits`; a rejection keeps its full report
-    /// for the actor (`ImportReport::report`); the same file imported again
-    /// while this import runs is refused with `import-running` (409).
+    /// the limits of an upload (`SheetLimits::DEFAULT`); a rejection keeps
+    /// its full report for the actor (`ImportReport::report`); the same file
+    /// imported again while this import runs is refused with `import-running` (409).
     pub async fn import_file(
         &self,
         actor: &Actor,
@@ -421,12 +421,25 @@ impl crate::Store {
         file: Upload<'_>,
         progress: Progress<'_>,
     ) -> crate::StoreResult<ImportSummary> {
+        self.import_file_within(actor, kind, file, &SheetLimits::DEFAULT, progress).await
+    }
+
+    /// Imports a file as `import_file` does, read within `limits` (the
+    /// command line's `SheetLimits::OPERATOR`).
+    pub async fn import_file_within(
+        &self,
+        actor: &Actor,
+        kind: ImportKind,
+        file: Upload<'_>,
+        limits: &SheetLimits,
+        progress: Progress<'_>,
+    ) -> crate::StoreResult<ImportSummary> {
         if !kind.allowed(actor) {
             return Err(crate::StoreError::Forbidden);
         }
         // Taken before anything is read from the file or the database.
         let run = self.begin_run(kind, file.name, file.bytes).await?;
-        let sheet = read_sheet(file.bytes, file.format)?;
+        let sheet = read_sheet_within(file.bytes, file.format, limits)?;
         self.import_sheet(actor, kind, &sheet, Some(&run), progress).await
     }
 

@@ -38,6 +38,13 @@ impl SheetLimits {
     /// The limits of every upload: `MAX_UNPACKED_BYTES` and `MAX_CELLS`.
     pub const DEFAULT: SheetLimits = SheetLimits { unpacked_bytes: MAX_UNPACKED_BYTES, cells: MAX_CELLS };
 
+    /// The operator's own file at the command line: no caps. The caps keep
+    /// an uploader from making the server hold more than an upload can
+    /// justify; the operator reads a file from their own disk into their own
+    /// process, and a district's roll (a million people, ten million cells)
+    /// must go in whole.
+    pub const OPERATOR: SheetLimits = SheetLimits { unpacked_bytes: u64::MAX, cells: usize::MAX };
+
     /// The refusal of a workbook that unpacks to more than the limit.
     pub(super) fn too_large(&self) -> SheetError {
         SheetError::TooLarge { limit_mb: self.unpacked_bytes / MIB }
