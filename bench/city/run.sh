@@ -73,6 +73,18 @@ sed 's/^/    /' "$WORK/logs/places-import.out"
 # sheet: 10 columns x (1,000,000 rows + header) is 10,000,010) gets the same rows
 # in two halves, each imported in turn; the figures are then the sum of the two
 # times and the larger of the two peaks, and the notes say so.
+split_residents() {
+    local half=$(( (ROWS + 1) / 2 ))
+    awk -v h="$half" -v a="$WORK/residents-a.csv" -v b="$WORK/residents-b.csv" \
+        'NR == 1 {print > a; print > b; next} NR <= h + 1 {print > a; next} {print > b}' "$RESIDENTS"
+    touch "$WORK/split"
+}
+# BENCH_SPLIT=1 imports the two halves from the start (to compare a revision
+# that takes the whole file with one that does not, on the same footing).
+if [ "${BENCH_SPLIT:-0}" = 1 ]; then
+    split_residents
+    echo "BENCH_SPLIT=1: residents imported as two halves of $(( (ROWS + 1) / 2 )) and $(( ROWS / 2 )) rows" >> "$NOTES"
+fi
 import_residents() {  # STEP
     local step=$1
     if [ ! -e "$WORK/split" ]; then
@@ -83,10 +95,7 @@ import_residents() {  # STEP
         if grep -q 'more than [0-9]* cells' "$WORK/logs/$step.err"; then
             echo "    refused whole: $(tail -1 "$WORK/logs/$step.err" | cut -d' ' -f2-)"
             echo "$step: the whole file was refused after $(get "$step" 2) s, max RSS $(get "$step" 3) MiB ($(tail -1 "$WORK/logs/$step.err" | cut -d' ' -f2-)); imported as two halves instead" >> "$NOTES"
-            local half=$(( (ROWS + 1) / 2 ))
-            awk -v h="$half" -v a="$WORK/residents-a.csv" -v b="$WORK/residents-b.csv" \
-                'NR == 1 {print > a; print > b; next} NR <= h + 1 {print > a; next} {print > b}' "$RESIDENTS"
-            touch "$WORK/split"
+            split_residents
             sed -i "/^$step\t/d" "$RESULTS"
         else
             tail -5 "$WORK/logs/$step.err" >&2
