@@ -15,7 +15,8 @@ set -euo pipefail
 : "${CORDON_BIN:?set CORDON_BIN to a cordon binary}"
 DATA=$(cd "${1:?usage: run.sh DATA_DIR [WORK_DIR]}" && pwd)
 WORK=${2:-$DATA/run-$(basename "$CORDON_BIN")}
-VENV=${BENCH_VENV:-/work/bench-venv}
+# DuckDB (MIT) is installed from PyPI into a venv beside the data, only for this benchmark.
+VENV=${BENCH_VENV:-$DATA/.duckdb-venv}
 SQLITE=${SQLITE_BIN:-/usr/bin/sqlite3}
 PORT=${BENCH_PORT:-18431}
 PLACES=$DATA/places.csv
