@@ -375,9 +375,9 @@ fn cordon_import(
     let n = sheets.residents.rows.len();
     for _ in 0..cfg.runs {
         let db = fresh().expect("a fresh database");
-        rt.block_on(db.store.import(&system, ImportKind::Places, &sheets.places, &|_, _| {})).expect("the places");
+        rt.block_on(db.store.import(&system, ImportKind::Places, &sheets.places, &|_| {})).expect("the places");
         let rejected =
-            checks.time(|| rt.block_on(db.store.import(&system, ImportKind::Residents, &sheets.bad, &|_, _| {})));
+            checks.time(|| rt.block_on(db.store.import(&system, ImportKind::Residents, &sheets.bad, &|_| {})));
         match rejected {
             Err(StoreError::Rejected(report)) => assert_eq!(report.bad_rows.len(), 1, "one bad cell on {engine}"),
             other => panic!("the spoilt sheet must be rejected on {engine}, got {other:?}"),
@@ -387,7 +387,7 @@ fn cordon_import(
             (&mut again, &mut again_phases, ImportSummary { imported: 0, updated: 0, unchanged: n }),
         ] {
             let ticks = Ticks::default();
-            let progress = |done: usize, _: usize| ticks.record(done);
+            let progress = |p: &cordon_store::imports::ImportProgress| ticks.record(p.done as usize);
             let mut start = Instant::now();
             let got = tally.time(|| {
                 start = Instant::now();

@@ -50,6 +50,18 @@ impl From<sqlx::Error> for StoreError {
     }
 }
 
+impl From<rusqlite::Error> for StoreError {
+    // The SQLite bulk path's errors, told apart as sqlx's are: busy is 503.
+    fn from(e: rusqlite::Error) -> StoreError {
+        let busy = matches!(
+            e.sqlite_error_code(),
+            Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
+        );
+        let e = sqlx::Error::Protocol(format!("SQLite: {e}"));
+        if busy { StoreError::Unavailable(e) } else { StoreError::Database(e) }
+    }
+}
+
 /// Whether an error means the database is away or busy rather than that the
 /// query is wrong: the caller may try again and should be told so (503).
 fn is_unavailable(e: &sqlx::Error) -> bool {

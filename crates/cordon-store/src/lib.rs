@@ -68,6 +68,52 @@ impl PageRequest {
     }
 }
 
+/// Which part of a long list to read: the rows after (or before) a row, named by
+/// its id, so that the ten-thousandth page costs what the first does.
+#[derive(Debug, Clone, Copy)]
+pub struct Keyset {
+    /// The rows after this one, in list order.
+    pub after: Option<i64>,
+    /// The rows before this one (when `after` is none).
+    pub before: Option<i64>,
+    /// Rows per page, at most 500.
+    pub per_page: i64,
+}
+
+impl Keyset {
+    /// Clamps user-given values into a sane request.
+    pub fn new(after: Option<i64>, before: Option<i64>, per_page: Option<i64>) -> Keyset {
+        Keyset { after, before: before.filter(|_| after.is_none()), per_page: per_page.unwrap_or(50).clamp(1, 500) }
+    }
+}
+
+impl From<PageRequest> for Keyset {
+    /// The first page of the given size.
+    fn from(p: PageRequest) -> Keyset {
+        Keyset::new(None, None, Some(p.per_page))
+    }
+}
+
+/// How many rows a filtered list counts at most: past it, the total says "more than".
+pub const COUNTED_AT_MOST: i64 = 10_000;
+
+/// Part of a long list, with the rows on either side named for the links.
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct Slice<T> {
+    /// The rows.
+    pub items: Vec<T>,
+    /// How many rows match in all; a lower bound when `total_capped`.
+    pub total: i64,
+    /// Whether more than `total` rows match (a search or filter counts up to `COUNTED_AT_MOST`).
+    pub total_capped: bool,
+    /// The cursor of the next rows (`after=`), if there are more.
+    pub next: Option<String>,
+    /// The cursor of the rows before these (`before=`), if any.
+    pub prev: Option<String>,
+    /// Rows per page.
+    pub per_page: i64,
+}
+
 /// Typed text as it may be bound: without control characters and the hidden
 /// marks that reorder text, which no name or search has (and PostgreSQL
 /// refuses NUL in text).

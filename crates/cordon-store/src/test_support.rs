@@ -101,7 +101,7 @@ pub fn id_number(n: u32) -> String {
 /// residents in each, and two units with two cadres each.
 pub async fn seed(store: &Store) -> StoreResult<()> {
     let system = Actor::system();
-    let none = |_: usize, _: usize| {};
+    let none = |_: &crate::imports::ImportProgress| {};
     let places = sheet(
         &["市", "区", "街道", "社区", "小区", "卡口"],
         &[

@@ -223,7 +223,7 @@ async fn a_checkpoint_added_later_gets_its_shifts_when_the_week_is_built_again()
             &["市", "区", "街道", "社区", "小区", "卡口"],
             &[&["哈尔滨市", "道外区", "仁里街道", "民强社区", "甲小区", "南门"]],
         );
-        s.import(&system, cordon_store::imports::ImportKind::Places, &gate, &|_, _| {}).await.unwrap();
+        s.import(&system, cordon_store::imports::ImportKind::Places, &gate, &|_| {}).await.unwrap();
         assert_eq!(s.build_roster(&system, squad, &week_from_today(1), zone).await.unwrap(), 21, "{}", db.engine);
         let now = Utc::now();
         let roster = s.roster(&system, squad, zone.date_of(now), 1, zone, now).await.unwrap();

@@ -13,7 +13,7 @@ use cordon_store::{PageRequest, StoreError};
 /// isolate around it, a zero-width joiner inside, a left-to-right mark at the end.
 const HIDDEN: [&str; 5] = ["张\u{202E}伟", "\u{2066}张伟\u{2069}", "\u{2067}王芳", "李\u{200D}娜", "赵敏\u{200E}"];
 
-fn none(_: usize, _: usize) {}
+fn none(_: &cordon_store::imports::ImportProgress) {}
 
 #[tokio::test]
 async fn a_resident_or_cadre_import_with_a_hidden_character_in_a_name_is_refused_at_that_cell() {

@@ -26,7 +26,7 @@ fn reset_peak() {
     std::fs::write("/proc/self/clear_refs", "5").expect("reset the peak");
 }
 
-fn none(_: usize, _: usize) {}
+fn none(_: &cordon_store::imports::ImportProgress) {}
 
 /// The system allocator, counting the bytes allocated now and at most since
 /// `Heap::reset`: exact where the resident size is blurred by memory freed
@@ -102,7 +102,8 @@ async fn a_zip_bomb_from_a_role_that_may_import_is_refused_quickly_without_growi
         reset_peak();
         let before = peak_kib();
         let started = Instant::now();
-        let file = Upload { name: "居民.xlsx", bytes: &bomb, format: SheetFormat::Xlsx };
+        let file =
+            Upload { name: "居民.xlsx", body: cordon_store::imports::Body::Bytes(&bomb), format: SheetFormat::Xlsx };
         let error = db.store.import_file(&community, ImportKind::Residents, file, &none).await.unwrap_err();
         let took = started.elapsed();
         let grown_mib = peak_kib().saturating_sub(before) / 1024;
@@ -145,7 +146,8 @@ async fn checking_a_file_of_200000_bad_rows_costs_little_beyond_holding_its_shee
     let base = Heap::reset();
     reset_peak();
     let rss_before = peak_kib();
-    let file = Upload { name: "居民.csv", bytes: &bytes, format: SheetFormat::Csv };
+    let file =
+        Upload { name: "居民.csv", body: cordon_store::imports::Body::Bytes(&bytes), format: SheetFormat::Csv };
     let error = db.store.import_file(&community, ImportKind::Residents, file, &none).await.unwrap_err();
     let check_bytes = Heap::peak().saturating_sub(base);
     let rss_mib = peak_kib().saturating_sub(rss_before) / 1024;

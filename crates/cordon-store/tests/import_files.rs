@@ -9,7 +9,7 @@ use cordon_store::sheets::{SheetFormat, read_sheet};
 use cordon_store::test_support::{engines, id_number, seed, sqlite};
 use cordon_store::{PageRequest, Store};
 
-fn none(_: usize, _: usize) {}
+fn none(_: &cordon_store::imports::ImportProgress) {}
 
 async fn import_bytes(store: &Store, bytes: &[u8], format: SheetFormat) -> cordon_store::imports::ImportSummary {
     let sheet = read_sheet(bytes, format).expect("readable");

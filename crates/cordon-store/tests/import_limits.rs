@@ -14,10 +14,14 @@ use cordon_store::sheets::{MAX_CELLS, MAX_UNPACKED_BYTES, SheetFormat, read_shee
 use cordon_store::test_support::{engines, resident_file, resident_id, seed, sqlite, user};
 use cordon_store::{PageRequest, Store};
 
-fn none(_: usize, _: usize) {}
+fn none(_: &cordon_store::imports::ImportProgress) {}
 
 fn upload<'a>(name: &'a str, bytes: &'a [u8]) -> Upload<'a> {
-    Upload { name, bytes, format: SheetFormat::from_file_name(name).unwrap_or(SheetFormat::Csv) }
+    Upload {
+        name,
+        body: cordon_store::imports::Body::Bytes(bytes),
+        format: SheetFormat::from_file_name(name).unwrap_or(SheetFormat::Csv),
+    }
 }
 
 async fn community(store: &Store, name: &str) -> Actor {
@@ -309,8 +313,8 @@ async fn an_import_that_dies_inside_its_write_transaction_leaves_no_lock_and_the
         let dying = {
             let (store, actor, bytes) = (db.store.clone(), actor.clone(), bytes.clone());
             tokio::spawn(async move {
-                let progress = move |done: usize, _: usize| {
-                    let _ = writing.send(done);
+                let progress = move |p: &cordon_store::imports::ImportProgress| {
+                    let _ = writing.send(p.rows_written);
                 };
                 store.import_file(&actor, ImportKind::Residents, upload("居民.csv", &bytes), &progress).await
             })

@@ -17,7 +17,7 @@ fn all() -> PageRequest {
     PageRequest::new(Some(1), Some(500))
 }
 
-fn none(_: usize, _: usize) {}
+fn none(_: &cordon_store::imports::ImportProgress) {}
 
 async fn resident_names(store: &cordon_store::Store, actor: &Actor) -> Vec<String> {
     let mut names: Vec<String> = store

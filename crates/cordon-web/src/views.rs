@@ -115,11 +115,17 @@ pub struct Pager {
     pub prev: Option<String>,
     /// The next page's URL.
     pub next: Option<String>,
+    /// A list read by keyset has no page numbers, only its total (capped: a lower bound).
+    pub keyset: Option<bool>,
 }
 
 impl Pager {
-    /// "page 2 of 7, 312 in all" in the user's language.
+    /// "page 2 of 7, 312 in all" in the user's language ("312 in all" for a keyset list).
     pub fn label(&self, tr: &Tr) -> String {
+        if let Some(capped) = self.keyset {
+            let key = if capped { "list-total-capped" } else { "list-total" };
+            return tr.t_with(key, &[("total", self.total.to_string())]);
+        }
         tr.t_with(
             "page-of",
             &[("page", self.page.to_string()), ("pages", self.pages.to_string()), ("total", self.total.to_string())],
@@ -139,6 +145,24 @@ impl Pager {
             total: page.total,
             prev: (page.page > 1).then(|| url(page.page - 1)),
             next: (page.page < page.pages()).then(|| url(page.page + 1)),
+            keyset: None,
+        }
+    }
+
+    /// Builds the links of a list read by keyset: `after=` the last row, `before=` the first.
+    pub fn keyset<T>(base: &str, params: &[(&str, String)], slice: &cordon_store::Slice<T>) -> Pager {
+        let url = |key: &str, cursor: &String| {
+            let mut q: Vec<(&str, String)> = params.iter().filter(|(_, v)| !v.is_empty()).cloned().collect();
+            q.push((key, cursor.clone()));
+            format!("{base}?{}", serde_urlencoded::to_string(&q).unwrap_or_default())
+        };
+        Pager {
+            page: 0,
+            pages: 0,
+            total: slice.total,
+            prev: slice.prev.as_ref().map(|c| url("before", c)),
+            next: slice.next.as_ref().map(|c| url("after", c)),
+            keyset: Some(slice.total_capped),
         }
     }
 }

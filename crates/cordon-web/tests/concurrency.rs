@@ -99,7 +99,7 @@ async fn fresh_cadres(app: &App, round: usize) -> Vec<i64> {
     let rows: Vec<Vec<&str>> = rows.iter().map(|r| r.iter().map(String::as_str).collect()).collect();
     let rows: Vec<&[&str]> = rows.iter().map(Vec::as_slice).collect();
     let cadres = sheet(&["单位", "姓名", "职务", "党员", "手机号", "性别"], &rows);
-    s.import(&system, ImportKind::Cadres, &cadres, &|_, _| {}).await.unwrap();
+    s.import(&system, ImportKind::Cadres, &cadres, &|_| {}).await.unwrap();
     let (_, after) = unit_cadres(s, "市林草局").await;
     let new: Vec<i64> = after.into_iter().filter(|c| !before.contains(c)).collect();
     assert_eq!(new.len(), 2);

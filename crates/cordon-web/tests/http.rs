@@ -361,7 +361,7 @@ async fn bad_input_gets_a_clear_4xx_in_the_users_language_never_a_500() {
         assert!(res.text().await.unwrap().contains("没有找到"));
         for path in [
             "/residents?q=%00%25_",
-            "/residents?page=-5&per_page=100000",
+            "/residents?after=-5&per_page=100000",
             "/cadres?q=%00",
             "/audit?actor=%00",
             "/places/1?q=%00",
@@ -369,7 +369,7 @@ async fn bad_input_gets_a_clear_4xx_in_the_users_language_never_a_500() {
             let res = c.get(app.url(path)).send().await.unwrap();
             assert_eq!(res.status(), StatusCode::OK, "{engine}: {path}");
         }
-        let res = c.get(app.url("/residents?page=abc")).send().await.unwrap();
+        let res = c.get(app.url("/residents?after=abc")).send().await.unwrap();
         assert_eq!(res.status(), StatusCode::BAD_REQUEST, "{engine}");
         // A NUL in a user name is a failed sign-in, not a database error.
         let anon = client();

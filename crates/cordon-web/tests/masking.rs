@@ -43,7 +43,7 @@ async fn add_people(s: &Store) {
             &["大有坊街道", "新一社区", "乙小区", "2号楼", "1单元", "203", "周强", b.as_str(), "", ""],
         ],
     );
-    s.import(&Actor::system(), ImportKind::Residents, &rows, &|_, _| {}).await.unwrap();
+    s.import(&Actor::system(), ImportKind::Residents, &rows, &|_| {}).await.unwrap();
 }
 
 /// Everyone in the database, with their full numbers (read as the system).

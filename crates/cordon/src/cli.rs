@@ -10,7 +10,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use cordon_domain::clock::Zone;
 use cordon_domain::orders::OrderState;
 use cordon_domain::{Actor, Role, ScopeSpec};
-use cordon_store::imports::{ImportKind, ImportSummary, Upload};
+use cordon_store::imports::{Body, ImportKind, ImportProgress, ImportSummary, Upload};
 use cordon_store::orders::OrderFilter;
 use cordon_store::sheets::{SheetFormat, SheetLimits};
 use cordon_store::{Database, Store, StoreError};
@@ -460,14 +460,18 @@ async fn import_file(
     file: &PathBuf,
     report: Option<&PathBuf>,
 ) -> Result<ImportSummary> {
-    let bytes = std::fs::read(file).map_err(|e| usage(format!("cannot read {}: {e}", file.display())))?;
+    // The file is read as it is imported, never whole: a city's roll is gigabytes.
+    let mut head = [0u8; 4];
+    let read = std::fs::File::open(file)
+        .and_then(|mut f| std::io::Read::read(&mut f, &mut head))
+        .map_err(|e| usage(format!("cannot read {}: {e}", file.display())))?;
     let name = file.file_name().and_then(|n| n.to_str()).unwrap_or("");
-    let format = SheetFormat::from_file_name(name).unwrap_or_else(|| SheetFormat::sniff(&bytes));
+    let format = SheetFormat::from_file_name(name).unwrap_or_else(|| SheetFormat::sniff(&head[..read]));
     // The length is set once the file is read and checked.
     let bar = progress_bar(0, &format!("importing {}", kind.as_str()));
-    let tick = |done: usize, total: usize| bar.update(done, total);
+    let tick = |p: &ImportProgress| bar.update(p.done as usize, p.total as usize);
     // The operator's own file: not held to an upload's caps (a district's roll is ten million cells).
-    let upload = Upload { name, bytes: &bytes, format };
+    let upload = Upload { name, body: Body::File(file), format };
     let result = store.import_file_within(actor, kind, upload, &SheetLimits::OPERATOR, &tick).await;
     bar.finish();
     match result {

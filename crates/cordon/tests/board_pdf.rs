@@ -211,7 +211,7 @@ async fn post_relief_squad(store: &Store, compound: &str) {
     let rows: Vec<Vec<&str>> = cadres.iter().map(|r| r.iter().map(String::as_str).collect()).collect();
     let rows: Vec<&[&str]> = rows.iter().map(Vec::as_slice).collect();
     let cadres = sheet(&["单位", "姓名", "职务", "党员", "手机号", "性别"], &rows);
-    store.import(&system, ImportKind::Cadres, &cadres, &|_, _| {}).await.unwrap();
+    store.import(&system, ImportKind::Cadres, &cadres, &|_| {}).await.unwrap();
     post_squad(store, "市支援服务中心", compound, 0).await;
 }
 

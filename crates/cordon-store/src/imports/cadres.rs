@@ -171,14 +171,14 @@ impl Store {
                     }
                 }
                 if i % 100 == 0 {
-                    progress(i, total);
+                    progress(&super::ImportProgress::rows(i, total));
                 }
             }
             record_run!(tx, self.now(), actor, run, &summary)?;
             tx.commit().await?;
             summary
         });
-        progress(total, total);
+        progress(&super::ImportProgress::rows(total, total));
         Ok(summary)
     }
 }

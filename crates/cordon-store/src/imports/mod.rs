@@ -43,6 +43,9 @@ macro_rules! claim_run {
 /// hash, counts), in the import's transaction.
 macro_rules! record_run {
     ($tx:expr, $now:expr, $actor:expr, $run:expr, $summary:expr) => {
+        record_run!($tx, $now, $actor, $run, $summary, 0)
+    };
+    ($tx:expr, $now:expr, $actor:expr, $run:expr, $summary:expr, $places_created:expr) => {
         async {
             if let Some(run) = $run {
                 let run: &$crate::imports::Run = run;
@@ -68,7 +71,7 @@ macro_rules! record_run {
                 audit_insert!(
                     &mut *$tx,
                     $crate::audit::NewEntry::new(now, actor, "import", "import", id.to_string())
-                        .after(run.audit_json(summary))
+                        .after(run.audit_json(summary, $places_created))
                 )?;
             }
             Ok::<(), $crate::StoreError>(())
@@ -89,7 +92,7 @@ use serde::Serialize;
 pub use report::{REPORTS_KEPT, StoredReport};
 pub(crate) use runs::{LAST_RUN_SQL, Run, run_lock_sql};
 
-use crate::sheets::{ColumnMap, ColumnSpec, Sheet, SheetFormat, SheetLimits, SheetRow, read_sheet_within};
+use crate::sheets::{ColumnMap, ColumnSpec, RowStream, Sheet, SheetFormat, SheetLimits, SheetRow, read_sheet_within};
 
 /// What an import did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, utoipa::ToSchema)]
@@ -285,8 +288,38 @@ impl ImportKind {
     }
 }
 
-/// Told how far the write phase has come: `(rows done, rows in all)`.
-pub type Progress<'a> = &'a (dyn Fn(usize, usize) + Send + Sync);
+/// How far an import has come.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct ImportProgress {
+    /// Rows of the file checked so far.
+    pub rows_checked: u64,
+    /// Rows handed to the database so far.
+    pub rows_written: u64,
+    /// How far through: bytes of the file read, or rows written (of `total`).
+    pub done: u64,
+    /// What `done` counts to.
+    pub total: u64,
+}
+
+impl ImportProgress {
+    /// Progress counted in rows, for the imports that check a sheet in memory first.
+    pub fn rows(done: usize, total: usize) -> ImportProgress {
+        let (done, total) = (done as u64, total as u64);
+        ImportProgress { rows_checked: total, rows_written: done, done, total }
+    }
+}
+
+/// Told how far an import has come, several times a second at most.
+pub type Progress<'a> = &'a (dyn Fn(&ImportProgress) + Send + Sync);
+
+/// Where an uploaded file's bytes are.
+#[derive(Debug, Clone, Copy)]
+pub enum Body<'a> {
+    /// In memory.
+    Bytes(&'a [u8]),
+    /// In a file on disk (an upload spooled there, or the operator's file), read as it is imported.
+    File(&'a std::path::Path),
+}
 
 /// An uploaded file to import.
 #[derive(Debug, Clone, Copy)]
@@ -294,9 +327,41 @@ pub struct Upload<'a> {
     /// The file's name as the user's computer called it, for the record.
     pub name: &'a str,
     /// Its bytes.
-    pub bytes: &'a [u8],
+    pub body: Body<'a>,
     /// How to read them.
     pub format: SheetFormat,
+}
+
+impl Body<'_> {
+    /// The bytes, read whole: for the imports that check a sheet in memory (places, cadres).
+    fn read_all(&self) -> crate::StoreResult<std::borrow::Cow<'_, [u8]>> {
+        match self {
+            Body::Bytes(b) => Ok(std::borrow::Cow::Borrowed(b)),
+            Body::File(path) => {
+                std::fs::read(path).map(std::borrow::Cow::Owned).map_err(|e| crate::StoreError::Io(e.to_string()))
+            }
+        }
+    }
+
+    /// A reader of the bytes that owns what it reads, and how many there are.
+    fn reader(&self) -> crate::StoreResult<(Box<dyn std::io::Read + Send>, u64)> {
+        match self {
+            Body::Bytes(b) => Ok((Box::new(std::io::Cursor::new(b.to_vec())), b.len() as u64)),
+            Body::File(path) => {
+                let file = std::fs::File::open(path).map_err(|e| crate::StoreError::Io(e.to_string()))?;
+                let len = file.metadata().map(|m| m.len()).unwrap_or(0);
+                Ok((Box::new(std::io::BufReader::with_capacity(1 << 20, file)), len))
+            }
+        }
+    }
+
+    /// Whether there is nothing in it.
+    fn is_empty(&self) -> bool {
+        match self {
+            Body::Bytes(b) => b.is_empty(),
+            Body::File(path) => std::fs::metadata(path).map(|m| m.len() == 0).unwrap_or(false),
+        }
+    }
 }
 
 /// Collects bad cells while rows are checked: the first ones listed, all of
@@ -375,7 +440,12 @@ impl Checker {
 
     /// Maps the header, or records one bad cell per missing column.
     pub fn columns(&mut self, sheet: &Sheet, kind: ImportKind) -> Option<ColumnMap> {
-        match ColumnMap::new(&sheet.headers, kind.columns()) {
+        self.columns_of(&sheet.headers, kind)
+    }
+
+    /// Maps header cells, or records one bad cell per missing column.
+    pub fn columns_of(&mut self, headers: &[String], kind: ImportKind) -> Option<ColumnMap> {
+        match ColumnMap::new(headers, kind.columns()) {
             Ok(map) => Some(map),
             Err(missing) => {
                 for key in missing {
@@ -438,8 +508,21 @@ impl crate::Store {
             return Err(crate::StoreError::Forbidden);
         }
         // Taken before anything is read from the file or the database.
-        let run = self.begin_run(kind, file.name, file.bytes).await?;
-        let sheet = read_sheet_within(file.bytes, file.format, limits)?;
+        let mut run = self.begin_run(kind, file.name).await?;
+        if file.body.is_empty() {
+            return Err(crate::sheets::SheetError::Empty.into());
+        }
+        if kind == ImportKind::Residents {
+            // A roll of ten million rows: read as it is written, never whole.
+            let (reader, len) = file.body.reader()?;
+            let (format, limits) = (file.format, *limits);
+            let stream = tokio::task::spawn_blocking(move || RowStream::open(reader, format, &limits));
+            let stream = stream.await.map_err(|e| crate::StoreError::Io(e.to_string()))??;
+            return self.import_residents(actor, stream, len, Some(run), progress).await;
+        }
+        let bytes = file.body.read_all()?;
+        run.hashed(sha2::Digest::finalize(<sha2::Sha256 as sha2::Digest>::new_with_prefix(&bytes)).into());
+        let sheet = read_sheet_within(&bytes, file.format, limits)?;
         self.import_sheet(actor, kind, &sheet, Some(&run), progress).await
     }
 
@@ -454,7 +537,10 @@ impl crate::Store {
     ) -> crate::StoreResult<ImportSummary> {
         match kind {
             ImportKind::Places => self.import_places(actor, sheet, run, progress).await,
-            ImportKind::Residents => self.import_residents(actor, sheet, run, progress).await,
+            ImportKind::Residents => {
+                let rows = RowStream::whole(sheet.clone(), [0; 32]);
+                self.import_residents(actor, rows, 0, run.cloned(), progress).await
+            }
             ImportKind::Cadres => self.import_cadres(actor, sheet, run, progress).await,
         }
     }

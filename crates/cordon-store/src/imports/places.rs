@@ -134,14 +134,14 @@ impl Store {
                     summary.unchanged += 1
                 }
                 if i % 100 == 0 {
-                    progress(i, total);
+                    progress(&super::ImportProgress::rows(i, total));
                 }
             }
             record_run!(tx, self.now(), actor, run, &summary)?;
             tx.commit().await?;
             summary
         });
-        progress(total, total);
+        progress(&super::ImportProgress::rows(total, total));
         Ok(summary)
     }
 }

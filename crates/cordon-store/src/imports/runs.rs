@@ -9,18 +9,25 @@
 //! when a newer one has finished since (`claim_run!`). The ids of runs of one
 //! file grow in the order they commit, because each is inserted under the lock
 //! that orders them; no clock is compared, and nothing outlives a transaction.
+//!
+//! A file streamed from disk is hashed as it is read, so its hash is known only
+//! at the end: `seen` is therefore the newest import of any file when this one
+//! began, and the check is made once the hash is known, still inside the write
+//! transaction and before anything of the import is final.
 
 use chrono::{DateTime, Utc};
 use cordon_domain::{Actor, Capability};
 use serde::Serialize;
-use sha2::{Digest, Sha256};
 use sqlx::{PgPool, SqlitePool};
 
 use super::{ImportKind, ImportSummary};
 use crate::{Store, StoreError, StoreResult};
 
 /// The newest finished import of a file (`$1`, its hash) and kind (`$2`); 0 for none.
+/// `Run::seen` is the newest of all (`LAST_ANY_RUN_SQL`) when the import began.
 pub(crate) const LAST_RUN_SQL: &str = "SELECT COALESCE(MAX(id), 0) FROM import_runs WHERE sha256 = $1 AND kind = $2";
+
+const LAST_ANY_RUN_SQL: &str = "SELECT COALESCE(MAX(id), 0) FROM import_runs";
 
 /// An import of an uploaded file, from its beginning to its commit.
 #[derive(Debug, Clone)]
@@ -32,7 +39,7 @@ pub(crate) struct Run {
     /// The first eight bytes of the hash, as PostgreSQL's advisory lock key.
     lock_key: i64,
     pub started: DateTime<Utc>,
-    /// The newest finished import of the same file and kind when this one began (0: none).
+    /// The newest finished import of any file when this one began (0: none).
     pub seen: i64,
 }
 
@@ -42,8 +49,17 @@ impl Run {
         self.lock_key
     }
 
-    /// The audit entry's contents: the file and what the import did.
-    pub fn audit_json(&self, summary: &ImportSummary) -> String {
+    /// Sets the file's hash, once its bytes have been read.
+    pub fn hashed(&mut self, digest: [u8; 32]) {
+        let mut key = [0u8; 8];
+        key.copy_from_slice(&digest[..8]);
+        self.sha256 = hex::encode(digest);
+        self.lock_key = i64::from_be_bytes(key);
+    }
+
+    /// The audit entry's contents: the file, what the import did, and how many
+    /// places (buildings, entrances, households) it created on the way.
+    pub fn audit_json(&self, summary: &ImportSummary, places_created: u64) -> String {
         serde_json::json!({
             "kind": self.kind.as_str(),
             "file_name": self.file_name,
@@ -51,6 +67,7 @@ impl Run {
             "imported": summary.imported,
             "updated": summary.updated,
             "unchanged": summary.unchanged,
+            "places_created": places_created,
             "started_at": self.started,
         })
         .to_string()
@@ -107,23 +124,17 @@ pub struct ImportRun {
 }
 
 impl Store {
-    /// Begins the import of a file: its hash, the instant, and the newest
-    /// finished import of the same file so far.
-    pub(super) async fn begin_run(&self, kind: ImportKind, file_name: &str, bytes: &[u8]) -> StoreResult<Run> {
-        let digest = Sha256::digest(bytes);
-        let mut key = [0u8; 8];
-        key.copy_from_slice(&digest[..8]);
-        let sha256 = hex::encode(digest);
+    /// Begins the import of a file: the instant, and the newest finished import
+    /// of any file so far (the hash is set when the bytes are read).
+    pub(super) async fn begin_run(&self, kind: ImportKind, file_name: &str) -> StoreResult<Run> {
         let started = self.now();
-        let seen: i64 = on_pool!(self, |p| {
-            sqlx::query_scalar(LAST_RUN_SQL).bind(sha256.clone()).bind(kind.as_str()).fetch_one(p).await?
-        });
+        let seen: i64 = on_pool!(self, |p| { sqlx::query_scalar(LAST_ANY_RUN_SQL).fetch_one(p).await? });
         Ok(Run {
             kind,
             // A name is for people to recognise the file by; a longer one is cut.
             file_name: crate::clean(file_name).chars().take(255).collect(),
-            sha256,
-            lock_key: i64::from_be_bytes(key),
+            sha256: String::new(),
+            lock_key: 0,
             started,
             seen,
         })

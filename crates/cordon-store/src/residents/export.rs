@@ -7,7 +7,7 @@ use cordon_domain::{Actor, Capability};
 
 use super::ResidentFilter;
 use crate::sheets::{SheetFormat, sheet_bytes};
-use crate::{PageRequest, Store, StoreError, StoreResult};
+use crate::{Keyset, Store, StoreError, StoreResult};
 
 const HEADERS: [&str; 8] =
     ["住址 address", "姓名 name", "身份证号 id_number", "手机号 phone", "年龄 age", "性别 sex", "标签 tags", "编号 id"];
@@ -18,9 +18,19 @@ impl Store {
         if !actor.can(Capability::Export) || !actor.can(Capability::ViewResidents) {
             return Err(StoreError::Forbidden);
         }
-        let all = PageRequest { page: 1, per_page: i64::MAX / 2 };
-        let page = self.residents(actor, &ResidentFilter::default(), all, zone).await?;
-        let rows = page.items.into_iter().map(|r| {
+        let mut all = Vec::new();
+        let mut after = None;
+        loop {
+            let slice =
+                self.residents(actor, &ResidentFilter::default(), Keyset::new(after, None, Some(500)), zone).await?;
+            all.extend(slice.items);
+            match slice.next {
+                Some(next) => after = next.parse().ok(),
+                None => break,
+            }
+        }
+        let total = all.len();
+        let rows = all.into_iter().map(|r| {
             vec![
                 r.address,
                 r.name,
@@ -37,7 +47,7 @@ impl Store {
             audit_insert!(
                 p,
                 crate::audit::NewEntry::new(self.now(), actor, "export", "residents", format.extension().to_string())
-                    .after(serde_json::json!({"rows": page.total}).to_string())
+                    .after(serde_json::json!({"rows": total}).to_string())
             )?;
         });
         Ok(bytes)

@@ -5,11 +5,11 @@ mod export;
 use chrono::{DateTime, NaiveDate, Utc};
 use cordon_domain::clock::Zone;
 use cordon_domain::residents::SpecialGroup;
-use cordon_domain::{Actor, Capability, IdNumber, Key, Phone, Sex};
+use cordon_domain::{Actor, Capability, IdNumber, Key, Phone, Scope, Sex};
 use serde::Serialize;
 
 use crate::places::scope_binds;
-use crate::{Page, PageRequest, Store, StoreError, StoreResult, like_pattern};
+use crate::{COUNTED_AT_MOST, Keyset, Slice, Store, StoreError, StoreResult};
 
 /// How many lookups by ID number one user may make in a minute. A lookup
 /// answers "is this number one of my residents?", so it is counted (in the
@@ -88,7 +88,7 @@ impl ResidentRow {
 #[derive(Debug, Clone, Default)]
 pub struct ResidentFilter {
     /// A whole, valid ID number (exact match; the lookup is audited and
-    /// rate-limited), or else part of a name. Digits that are not a whole
+    /// rate-limited), or else the start of a name. Digits that are not a whole
     /// number match no ID number: numbers cannot be read digit by digit.
     pub q: Option<String>,
     /// Only below this place.
@@ -121,83 +121,269 @@ impl ResidentFilter {
 pub(crate) const RESIDENT_SELECT: &str = "SELECT r.id, r.name, r.id_number, r.phone, r.birth_date, r.sex, r.tags, \
      r.household_id, cp.name AS compound, b.name AS building, e.name AS entrance, h.name AS room";
 
-/// `$1,$2` the scope range; `$3,$4` the place filter range; `$5` name pattern;
-/// `$6` tag pattern; `$7` a whole ID number.
-const RESIDENT_FROM: &str = " FROM residents r JOIN places h ON h.id = r.household_id \
-     JOIN places e ON e.id = h.parent_id JOIN places b ON b.id = e.parent_id JOIN places cp ON cp.id = b.parent_id \
-     WHERE ($1 IS NULL OR (h.path >= $1 AND h.path < $2)) \
-     AND ($3 IS NULL OR (h.path >= $3 AND h.path < $4)) \
-     AND ($5 IS NULL OR r.name LIKE $5 ESCAPE '\\') \
-     AND ($6 IS NULL OR r.tags LIKE $6) \
-     AND ($7 IS NULL OR r.id_number = $7)";
+/// The household chain of `r`, for the address; every join is by primary key.
+const ADDRESS_JOINS: &str = " JOIN places h ON h.id = r.household_id JOIN places e ON e.id = h.parent_id \
+     JOIN places b ON b.id = e.parent_id JOIN places cp ON cp.id = b.parent_id";
+
+/// Below how many residents a place's list with a name search reads the
+/// place's rows in list order and filters them, rather than reading the
+/// name index and filtering by place: whichever reads fewer rows.
+const SMALL_PLACE: i64 = 20_000;
+
+/// How a list is read: which index, and the two columns that order it (and key its cursor).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Plan {
+    /// residents(path, id): a place and everything below it, in tree order.
+    Path,
+    /// resident_tags(tag, path, resident_id): one special group, in tree order.
+    Tag,
+    /// residents(name, id): names starting with the search, in name order.
+    Name,
+}
+
+impl Plan {
+    /// The ordering columns.
+    fn keys(self) -> (&'static str, &'static str) {
+        match self {
+            Plan::Path => ("r.path", "r.id"),
+            Plan::Tag => ("t.path", "t.resident_id"),
+            Plan::Name => ("r.name", "r.id"),
+        }
+    }
+
+    fn from(self) -> &'static str {
+        match self {
+            Plan::Tag => " FROM resident_tags t JOIN residents r ON r.id = t.resident_id",
+            Plan::Path | Plan::Name => " FROM residents r",
+        }
+    }
+}
+
+/// A list query, built from the clauses it needs and nothing else, so that
+/// each engine sees a plain range on one index.
+struct ListQuery<'a> {
+    plan: Plan,
+    range: Option<&'a (String, String)>,
+    tag: Option<&'static str>,
+    /// A name prefix: `[prefix, prefix + U+10FFFF)`.
+    name: Option<&'a (String, String)>,
+    /// How names compare byte-wise on this engine (`COLLATE "C"` on PostgreSQL).
+    collate: &'static str,
+}
+
+impl ListQuery<'_> {
+    /// `FROM … WHERE …` with binds pushed in order.
+    fn push_from<DB: sqlx::Database>(&self, qb: &mut sqlx::QueryBuilder<DB>)
+    where
+        for<'t> String: sqlx::Encode<'t, DB> + sqlx::Type<DB>,
+    {
+        qb.push(self.plan.from());
+        qb.push(" WHERE 1 = 1");
+        let path = if self.plan == Plan::Tag { "t.path" } else { "r.path" };
+        if let Some(tag) = self.tag {
+            qb.push(" AND t.tag = ").push_bind(tag.to_string());
+        }
+        if let Some((lo, hi)) = self.range {
+            qb.push(format!(" AND {path} >= ")).push_bind(lo.clone());
+            qb.push(format!(" AND {path} < ")).push_bind(hi.clone());
+        }
+        if let Some((lo, hi)) = self.name {
+            qb.push(format!(" AND r.name{} >= ", self.collate)).push_bind(lo.clone());
+            qb.push(format!(" AND r.name{} < ", self.collate)).push_bind(hi.clone());
+        }
+    }
+}
+
+/// The name column's byte-wise comparison per engine: PostgreSQL's default
+/// collation orders by language rules, under which a prefix range is not one.
+pub(crate) trait NameOrder {
+    /// Appended to `r.name` in comparisons and ORDER BY.
+    const COLLATE: &'static str;
+}
+
+impl NameOrder for sqlx::SqlitePool {
+    const COLLATE: &'static str = "";
+}
+
+impl NameOrder for sqlx::PgPool {
+    const COLLATE: &'static str = " COLLATE \"C\"";
+}
+
+fn collate<P: NameOrder>(_: &P) -> &'static str {
+    P::COLLATE
+}
 
 impl Store {
-    /// Residents in scope, a page at a time; ages on today's date in `zone`.
-    /// A search by a whole ID number is written to the audit log (masked) and
-    /// refused past `ID_LOOKUPS_PER_MINUTE` a minute (`TooMany`).
+    /// Residents in scope, a page at a time by keyset (`Keyset`); ages on
+    /// today's date in `zone`. A search by a whole ID number is written to the
+    /// audit log (masked) and refused past `ID_LOOKUPS_PER_MINUTE` a minute
+    /// (`TooMany`); any other search text matches names that start with it.
     pub async fn residents(
         &self,
         actor: &Actor,
         filter: &ResidentFilter,
-        page: PageRequest,
+        keyset: impl Into<Keyset>,
         zone: Zone,
-    ) -> StoreResult<Page<Resident>> {
+    ) -> StoreResult<Slice<Resident>> {
         if !actor.can(Capability::ViewResidents) {
             return Err(StoreError::Forbidden);
         }
-        let (a, b) = scope_binds(actor);
-        let (c, d) = match filter.place_id {
-            Some(id) => {
-                let place = self.place(actor, id).await?;
-                let (c, d) = place.path.range();
-                (Some(c), Some(d))
-            }
-            None => (None, None),
+        let keyset = keyset.into();
+        // One range: the place asked for (which must lie in scope), else the scope.
+        let place = match filter.place_id {
+            Some(id) => Some(self.place(actor, id).await?),
+            None => None,
         };
-        let (pattern, exact) = match filter.search() {
-            Some(Search::IdNumber(id)) => (None, Some(id)),
-            Some(Search::Name(name)) => (Some(like_pattern(&name)), None),
-            None => (None, None),
+        let range = match &place {
+            Some(p) => Some(p.path.range()),
+            None => actor.scope.place_range(),
         };
-        if let Some(id) = &exact {
-            self.log_id_lookup(actor, id).await?;
-        }
-        let exact = exact.map(|id| id.as_str().to_string());
-        let tag = filter.tag.map(|t| format!("%{}%", t.as_str()));
-        let (rows, total) = on_pool!(self, |p| {
-            let rows: Vec<ResidentRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-                "{RESIDENT_SELECT}{RESIDENT_FROM} ORDER BY cp.name, b.name, e.name, h.name, r.id LIMIT $8 OFFSET $9"
-            )))
-            .bind(a.clone())
-            .bind(b.clone())
-            .bind(c.clone())
-            .bind(d.clone())
-            .bind(pattern.clone())
-            .bind(tag.clone())
-            .bind(exact.clone())
-            .bind(page.per_page)
-            .bind(page.offset())
-            .fetch_all(p)
-            .await?;
-            let total: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SELECT COUNT(*){RESIDENT_FROM}")))
-                .bind(a)
-                .bind(b)
-                .bind(c)
-                .bind(d)
-                .bind(pattern)
-                .bind(tag)
-                .bind(exact)
-                .fetch_one(p)
-                .await?;
-            (rows, total)
-        });
         let now = self.now();
-        Ok(Page {
-            items: rows.into_iter().map(|r| r.shown(zone, now)).collect(),
-            total,
-            page: page.page,
-            per_page: page.per_page,
-        })
+        let search = filter.search();
+        if let Some(Search::IdNumber(id)) = &search {
+            self.log_id_lookup(actor, id).await?;
+            // One person at most: no further pages.
+            let rows: Vec<ResidentRow> = on_pool!(self, |p| {
+                let mut qb = sqlx::QueryBuilder::new(RESIDENT_SELECT);
+                qb.push(" FROM residents r").push(ADDRESS_JOINS).push(" WHERE r.id_number = ");
+                qb.push_bind(id.as_str().to_string());
+                if let Some((lo, hi)) = &range {
+                    qb.push(" AND r.path >= ").push_bind(lo.clone()).push(" AND r.path < ").push_bind(hi.clone());
+                }
+                if let Some(tag) = filter.tag {
+                    qb.push(" AND r.id IN (SELECT resident_id FROM resident_tags WHERE tag = ")
+                        .push_bind(tag.as_str().to_string())
+                        .push(")");
+                }
+                qb.build_query_as().fetch_all(p).await?
+            });
+            let items: Vec<Resident> = rows.into_iter().map(|r| r.shown(zone, now)).collect();
+            return Ok(Slice {
+                total: items.len() as i64,
+                items,
+                total_capped: false,
+                next: None,
+                prev: None,
+                per_page: keyset.per_page,
+            });
+        }
+        // Text as it may be bound (no NUL, no hidden marks); U+10FFFF sorts after every name that starts so.
+        let name = match &search {
+            Some(Search::Name(n)) => Some(crate::clean(n)).filter(|n| !n.is_empty()).map(|n| {
+                let end = format!("{n}\u{10FFFF}");
+                (n, end)
+            }),
+            _ => None,
+        };
+        // Residents in the range, from the kept counts where there are some.
+        let in_range = self.residents_in(place.as_ref().map(|p| p.id), actor, range.as_ref()).await?;
+        let plan = match (filter.tag, &name) {
+            (Some(_), _) => Plan::Tag,
+            (None, Some(_)) if in_range > SMALL_PLACE => Plan::Name,
+            _ => Plan::Path,
+        };
+        let (k1, k2) = plan.keys();
+        // The cursor row's keys, read by its id (an id outside the list just places the page).
+        let cursor_id = keyset.after.or(keyset.before);
+        let backwards = keyset.after.is_none() && keyset.before.is_some();
+        let cursor: Option<(String, String)> = match cursor_id {
+            None => None,
+            Some(id) => on_pool!(self, |p| {
+                sqlx::query_as("SELECT path, name FROM residents WHERE id = $1").bind(id).fetch_optional(p).await?
+            }),
+        };
+        let (rows, total, capped) = on_pool!(self, |p| {
+            let q = ListQuery {
+                plan,
+                range: range.as_ref(),
+                tag: filter.tag.map(|t| t.as_str()),
+                name: name.as_ref(),
+                collate: collate(p),
+            };
+            let c = if plan == Plan::Name { collate(p) } else { "" };
+            let dir = if backwards { " DESC" } else { "" };
+            // The page's ids are read from the index alone; only they are joined for the address.
+            let mut qb = sqlx::QueryBuilder::new(format!(
+                "{RESIDENT_SELECT} FROM (SELECT r.id AS rid, {k1}{c} AS k1, {k2} AS k2"
+            ));
+            q.push_from(&mut qb);
+            if let (Some(id), Some((path, cname))) = (cursor_id, &cursor) {
+                let key = if plan == Plan::Name { cname.clone() } else { path.clone() };
+                let op = if backwards { "<" } else { ">" };
+                // (k1, k2) > (key, id), spelt out: both engines read it as a range of the index.
+                qb.push(format!(" AND ({k1}{c} {op} ")).push_bind(key.clone());
+                qb.push(format!(" OR ({k1}{c} = ")).push_bind(key);
+                qb.push(format!(" AND {k2} {op} ")).push_bind(id).push("))");
+            }
+            qb.push(format!(" ORDER BY {k1}{c}{dir}, {k2}{dir} LIMIT {}", keyset.per_page + 1));
+            qb.push(") k JOIN residents r ON r.id = k.rid").push(ADDRESS_JOINS);
+            qb.push(format!(" ORDER BY k.k1{dir}, k.k2{dir}"));
+            let rows: Vec<ResidentRow> = qb.build_query_as().fetch_all(p).await?;
+            let (total, capped) = if filter.tag.is_none() && name.is_none() {
+                (in_range, false)
+            } else {
+                let mut qb = sqlx::QueryBuilder::new("SELECT COUNT(*) FROM (SELECT 1");
+                q.push_from(&mut qb);
+                qb.push(format!(" LIMIT {}) n", COUNTED_AT_MOST + 1));
+                let n: i64 = qb.build_query_scalar().fetch_one(p).await?;
+                (n.min(COUNTED_AT_MOST), n > COUNTED_AT_MOST)
+            };
+            (rows, total, capped)
+        });
+        let more = rows.len() as i64 > keyset.per_page;
+        let mut items: Vec<Resident> =
+            rows.into_iter().take(keyset.per_page as usize).map(|r| r.shown(zone, now)).collect();
+        if backwards {
+            items.reverse();
+        }
+        let (first, last) = (items.first().map(|r| r.id.to_string()), items.last().map(|r| r.id.to_string()));
+        let (next, prev) = match (backwards, cursor_id.is_some()) {
+            // Read backwards from a row: the page after is the one left.
+            (true, _) => (last, if more { first } else { None }),
+            (false, true) => (if more { last } else { None }, first),
+            (false, false) => (if more { last } else { None }, None),
+        };
+        Ok(Slice { items, total, total_capped: capped, next, prev, per_page: keyset.per_page })
+    }
+
+    /// How many residents live in the range: the kept count of a place of
+    /// compound level or above, else counted (a building has a few hundred).
+    async fn residents_in(
+        &self,
+        place: Option<i64>,
+        actor: &Actor,
+        range: Option<&(String, String)>,
+    ) -> StoreResult<i64> {
+        let place = place.or(match &actor.scope {
+            Scope::Place { id, .. } => Some(*id),
+            _ => None,
+        });
+        Ok(on_pool!(self, |p| {
+            match (place, range) {
+                (None, None) => {
+                    sqlx::query_scalar::<_, i64>(
+                        "SELECT CAST(COALESCE(SUM(residents), 0) AS BIGINT) FROM places WHERE parent_id IS NULL",
+                    )
+                    .fetch_one(p)
+                    .await?
+                }
+                (Some(id), _) => sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(format!(
+                    "SELECT {} FROM places p WHERE p.id = $1",
+                    crate::places::RESIDENTS_OF_P
+                )))
+                .bind(id)
+                .fetch_optional(p)
+                .await?
+                .unwrap_or(0),
+                (None, Some((lo, hi))) => {
+                    sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM residents WHERE path >= $1 AND path < $2")
+                        .bind(lo.clone())
+                        .bind(hi.clone())
+                        .fetch_one(p)
+                        .await?
+                }
+            }
+        }))
     }
 
     pub(crate) async fn resident_row(&self, actor: &Actor, id: i64) -> StoreResult<ResidentRow> {
@@ -206,17 +392,15 @@ impl Store {
         }
         let (a, b) = scope_binds(actor);
         let row: Option<ResidentRow> = on_pool!(self, |p| {
-            sqlx::query_as(sqlx::AssertSqlSafe(format!("{RESIDENT_SELECT}{RESIDENT_FROM} AND r.id = $8")))
-                .bind(a)
-                .bind(b)
-                .bind(None::<String>)
-                .bind(None::<String>)
-                .bind(None::<String>)
-                .bind(None::<String>)
-                .bind(None::<String>)
-                .bind(id)
-                .fetch_optional(p)
-                .await?
+            sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                "{RESIDENT_SELECT} FROM residents r{ADDRESS_JOINS} WHERE r.id = $1 \
+                 AND ($2 IS NULL OR (r.path >= $2 AND r.path < $3))"
+            )))
+            .bind(id)
+            .bind(a)
+            .bind(b)
+            .fetch_optional(p)
+            .await?
         });
         row.ok_or(StoreError::NotFound)
     }

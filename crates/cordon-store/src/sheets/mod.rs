@@ -9,6 +9,7 @@ mod bomb;
 mod columns;
 mod limits;
 mod read;
+mod stream;
 mod write;
 
 #[cfg(feature = "test-support")]
@@ -16,6 +17,7 @@ pub use bomb::zip_bomb;
 pub use columns::{ColumnMap, ColumnSpec};
 pub use limits::{MAX_CELLS, MAX_UNPACKED_BYTES, SheetLimits};
 pub use read::{read_sheet, read_sheet_within};
+pub use stream::RowStream;
 pub use write::{escape_formula, write_csv, write_xlsx};
 
 /// Writes a list in the chosen format: CSV text or an XLSX workbook with one sheet.

@@ -6,6 +6,7 @@ use std::io::Cursor;
 use calamine::{DataRef, Reader, SheetType, SheetVisible, Xlsx};
 
 use super::limits::{SheetLimits, check_workbook};
+use super::stream::RowStream;
 use super::{Sheet, SheetError, SheetFormat, SheetRow, clean_cell};
 
 /// The signature of an OLE compound file, which is what an Excel 97-2003 `.xls` is.
@@ -77,7 +78,7 @@ impl SheetBuilder {
 /// Turns CSV bytes into text: UTF-8, else GBK as Excel and WPS save it on
 /// Chinese Windows, never with bytes replaced; else a refusal naming the row
 /// where the text stops being either.
-fn decode_csv(bytes: &[u8]) -> Result<Cow<'_, str>, SheetError> {
+pub(super) fn decode_csv(bytes: &[u8]) -> Result<Cow<'_, str>, SheetError> {
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     let utf8 = match std::str::from_utf8(bytes) {
         Ok(text) => return Ok(Cow::Borrowed(text)),
@@ -121,27 +122,32 @@ fn row_at_end(prefix: &str) -> usize {
 }
 
 fn read_csv(bytes: &[u8], limits: &SheetLimits) -> Result<Sheet, SheetError> {
-    let text = decode_csv(bytes)?;
-    if text.trim_start_matches('\u{feff}').is_empty() {
-        return Err(SheetError::Empty);
+    // One reader for a file in memory and a file streamed from disk.
+    let mut stream = RowStream::open(Box::new(bytes), SheetFormat::Csv, limits)?;
+    let mut rows = Vec::new();
+    while let Some(batch) = stream.next_batch()? {
+        rows.extend(batch);
     }
-    let mut builder = SheetBuilder::new(limits);
-    csv_rows(text.as_bytes(), |number, record| {
-        if record.iter().all(|field| clean_cell(field).is_empty()) {
-            return Ok(());
-        }
-        builder.admit(record.len())?;
-        builder.push(number, record.iter().map(|field| clean_cell(field).to_owned()).collect());
-        Ok(())
-    })?;
-    builder.finish()
+    Ok(Sheet { headers: stream.headers().to_vec(), rows })
 }
 
 /// Calls `each` with every record of CSV text and its row number as Excel shows it.
 fn csv_rows(
     text: &[u8],
-    mut each: impl FnMut(usize, &csv::StringRecord) -> Result<(), SheetError>,
+    each: impl FnMut(usize, &csv::StringRecord) -> Result<(), SheetError>,
 ) -> Result<(), SheetError> {
+    csv_rows_from(text, 1, each).map(|_| ())
+}
+
+/// Calls `each` with every record of CSV text whose first line is Excel's row
+/// `first_row`, and its row number; yields how many of Excel's rows the text
+/// spans, so that the next piece of a file streamed in pieces cut at line
+/// breaks outside quotes goes on counting.
+pub(super) fn csv_rows_from(
+    text: &[u8],
+    first_row: usize,
+    mut each: impl FnMut(usize, &csv::StringRecord) -> Result<(), SheetError>,
+) -> Result<usize, SheetError> {
     let mut reader = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(text);
     let mut record = csv::StringRecord::new();
     // Excel numbers every line break outside quotes as a new row, blank lines
@@ -154,7 +160,7 @@ fn csv_rows(
     loop {
         let record_area = usize::try_from(reader.position().byte()).unwrap_or(usize::MAX);
         match reader.read_record(&mut record) {
-            Ok(false) => return Ok(()),
+            Ok(false) => return Ok(line_breaks(text).saturating_sub(breaks_inside_cells)),
             Ok(true) => {
                 // The parser's position is where the previous record ended, before any
                 // blank lines; the record itself starts at its first non-break byte.
@@ -162,7 +168,7 @@ fn csv_rows(
                 let start = start + text[start..].iter().take_while(|b| matches!(b, b'\r' | b'\n')).count();
                 breaks_before += line_breaks(&text[counted_to.min(start)..start]);
                 counted_to = start;
-                each(1 + breaks_before.saturating_sub(breaks_inside_cells), &record)?;
+                each(first_row + breaks_before.saturating_sub(breaks_inside_cells), &record)?;
                 breaks_inside_cells += record.iter().map(|field| line_breaks(field.as_bytes())).sum::<usize>();
             }
             Err(error) => {
@@ -171,7 +177,8 @@ fn csv_rows(
                     .and_then(|position| usize::try_from(position.byte()).ok())
                     .unwrap_or(counted_to)
                     .clamp(counted_to, text.len());
-                let row = 1 + (breaks_before + line_breaks(&text[counted_to..at])).saturating_sub(breaks_inside_cells);
+                let row = first_row
+                    + (breaks_before + line_breaks(&text[counted_to..at])).saturating_sub(breaks_inside_cells);
                 return Err(SheetError::Csv { row, message: error.to_string() });
             }
         }
@@ -179,7 +186,7 @@ fn csv_rows(
 }
 
 /// Counts line breaks the way Excel does: CRLF, LF and a bare CR are one each.
-fn line_breaks(text: &[u8]) -> usize {
+pub(super) fn line_breaks(text: &[u8]) -> usize {
     text.iter().enumerate().filter(|&(i, &b)| b == b'\n' || (b == b'\r' && text.get(i + 1) != Some(&b'\n'))).count()
 }
 

@@ -405,3 +405,7 @@ search-by-id-number = Looked up by ID number { $number } (the look-up is logged)
 webhook-in-flight = Sending
 webhook-attempt-in-flight = Being sent; no answer yet.
 webhook-attempt-lost = No answer recorded: the worker stopped.
+
+# City scale: lists read by keyset show their total, not page numbers.
+list-total = { $total } in all
+list-total-capped = More than { $total }

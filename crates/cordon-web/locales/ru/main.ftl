@@ -104,3 +104,7 @@ public-too-many = Эту страницу слишком часто открыв
 error-import-kind-first = Сначала выберите, что импортировать, затем файл: поле вида импорта должно идти перед файлом.
 import-report-listed = Ниже перечислены первые { $listed } из { $total } ошибок.
 import-report-download = Скачать полный отчёт (CSV)
+
+# City scale: lists read by keyset show their total, not page numbers.
+list-total = Всего: { $total }
+list-total-capped = Более { $total }

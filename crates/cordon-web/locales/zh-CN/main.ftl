@@ -405,3 +405,7 @@ search-by-id-number = 按身份证号 { $number } 查询（查询已记录）
 webhook-in-flight = 发送中
 webhook-attempt-in-flight = 正在发送，尚无结果。
 webhook-attempt-lost = 未记录结果：发送进程已停止。
+
+# City scale: lists read by keyset show their total, not page numbers.
+list-total = 共 { $total } 条
+list-total-capped = 超过 { $total } 条

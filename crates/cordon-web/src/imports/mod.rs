@@ -15,7 +15,7 @@ use axum::routing::get;
 use axum::{Json, Router};
 use cordon_domain::Actor;
 use cordon_store::StoreError;
-use cordon_store::imports::{ImportKind, ImportReport, ImportSummary, StoredReport, Upload};
+use cordon_store::imports::{Body, ImportKind, ImportReport, ImportSummary, StoredReport, Upload};
 use cordon_store::sheets::{SheetError, SheetFormat, write_csv};
 use serde::Deserialize;
 use serde_json::json;
@@ -172,8 +172,8 @@ async fn upload(State(app): State<AppState>, ctx: Ctx, mut multipart: Multipart)
         return Ok((StatusCode::BAD_REQUEST, v).into_response());
     };
     let format = SheetFormat::from_file_name(&name).unwrap_or_else(|| SheetFormat::sniff(&bytes));
-    let file = Upload { name: &name, bytes: &bytes, format };
-    match app.store.import_file(&ctx.actor, kind, file, &|_, _| {}).await {
+    let file = Upload { name: &name, body: Body::Bytes(&bytes), format };
+    match app.store.import_file(&ctx.actor, kind, file, &|_| {}).await {
         Ok(s) => {
             v.summary = Some(summary_text(&ctx.tr, &s));
             Ok(v.into_response())
@@ -307,7 +307,7 @@ pub async fn api_import(
         .or_else(|| if content_type.starts_with("text/csv") { Some(SheetFormat::Csv) } else { None })
         .unwrap_or_else(|| SheetFormat::sniff(&body));
     let name = format!("{}.{}", kind.as_str(), format.extension());
-    match app.store.import_file(&actor, kind, Upload { name: &name, bytes: &body, format }, &|_, _| {}).await {
+    match app.store.import_file(&actor, kind, Upload { name: &name, body: Body::Bytes(&body), format }, &|_| {}).await {
         Ok(summary) => Ok(Json(summary).into_response()),
         Err(StoreError::Rejected(report)) => Ok(rejected(&report)),
         Err(e) => Err(e.into()),

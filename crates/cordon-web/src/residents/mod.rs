@@ -12,7 +12,7 @@ use cordon_domain::Capability;
 use cordon_domain::residents::SpecialGroup;
 use cordon_store::residents::{Resident, ResidentFilter, RevealField, Search};
 use cordon_store::sheets::SheetFormat;
-use cordon_store::{Page, PageRequest, StoreError};
+use cordon_store::{Keyset, Slice, StoreError};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -44,19 +44,25 @@ pub fn api_router() -> OpenApiRouter<AppState> {
 /// Filters of the resident list.
 #[derive(Debug, Deserialize, Default, utoipa::IntoParams)]
 pub struct ResidentQuery {
-    /// A whole ID number (exact match; audited, at most 30 a minute: 429 `search-too-many`), or part of a name.
+    /// A whole ID number (exact match; audited, at most 30 a minute: 429 `search-too-many`), or the start of a name.
     pub q: Option<String>,
     /// Only below this place.
     pub place: Option<i64>,
     /// Only this special group (elderly-alone, dialysis, pregnant, disabled, chronic-illness, infant).
     pub tag: Option<String>,
-    /// Page number, from 1.
-    pub page: Option<i64>,
-    /// Rows per page.
+    /// The rows after this resident (the `next` of the previous page).
+    pub after: Option<i64>,
+    /// The rows before this resident (the `prev` of the next page).
+    pub before: Option<i64>,
+    /// Rows per page (at most 500).
     pub per_page: Option<i64>,
 }
 
 impl ResidentQuery {
+    fn keyset(&self) -> Keyset {
+        Keyset::new(self.after, self.before, self.per_page)
+    }
+
     fn filter(&self) -> ResidentFilter {
         ResidentFilter {
             q: self.q.clone(),
@@ -95,7 +101,7 @@ struct IndexView {
 
 async fn index(State(app): State<AppState>, ctx: Ctx, Query(q): Query<ResidentQuery>) -> Result<IndexView, PageError> {
     let filter = q.filter();
-    let page = app.store.residents(&ctx.actor, &filter, PageRequest::new(q.page, q.per_page), app.zone).await?;
+    let page = app.store.residents(&ctx.actor, &filter, q.keyset(), app.zone).await?;
     // A whole ID number is not written back into the page (box or links): the
     // page shows it masked, like every other number. It matches one person at
     // most, so its result needs no further pages.
@@ -109,7 +115,7 @@ async fn index(State(app): State<AppState>, ctx: Ctx, Query(q): Query<ResidentQu
         ("place", q.place.map(|p| p.to_string()).unwrap_or_default()),
         ("tag", q.tag.clone().unwrap_or_default()),
     ];
-    let pager = Pager::new("/residents", &params, &page);
+    let pager = Pager::keyset("/residents", &params, &page);
     let tr = ctx.tr;
     let mut l = Layout::new(&ctx, "nav-residents");
     if searched.is_some() {
@@ -223,14 +229,14 @@ async fn export(State(app): State<AppState>, ctx: Ctx, Query(q): Query<ExportQue
     Ok(export_file(&app, &ctx.actor, q.format.as_deref()).await?)
 }
 
-/// Residents in the caller's scope, paged; ID numbers masked to their last four characters, phones masked, ages instead of birth dates. `q` as a whole ID number is an exact, audited look-up (429 past 30 a minute).
-#[utoipa::path(get, path = "/api/v1/residents", tag = "residents", params(ResidentQuery), responses((status = 200, description = "a page of residents", body = Page<Resident>), (status = 429, description = "too many look-ups by ID number (search-too-many)")))]
+/// Residents in the caller's scope, a page at a time by keyset (follow `next` with `after=`, `prev` with `before=`); ID numbers masked to their last four characters, phones masked, ages instead of birth dates. `q` as a whole ID number is an exact, audited look-up (429 past 30 a minute).
+#[utoipa::path(get, path = "/api/v1/residents", tag = "residents", params(ResidentQuery), responses((status = 200, description = "a page of residents", body = Slice<Resident>), (status = 429, description = "too many look-ups by ID number (search-too-many)")))]
 pub async fn api_list(
     State(app): State<AppState>,
     ApiActor(actor): ApiActor,
     Query(q): Query<ResidentQuery>,
-) -> Result<Json<Page<Resident>>, ApiError> {
-    Ok(Json(app.store.residents(&actor, &q.filter(), PageRequest::new(q.page, q.per_page), app.zone).await?))
+) -> Result<Json<Slice<Resident>>, ApiError> {
+    Ok(Json(app.store.residents(&actor, &q.filter(), q.keyset(), app.zone).await?))
 }
 
 /// One resident.

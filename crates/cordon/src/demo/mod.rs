@@ -442,9 +442,9 @@ fn scenario() -> Result<Scenario> {
 async fn import(store: &Store, kind: ImportKind, sheet: &Sheet, reporter: &Reporter) -> Result<ImportSummary> {
     let bar = (!reporter.quiet)
         .then(|| crate::cli::progress_bar(sheet.rows.len() as u64, &format!("demo {}", kind.as_str())));
-    let tick = |done: usize, total: usize| {
+    let tick = |p: &cordon_store::imports::ImportProgress| {
         if let Some(b) = &bar {
-            b.update(done, total);
+            b.update(p.done as usize, p.total as usize);
         }
     };
     let summary = store.import(&Actor::system(), kind, sheet, &tick).await.map_err(|e| match e {

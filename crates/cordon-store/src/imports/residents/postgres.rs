@@ -1,0 +1,268 @@
+//! The PostgreSQL bulk path: the checked rows are streamed by COPY into a
+//! staging table of the transaction, and the rest is done set-wise by the
+//! server (a statement a level of the tree, one for the new residents, one for
+//! the changed ones), so no row makes a round trip of its own.
+
+use std::collections::HashMap;
+use std::sync::atomic::Ordering;
+
+use chrono::{DateTime, Utc};
+use sqlx::PgPool;
+use tokio::sync::mpsc;
+
+use super::{Batch, Existing, ResidentIn, WriteJob, Written, count_changes};
+use crate::{StoreError, StoreResult};
+
+const STAGING: &str = "CREATE TEMP TABLE import_residents (row_no BIGINT NOT NULL, compound_id BIGINT NOT NULL, \
+     building TEXT NOT NULL, entrance TEXT NOT NULL, room TEXT NOT NULL, name TEXT NOT NULL, id_number TEXT NOT NULL, \
+     birth_date DATE NOT NULL, sex TEXT NOT NULL, phone TEXT, tags TEXT NOT NULL) ON COMMIT DROP";
+
+const COPY: &str = "COPY import_residents FROM STDIN WITH (FORMAT csv, FORCE_NOT_NULL (tags))";
+
+/// The three levels below a compound, each created from the names the rows
+/// give under the level above (already created).
+const LEVELS: [&str; 3] = [
+    "INSERT INTO places (parent_id, kind, name, path) SELECT DISTINCT s.compound_id, 'building', s.building, '' \
+     FROM import_residents s ON CONFLICT (parent_id, name) DO NOTHING",
+    "INSERT INTO places (parent_id, kind, name, path) SELECT DISTINCT b.id, 'entrance', s.entrance, '' \
+     FROM import_residents s JOIN places b ON b.parent_id = s.compound_id AND b.name = s.building \
+     ON CONFLICT (parent_id, name) DO NOTHING",
+    "INSERT INTO places (parent_id, kind, name, path) SELECT DISTINCT e.id, 'household', s.room, '' \
+     FROM import_residents s JOIN places b ON b.parent_id = s.compound_id AND b.name = s.building \
+     JOIN places e ON e.parent_id = b.id AND e.name = s.entrance ON CONFLICT (parent_id, name) DO NOTHING",
+];
+
+/// Only the places just created have an empty path.
+const PATHS: &str =
+    "UPDATE places c SET path = p.path || c.id || '/' FROM places p WHERE c.path = '' AND p.id = c.parent_id";
+
+/// Every row with its household and the resident already on file, if any.
+const STAGED: &str = "CREATE TEMP TABLE import_staged ON COMMIT DROP AS \
+     SELECT s.row_no, s.compound_id, s.name, s.id_number, s.birth_date, s.sex, s.phone, s.tags, \
+     h.id AS household_id, h.path, r.id AS resident_id, r.name AS old_name, r.phone AS old_phone, \
+     r.tags AS old_tags, r.household_id AS old_household, r.path AS old_path \
+     FROM import_residents s JOIN places b ON b.parent_id = s.compound_id AND b.name = s.building \
+     JOIN places e ON e.parent_id = b.id AND e.name = s.entrance \
+     JOIN places h ON h.parent_id = e.id AND h.name = s.room \
+     LEFT JOIN residents r ON r.id_number = s.id_number";
+
+/// A staged row that changes its resident.
+const CHANGED: &str = "s.resident_id IS NOT NULL AND (s.old_name, s.old_phone, s.old_tags, s.old_household) \
+     IS DISTINCT FROM (s.name, s.phone, s.tags, s.household_id)";
+
+/// Appends a row to the COPY data (CSV; an empty phone is NULL, empty tags are '').
+fn copy_row(out: &mut csv::Writer<Vec<u8>>, job: &WriteJob, r: &ResidentIn) -> csv::Result<()> {
+    let compound = job.compounds[r.compound as usize].id;
+    out.write_record([
+        r.row.to_string().as_str(),
+        compound.to_string().as_str(),
+        &r.building,
+        &r.entrance,
+        &r.room,
+        &r.name,
+        r.id_number.as_str(),
+        r.id_number.birth_date().format("%F").to_string().as_str(),
+        r.id_number.sex().as_str(),
+        r.phone.as_deref().unwrap_or(""),
+        &r.tags,
+    ])
+}
+
+/// Streams the rows into the staging table and applies them; commits if the
+/// file was clean and every resident named is the actor's to change.
+pub(super) async fn write(
+    pool: &PgPool,
+    now: DateTime<Utc>,
+    job: WriteJob,
+    mut rows: mpsc::Receiver<Batch>,
+) -> StoreResult<Written> {
+    let mut tx = pool.begin().await?;
+    sqlx::query(STAGING).execute(&mut *tx).await?;
+    let mut copy = tx.copy_in_raw(COPY).await?;
+    let mut end = None;
+    while let Some(batch) = rows.recv().await {
+        match batch {
+            Batch::Rows { rows: batch, .. } => {
+                let mut out = csv::WriterBuilder::new().has_headers(false).from_writer(Vec::with_capacity(1 << 20));
+                for r in &batch {
+                    copy_row(&mut out, &job, r).map_err(|e| StoreError::Io(e.to_string()))?;
+                }
+                let data = out.into_inner().map_err(|e| StoreError::Io(e.to_string()))?;
+                copy.send(data).await?;
+                job.counters.rows_written.fetch_add(batch.len() as u64, Ordering::Relaxed);
+            }
+            Batch::End { clean, sha256 } => {
+                end = Some((clean, sha256));
+                break;
+            }
+        }
+    }
+    copy.finish().await?;
+    let mut written = Written::default();
+    let Some((clean, sha256)) = end else { return Ok(written) };
+    sqlx::query("ANALYZE import_residents").execute(&mut *tx).await?;
+    for level in LEVELS {
+        written.places_created += sqlx::query(level).execute(&mut *tx).await?.rows_affected();
+        sqlx::query(PATHS).execute(&mut *tx).await?;
+    }
+    sqlx::query(STAGED).execute(&mut *tx).await?;
+    if let Some((a, b)) = job.actor.scope.place_range() {
+        let outside: Vec<(i64, String)> = sqlx::query_as(
+            "SELECT row_no, id_number FROM import_staged WHERE resident_id IS NOT NULL \
+             AND NOT (old_path >= $1 AND old_path < $2) ORDER BY row_no",
+        )
+        .bind(a)
+        .bind(b)
+        .fetch_all(&mut *tx)
+        .await?;
+        written.elsewhere = outside
+            .into_iter()
+            .map(|(row, id)| {
+                let masked = cordon_domain::IdNumber::parse(&id).map(|i| i.masked()).unwrap_or_default();
+                (row as usize, masked)
+            })
+            .collect();
+    }
+    if !clean || !written.elsewhere.is_empty() {
+        return Ok(written);
+    }
+    let mut run = job.run.clone();
+    if let Some(run) = &mut run {
+        run.hashed(sha256);
+    }
+    claim_run!(pool, tx, run.as_ref())?;
+
+    // Residents that change: each gets its before/after entry in the log.
+    let changed: Vec<ChangedRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT resident_id, old_name, id_number, old_phone, old_tags, \
+             old_household, old_path, name, phone, tags, household_id, compound_id FROM import_staged s WHERE {CHANGED}"
+    )))
+    .fetch_all(&mut *tx)
+    .await?;
+    let mut gained: HashMap<i64, i64> = HashMap::new();
+    for chunk in changed.chunks(1000) {
+        let mut qb = sqlx::QueryBuilder::new(
+            "INSERT INTO audit_log (at, user_id, actor, action, entity, entity_id, before_json, after_json) ",
+        );
+        qb.push_values(chunk, |mut b, c| {
+            let before = c.existing();
+            b.push_bind(now)
+                .push_bind(super::super::owner(&job.actor))
+                .push_bind(job.actor.username.clone())
+                .push_bind("update")
+                .push_bind("resident")
+                .push_bind(c.resident_id.to_string())
+                .push_bind(Some(before.audit_json()))
+                .push_bind(Some(c.after_json()));
+        });
+        qb.build().execute(&mut *tx).await?;
+    }
+    for c in &changed {
+        if let Some(old) = super::compound_of(&c.old_path).filter(|old| *old != c.compound_id) {
+            *gained.entry(old).or_default() -= 1;
+            *gained.entry(c.compound_id).or_default() += 1;
+        }
+    }
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "DELETE FROM resident_tags t USING import_staged s WHERE t.resident_id = s.resident_id AND {CHANGED}"
+    )))
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "UPDATE residents r SET name = s.name, phone = s.phone, tags = s.tags, household_id = s.household_id, \
+         path = s.path FROM import_staged s WHERE r.id = s.resident_id AND {CHANGED}"
+    )))
+    .execute(&mut *tx)
+    .await?;
+
+    // New residents, in the order of the list's index.
+    let fresh: Vec<(i64, i64)> = sqlx::query_as(
+        "SELECT compound_id, COUNT(*) FROM import_staged WHERE resident_id IS NULL GROUP BY compound_id",
+    )
+    .fetch_all(&mut *tx)
+    .await?;
+    for (compound, n) in &fresh {
+        *gained.entry(*compound).or_default() += n;
+    }
+    sqlx::query(
+        "INSERT INTO residents (household_id, name, id_number, birth_date, sex, phone, tags, path) \
+         SELECT household_id, name, id_number, birth_date, sex, phone, tags, path FROM import_staged \
+         WHERE resident_id IS NULL ORDER BY path, row_no",
+    )
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "INSERT INTO resident_tags (tag, path, resident_id) \
+         SELECT t.tag, s.path, r.id FROM import_staged s JOIN residents r ON r.id_number = s.id_number \
+         CROSS JOIN LATERAL unnest(string_to_array(s.tags, ';')) AS t(tag) \
+         WHERE s.tags <> '' AND (s.resident_id IS NULL OR ({CHANGED}))"
+    )))
+    .execute(&mut *tx)
+    .await?;
+
+    let total: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM import_staged").fetch_one(&mut *tx).await?;
+    let imported: i64 = fresh.iter().map(|(_, n)| n).sum();
+    written.summary.imported = imported as usize;
+    written.summary.updated = changed.len();
+    written.summary.unchanged = (total - imported) as usize - changed.len();
+
+    let paths: HashMap<i64, &str> = job.compounds.iter().map(|c| (c.id, c.path.as_str())).collect();
+    let counts = count_changes(&gained, |id| paths.get(&id).map(|p| p.to_string()));
+    let (ids, deltas): (Vec<i64>, Vec<i64>) = counts.into_iter().unzip();
+    sqlx::query(
+        "UPDATE places p SET residents = p.residents + d.delta \
+         FROM (SELECT unnest($1::bigint[]) AS id, unnest($2::bigint[]) AS delta) d WHERE p.id = d.id",
+    )
+    .bind(ids)
+    .bind(deltas)
+    .execute(&mut *tx)
+    .await?;
+    let summary = written.summary;
+    let created = written.places_created;
+    record_run!(tx, now, &job.actor, run.as_ref(), &summary, created)?;
+    tx.commit().await?;
+    Ok(written)
+}
+
+#[derive(sqlx::FromRow)]
+struct ChangedRow {
+    resident_id: i64,
+    old_name: String,
+    id_number: String,
+    old_phone: Option<String>,
+    old_tags: String,
+    old_household: i64,
+    old_path: String,
+    name: String,
+    phone: Option<String>,
+    tags: String,
+    household_id: i64,
+    compound_id: i64,
+}
+
+impl ChangedRow {
+    fn existing(&self) -> Existing {
+        Existing {
+            id: self.resident_id,
+            name: self.old_name.clone(),
+            id_number: self.id_number.clone(),
+            phone: self.old_phone.clone(),
+            tags: self.old_tags.clone(),
+            household_id: self.old_household,
+            path: self.old_path.clone(),
+        }
+    }
+
+    fn after_json(&self) -> String {
+        Existing {
+            id: self.resident_id,
+            name: self.name.clone(),
+            id_number: self.id_number.clone(),
+            phone: self.phone.clone(),
+            tags: self.tags.clone(),
+            household_id: self.household_id,
+            path: String::new(),
+        }
+        .audit_json()
+    }
+}
