@@ -189,9 +189,9 @@ fn id_key(id: &IdNumber) -> u64 {
     body * 11 + check
 }
 
-/// The compound id at the fifth level of a path (city/district/street/community/compound).
+/// The compound id at the fifth level of a path (`/city/district/street/community/compound/…`).
 pub(crate) fn compound_of(path: &str) -> Option<i64> {
-    path.split('/').nth(4).and_then(|s| s.parse().ok())
+    path.split('/').filter(|s| !s.is_empty()).nth(4).and_then(|s| s.parse().ok())
 }
 
 /// Turns counts of residents gained or lost per compound into the change of
