@@ -289,6 +289,98 @@ pub async fn measure(callers: &[Caller], url: &Url, budget: Budget) -> Sample {
 mod tests {
     use super::*;
     use serde_json::json;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    /// A stand-in server on 127.0.0.1: `/list` pages of a 10-page list with a
+    /// cursor (`after=N` gives page N+1; `next` null on page 10), `/offset` a
+    /// list without `next`, `/fail` a 500. One request per connection.
+    async fn fake_server() -> Url {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = Url::parse(&format!("http://{}", listener.local_addr().unwrap())).unwrap();
+        tokio::spawn(async move {
+            while let Ok((mut conn, _)) = listener.accept().await {
+                tokio::spawn(async move {
+                    let mut buf = Vec::new();
+                    let mut chunk = [0u8; 1024];
+                    while !buf.windows(4).any(|w| w == b"\r\n\r\n") {
+                        match conn.read(&mut chunk).await {
+                            Ok(0) | Err(_) => return,
+                            Ok(n) => buf.extend_from_slice(&chunk[..n]),
+                        }
+                    }
+                    let head = String::from_utf8_lossy(&buf);
+                    let target = head.split_whitespace().nth(1).unwrap_or("/").to_string();
+                    let url = Url::parse("http://x").unwrap().join(&target).unwrap();
+                    let (status, body) = match url.path() {
+                        "/list" => {
+                            let after: usize = url
+                                .query_pairs()
+                                .find(|(k, _)| k == "after")
+                                .map(|(_, v)| v.parse().unwrap())
+                                .unwrap_or(0);
+                            let page = after + 1;
+                            let next = if page < 10 { json!(page.to_string()) } else { Value::Null };
+                            ("200 OK", json!({"items": [page], "next": next}).to_string())
+                        }
+                        "/offset" => ("200 OK", json!({"items": [], "page": 1}).to_string()),
+                        _ => ("500 Internal Server Error", "{}".to_string()),
+                    };
+                    let answer = format!(
+                        "HTTP/1.1 {status}\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                        body.len()
+                    );
+                    let _ = conn.write_all(answer.as_bytes()).await;
+                });
+            }
+        });
+        base
+    }
+
+    fn caller() -> Caller {
+        Caller { client: reqwest::Client::new(), bearer: Some("t".into()) }
+    }
+
+    #[tokio::test]
+    async fn a_walk_follows_next_to_the_page_asked_for() {
+        let base = fake_server().await;
+        let w = walk(&caller(), &base, &base.join("/list?per_page=1").unwrap(), 7).await.unwrap();
+        assert_eq!(w.position, Position::Cursor("6".into()));
+        assert_eq!((w.page, w.steps, w.ended_early), (7, 7, false));
+        let at = w.position.apply(&base.join("/list?per_page=1").unwrap());
+        let body: Value = caller().get(at).send().await.unwrap().json().await.unwrap();
+        assert_eq!(body["items"], json!([7]));
+    }
+
+    #[tokio::test]
+    async fn a_walk_stops_at_the_end_of_the_list() {
+        let base = fake_server().await;
+        let w = walk(&caller(), &base, &base.join("/list").unwrap(), 50).await.unwrap();
+        assert_eq!(w.position, Position::Cursor("9".into()));
+        assert_eq!((w.page, w.steps, w.ended_early), (10, 10, true));
+    }
+
+    #[tokio::test]
+    async fn a_list_without_next_is_walked_by_page_number() {
+        let base = fake_server().await;
+        let w = walk(&caller(), &base, &base.join("/offset").unwrap(), 5000).await.unwrap();
+        assert_eq!(w.position, Position::Page(5000));
+        assert_eq!(w.steps, 1);
+    }
+
+    #[tokio::test]
+    async fn every_request_is_counted_and_non_2xx_answers_are_errors() {
+        let base = fake_server().await;
+        let callers = vec![caller(); 4];
+        let budget = Budget { requests: 10, duration: Duration::from_secs(30), warmup: 2 };
+        let ok = measure(&callers, &base.join("/offset").unwrap(), budget).await;
+        assert_eq!((ok.requests(), ok.errors(), ok.ok_ms.len()), (10, 0, 10));
+        assert!(ok.percentile(50.0).unwrap() <= ok.percentile(99.0).unwrap());
+        let bad = measure(&callers, &base.join("/fail").unwrap(), budget).await;
+        assert_eq!((bad.requests(), bad.errors()), (10, 10));
+        assert_eq!(bad.statuses.get(&500), Some(&10));
+        assert!(bad.first_error.as_deref().unwrap_or("").starts_with("500"));
+        assert_eq!(bad.percentile(50.0), None);
+    }
 
     #[test]
     fn percentiles_are_nearest_rank() {
