@@ -24,7 +24,8 @@
 #   BENCH_DEEP_PAGE    [5000, at most half the pages] the deep page walked to
 #   BENCH_RESULTS_MD   [bench/city/RESULTS.md] where the figures go; "-": only WORK_DIR/RESULTS.md
 #   BENCH_PERF         [0] 1: Cordon's import, re-import and CSV export under
-#                      `perf record -g` (logs/STEP.perf.data, top symbols in logs/STEP.perf.txt)
+#                      `perf record -g` (logs/STEP.perf.data, top symbols in logs/STEP.perf.txt);
+#                      perf slows them, so quote the times of a run without it
 #   CORDON_LOG         [info,sqlx=warn,cordon_store=debug] the binary's log filter
 # Every timed step runs under /usr/bin/time -v: wall seconds from the shell's
 # clock around the command, peak RSS of the process (for PostgreSQL: of the
@@ -118,7 +119,8 @@ measure() {
     printf '  %-26s %8s s %9s MiB  exit %s\n' "$step" "$wall" "$mib" "$rc"
     if [ -e "$WORK/logs/$step.perf.data" ]; then
         perf report -i "$WORK/logs/$step.perf.data" --no-children -g none --sort dso,symbol \
-            --percent-limit 0.5 --stdio 2> /dev/null | grep -E '^ +[0-9.]+%' | head -60 > "$WORK/logs/$step.perf.txt" || true
+            --percent-limit 0.5 --stdio 2> /dev/null | grep -E '^ +[0-9.]+%' | head -60 \
+            | sed -E 's/[[:space:]]+-[[:space:]]+-[[:space:]]*$//; s/[[:space:]]+/ /g; s/^ //' > "$WORK/logs/$step.perf.txt" || true
     fi
     if [ "$rc" != 0 ]; then
         echo "    $step failed (exit $rc):" >&2
