@@ -153,3 +153,37 @@ async fn a_roll_of_twenty_thousand_imports_once_pages_by_keyset_and_audits_only_
         assert_eq!(in_jia.len() + in_yi.len() + 1, 20_004, "{e}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_first_roll_into_an_empty_table_is_written_whole_and_its_indexes_hold_after() {
+    for db in engines().await {
+        let s = &db.store;
+        let e = db.engine;
+        let places = cordon_store::test_support::sheet(
+            &["市", "区", "街道", "社区", "小区", "卡口"],
+            &[
+                &["哈尔滨市", "道外区", "仁里街道", "民强社区", "甲小区", "东门"],
+                &["哈尔滨市", "道外区", "大有坊街道", "新一社区", "乙小区", ""],
+            ],
+        );
+        s.import(system(), ImportKind::Places, &places, &none).await.unwrap();
+        assert_eq!(import(s, &roll(&[])).await, ImportSummary { imported: 20_000, updated: 0, unchanged: 0 }, "{e}");
+        let all = walk(s, everyone(), 500).await;
+        assert_eq!(all.len(), 20_000, "{e}");
+        let named = walk(s, &ResidentFilter { q: Some("居民1999".into()), ..Default::default() }, 50).await;
+        assert_eq!(named.len(), 11, "{e}: 居民1999 and 居民19990…19999");
+        // The ID number's uniqueness is back: the same file again finds every row on file.
+        assert_eq!(import(s, &roll(&[])).await, ImportSummary { imported: 0, updated: 0, unchanged: 20_000 }, "{e}");
+        assert_eq!(import(s, &roll(&[7])).await, ImportSummary { imported: 0, updated: 1, unchanged: 19_999 }, "{e}");
+        let one = s
+            .residents(
+                system(),
+                &ResidentFilter { q: Some(resident_id(100_007)), ..Default::default() },
+                Keyset::new(None, None, None),
+                Default::default(),
+            )
+            .await
+            .unwrap();
+        assert_eq!(one.items.len(), 1, "{e}: a look-up by ID number finds the one person");
+    }
+}

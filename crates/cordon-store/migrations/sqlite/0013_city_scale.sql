@@ -3,8 +3,29 @@
 --
 -- residents.path is the household's path, kept beside the resident so that a
 -- scope or place filter and keyset paging read one index, (path, id), in order.
-ALTER TABLE residents ADD COLUMN path TEXT NOT NULL DEFAULT '';
-UPDATE residents SET path = (SELECT p.path FROM places p WHERE p.id = residents.household_id);
+--
+-- The table is made again so that the ID number's uniqueness is a named index
+-- (not part of the table), which the first import of a roll into an empty
+-- table drops and builds again at the end, with one sort.
+CREATE TABLE residents_new (
+    id           INTEGER PRIMARY KEY,
+    household_id INTEGER NOT NULL REFERENCES places(id),
+    name         TEXT NOT NULL,
+    id_number    TEXT NOT NULL,
+    birth_date   TEXT NOT NULL,
+    sex          TEXT NOT NULL CHECK (sex IN ('male','female')),
+    phone        TEXT,
+    tags         TEXT NOT NULL DEFAULT '',
+    path         TEXT NOT NULL DEFAULT ''
+);
+INSERT INTO residents_new (id, household_id, name, id_number, birth_date, sex, phone, tags, path)
+    SELECT r.id, r.household_id, r.name, r.id_number, r.birth_date, r.sex, r.phone, r.tags,
+           (SELECT p.path FROM places p WHERE p.id = r.household_id)
+    FROM residents r;
+DROP TABLE residents;
+ALTER TABLE residents_new RENAME TO residents;
+CREATE UNIQUE INDEX residents_id_number ON residents(id_number);
+CREATE INDEX residents_household ON residents(household_id);
 CREATE INDEX residents_path ON residents(path, id);
 
 -- One row per special group of a resident, in (tag, path, resident) order, so
@@ -32,5 +53,4 @@ UPDATE places SET residents = (SELECT COUNT(*) FROM residents r WHERE r.path >= 
 
 -- A name search matches the start of a name (a surname, a whole name) and
 -- pages by (name, id); names compare byte-wise, as the prefix range needs.
-DROP INDEX residents_name;
 CREATE INDEX residents_name ON residents(name, id);

@@ -84,6 +84,8 @@ pub(crate) struct WriteJob {
     /// The compounds in the actor's scope, as `ResidentIn::compound` indexes them.
     pub compounds: Arc<Vec<CompoundRef>>,
     pub counters: Arc<Counters>,
+    /// About how many rows the file has (a CSV's bytes over 100), for the bulk path to plan by.
+    pub estimated_rows: u64,
 }
 
 /// What a writer did: the counts, and the rows that name a resident the actor may not change.
@@ -367,7 +369,10 @@ impl Store {
             let scoped = actor.scope != cordon_domain::Scope::City;
             tokio::task::spawn_blocking(move || check_file(stream, rows, to_writer, scoped, &counters))
         };
-        let job = WriteJob { actor: actor.clone(), run: run.clone(), compounds, counters: counters.clone() };
+        let estimated_rows =
+            if bytes_total == 0 { counters.bytes_total.load(Ordering::Relaxed) } else { bytes_total / 100 };
+        let job =
+            WriteJob { actor: actor.clone(), run: run.clone(), compounds, counters: counters.clone(), estimated_rows };
         let writer = self.write_residents(job, from_checker);
         tokio::pin!(writer);
         let mut tick = tokio::time::interval(std::time::Duration::from_millis(200));

@@ -100,12 +100,17 @@ pub(super) async fn write(
     copy.finish().await?;
     let mut written = Written::default();
     let Some((clean, sha256)) = end else { return Ok(written) };
+    // Joins of a million rows want hashing, and the planner true sizes: the
+    // staging table is new and the places have grown inside this transaction.
+    sqlx::query("SET LOCAL work_mem = '256MB'").execute(&mut *tx).await?;
     sqlx::query("ANALYZE import_residents").execute(&mut *tx).await?;
     for level in LEVELS {
         written.places_created += sqlx::query(level).execute(&mut *tx).await?.rows_affected();
         sqlx::query(PATHS).execute(&mut *tx).await?;
+        sqlx::query("ANALYZE places").execute(&mut *tx).await?;
     }
     sqlx::query(STAGED).execute(&mut *tx).await?;
+    sqlx::query("ANALYZE import_staged").execute(&mut *tx).await?;
     if let Some((a, b)) = job.actor.scope.place_range() {
         let outside: Vec<(i64, String)> = sqlx::query_as(
             "SELECT row_no, id_number FROM import_staged WHERE resident_id IS NOT NULL \

@@ -19,6 +19,31 @@ use crate::{StoreError, StoreResult};
 /// of ten million residents does not fit, its busy top levels do.
 const CACHE_KIB: i64 = 128 * 1024;
 
+/// The indexes a large import does not read, dropped while it writes and built
+/// again (one sort each) before it commits: kept up row by row, their random
+/// inserts are most of the time of a first import. Readers meanwhile see the
+/// database as it was, indexes and all (WAL).
+const REBUILT: [&str; 5] =
+    ["residents_household", "residents_name", "residents_path", "resident_tags_resident", "places_kind"];
+
+/// How many rows make an import large: at least this many, and more than the roll holds already.
+const LARGE: u64 = 10_000;
+
+/// Drops these indexes, giving back the statements that make them.
+fn drop_indexes(tx: &Transaction<'_>, names: &[&str]) -> rusqlite::Result<Vec<String>> {
+    let mut made = Vec::new();
+    for name in names {
+        let sql: Option<String> = tx
+            .query_row("SELECT sql FROM sqlite_master WHERE type = 'index' AND name = ?1", params![name], |r| r.get(0))
+            .optional()?;
+        if let Some(sql) = sql {
+            tx.execute_batch(&format!("DROP INDEX {name}"))?;
+            made.push(sql);
+        }
+    }
+    Ok(made)
+}
+
 /// An instant as sqlx writes it into SQLite, so both read it alike.
 fn stored_instant(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::AutoSi, false)
@@ -91,6 +116,15 @@ pub(super) fn write(
         next_id: tx.query_row("SELECT COALESCE(MAX(id), 0) + 1 FROM places", [], |r| r.get(0))?,
         ..Tree::default()
     };
+    let existing: i64 = tx.query_row("SELECT COUNT(*) FROM residents", [], |r| r.get(0))?;
+    let large = job.estimated_rows >= LARGE && job.estimated_rows > existing as u64;
+    // Into an empty roll every row is new (the checker has refused duplicates):
+    // nothing to look up, and the ID number's index is built at the end too.
+    let fresh = large && existing == 0;
+    let mut rebuild = if large { drop_indexes(&tx, &REBUILT)? } else { Vec::new() };
+    if fresh {
+        rebuild.extend(drop_indexes(&tx, &["residents_id_number"])?);
+    }
     let mut written = Written::default();
     let mut gained: HashMap<i64, i64> = HashMap::new();
     let at = stored_instant(now);
@@ -102,7 +136,7 @@ pub(super) fn write(
             Some(Batch::Rows { rows: batch, clean }) => {
                 for r in &batch {
                     if clean {
-                        write_row(&tx, &job, &mut tree, r, &mut written, &mut gained, &at, user_id)?;
+                        write_row(&tx, &job, &mut tree, r, fresh, &mut written, &mut gained, &at, user_id)?;
                     } else if let Some(path) = resident_path(&tx, r)?
                         && !in_scope(&job.actor, &path)
                     {
@@ -119,6 +153,9 @@ pub(super) fn write(
     let Some((true, sha256)) = end.filter(|_| !job.counters.cancelled()) else { return Ok(written) };
     if !written.elsewhere.is_empty() {
         return Ok(written);
+    }
+    for sql in &rebuild {
+        tx.execute_batch(sql)?;
     }
     let paths: HashMap<i64, &str> = job.compounds.iter().map(|c| (c.id, c.path.as_str())).collect();
     for (place, delta) in count_changes(&gained, |id| paths.get(&id).map(|p| p.to_string())) {
@@ -205,6 +242,7 @@ fn write_row(
     job: &WriteJob,
     tree: &mut Tree,
     r: &ResidentIn,
+    fresh: bool,
     written: &mut Written,
     gained: &mut HashMap<i64, i64>,
     at: &str,
@@ -218,20 +256,23 @@ fn write_row(
     let entrance_path = format!("{building_path}{entrance}/");
     let household = tree.child(tx, entrance, &entrance_path, PlaceKind::Household, &r.room)?;
     let path = format!("{entrance_path}{household}/");
-    let existing: Option<Existing> = tx
-        .prepare_cached("SELECT id, name, phone, tags, household_id, path FROM residents WHERE id_number = ?1")?
-        .query_row(params![r.id_number.as_str()], |row| {
-            Ok(Existing {
-                id: row.get(0)?,
-                name: row.get(1)?,
-                id_number: r.id_number.as_str().to_string(),
-                phone: row.get(2)?,
-                tags: row.get(3)?,
-                household_id: row.get(4)?,
-                path: row.get(5)?,
+    let existing: Option<Existing> = if fresh {
+        None
+    } else {
+        tx.prepare_cached("SELECT id, name, phone, tags, household_id, path FROM residents WHERE id_number = ?1")?
+            .query_row(params![r.id_number.as_str()], |row| {
+                Ok(Existing {
+                    id: row.get(0)?,
+                    name: row.get(1)?,
+                    id_number: r.id_number.as_str().to_string(),
+                    phone: row.get(2)?,
+                    tags: row.get(3)?,
+                    household_id: row.get(4)?,
+                    path: row.get(5)?,
+                })
             })
-        })
-        .optional()?;
+            .optional()?
+    };
     match existing {
         None => {
             tx.prepare_cached(
