@@ -20,21 +20,32 @@ const STAGING: &str = "CREATE TEMP TABLE import_residents (row_no BIGINT NOT NUL
 const COPY: &str = "COPY import_residents FROM STDIN WITH (FORMAT csv, FORCE_NOT_NULL (tags))";
 
 /// The three levels below a compound, each created from the names the rows
-/// give under the level above (already created).
+/// give under the level above (already created), with its path made at once
+/// from an id drawn from the sequence: no second pass over the new rows.
 const LEVELS: [&str; 3] = [
-    "INSERT INTO places (parent_id, kind, name, path) SELECT DISTINCT s.compound_id, 'building', s.building, '' \
-     FROM import_residents s ON CONFLICT (parent_id, name) DO NOTHING",
-    "INSERT INTO places (parent_id, kind, name, path) SELECT DISTINCT b.id, 'entrance', s.entrance, '' \
-     FROM import_residents s JOIN places b ON b.parent_id = s.compound_id AND b.name = s.building \
+    "INSERT INTO places (id, parent_id, kind, name, path) \
+     SELECT n.id, n.parent, 'building', n.name, n.ppath || n.id || '/' FROM (\
+       SELECT nextval(pg_get_serial_sequence('places', 'id')) AS id, d.* FROM (\
+         SELECT DISTINCT c.id AS parent, c.path AS ppath, s.building AS name FROM import_residents s \
+         JOIN places c ON c.id = s.compound_id) d \
+       WHERE NOT EXISTS (SELECT 1 FROM places x WHERE x.parent_id = d.parent AND x.name = d.name)) n \
      ON CONFLICT (parent_id, name) DO NOTHING",
-    "INSERT INTO places (parent_id, kind, name, path) SELECT DISTINCT e.id, 'household', s.room, '' \
-     FROM import_residents s JOIN places b ON b.parent_id = s.compound_id AND b.name = s.building \
-     JOIN places e ON e.parent_id = b.id AND e.name = s.entrance ON CONFLICT (parent_id, name) DO NOTHING",
+    "INSERT INTO places (id, parent_id, kind, name, path) \
+     SELECT n.id, n.parent, 'entrance', n.name, n.ppath || n.id || '/' FROM (\
+       SELECT nextval(pg_get_serial_sequence('places', 'id')) AS id, d.* FROM (\
+         SELECT DISTINCT b.id AS parent, b.path AS ppath, s.entrance AS name FROM import_residents s \
+         JOIN places b ON b.parent_id = s.compound_id AND b.name = s.building) d \
+       WHERE NOT EXISTS (SELECT 1 FROM places x WHERE x.parent_id = d.parent AND x.name = d.name)) n \
+     ON CONFLICT (parent_id, name) DO NOTHING",
+    "INSERT INTO places (id, parent_id, kind, name, path) \
+     SELECT n.id, n.parent, 'household', n.name, n.ppath || n.id || '/' FROM (\
+       SELECT nextval(pg_get_serial_sequence('places', 'id')) AS id, d.* FROM (\
+         SELECT DISTINCT e.id AS parent, e.path AS ppath, s.room AS name FROM import_residents s \
+         JOIN places b ON b.parent_id = s.compound_id AND b.name = s.building \
+         JOIN places e ON e.parent_id = b.id AND e.name = s.entrance) d \
+       WHERE NOT EXISTS (SELECT 1 FROM places x WHERE x.parent_id = d.parent AND x.name = d.name)) n \
+     ON CONFLICT (parent_id, name) DO NOTHING",
 ];
-
-/// Only the places just created have an empty path.
-const PATHS: &str =
-    "UPDATE places c SET path = p.path || c.id || '/' FROM places p WHERE c.path = '' AND p.id = c.parent_id";
 
 /// Every row with its household and the resident already on file, if any.
 const STAGED: &str = "CREATE TEMP TABLE import_staged ON COMMIT DROP AS \
@@ -106,7 +117,6 @@ pub(super) async fn write(
     sqlx::query("ANALYZE import_residents").execute(&mut *tx).await?;
     for level in LEVELS {
         written.places_created += sqlx::query(level).execute(&mut *tx).await?.rows_affected();
-        sqlx::query(PATHS).execute(&mut *tx).await?;
         sqlx::query("ANALYZE places").execute(&mut *tx).await?;
     }
     sqlx::query(STAGED).execute(&mut *tx).await?;
