@@ -250,3 +250,25 @@ pub fn resident_file(first: u32, count: u32, bad: bool) -> Vec<u8> {
     }
     csv.into_bytes()
 }
+
+/// A sink an export can take (and drop) while the test keeps a handle to read it afterwards.
+#[derive(Clone, Default)]
+pub struct SharedSink(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl SharedSink {
+    /// Everything written so far.
+    pub fn bytes(&self) -> Vec<u8> {
+        self.0.lock().expect("not poisoned").clone()
+    }
+}
+
+impl std::io::Write for SharedSink {
+    fn write(&mut self, data: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().expect("not poisoned").extend_from_slice(data);
+        Ok(data.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}

@@ -6,7 +6,7 @@ use cordon_domain::{Actor, Role, ScopeSpec};
 use cordon_store::imports::{BadReason, ImportKind};
 use cordon_store::residents::{ResidentFilter, RevealField};
 use cordon_store::sheets::{SheetFormat, read_sheet};
-use cordon_store::test_support::{PASSWORD, engines, id_number, seed, sheet, user};
+use cordon_store::test_support::{PASSWORD, SharedSink, engines, id_number, seed, sheet, user};
 use cordon_store::units::CadreFilter;
 use cordon_store::{PageRequest, StoreError, audit::AuditFilter};
 
@@ -321,8 +321,10 @@ async fn an_export_holds_only_the_scope_masked_and_formula_safe() {
         s.import(&Actor::system(), ImportKind::Residents, &tricky, &none).await.unwrap();
         let worker = user(s, "w", Role::Community, "道外区/仁里街道/民强社区").await;
         for format in [SheetFormat::Csv, SheetFormat::Xlsx] {
-            let bytes = s.export_residents(&worker, format, Zone::default()).await.unwrap();
-            let back = read_sheet(&bytes, format).unwrap();
+            let sink = SharedSink::default();
+            let rows = s.export_residents_to(&worker, format, Zone::default(), sink.clone()).await.unwrap();
+            assert_eq!(rows, 3, "{}", db.engine);
+            let back = read_sheet(&sink.bytes(), format).unwrap();
             let names: Vec<&str> = back.rows.iter().map(|r| r.cells[1].as_str()).collect();
             assert_eq!(names.len(), 3, "{}: {names:?}", db.engine);
             assert!(names.contains(&"甲一") && !names.contains(&"乙一"));
@@ -331,7 +333,7 @@ async fn an_export_holds_only_the_scope_masked_and_formula_safe() {
         }
         let member = user(s, "m", Role::SquadMember, "道外区/仁里街道/民强社区/甲小区").await;
         assert!(matches!(
-            s.export_residents(&member, SheetFormat::Csv, Zone::default()).await,
+            s.export_residents_to(&member, SheetFormat::Csv, Zone::default(), SharedSink::default()).await,
             Err(StoreError::Forbidden)
         ));
     }

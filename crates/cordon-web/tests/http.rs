@@ -415,3 +415,64 @@ async fn a_user_changes_their_own_password_after_proving_the_current_one() {
     assert!(app.db.store.authenticate("member-a", "a brand new one").await.unwrap().is_some());
     assert!(app.db.store.authenticate("member-a", PASSWORD).await.unwrap().is_none());
 }
+
+#[tokio::test]
+async fn the_residents_export_streams_to_those_who_may_export_and_is_refused_with_403_to_others() {
+    use cordon_store::audit::AuditFilter;
+    use cordon_store::sheets::{SheetFormat, read_sheet};
+    for db in engines().await {
+        let engine = db.engine;
+        let app = spawn_app_on(db).await;
+        let s = &app.db.store;
+        let exports = || async {
+            let filter = AuditFilter { entity: Some("residents".into()), ..Default::default() };
+            let page = s.audit_entries(&Actor::system(), &filter, PageRequest::new(None, Some(500))).await.unwrap();
+            page.items.into_iter().filter(|e| e.action == "export").map(|e| e.after_json).collect::<Vec<_>>()
+        };
+        let cmd = app.login("cmd").await;
+        let token = s.create_token("cmd").await.unwrap();
+        for (path, format) in [
+            ("/residents/export?format=csv", SheetFormat::Csv),
+            ("/residents/export?format=xlsx", SheetFormat::Xlsx),
+            ("/api/v1/residents/export?format=csv", SheetFormat::Csv),
+            ("/api/v1/residents/export?format=xlsx", SheetFormat::Xlsx),
+        ] {
+            let req = if path.starts_with("/api/") {
+                common::api().get(app.url(path)).bearer_auth(&token)
+            } else {
+                cmd.get(app.url(path))
+            };
+            let res = req.send().await.unwrap();
+            assert_eq!(res.status(), StatusCode::OK, "{engine} {path}");
+            // A body of known length would have been built whole; a streamed one is chunked.
+            assert!(res.headers().get("content-length").is_none(), "{engine} {path}: {:?}", res.headers());
+            assert_eq!(res.headers()["transfer-encoding"], "chunked", "{engine} {path}");
+            assert_eq!(res.headers()["content-type"], format.content_type(), "{engine} {path}");
+            let disposition = res.headers()["content-disposition"].to_str().unwrap().to_string();
+            assert!(disposition.contains(&format!("residents.{}", format.extension())), "{disposition}");
+            let back = read_sheet(&res.bytes().await.unwrap(), format).unwrap();
+            let mut names: Vec<&str> = back.rows.iter().map(|r| r.cells[1].as_str()).collect();
+            names.sort();
+            assert_eq!(names, ["乙一", "乙二", "甲一", "甲二"], "{engine} {path}");
+        }
+        assert_eq!(exports().await.len(), 4, "{engine}: one audit entry per download");
+
+        // A squad member sees residents but may not export them: 403, by page and API, and no entry.
+        let member = app.login("member-a").await;
+        let member_token = s.create_token("member-a").await.unwrap();
+        for format in ["csv", "xlsx"] {
+            let res = member.get(app.url(&format!("/residents/export?format={format}"))).send().await.unwrap();
+            assert_eq!(res.status(), StatusCode::FORBIDDEN, "{engine}");
+            let res = common::api()
+                .get(app.url(&format!("/api/v1/residents/export?format={format}")))
+                .bearer_auth(&member_token)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(res.status(), StatusCode::FORBIDDEN, "{engine}");
+            let body: serde_json::Value = res.json().await.unwrap();
+            assert!(body["error"].is_object(), "{engine}: {body}");
+        }
+        assert_eq!(exports().await.len(), 4, "{engine}: a refused export is not audited");
+    }
+}

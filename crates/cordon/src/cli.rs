@@ -199,6 +199,34 @@ fn write_out(output: Option<PathBuf>, bytes: &[u8]) -> Result<()> {
     Ok(())
 }
 
+/// Streams an export into a file: written beside it under a temporary name and
+/// renamed when complete, so a failed export leaves no file that looks whole.
+/// A path that is not a plain file (`/dev/stdout`, a pipe) is written directly.
+async fn stream_to_file<F, Fut>(path: &std::path::Path, export: F) -> Result<u64>
+where
+    F: FnOnce(std::io::BufWriter<std::fs::File>) -> Fut,
+    Fut: std::future::Future<Output = Result<u64, StoreError>>,
+{
+    let plain = std::fs::metadata(path).map(|m| m.is_file()).unwrap_or(true);
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let partial = if plain { path.with_file_name(format!(".{name}.partial")) } else { path.to_path_buf() };
+    let file = std::fs::File::create(&partial).with_context(|| format!("cannot write {}", path.display()))?;
+    match export(std::io::BufWriter::with_capacity(64 * 1024, file)).await {
+        Ok(rows) => {
+            if plain {
+                std::fs::rename(&partial, path).with_context(|| format!("cannot write {}", path.display()))?;
+            }
+            Ok(rows)
+        }
+        Err(e) => {
+            if plain {
+                let _ = std::fs::remove_file(&partial);
+            }
+            Err(store_error(e))
+        }
+    }
+}
+
 #[derive(Subcommand, Debug)]
 enum UserVerb {
     /// Adds a user.
@@ -322,8 +350,20 @@ pub async fn run(cli: Cli) -> Result<()> {
         Command::Export { what: ExportWhat::Residents, format, output, as_user } => {
             let store = db.store().await?;
             let actor = actor(&store, as_user.as_deref()).await?;
-            let bytes = store.export_residents(&actor, format.sheet(), db.zone()?).await.map_err(store_error)?;
-            write_out(output, &bytes)
+            let zone = db.zone()?;
+            let format = format.sheet();
+            match output {
+                Some(path) => {
+                    let rows =
+                        stream_to_file(&path, |file| store.export_residents_to(&actor, format, zone, file)).await?;
+                    eprintln!("exported {rows} residents to {}", path.display());
+                }
+                None => {
+                    let out = std::io::BufWriter::with_capacity(64 * 1024, std::io::stdout());
+                    store.export_residents_to(&actor, format, zone, out).await.map_err(store_error)?;
+                }
+            }
+            Ok(())
         }
         Command::Orders { verb: ListVerb::List { state, format, output, as_user } } => {
             let store = db.store().await?;

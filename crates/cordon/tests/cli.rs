@@ -102,6 +102,77 @@ fn imports_users_and_exports_work_from_the_command_line_with_exit_codes() {
 }
 
 #[test]
+fn the_residents_export_streams_to_a_file_or_standard_output_and_a_refused_one_leaves_no_file() {
+    use cordon_store::sheets::{SheetFormat, read_sheet};
+    let dir = temp_dir("export");
+    let d = &dir.0;
+    let places = d.join("places.csv");
+    std::fs::write(&places, "市,区,街道,社区,小区\n哈尔滨市,道外区,仁里街道,民强社区,甲小区\n").unwrap();
+    assert!(cordon(d, &["import", "places", places.to_str().unwrap()], None).status.success());
+    let mut residents = String::from("街道,社区,小区,楼栋,单元,房号,姓名,身份证号,手机号\n");
+    for n in 1..=30 {
+        let name = if n == 7 { "=HYPERLINK(\"x\")".to_string() } else { format!("居民{n}") };
+        residents.push_str(&format!(
+            "仁里街道,民强社区,甲小区,1号楼,1单元,{},\"{}\",{},138000000{n:02}\n",
+            100 + n,
+            name.replace('"', "\"\""),
+            id_number(n)
+        ));
+    }
+    let file = d.join("residents.csv");
+    std::fs::write(&file, residents).unwrap();
+    let out = cordon(d, &["import", "residents", file.to_str().unwrap()], None);
+    assert!(text(&out).contains("imported 30"), "{}", text(&out));
+
+    let csv = d.join("out.csv");
+    let out = cordon(d, &["export", "residents", "--format", "csv", "-o", csv.to_str().unwrap()], None);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("exported 30 residents"), "{}", text(&out));
+    let written = std::fs::read(&csv).unwrap();
+    let back = read_sheet(&written, SheetFormat::Csv).unwrap();
+    assert_eq!(back.rows.len(), 30);
+    assert!(back.rows.iter().any(|r| r.cells[1] == "'=HYPERLINK(\"x\")"), "formula escaped");
+    assert!(back.rows.iter().all(|r| r.cells[3].contains("****")), "phones masked");
+    let left: Vec<_> = std::fs::read_dir(d).unwrap().map(|e| e.unwrap().file_name()).collect();
+    assert!(!left.iter().any(|n| n.to_string_lossy().ends_with(".partial")), "{left:?}");
+
+    // Standard output carries the same bytes.
+    let out = cordon(d, &["export", "residents", "--format", "csv"], None);
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(out.stdout, written);
+
+    let xlsx = d.join("out.xlsx");
+    let out = cordon(d, &["export", "residents", "--format", "xlsx", "--output", xlsx.to_str().unwrap()], None);
+    assert!(out.status.success(), "{}", text(&out));
+    let back = read_sheet(&std::fs::read(&xlsx).unwrap(), SheetFormat::Xlsx).unwrap();
+    assert_eq!(back.rows.len(), 30);
+
+    // A role that may not export: exit code 2, and neither the file nor a partial one.
+    let out = cordon(
+        d,
+        &[
+            "user",
+            "add",
+            "member",
+            "--role",
+            "squad-member",
+            "--scope",
+            "道外区/仁里街道/民强社区/甲小区",
+            "--password-stdin",
+        ],
+        Some("long enough pw\n"),
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    let refused = d.join("refused.csv");
+    let out = cordon(d, &["export", "residents", "--as", "member", "-o", refused.to_str().unwrap()], None);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(text(&out).contains("may not"), "{}", text(&out));
+    let left: Vec<_> =
+        std::fs::read_dir(d).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+    assert!(!left.iter().any(|n| n.starts_with("refused") || n.contains("refused.csv")), "{left:?}");
+}
+
+#[test]
 fn a_missing_file_and_bad_arguments_exit_with_two() {
     let dir = temp_dir("usage");
     let out = cordon(&dir.0, &["import", "residents", "/nonexistent.csv"], None);

@@ -1,55 +1,313 @@
-//! Every resident the actor may see, as a file: personal numbers masked, the
-//! age instead of the birth date, every cell formula-escaped by the sheet
-//! writer, the export audited.
+//! Every resident the actor may see, streamed into a file: personal numbers
+//! masked, the age instead of the birth date, every cell formula-escaped by
+//! the sheet writer, the export audited.
+//!
+//! Constant memory at any size: the rows are read from the database as a
+//! stream in the order of their ids (the table's own order, so the database
+//! sorts nothing) and written out as they come, on a blocking thread. On
+//! SQLite that thread reads them itself, on a rusqlite connection of its own
+//! to the same file (sqlx hands each row over between threads, which costs
+//! more than the rest of the export together); on PostgreSQL sqlx streams
+//! them and hands them over in batches, at most `BATCHES_IN_FLIGHT` of
+//! `BATCH` rows at a time. XLSX rows go to rust_xlsxwriter's temporary files,
+//! and the workbook is zipped into the sink at the end.
 
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use chrono::{DateTime, NaiveDate, Utc};
 use cordon_domain::clock::Zone;
 use cordon_domain::{Actor, Capability};
+use futures_util::TryStreamExt;
+use tokio::sync::mpsc;
 
-use super::ResidentFilter;
-use crate::sheets::{SheetFormat, sheet_bytes};
-use crate::{Keyset, Store, StoreError, StoreResult};
+use super::{Resident, ResidentRow};
+use crate::db::Pool;
+use crate::places::scope_binds;
+use crate::sheets::{SheetError, SheetFormat, SheetWriter, XLSX_ROWS_PER_SHEET};
+use crate::{Store, StoreError, StoreResult};
 
 const HEADERS: [&str; 8] =
     ["住址 address", "姓名 name", "身份证号 id_number", "手机号 phone", "年龄 age", "性别 sex", "标签 tags", "编号 id"];
 
+/// The sheet's name in an XLSX export (further sheets are "residents 2", …).
+const SHEET_NAME: &str = "residents";
+
+/// Rows handed from the reader to the writer at a time (PostgreSQL): large
+/// enough that the hand-over costs nothing per row, small enough to hold.
+const BATCH: usize = 1024;
+
+/// Batches on their way from the reader to the writer; a reader ahead of a
+/// slow sink (a slow download) waits here instead of filling memory.
+const BATCHES_IN_FLIGHT: usize = 4;
+
+/// How long the SQLite reader waits for a lock (it rarely needs one: in WAL
+/// mode a reader does not wait for writers).
+const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The export's rows, in id order. `$1,$2` the scope range. The household
+/// chain is joined by primary key, one lookup per level. The columns are
+/// those of `ResidentRow`, in its order (the SQLite reader takes them by
+/// position).
+const EXPORT_SQL: &str = "SELECT r.id, r.name, r.id_number, r.phone, r.birth_date, r.sex, r.tags, \
+     r.household_id, cp.name AS compound, b.name AS building, e.name AS entrance, h.name AS room \
+     FROM residents r JOIN places h ON h.id = r.household_id JOIN places e ON e.id = h.parent_id \
+     JOIN places b ON b.id = e.parent_id JOIN places cp ON cp.id = b.parent_id \
+     WHERE ($1 IS NULL OR (h.path >= $1 AND h.path < $2)) \
+     ORDER BY r.id";
+
+/// What the PostgreSQL reader hands the writer.
+enum Batch {
+    /// Rows, in order.
+    Rows(Vec<ResidentRow>),
+    /// Every row was read: the file may be finished. A reader that stops
+    /// without saying so (an error) leaves the file unfinished.
+    End,
+}
+
 impl Store {
-    /// Every resident the actor may see, as a file; ages on today's date in `zone`.
-    pub async fn export_residents(&self, actor: &Actor, format: SheetFormat, zone: Zone) -> StoreResult<Vec<u8>> {
+    /// Writes every resident the actor may see into `sink` as CSV or XLSX, a
+    /// row at a time (ages on today's date in `zone`), and returns how many
+    /// rows it wrote. Refused (`Forbidden`) before any query without the
+    /// Export and ViewResidents capabilities. XLSX sheets hold
+    /// `XLSX_ROWS_PER_SHEET` rows each.
+    pub async fn export_residents_to<W: Write + Send + 'static>(
+        &self,
+        actor: &Actor,
+        format: SheetFormat,
+        zone: Zone,
+        sink: W,
+    ) -> StoreResult<u64> {
+        self.export_residents_in_sheets_of(actor, format, zone, XLSX_ROWS_PER_SHEET, sink).await
+    }
+
+    /// `export_residents_to` with XLSX sheets of at most `rows_per_sheet`
+    /// data rows (each sheet with the header row); CSV ignores it.
+    pub async fn export_residents_in_sheets_of<W: Write + Send + 'static>(
+        &self,
+        actor: &Actor,
+        format: SheetFormat,
+        zone: Zone,
+        rows_per_sheet: u32,
+        sink: W,
+    ) -> StoreResult<u64> {
         if !actor.can(Capability::Export) || !actor.can(Capability::ViewResidents) {
             return Err(StoreError::Forbidden);
         }
-        let mut all = Vec::new();
-        let mut after = None;
-        loop {
-            let slice =
-                self.residents(actor, &ResidentFilter::default(), Keyset::new(after, None, Some(500)), zone).await?;
-            all.extend(slice.items);
-            match slice.next {
-                Some(next) => after = next.parse().ok(),
-                None => break,
+        let now = self.now();
+        let (a, b) = scope_binds(actor);
+        let file = Writing { format, rows_per_sheet, zone, now };
+        let (rows, result) = match &self.pool {
+            Pool::Sqlite(p) => {
+                let path = p.connect_options().get_filename().to_path_buf();
+                tokio::task::spawn_blocking(move || file.write_from_sqlite(&path, a, b, sink)).await.map_err(stopped)?
+            }
+            Pool::Postgres(p) => {
+                let (tx, rx) = mpsc::channel(BATCHES_IN_FLIGHT);
+                // The writer's work (masking, escaping, CSV or XML, zip) is CPU and
+                // blocking IO: off the async threads, beside the reader.
+                let writer = tokio::task::spawn_blocking(move || file.write(Received::new(rx), sink));
+                let read = read_postgres(p, a, b, tx).await;
+                let (rows, written) = writer.await.map_err(stopped)?;
+                // The reader's error is the cause when both failed (the writer then only saw the rows stop).
+                (rows, read.and(written))
+            }
+        };
+        // One entry per export, also for one that stopped halfway (a download
+        // cancelled): its rows went out all the same.
+        let after = match result {
+            Ok(()) => serde_json::json!({"rows": rows}),
+            Err(_) => serde_json::json!({"rows": rows, "complete": false}),
+        };
+        let audited: StoreResult<()> = async {
+            on_pool!(self, |p| {
+                audit_insert!(
+                    p,
+                    crate::audit::NewEntry::new(now, actor, "export", "residents", format.extension().to_string())
+                        .after(after.to_string())
+                )?;
+            });
+            Ok(())
+        }
+        .await;
+        result?;
+        audited?;
+        Ok(rows)
+    }
+}
+
+fn stopped(e: tokio::task::JoinError) -> StoreError {
+    StoreError::Io(format!("the export's writer stopped: {e}"))
+}
+
+/// Streams the rows in scope from PostgreSQL to the writer, in batches, then `End`.
+async fn read_postgres(
+    p: &sqlx::PgPool,
+    a: Option<String>,
+    b: Option<String>,
+    tx: mpsc::Sender<Batch>,
+) -> StoreResult<()> {
+    let mut rows = sqlx::query_as::<_, ResidentRow>(EXPORT_SQL).bind(a).bind(b).fetch(p);
+    let mut batch = Vec::with_capacity(BATCH);
+    while let Some(row) = rows.try_next().await? {
+        batch.push(row);
+        if batch.len() == BATCH {
+            let full = std::mem::replace(&mut batch, Vec::with_capacity(BATCH));
+            if tx.send(Batch::Rows(full)).await.is_err() {
+                // The writer stopped (its sink failed): its error says why.
+                return Ok(());
             }
         }
-        let total = all.len();
-        let rows = all.into_iter().map(|r| {
-            vec![
-                r.address,
-                r.name,
-                r.id_number_masked,
-                r.phone_masked.unwrap_or_default(),
-                r.age.to_string(),
-                r.sex.as_str().to_string(),
-                r.tags.iter().map(|t| t.zh()).collect::<Vec<_>>().join("；"),
-                r.id.to_string(),
-            ]
-        });
-        let bytes = sheet_bytes("residents", format, &HEADERS, rows.collect())?;
-        on_pool!(self, |p| {
-            audit_insert!(
-                p,
-                crate::audit::NewEntry::new(self.now(), actor, "export", "residents", format.extension().to_string())
-                    .after(serde_json::json!({"rows": total}).to_string())
-            )?;
-        });
-        Ok(bytes)
     }
+    if !batch.is_empty() && tx.send(Batch::Rows(batch)).await.is_err() {
+        return Ok(());
+    }
+    // A writer that has stopped has its own error to tell.
+    let _ = tx.send(Batch::End).await;
+    Ok(())
+}
+
+/// The rows the PostgreSQL reader sends, one at a time, on the writer's thread.
+struct Received {
+    rx: mpsc::Receiver<Batch>,
+    batch: std::vec::IntoIter<ResidentRow>,
+    ended: bool,
+}
+
+impl Received {
+    fn new(rx: mpsc::Receiver<Batch>) -> Received {
+        Received { rx, batch: Vec::new().into_iter(), ended: false }
+    }
+}
+
+impl Iterator for Received {
+    type Item = StoreResult<ResidentRow>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        loop {
+            if let Some(row) = self.batch.next() {
+                return Some(Ok(row));
+            }
+            if self.ended {
+                return None;
+            }
+            match self.rx.blocking_recv() {
+                Some(Batch::Rows(rows)) => self.batch = rows.into_iter(),
+                Some(Batch::End) => self.ended = true,
+                None => {
+                    // The reader stopped without `End`: it failed, and the file is left unfinished.
+                    self.ended = true;
+                    return Some(Err(StoreError::Sheet(SheetError::Write("the rows stopped before the end".into()))));
+                }
+            }
+        }
+    }
+}
+
+/// How the rows are written: the part of the export both engines share.
+#[derive(Clone, Copy)]
+struct Writing {
+    format: SheetFormat,
+    rows_per_sheet: u32,
+    zone: Zone,
+    now: DateTime<Utc>,
+}
+
+impl Writing {
+    /// Writes the rows as they come and finishes the file after the last;
+    /// gives how many rows it wrote, and whether it got to the end.
+    fn write<W: Write + Send>(
+        self,
+        rows: impl Iterator<Item = StoreResult<ResidentRow>>,
+        sink: W,
+    ) -> (u64, StoreResult<()>) {
+        let mut written = 0u64;
+        let result = (|| {
+            let mut sheet = SheetWriter::new(self.format, SHEET_NAME, &HEADERS, sink, self.rows_per_sheet)?;
+            for row in rows {
+                sheet.row(&cells(row?.shown(self.zone, self.now)))?;
+                written += 1;
+            }
+            sheet.finish()?;
+            Ok(())
+        })();
+        (written, result)
+    }
+
+    /// Reads the rows in scope from the SQLite file on a connection of its own and writes them.
+    fn write_from_sqlite<W: Write + Send>(
+        self,
+        path: &Path,
+        a: Option<String>,
+        b: Option<String>,
+        sink: W,
+    ) -> (u64, StoreResult<()>) {
+        let conn = match open_reader(path) {
+            Ok(conn) => conn,
+            Err(e) => return (0, Err(e)),
+        };
+        let mut stmt = match conn.prepare(EXPORT_SQL) {
+            Ok(stmt) => stmt,
+            Err(e) => return (0, Err(read_error(e))),
+        };
+        match stmt.query_map(rusqlite::params![a, b], sqlite_row) {
+            Ok(rows) => self.write(rows.map(|r| r.map_err(read_error)), sink),
+            Err(e) => (0, Err(read_error(e))),
+        }
+    }
+}
+
+/// A read-only connection to the store's SQLite file.
+fn open_reader(path: &Path) -> StoreResult<rusqlite::Connection> {
+    use rusqlite::OpenFlags;
+    let conn = rusqlite::Connection::open_with_flags(
+        PathBuf::from(path),
+        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )
+    .map_err(read_error)?;
+    conn.busy_timeout(SQLITE_BUSY_TIMEOUT).map_err(read_error)?;
+    Ok(conn)
+}
+
+/// One row of `EXPORT_SQL`, by position.
+fn sqlite_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<ResidentRow> {
+    let birth: String = row.get(4)?;
+    let birth_date = birth
+        .parse::<NaiveDate>()
+        .map_err(|e| rusqlite::Error::FromSqlConversionFailure(4, rusqlite::types::Type::Text, Box::new(e)))?;
+    Ok(ResidentRow {
+        id: row.get(0)?,
+        name: row.get(1)?,
+        id_number: row.get(2)?,
+        phone: row.get(3)?,
+        birth_date,
+        sex: row.get(5)?,
+        tags: row.get(6)?,
+        household_id: row.get(7)?,
+        compound: row.get(8)?,
+        building: row.get(9)?,
+        entrance: row.get(10)?,
+        room: row.get(11)?,
+    })
+}
+
+/// A failure of the SQLite reader. (rusqlite's errors are not sqlx's: the
+/// text says what happened, for the log.)
+fn read_error(e: rusqlite::Error) -> StoreError {
+    StoreError::Io(format!("reading the residents from SQLite: {e}"))
+}
+
+/// The cells of one resident, in the order of `HEADERS`.
+fn cells(r: Resident) -> [String; 8] {
+    [
+        r.address,
+        r.name,
+        r.id_number_masked,
+        r.phone_masked.unwrap_or_default(),
+        r.age.to_string(),
+        r.sex.as_str().to_string(),
+        r.tags.iter().map(|t| t.zh()).collect::<Vec<_>>().join("；"),
+        r.id.to_string(),
+    ]
 }

@@ -18,7 +18,7 @@ pub use columns::{ColumnMap, ColumnSpec};
 pub use limits::{MAX_CELLS, MAX_UNPACKED_BYTES, SheetLimits};
 pub use read::{read_sheet, read_sheet_within};
 pub use stream::RowStream;
-pub use write::{escape_formula, write_csv, write_xlsx};
+pub use write::{CsvSheet, SheetWriter, XLSX_ROWS_PER_SHEET, XlsxSheets, escape_formula, write_csv, write_xlsx};
 
 /// Writes a list in the chosen format: CSV text or an XLSX workbook with one sheet.
 pub(crate) fn sheet_bytes(

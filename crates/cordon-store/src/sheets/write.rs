@@ -3,9 +3,9 @@
 use std::borrow::Cow;
 use std::io::Write;
 
-use rust_xlsxwriter::{ColNum, Format, RowNum, Workbook, XlsxError};
+use rust_xlsxwriter::{ColNum, Format, Workbook, XlsxError};
 
-use super::SheetError;
+use super::{SheetError, SheetFormat};
 
 /// Prefixes a cell that a spreadsheet would run as a formula (starts with = + - @, tab or carriage return) with a single quote, so an export cannot carry a formula injection.
 pub fn escape_formula(cell: &str) -> Cow<'_, str> {
@@ -19,83 +19,235 @@ pub fn escape_formula(cell: &str) -> Cow<'_, str> {
     }
 }
 
+/// How many data rows one XLSX sheet takes: Excel's 1,048,576 rows less the
+/// header. A longer export goes on in further sheets, each with the header.
+pub const XLSX_ROWS_PER_SHEET: u32 = 1_048_575;
+
 /// Writes rows as CSV (UTF-8 with BOM so Excel opens Chinese correctly), every cell formula-escaped.
 pub fn write_csv<W: Write>(
-    mut out: W,
+    out: W,
     headers: &[&str],
     rows: impl IntoIterator<Item = Vec<String>>,
 ) -> Result<(), SheetError> {
-    // Without the BOM, Excel on Chinese Windows reads UTF-8 as GBK and shows mojibake.
-    out.write_all(b"\xEF\xBB\xBF").map_err(|error| SheetError::Write(error.to_string()))?;
-    let mut writer = csv::WriterBuilder::new()
-        // CRLF is what Excel writes and what RFC 4180 asks for.
-        .terminator(csv::Terminator::CRLF)
-        // A row of the wrong length is a caller's bug, but failing halfway through a
-        // streamed download would be worse than a ragged row.
-        .flexible(true)
-        .from_writer(out);
-    let csv_error = |error: csv::Error| SheetError::Write(error.to_string());
-    writer.write_record(headers.iter().map(|header| escape_formula(header).into_owned())).map_err(csv_error)?;
+    let mut sheet = CsvSheet::new(out, headers)?;
     for row in rows {
-        writer.write_record(row.iter().map(|cell| escape_formula(cell).into_owned())).map_err(csv_error)?;
+        sheet.row(&row)?;
     }
-    writer.flush().map_err(|error| SheetError::Write(error.to_string()))
+    sheet.finish().map(drop)
 }
 
-/// Writes rows as an XLSX workbook with one named sheet, header bold and frozen, every cell a formula-escaped string so neither opening nor copying cells can run a formula.
+/// Writes rows as an XLSX workbook with one named sheet (more if the rows do not fit in one), header bold and frozen, every cell a formula-escaped string so neither opening nor copying cells can run a formula.
 pub fn write_xlsx(
     sheet_name: &str,
     headers: &[&str],
     rows: impl IntoIterator<Item = Vec<String>>,
 ) -> Result<Vec<u8>, SheetError> {
-    let mut workbook = Workbook::new();
-    {
-        // Constant memory flushes each row to a temporary file, so an export of the
-        // whole quarantine register does not hold every cell in memory.
-        let worksheet = workbook.add_worksheet_with_constant_memory().map_err(xlsx_error)?;
-        // A name from code that Excel would refuse should not sink the export.
-        if worksheet.set_name(sheet_name_for_excel(sheet_name)).is_err() {
-            worksheet.set_name("Sheet1").map_err(xlsx_error)?;
-        }
-        worksheet.set_freeze_panes(1, 0).map_err(xlsx_error)?;
+    let mut sheet = XlsxSheets::new(sheet_name, headers, XLSX_ROWS_PER_SHEET)?;
+    for row in rows {
+        sheet.row(&row)?;
+    }
+    let mut out = Vec::new();
+    sheet.finish(&mut out)?;
+    Ok(out)
+}
 
-        let bold = Format::new().set_bold();
-        // Column widths must be set before the first row is flushed in constant memory mode.
-        for (col, header) in headers.iter().enumerate() {
-            worksheet.set_column_width(col_num(col)?, column_width(header)).map_err(xlsx_error)?;
+/// A sheet written a row at a time, as CSV or XLSX, into `W`: what every
+/// export streams through, so the escaping rules are the same for all.
+// One writer per export: its size on the stack does not matter.
+#[allow(clippy::large_enum_variant)]
+pub enum SheetWriter<W: Write> {
+    /// CSV text, written to `W` as the rows come.
+    Csv(CsvSheet<W>),
+    /// An XLSX workbook, written to `W` when it is finished.
+    Xlsx(XlsxSheets, W),
+}
+
+impl<W: Write + Send> SheetWriter<W> {
+    /// Starts a sheet named `name` (XLSX) with its header row; an XLSX sheet
+    /// takes at most `rows_per_sheet` data rows before the next one begins.
+    pub fn new(
+        format: SheetFormat,
+        name: &str,
+        headers: &[&str],
+        out: W,
+        rows_per_sheet: u32,
+    ) -> Result<SheetWriter<W>, SheetError> {
+        Ok(match format {
+            SheetFormat::Csv => SheetWriter::Csv(CsvSheet::new(out, headers)?),
+            SheetFormat::Xlsx => SheetWriter::Xlsx(XlsxSheets::new(name, headers, rows_per_sheet)?, out),
+        })
+    }
+
+    /// Writes one data row.
+    pub fn row<S: AsRef<str>>(&mut self, cells: &[S]) -> Result<(), SheetError> {
+        match self {
+            SheetWriter::Csv(sheet) => sheet.row(cells),
+            SheetWriter::Xlsx(sheets, _) => sheets.row(cells),
         }
-        for (col, header) in headers.iter().enumerate() {
-            worksheet.write_string_with_format(0, col_num(col)?, escape_formula(header), &bold).map_err(xlsx_error)?;
-        }
-        for (index, row) in rows.into_iter().enumerate() {
-            let row_num = RowNum::try_from(index + 1).map_err(|_| too_many_rows())?;
-            for (col, cell) in row.iter().enumerate() {
-                if cell.is_empty() {
-                    continue;
-                }
-                worksheet.write_string(row_num, col_num(col)?, escape_formula(cell)).map_err(xlsx_error)?;
+    }
+
+    /// Ends the file (XLSX: writes the whole workbook now) and gives the writer back, flushed.
+    pub fn finish(self) -> Result<W, SheetError> {
+        match self {
+            SheetWriter::Csv(sheet) => sheet.finish(),
+            SheetWriter::Xlsx(sheets, mut out) => {
+                sheets.finish(&mut out)?;
+                out.flush().map_err(io_error)?;
+                Ok(out)
             }
         }
     }
-    workbook.save_to_buffer().map_err(xlsx_error)
+}
+
+/// CSV written a row at a time: BOM, header, then each row as it comes.
+pub struct CsvSheet<W: Write> {
+    writer: csv::Writer<W>,
+}
+
+impl<W: Write> CsvSheet<W> {
+    /// Writes the BOM and the header row.
+    pub fn new(mut out: W, headers: &[&str]) -> Result<CsvSheet<W>, SheetError> {
+        // Without the BOM, Excel on Chinese Windows reads UTF-8 as GBK and shows mojibake.
+        out.write_all(b"\xEF\xBB\xBF").map_err(io_error)?;
+        let writer = csv::WriterBuilder::new()
+            // CRLF is what Excel writes and what RFC 4180 asks for.
+            .terminator(csv::Terminator::CRLF)
+            // A row of the wrong length is a caller's bug, but failing halfway through a
+            // streamed download would be worse than a ragged row.
+            .flexible(true)
+            // Rows go out in large writes, not one small write per field.
+            .buffer_capacity(64 * 1024)
+            .from_writer(out);
+        let mut sheet = CsvSheet { writer };
+        sheet.row(headers)?;
+        Ok(sheet)
+    }
+
+    /// Writes one row, every cell formula-escaped.
+    pub fn row<S: AsRef<str>>(&mut self, cells: &[S]) -> Result<(), SheetError> {
+        for cell in cells {
+            self.writer.write_field(escape_formula(cell.as_ref()).as_bytes()).map_err(csv_error)?;
+        }
+        self.writer.write_record(None::<&[u8]>).map_err(csv_error)
+    }
+
+    /// Flushes and gives the writer back.
+    pub fn finish(self) -> Result<W, SheetError> {
+        self.writer.into_inner().map_err(|error| io_error(error.into_error()))
+    }
+}
+
+/// An XLSX workbook in constant-memory mode: each row goes to a temporary
+/// file as it is written, and a sheet that is full goes on in the next one
+/// ("name", "name 2", …), each with the header bold and frozen.
+pub struct XlsxSheets {
+    workbook: Workbook,
+    name: String,
+    headers: Vec<String>,
+    rows_per_sheet: u32,
+    sheets: usize,
+    /// Data rows in the current sheet.
+    rows: u32,
+    bold: Format,
+}
+
+impl XlsxSheets {
+    /// Starts the first sheet; a sheet holds at most `rows_per_sheet` data
+    /// rows (at least one, at most `XLSX_ROWS_PER_SHEET`).
+    pub fn new(name: &str, headers: &[&str], rows_per_sheet: u32) -> Result<XlsxSheets, SheetError> {
+        let mut sheets = XlsxSheets {
+            workbook: Workbook::new(),
+            name: sheet_name_for_excel(name),
+            headers: headers.iter().map(|h| h.to_string()).collect(),
+            rows_per_sheet: rows_per_sheet.clamp(1, XLSX_ROWS_PER_SHEET),
+            sheets: 0,
+            rows: 0,
+            bold: Format::new().set_bold(),
+        };
+        sheets.next_sheet()?;
+        Ok(sheets)
+    }
+
+    /// Writes one data row, every non-empty cell a formula-escaped string.
+    pub fn row<S: AsRef<str>>(&mut self, cells: &[S]) -> Result<(), SheetError> {
+        if self.rows == self.rows_per_sheet {
+            self.next_sheet()?;
+        }
+        self.rows += 1;
+        let row = self.rows;
+        let worksheet = self.workbook.worksheet_from_index(self.sheets - 1).map_err(xlsx_error)?;
+        for (col, cell) in cells.iter().enumerate() {
+            let cell = cell.as_ref();
+            if cell.is_empty() {
+                continue;
+            }
+            worksheet.write_string(row, col_num(col)?, escape_formula(cell)).map_err(xlsx_error)?;
+        }
+        Ok(())
+    }
+
+    /// Writes the finished workbook to `out` (the zip is streamed; the rows come from the temporary files).
+    pub fn finish<W: Write + Send>(mut self, out: W) -> Result<(), SheetError> {
+        self.workbook.save_to_writer(out).map_err(xlsx_error)
+    }
+
+    fn next_sheet(&mut self) -> Result<(), SheetError> {
+        self.sheets += 1;
+        self.rows = 0;
+        let name = match self.sheets {
+            1 => self.name.clone(),
+            n => numbered_sheet_name(&self.name, n),
+        };
+        // Constant memory flushes each row to a temporary file, so an export of the
+        // whole roll does not hold every cell in memory.
+        let worksheet = self.workbook.add_worksheet_with_constant_memory().map_err(xlsx_error)?;
+        // A name from code that Excel would refuse should not sink the export.
+        if worksheet.set_name(name).is_err() {
+            worksheet.set_name(format!("Sheet{}", self.sheets)).map_err(xlsx_error)?;
+        }
+        worksheet.set_freeze_panes(1, 0).map_err(xlsx_error)?;
+        // Column widths must be set before the first row is flushed in constant memory mode.
+        for (col, header) in self.headers.iter().enumerate() {
+            worksheet.set_column_width(col_num(col)?, column_width(header)).map_err(xlsx_error)?;
+        }
+        for (col, header) in self.headers.iter().enumerate() {
+            worksheet
+                .write_string_with_format(0, col_num(col)?, escape_formula(header), &self.bold)
+                .map_err(xlsx_error)?;
+        }
+        Ok(())
+    }
+}
+
+/// "name n", the name cut so that the number still fits in Excel's 31 characters.
+fn numbered_sheet_name(name: &str, n: usize) -> String {
+    let suffix = format!(" {n}");
+    let keep = 31usize.saturating_sub(suffix.chars().count());
+    let base: String = name.chars().take(keep).collect();
+    format!("{}{suffix}", base.trim_end())
+}
+
+fn io_error(error: std::io::Error) -> SheetError {
+    SheetError::Write(error.to_string())
+}
+
+fn csv_error(error: csv::Error) -> SheetError {
+    SheetError::Write(error.to_string())
 }
 
 fn xlsx_error(error: XlsxError) -> SheetError {
     match error {
-        XlsxError::RowColumnLimitError => too_many_rows(),
+        XlsxError::RowColumnLimitError => too_many_columns(),
         error => SheetError::Write(error.to_string()),
     }
 }
 
-fn too_many_rows() -> SheetError {
-    SheetError::Write(
-        "more rows or columns than an Excel sheet can hold (1,048,576 rows, 16,384 columns); export as CSV instead"
-            .to_owned(),
-    )
+fn too_many_columns() -> SheetError {
+    SheetError::Write("more columns than an Excel sheet can hold (16,384); export as CSV instead".to_owned())
 }
 
 fn col_num(col: usize) -> Result<ColNum, SheetError> {
-    ColNum::try_from(col).map_err(|_| too_many_rows())
+    ColNum::try_from(col).map_err(|_| too_many_columns())
 }
 
 /// Makes a sheet name Excel accepts: at most 31 characters, none of `[]:*?/\`, no quote at either end.
@@ -197,6 +349,54 @@ mod tests {
         assert_eq!(sheet_name_for_excel("a/b:c*d?[e]"), "a_b_c_d__e_");
         assert_eq!(sheet_name_for_excel("''"), "Sheet1");
         assert_eq!(sheet_name_for_excel(&"长".repeat(40)).chars().count(), 31);
+    }
+
+    #[test]
+    fn xlsx_sheets_past_their_cap_go_on_in_numbered_sheets_each_with_the_header_and_every_row_once() {
+        let mut sheets = XlsxSheets::new("居民", &["编号", "备注"], 2).unwrap();
+        for n in 1..=5 {
+            sheets.row(&[n.to_string(), format!("=A{n}")]).unwrap();
+        }
+        let mut bytes = Vec::new();
+        sheets.finish(&mut bytes).unwrap();
+
+        use calamine::Reader;
+        let mut workbook: calamine::Xlsx<_> = calamine::open_workbook_from_rs(std::io::Cursor::new(&bytes)).unwrap();
+        assert_eq!(workbook.sheet_names(), ["居民", "居民 2", "居民 3"]);
+        let mut numbers = Vec::new();
+        for name in workbook.sheet_names() {
+            let range = workbook.worksheet_range(&name).unwrap();
+            let rows: Vec<Vec<String>> = range.rows().map(|r| r.iter().map(|c| c.to_string()).collect()).collect();
+            assert_eq!(rows[0], ["编号", "备注"], "{name}");
+            assert!(rows.len() <= 3, "{name}: at most two data rows");
+            for row in &rows[1..] {
+                assert_eq!(row[1], format!("'=A{}", row[0]), "formula-escaped");
+                numbers.push(row[0].clone());
+            }
+            assert!(workbook.worksheet_formula(&name).unwrap().used_cells().all(|(_, _, f)| f.is_empty()));
+        }
+        assert_eq!(numbers, ["1", "2", "3", "4", "5"]);
+    }
+
+    #[test]
+    fn a_full_sheet_of_exactly_the_cap_starts_no_empty_sheet() {
+        let mut sheets = XlsxSheets::new("x", &["a"], 2).unwrap();
+        sheets.row(&["1"]).unwrap();
+        sheets.row(&["2"]).unwrap();
+        let mut bytes = Vec::new();
+        sheets.finish(&mut bytes).unwrap();
+        use calamine::Reader;
+        let workbook: calamine::Xlsx<_> = calamine::open_workbook_from_rs(std::io::Cursor::new(&bytes)).unwrap();
+        assert_eq!(workbook.sheet_names(), ["x"]);
+    }
+
+    #[test]
+    fn a_numbered_sheet_name_still_fits_in_excels_31_characters() {
+        assert_eq!(numbered_sheet_name("residents", 2), "residents 2");
+        let long = numbered_sheet_name(&"长".repeat(31), 12);
+        assert_eq!(long.chars().count(), 31);
+        assert!(long.ends_with(" 12"));
+        assert_eq!(XLSX_ROWS_PER_SHEET, 1_048_576 - 1, "Excel's rows less the header");
     }
 
     #[test]

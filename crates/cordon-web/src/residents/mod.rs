@@ -1,11 +1,12 @@
 //! Residents: lists and detail pages with personal numbers masked, reveal as a
-//! logged action, and exports of what the caller may see.
+//! logged action, and exports of what the caller may see, streamed.
+
+mod download;
 
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Path, Query, State};
-use axum::http::header;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use axum::routing::{get, post};
 use axum::{Form, Json, Router};
 use cordon_domain::Capability;
@@ -219,10 +220,12 @@ async fn export_file(
 ) -> Result<Response, StoreError> {
     let format = SheetFormat::parse(format.unwrap_or("xlsx"))
         .ok_or_else(|| StoreError::invalid(cordon_domain::Key::ExportBadFormat))?;
-    let bytes = app.store.export_residents(actor, format, app.zone).await?;
-    let name = format!("attachment; filename=\"residents.{}\"", format.extension());
-    Ok(([(header::CONTENT_TYPE, format.content_type().to_string()), (header::CONTENT_DISPOSITION, name)], bytes)
-        .into_response())
+    let (store, actor, zone) = (app.store.clone(), actor.clone(), app.zone);
+    let name = format!("residents.{}", format.extension());
+    download::streamed(format.content_type(), &name, move |sink| async move {
+        store.export_residents_to(&actor, format, zone, sink).await
+    })
+    .await
 }
 
 async fn export(State(app): State<AppState>, ctx: Ctx, Query(q): Query<ExportQuery>) -> Result<Response, PageError> {
