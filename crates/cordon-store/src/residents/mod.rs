@@ -177,7 +177,11 @@ impl ListQuery<'_> {
     where
         for<'t> String: sqlx::Encode<'t, DB> + sqlx::Type<DB>,
     {
-        qb.push(self.plan.from());
+        // A tag alone is read from its own index; residents are joined only to filter by name too.
+        qb.push(match (self.plan, self.name) {
+            (Plan::Tag, None) => " FROM resident_tags t",
+            _ => self.plan.from(),
+        });
         qb.push(" WHERE 1 = 1");
         let path = if self.plan == Plan::Tag { "t.path" } else { "r.path" };
         if let Some(tag) = self.tag {
@@ -304,16 +308,18 @@ impl Store {
             let dir = if backwards { " DESC" } else { "" };
             // The page's ids are read from the index alone; only they are joined for the address.
             let mut qb = sqlx::QueryBuilder::new(format!(
-                "{RESIDENT_SELECT} FROM (SELECT r.id AS rid, {k1}{c} AS k1, {k2} AS k2"
+                "{RESIDENT_SELECT} FROM (SELECT {k2} AS rid, {k1}{c} AS k1, {k2} AS k2"
             ));
             q.push_from(&mut qb);
             if let (Some(id), Some((path, cname))) = (cursor_id, &cursor) {
                 let key = if plan == Plan::Name { cname.clone() } else { path.clone() };
                 let op = if backwards { "<" } else { ">" };
-                // (k1, k2) > (key, id), spelt out: both engines read it as a range of the index.
-                qb.push(format!(" AND ({k1}{c} {op} ")).push_bind(key.clone());
-                qb.push(format!(" OR ({k1}{c} = ")).push_bind(key);
-                qb.push(format!(" AND {k2} {op} ")).push_bind(id).push("))");
+                // (k1, k2) > (key, id), spelt with a plain bound first: with the key a
+                // bound parameter, SQLite reads an OR alone as a scan of the whole index.
+                let eq = if backwards { "<=" } else { ">=" };
+                qb.push(format!(" AND {k1}{c} {eq} ")).push_bind(key.clone());
+                qb.push(format!(" AND ({k1}{c} {op} ")).push_bind(key);
+                qb.push(format!(" OR {k2} {op} ")).push_bind(id).push(")");
             }
             qb.push(format!(" ORDER BY {k1}{c}{dir}, {k2}{dir} LIMIT {}", keyset.per_page + 1));
             qb.push(") k JOIN residents r ON r.id = k.rid").push(ADDRESS_JOINS);
