@@ -36,8 +36,15 @@ pub struct Callers {
     timeout: Duration,
 }
 
+/// Installs rustls's ring provider, which reqwest with `rustls-no-provider`
+/// needs before it builds a client (a second call changes nothing).
+pub fn ready() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}
+
 /// A client that follows no redirect, so a page that sends to /login counts as an error.
 fn client(timeout: Duration, cookies: bool) -> Result<Client> {
+    ready();
     Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .cookie_store(cookies)

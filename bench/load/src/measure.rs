@@ -337,6 +337,7 @@ mod tests {
     }
 
     fn caller() -> Caller {
+        crate::callers::ready();
         Caller { client: reqwest::Client::new(), bearer: Some("t".into()) }
     }
 
