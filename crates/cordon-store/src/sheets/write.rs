@@ -153,8 +153,12 @@ impl XlsxSheets {
     /// Starts the first sheet; a sheet holds at most `rows_per_sheet` data
     /// rows (at least one, at most `XLSX_ROWS_PER_SHEET`).
     pub fn new(name: &str, headers: &[&str], rows_per_sheet: u32) -> Result<XlsxSheets, SheetError> {
+        let mut workbook = Workbook::new();
+        // Deflate at its default level is most of an export's time; the fastest
+        // level writes the file about twice as fast for a somewhat larger file.
+        workbook.set_zip_compression_level(1);
         let mut sheets = XlsxSheets {
-            workbook: Workbook::new(),
+            workbook,
             name: sheet_name_for_excel(name),
             headers: headers.iter().map(|h| h.to_string()).collect(),
             rows_per_sheet: rows_per_sheet.clamp(1, XLSX_ROWS_PER_SHEET),
