@@ -33,9 +33,13 @@ async fn generated(s: &Store) {
     seed(s).await.unwrap();
     let mut rows: Vec<Vec<String>> = Vec::new();
     for n in 0..GENERATED {
-        let (street, community, compound) =
-            if n % 3 == 0 { ("大有坊街道", "新一社区", "乙小区") } else { ("仁里街道", "民强社区", "甲小区") };
-        let name = if n % 97 == 0 { FORMULAS[(n / 97) as usize % FORMULAS.len()].to_string() } else { format!("居民{n}") };
+        let (street, community, compound) = if n % 3 == 0 {
+            ("大有坊街道", "新一社区", "乙小区")
+        } else {
+            ("仁里街道", "民强社区", "甲小区")
+        };
+        let name =
+            if n % 97 == 0 { FORMULAS[(n / 97) as usize % FORMULAS.len()].to_string() } else { format!("居民{n}") };
         let phone = if n % 5 == 0 { String::new() } else { format!("139{:08}", n) };
         let tags = match n % 11 {
             0 => "透析",
@@ -136,7 +140,8 @@ async fn the_streamed_csv_is_the_residents_list_row_for_row_in_id_order_masked_a
         generated(s).await;
         let worker = user(s, "w", Role::Community, "道外区/仁里街道/民强社区").await;
         let cmd = user(s, "cmd", Role::Command, "city").await;
-        for (actor, sees) in [(&cmd, GENERATED as usize + 4), (&worker, (GENERATED - GENERATED.div_ceil(3)) as usize + 2)]
+        for (actor, sees) in
+            [(&cmd, GENERATED as usize + 4), (&worker, (GENERATED - GENERATED.div_ceil(3)) as usize + 2)]
         {
             let reference = listed(s, actor).await;
             assert_eq!(reference.len(), sees, "{}: the list itself", db.engine);
@@ -172,10 +177,8 @@ async fn an_xlsx_export_past_the_sheet_cap_goes_on_in_numbered_sheets_each_with_
         let reference = listed(s, &cmd).await;
         let cap = 1_000;
         let sink = SharedSink::default();
-        let rows = s
-            .export_residents_in_sheets_of(&cmd, SheetFormat::Xlsx, Zone::default(), cap, sink.clone())
-            .await
-            .unwrap();
+        let rows =
+            s.export_residents_in_sheets_of(&cmd, SheetFormat::Xlsx, Zone::default(), cap, sink.clone()).await.unwrap();
         assert_eq!(rows, reference.len() as u64);
         let sheets = xlsx_sheets(&sink.bytes());
         let names: Vec<&str> = sheets.iter().map(|(n, _)| n.as_str()).collect();

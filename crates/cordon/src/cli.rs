@@ -354,7 +354,8 @@ pub async fn run(cli: Cli) -> Result<()> {
             let format = format.sheet();
             match output {
                 Some(path) => {
-                    let rows = stream_to_file(&path, |file| store.export_residents_to(&actor, format, zone, file)).await?;
+                    let rows =
+                        stream_to_file(&path, |file| store.export_residents_to(&actor, format, zone, file)).await?;
                     eprintln!("exported {rows} residents to {}", path.display());
                 }
                 None => {

@@ -151,7 +151,16 @@ fn the_residents_export_streams_to_a_file_or_standard_output_and_a_refused_one_l
     // A role that may not export: exit code 2, and neither the file nor a partial one.
     let out = cordon(
         d,
-        &["user", "add", "member", "--role", "squad-member", "--scope", "道外区/仁里街道/民强社区/甲小区", "--password-stdin"],
+        &[
+            "user",
+            "add",
+            "member",
+            "--role",
+            "squad-member",
+            "--scope",
+            "道外区/仁里街道/民强社区/甲小区",
+            "--password-stdin",
+        ],
         Some("long enough pw\n"),
     );
     assert!(out.status.success(), "{}", text(&out));
@@ -159,7 +168,8 @@ fn the_residents_export_streams_to_a_file_or_standard_output_and_a_refused_one_l
     let out = cordon(d, &["export", "residents", "--as", "member", "-o", refused.to_str().unwrap()], None);
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
     assert!(text(&out).contains("may not"), "{}", text(&out));
-    let left: Vec<_> = std::fs::read_dir(d).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+    let left: Vec<_> =
+        std::fs::read_dir(d).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
     assert!(!left.iter().any(|n| n.starts_with("refused") || n.contains("refused.csv")), "{left:?}");
 }
 

@@ -122,9 +122,7 @@ impl Store {
         let (rows, result) = match &self.pool {
             Pool::Sqlite(p) => {
                 let path = p.connect_options().get_filename().to_path_buf();
-                tokio::task::spawn_blocking(move || file.write_from_sqlite(&path, a, b, sink))
-                    .await
-                    .map_err(stopped)?
+                tokio::task::spawn_blocking(move || file.write_from_sqlite(&path, a, b, sink)).await.map_err(stopped)?
             }
             Pool::Postgres(p) => {
                 let (tx, rx) = mpsc::channel(BATCHES_IN_FLIGHT);
@@ -319,9 +317,9 @@ fn open_reader(path: &Path) -> StoreResult<rusqlite::Connection> {
 /// One row of `SQLITE_SQL`, by position.
 fn sqlite_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<ResidentRow> {
     let birth: String = row.get(4)?;
-    let birth_date = birth.parse::<NaiveDate>().map_err(|e| {
-        rusqlite::Error::FromSqlConversionFailure(4, rusqlite::types::Type::Text, Box::new(e))
-    })?;
+    let birth_date = birth
+        .parse::<NaiveDate>()
+        .map_err(|e| rusqlite::Error::FromSqlConversionFailure(4, rusqlite::types::Type::Text, Box::new(e)))?;
     Ok(ResidentRow {
         id: row.get(0)?,
         name: row.get(1)?,

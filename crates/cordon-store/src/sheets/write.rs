@@ -55,9 +55,9 @@ pub fn write_xlsx(
 /// export streams through, so the escaping rules are the same for all.
 pub enum SheetWriter<W: Write> {
     /// CSV text, written to `W` as the rows come.
-    Csv(CsvSheet<W>),
-    /// An XLSX workbook, written to `W` when it is finished.
-    Xlsx(XlsxSheets, W),
+    Csv(Box<CsvSheet<W>>),
+    /// An XLSX workbook, written to `W` when it is finished. (Both boxed: each is large, and there is one an export.)
+    Xlsx(Box<XlsxSheets>, W),
 }
 
 impl<W: Write + Send> SheetWriter<W> {
@@ -71,8 +71,8 @@ impl<W: Write + Send> SheetWriter<W> {
         rows_per_sheet: u32,
     ) -> Result<SheetWriter<W>, SheetError> {
         Ok(match format {
-            SheetFormat::Csv => SheetWriter::Csv(CsvSheet::new(out, headers)?),
-            SheetFormat::Xlsx => SheetWriter::Xlsx(XlsxSheets::new(name, headers, rows_per_sheet)?, out),
+            SheetFormat::Csv => SheetWriter::Csv(Box::new(CsvSheet::new(out, headers)?)),
+            SheetFormat::Xlsx => SheetWriter::Xlsx(Box::new(XlsxSheets::new(name, headers, rows_per_sheet)?), out),
         })
     }
 
@@ -245,10 +245,7 @@ fn xlsx_error(error: XlsxError) -> SheetError {
 }
 
 fn too_many_columns() -> SheetError {
-    SheetError::Write(
-        "more columns than an Excel sheet can hold (16,384); export as CSV instead"
-            .to_owned(),
-    )
+    SheetError::Write("more columns than an Excel sheet can hold (16,384); export as CSV instead".to_owned())
 }
 
 fn col_num(col: usize) -> Result<ColNum, SheetError> {
