@@ -107,8 +107,9 @@ fn the_residents_export_streams_to_a_file_or_standard_output_and_a_refused_one_l
     let dir = temp_dir("export");
     let d = &dir.0;
     let places = d.join("places.csv");
-    std::fs::write(&places, "市,区,街道,社区,小区\n哈尔滨市,道外区,仁里街道,民强社区,甲小区\n").unwrap();
-    assert!(cordon(d, &["import", "places", places.to_str().unwrap()], None).status.success());
+    std::fs::write(&places, "市,区,街道,社区,小区,卡口\n哈尔滨市,道外区,仁里街道,民强社区,甲小区,东门\n").unwrap();
+    let out = cordon(d, &["import", "places", places.to_str().unwrap()], None);
+    assert!(out.status.success(), "{}", text(&out));
     let mut residents = String::from("街道,社区,小区,楼栋,单元,房号,姓名,身份证号,手机号\n");
     for n in 1..=30 {
         let name = if n == 7 { "=HYPERLINK(\"x\")".to_string() } else { format!("居民{n}") };
