@@ -128,8 +128,6 @@ pub(crate) const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(30);
 pub struct Store {
     pub(crate) pool: Pool,
     clock: Arc<dyn Clock>,
-    /// The SQLite database file, for the bulk paths that open their own connection to it.
-    sqlite_file: Option<Arc<PathBuf>>,
 }
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
@@ -138,10 +136,6 @@ static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migratio
 impl Store {
     /// Opens the database (creating the SQLite file if needed) without migrating.
     pub async fn open(db: &Database) -> StoreResult<Store> {
-        let sqlite_file = match db {
-            Database::Sqlite { data_dir } => Some(Arc::new(data_dir.join("cordon.db"))),
-            Database::Postgres { .. } => None,
-        };
         let pool = match db {
             Database::Sqlite { data_dir } => {
                 std::fs::create_dir_all(data_dir).map_err(|e| crate::StoreError::Io(e.to_string()))?;
@@ -159,17 +153,21 @@ impl Store {
                 PgPoolOptions::new().max_connections(16).acquire_timeout(Duration::from_secs(5)).connect(url).await?,
             ),
         };
-        Ok(Store { pool, clock: Arc::new(SystemClock), sqlite_file })
+        Ok(Store { pool, clock: Arc::new(SystemClock) })
     }
 
     /// The same store reading "now" from another clock (tests at chosen instants).
     pub fn with_clock(&self, clock: Arc<dyn Clock>) -> Store {
-        Store { pool: self.pool.clone(), clock, sqlite_file: self.sqlite_file.clone() }
+        Store { pool: self.pool.clone(), clock }
     }
 
-    /// The SQLite database file (none on PostgreSQL).
+    /// The SQLite database file, for the bulk paths that open a connection of
+    /// their own to it (none on PostgreSQL).
     pub(crate) fn sqlite_file(&self) -> Option<PathBuf> {
-        self.sqlite_file.as_deref().cloned()
+        match &self.pool {
+            Pool::Sqlite(p) => Some(p.connect_options().get_filename().to_path_buf()),
+            Pool::Postgres(_) => None,
+        }
     }
 
     /// The present instant, by the store's clock: every store call reads it

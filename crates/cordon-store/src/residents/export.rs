@@ -14,7 +14,6 @@
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use cordon_domain::clock::Zone;
@@ -41,10 +40,6 @@ const BATCH: usize = 1024;
 /// Batches on their way from the reader to the writer; a reader ahead of a
 /// slow sink (a slow download) waits here instead of filling memory.
 const BATCHES_IN_FLIGHT: usize = 4;
-
-/// How long the SQLite reader waits for a lock (it rarely needs one: in WAL
-/// mode a reader does not wait for writers).
-const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Rows of the PostgreSQL reader's first page: small, so that the first
 /// bytes of a download go out at once; each page after doubles, up to
@@ -293,11 +288,11 @@ impl Writing {
         };
         let mut stmt = match conn.prepare(SQLITE_SQL) {
             Ok(stmt) => stmt,
-            Err(e) => return (0, Err(read_error(e))),
+            Err(e) => return (0, Err(StoreError::from(e))),
         };
         match stmt.query_map(rusqlite::params![a, b], sqlite_row) {
-            Ok(rows) => self.write(rows.map(|r| r.map_err(read_error)), sink),
-            Err(e) => (0, Err(read_error(e))),
+            Ok(rows) => self.write(rows.map(|r| r.map_err(StoreError::from)), sink),
+            Err(e) => (0, Err(StoreError::from(e))),
         }
     }
 }
@@ -309,8 +304,8 @@ fn open_reader(path: &Path) -> StoreResult<rusqlite::Connection> {
         PathBuf::from(path),
         OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
     )
-    .map_err(read_error)?;
-    conn.busy_timeout(SQLITE_BUSY_TIMEOUT).map_err(read_error)?;
+    .map_err(StoreError::from)?;
+    conn.busy_timeout(crate::db::SQLITE_BUSY_TIMEOUT).map_err(StoreError::from)?;
     Ok(conn)
 }
 
@@ -334,12 +329,6 @@ fn sqlite_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<ResidentRow> {
         entrance: row.get(10)?,
         room: row.get(11)?,
     })
-}
-
-/// A failure of the SQLite reader. (rusqlite's errors are not sqlx's: the
-/// text says what happened, for the log.)
-fn read_error(e: rusqlite::Error) -> StoreError {
-    StoreError::Io(format!("reading the residents from SQLite: {e}"))
 }
 
 /// The cells of one resident, in the order of `HEADERS`.

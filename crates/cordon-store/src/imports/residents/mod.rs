@@ -153,29 +153,27 @@ impl Existing {
 
     /// The before side of an audit entry.
     pub fn audit_json(&self) -> String {
-        serde_json::json!({
-            "name": self.name,
-            "id_number": IdNumber::parse(&self.id_number).map(|i| i.masked()).unwrap_or_default(),
-            "phone": self.phone.as_deref().and_then(|p| Phone::parse(p).ok()).map(|p| p.masked()),
-            "tags": self.tags,
-            "household_id": self.household_id,
-        })
-        .to_string()
+        audit_json(&self.name, &self.id_number, self.phone.as_deref(), &self.tags, self.household_id)
     }
 }
 
+/// A resident's side of an audit entry. The log keeps masked numbers: it must
+/// not become a second copy of personal data.
+pub(super) fn audit_json(name: &str, id_number: &str, phone: Option<&str>, tags: &str, household_id: i64) -> String {
+    serde_json::json!({
+        "name": name,
+        "id_number": IdNumber::parse(id_number).map(|i| i.masked()).unwrap_or_default(),
+        "phone": phone.and_then(|p| Phone::parse(p).ok()).map(|p| p.masked()),
+        "tags": tags,
+        "household_id": household_id,
+    })
+    .to_string()
+}
+
 impl ResidentIn {
-    /// The after side of an audit entry. The log keeps masked numbers: it must
-    /// not become a second copy of personal data.
+    /// The after side of an audit entry, in `household_id`.
     pub fn audit_json(&self, household_id: i64) -> String {
-        serde_json::json!({
-            "name": self.name,
-            "id_number": self.id_number.masked(),
-            "phone": self.phone.as_deref().and_then(|p| Phone::parse(p).ok()).map(|p| p.masked()),
-            "tags": self.tags,
-            "household_id": household_id,
-        })
-        .to_string()
+        audit_json(&self.name, self.id_number.as_str(), self.phone.as_deref(), &self.tags, household_id)
     }
 }
 

@@ -19,33 +19,34 @@ const STAGING: &str = "CREATE TEMP TABLE import_residents (row_no BIGINT NOT NUL
 
 const COPY: &str = "COPY import_residents FROM STDIN WITH (FORMAT csv, FORCE_NOT_NULL (tags))";
 
-/// The three levels below a compound, each created from the names the rows
-/// give under the level above (already created), with its path made at once
-/// from an id drawn from the sequence: no second pass over the new rows.
-const LEVELS: [&str; 3] = [
-    "INSERT INTO places (id, parent_id, kind, name, path) \
-     SELECT n.id, n.parent, 'building', n.name, n.ppath || n.id || '/' FROM (\
-       SELECT nextval(pg_get_serial_sequence('places', 'id')) AS id, d.* FROM (\
-         SELECT DISTINCT c.id AS parent, c.path AS ppath, s.building AS name FROM import_residents s \
-         JOIN places c ON c.id = s.compound_id) d \
-       WHERE NOT EXISTS (SELECT 1 FROM places x WHERE x.parent_id = d.parent AND x.name = d.name)) n \
-     ON CONFLICT (parent_id, name) DO NOTHING",
-    "INSERT INTO places (id, parent_id, kind, name, path) \
-     SELECT n.id, n.parent, 'entrance', n.name, n.ppath || n.id || '/' FROM (\
-       SELECT nextval(pg_get_serial_sequence('places', 'id')) AS id, d.* FROM (\
-         SELECT DISTINCT b.id AS parent, b.path AS ppath, s.entrance AS name FROM import_residents s \
-         JOIN places b ON b.parent_id = s.compound_id AND b.name = s.building) d \
-       WHERE NOT EXISTS (SELECT 1 FROM places x WHERE x.parent_id = d.parent AND x.name = d.name)) n \
-     ON CONFLICT (parent_id, name) DO NOTHING",
-    "INSERT INTO places (id, parent_id, kind, name, path) \
-     SELECT n.id, n.parent, 'household', n.name, n.ppath || n.id || '/' FROM (\
-       SELECT nextval(pg_get_serial_sequence('places', 'id')) AS id, d.* FROM (\
-         SELECT DISTINCT e.id AS parent, e.path AS ppath, s.room AS name FROM import_residents s \
-         JOIN places b ON b.parent_id = s.compound_id AND b.name = s.building \
-         JOIN places e ON e.parent_id = b.id AND e.name = s.entrance) d \
-       WHERE NOT EXISTS (SELECT 1 FROM places x WHERE x.parent_id = d.parent AND x.name = d.name)) n \
-     ON CONFLICT (parent_id, name) DO NOTHING",
+/// The three levels below a compound: (kind, the name column, the parent's
+/// alias, the joins that find the parent from a staged row).
+const LEVELS: [(&str, &str, &str, &str); 3] = [
+    ("building", "s.building", "c", "JOIN places c ON c.id = s.compound_id"),
+    ("entrance", "s.entrance", "b", "JOIN places b ON b.parent_id = s.compound_id AND b.name = s.building"),
+    (
+        "household",
+        "s.room",
+        "e",
+        "JOIN places b ON b.parent_id = s.compound_id AND b.name = s.building \
+         JOIN places e ON e.parent_id = b.id AND e.name = s.entrance",
+    ),
 ];
+
+/// Creates the places of one level from the names the rows give under the
+/// level above (already created), with ids drawn from the sequence and paths
+/// made in the same statement: no second pass over the new rows.
+fn level_sql((kind, name, parent, joins): (&str, &str, &str, &str)) -> String {
+    format!(
+        "INSERT INTO places (id, parent_id, kind, name, path) \
+         SELECT n.id, n.parent, '{kind}', n.name, n.ppath || n.id || '/' FROM (\
+           SELECT nextval(pg_get_serial_sequence('places', 'id')) AS id, d.* FROM (\
+             SELECT DISTINCT {parent}.id AS parent, {parent}.path AS ppath, {name} AS name \
+             FROM import_residents s {joins}) d \
+           WHERE NOT EXISTS (SELECT 1 FROM places x WHERE x.parent_id = d.parent AND x.name = d.name)) n \
+         ON CONFLICT (parent_id, name) DO NOTHING"
+    )
+}
 
 /// Every row with its household and the resident already on file, if any.
 const STAGED: &str = "CREATE TEMP TABLE import_staged ON COMMIT DROP AS \
@@ -116,7 +117,8 @@ pub(super) async fn write(
     sqlx::query("SET LOCAL work_mem = '256MB'").execute(&mut *tx).await?;
     sqlx::query("ANALYZE import_residents").execute(&mut *tx).await?;
     for level in LEVELS {
-        written.places_created += sqlx::query(level).execute(&mut *tx).await?.rows_affected();
+        written.places_created +=
+            sqlx::query(sqlx::AssertSqlSafe(level_sql(level))).execute(&mut *tx).await?.rows_affected();
         sqlx::query("ANALYZE places").execute(&mut *tx).await?;
     }
     sqlx::query(STAGED).execute(&mut *tx).await?;
@@ -269,15 +271,6 @@ impl ChangedRow {
     }
 
     fn after_json(&self) -> String {
-        Existing {
-            id: self.resident_id,
-            name: self.name.clone(),
-            id_number: self.id_number.clone(),
-            phone: self.phone.clone(),
-            tags: self.tags.clone(),
-            household_id: self.household_id,
-            path: String::new(),
-        }
-        .audit_json()
+        super::audit_json(&self.name, &self.id_number, self.phone.as_deref(), &self.tags, self.household_id)
     }
 }
