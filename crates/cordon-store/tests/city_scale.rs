@@ -187,3 +187,66 @@ async fn the_first_roll_into_an_empty_table_is_written_whole_and_its_indexes_hol
         assert_eq!(one.items.len(), 1, "{e}: a look-up by ID number finds the one person");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_files_naming_the_same_new_people_imported_at_once_both_land_and_count_them_once() {
+    for db in engines().await {
+        let s = &db.store;
+        let e = db.engine;
+        seed(s).await.unwrap();
+        // Two rolls of 30,000 that share 10,000 people, sent at the same instant, twice over;
+        // after the first round every household exists, so nothing but the people can make them wait.
+        let file = |first: u32| {
+            let mut csv = String::from("街道,社区,小区,楼栋,单元,房号,姓名,身份证号\n");
+            for n in first..first + 30_000 {
+                csv.push_str(&format!(
+                    "仁里街道,民强社区,甲小区,{}号楼,1单元,{},并发{n},{}\n",
+                    n % 3 + 1,
+                    n % 100 + 1,
+                    resident_id(n + 500_000)
+                ));
+            }
+            csv.into_bytes()
+        };
+        for round in 0..2u32 {
+            let base = round * 100_000;
+            let (a, b) = (file(base), file(base + 20_000));
+            let (ra, rb) = tokio::join!(
+                tokio::spawn({
+                    let (s, a) = (s.clone(), a.clone());
+                    async move {
+                        s.import_file(
+                            system(),
+                            ImportKind::Residents,
+                            Upload { name: "甲.csv", body: Body::Bytes(&a), format: SheetFormat::Csv },
+                            &none,
+                        )
+                        .await
+                    }
+                }),
+                tokio::spawn({
+                    let (s, b) = (s.clone(), b.clone());
+                    async move {
+                        s.import_file(
+                            system(),
+                            ImportKind::Residents,
+                            Upload { name: "乙.csv", body: Body::Bytes(&b), format: SheetFormat::Csv },
+                            &none,
+                        )
+                        .await
+                    }
+                }),
+            );
+            let (ra, rb) = (
+                ra.unwrap().unwrap_or_else(|err| panic!("{e}: {err:?}")),
+                rb.unwrap().unwrap_or_else(|err| panic!("{e}: {err:?}")),
+            );
+            // Whichever went first imported 3,000; the other found the shared 1,000 on file.
+            assert_eq!(ra.imported + rb.imported, 50_000, "{e} round {round}: {ra:?} {rb:?}");
+            assert_eq!(ra.unchanged + rb.unchanged, 10_000, "{e} round {round}");
+        }
+        let jia = compound_id(s, "甲小区").await;
+        let listed = walk(s, &ResidentFilter { place_id: Some(jia), ..Default::default() }, 500).await;
+        assert_eq!(s.place(system(), jia).await.unwrap().residents, listed.len() as i64, "{e}: the kept count");
+    }
+}

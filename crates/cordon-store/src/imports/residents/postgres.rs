@@ -17,6 +17,9 @@ const STAGING: &str = "CREATE TEMP TABLE import_residents (row_no BIGINT NOT NUL
      building TEXT NOT NULL, entrance TEXT NOT NULL, room TEXT NOT NULL, name TEXT NOT NULL, id_number TEXT NOT NULL, \
      birth_date DATE NOT NULL, sex TEXT NOT NULL, phone TEXT, tags TEXT NOT NULL) ON COMMIT DROP";
 
+/// The advisory lock that queues the apply phase of resident imports ("cordon:residents" in ASCII).
+const RESIDENT_IMPORT_LOCK: i64 = 0x636f_7264_6f6e_3a72;
+
 const COPY: &str = "COPY import_residents FROM STDIN WITH (FORMAT csv, FORCE_NOT_NULL (tags))";
 
 /// The three levels below a compound: (kind, the name column, the parent's
@@ -112,6 +115,12 @@ pub(super) async fn write(
     copy.finish().await?;
     let mut written = Written::default();
     let Some((clean, sha256)) = end else { return Ok(written) };
+    // One resident import applies its rows at a time (the COPYs before may run
+    // together): two files naming the same new person would otherwise both
+    // insert them and one fail on the unique ID number, and each would count
+    // the other's rows wrong. Each statement after the lock reads what the
+    // import before it committed.
+    sqlx::query("SELECT pg_advisory_xact_lock($1)").bind(RESIDENT_IMPORT_LOCK).execute(&mut *tx).await?;
     // Joins of a million rows want hashing, and the planner true sizes: the
     // staging table is new and the places have grown inside this transaction.
     sqlx::query("SET LOCAL work_mem = '256MB'").execute(&mut *tx).await?;
