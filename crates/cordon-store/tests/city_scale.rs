@@ -151,6 +151,16 @@ async fn a_roll_of_twenty_thousand_imports_once_pages_by_keyset_and_audits_only_
         let in_jia = walk(s, &ResidentFilter { place_id: Some(jia), ..Default::default() }, 500).await;
         assert_eq!(s.place(system(), jia).await.unwrap().residents, in_jia.len() as i64, "{e}: 甲小区 kept count");
         assert_eq!(in_jia.len() + in_yi.len() + 1, 20_004, "{e}");
+        // Every building's kept count, against the list walked by hand.
+        let buildings = s.place_children(system(), yi, None, PageRequest::new(None, Some(500))).await.unwrap();
+        assert_eq!(buildings.items.len(), 18, "{e}: 1号楼…17号楼 and 99号楼");
+        let now_in_yi = walk(s, &ResidentFilter { place_id: Some(yi), ..Default::default() }, 500).await;
+        for b in &buildings.items {
+            let prefix = format!("乙小区 {}-", b.name);
+            let listed = now_in_yi.iter().filter(|r| r.address.starts_with(&prefix)).count();
+            assert_eq!(b.residents, listed as i64, "{e}: {}", b.name);
+        }
+        assert_eq!(buildings.items.iter().find(|b| b.name == "99号楼").unwrap().residents, 3, "{e}: 居民5, 6 and 9");
     }
 }
 

@@ -23,12 +23,11 @@ INSERT INTO resident_tags (tag, path, resident_id) SELECT 'disabled', path, id F
 INSERT INTO resident_tags (tag, path, resident_id) SELECT 'chronic-illness', path, id FROM residents WHERE tags LIKE '%chronic-illness%';
 INSERT INTO resident_tags (tag, path, resident_id) SELECT 'infant', path, id FROM residents WHERE tags LIKE '%infant%';
 
--- How many residents live in a place and below it, kept by the import for the
--- compound and every level above it (a street has hundreds of thousands);
--- below a compound the tree pages count the few hundred directly.
+-- How many residents live in a place and below it, kept by the import for
+-- every place (a street has hundreds of thousands; a page of buildings reads
+-- their counts, not a range of the residents each).
 ALTER TABLE places ADD COLUMN residents BIGINT NOT NULL DEFAULT 0;
-UPDATE places SET residents = (SELECT COUNT(*) FROM residents r WHERE r.path >= places.path AND r.path < places.path || '~')
-    WHERE kind IN ('city','district','street','community','compound');
+UPDATE places SET residents = (SELECT COUNT(*) FROM residents r WHERE r.path >= places.path AND r.path < places.path || '~');
 
 -- A name search matches the start of a name (a surname, a whole name) and
 -- pages by (name, id); names compare byte-wise, as the prefix range needs.

@@ -521,7 +521,7 @@ impl crate::Store {
             return self.import_residents(actor, stream, len, Some(run), progress).await;
         }
         let bytes = file.body.read_all()?;
-        run.hashed(sha2::Digest::finalize(<sha2::Sha256 as sha2::Digest>::new_with_prefix(&bytes)).into());
+        run.hashed(<sha2::Sha256 as sha2::Digest>::digest(&bytes).into());
         let sheet = read_sheet_within(&bytes, file.format, limits)?;
         self.import_sheet(actor, kind, &sheet, Some(&run), progress).await
     }

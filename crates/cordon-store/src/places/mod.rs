@@ -65,26 +65,10 @@ pub struct Checkpoint {
     pub name: String,
 }
 
-/// The residents of place `p` and below: the count the import keeps for a
-/// compound and every level above it (a street has hundreds of thousands),
-/// counted on the index for a building, entrance or household (a few hundred).
-macro_rules! residents_of_p {
-    () => {
-        "CASE WHEN p.kind IN ('city','district','street','community','compound') THEN p.residents \
-         ELSE (SELECT COUNT(*) FROM residents r WHERE r.path >= p.path AND r.path < p.path || '~') END"
-    };
-}
-
-/// `residents_of_p!`, for the resident list's total.
-pub(crate) const RESIDENTS_OF_P: &str = residents_of_p!();
-
-// Children and residents are counted in the same query so a list needs one round trip.
-const PLACE_COLUMNS: &str = concat!(
-    "SELECT p.id, p.parent_id, p.kind, p.name, p.path, \
-     (SELECT COUNT(*) FROM places c WHERE c.parent_id = p.id) AS children, ",
-    residents_of_p!(),
-    " AS residents FROM places p"
-);
+// Children are counted in the same query so a list needs one round trip;
+// residents are the count the import keeps for every place.
+const PLACE_COLUMNS: &str = "SELECT p.id, p.parent_id, p.kind, p.name, p.path, \
+     (SELECT COUNT(*) FROM places c WHERE c.parent_id = p.id) AS children, p.residents FROM places p";
 
 /// The bind values of the scope clause `($1 IS NULL OR (p.path >= $1 AND p.path < $2))`.
 pub(crate) fn scope_binds(actor: &Actor) -> (Option<String>, Option<String>) {

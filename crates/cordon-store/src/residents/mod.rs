@@ -8,7 +8,7 @@ use cordon_domain::residents::SpecialGroup;
 use cordon_domain::{Actor, Capability, IdNumber, Key, Phone, Scope, Sex};
 use serde::Serialize;
 
-use crate::places::scope_binds;
+use crate::places::{Place, scope_binds};
 use crate::{COUNTED_AT_MOST, Keyset, Slice, Store, StoreError, StoreResult};
 
 /// How many lookups by ID number one user may make in a minute. A lookup
@@ -280,7 +280,7 @@ impl Store {
             _ => None,
         };
         // Residents in the range, from the kept counts where there are some.
-        let in_range = self.residents_in(place.as_ref().map(|p| p.id), actor, range.as_ref()).await?;
+        let in_range = self.residents_in(actor, place.as_ref()).await?;
         let plan = match (filter.tag, &name) {
             (Some(_), _) => Plan::Tag,
             (None, Some(_)) if in_range > SMALL_PLACE => Plan::Name,
@@ -352,44 +352,23 @@ impl Store {
         Ok(Slice { items, total, total_capped: capped, next, prev, per_page: keyset.per_page })
     }
 
-    /// How many residents live in the range: the kept count of a place of
-    /// compound level or above, else counted (a building has a few hundred).
-    async fn residents_in(
-        &self,
-        place: Option<i64>,
-        actor: &Actor,
-        range: Option<&(String, String)>,
-    ) -> StoreResult<i64> {
-        let place = place.or(match &actor.scope {
-            Scope::Place { id, .. } => Some(*id),
-            _ => None,
-        });
-        Ok(on_pool!(self, |p| {
-            match (place, range) {
-                (None, None) => {
-                    sqlx::query_scalar::<_, i64>(
-                        "SELECT CAST(COALESCE(SUM(residents), 0) AS BIGINT) FROM places WHERE parent_id IS NULL",
-                    )
-                    .fetch_one(p)
-                    .await?
-                }
-                (Some(id), _) => sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(format!(
-                    "SELECT {} FROM places p WHERE p.id = $1",
-                    crate::places::RESIDENTS_OF_P
-                )))
-                .bind(id)
-                .fetch_optional(p)
+    /// How many residents the list covers: those of the place asked for, else
+    /// of the scope's place, as `Place::residents` counts them (kept from the
+    /// compound up), or the whole city's.
+    async fn residents_in(&self, actor: &Actor, place: Option<&Place>) -> StoreResult<i64> {
+        match (place, &actor.scope) {
+            (Some(p), _) => Ok(p.residents),
+            (None, Scope::Place { id, .. }) => Ok(self.place(actor, *id).await?.residents),
+            (None, Scope::City) => Ok(on_pool!(self, |p| {
+                sqlx::query_scalar::<_, i64>(
+                    "SELECT CAST(COALESCE(SUM(residents), 0) AS BIGINT) FROM places WHERE parent_id IS NULL",
+                )
+                .fetch_one(p)
                 .await?
-                .unwrap_or(0),
-                (None, Some((lo, hi))) => {
-                    sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM residents WHERE path >= $1 AND path < $2")
-                        .bind(lo.clone())
-                        .bind(hi.clone())
-                        .fetch_one(p)
-                        .await?
-                }
-            }
-        }))
+            })),
+            // A unit's or a site's scope holds no part of the tree.
+            (None, Scope::Unit { .. } | Scope::Site { .. }) => Ok(0),
+        }
     }
 
     pub(crate) async fn resident_row(&self, actor: &Actor, id: i64) -> StoreResult<ResidentRow> {

@@ -10,7 +10,7 @@ use super::stream::RowStream;
 use super::{Sheet, SheetError, SheetFormat, SheetRow, clean_cell};
 
 /// The signature of an OLE compound file, which is what an Excel 97-2003 `.xls` is.
-const OLE_SIGNATURE: &[u8] = b"\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1";
+pub(super) const OLE_SIGNATURE: &[u8] = b"\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1";
 
 /// Reads the first worksheet of an XLSX, or a whole CSV, so every import sees the same shape of table.
 pub fn read_sheet(bytes: &[u8], format: SheetFormat) -> Result<Sheet, SheetError> {

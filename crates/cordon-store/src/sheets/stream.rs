@@ -15,14 +15,11 @@ use std::io::Read;
 
 use sha2::{Digest, Sha256};
 
-use super::read::{csv_rows_from, decode_csv, line_breaks};
+use super::read::{OLE_SIGNATURE, csv_rows_from, decode_csv, line_breaks};
 use super::{Sheet, SheetError, SheetFormat, SheetLimits, SheetRow, clean_cell};
 
 /// How much of a CSV is read at a time.
 const BLOCK: usize = 4 << 20;
-
-/// The signature of an OLE compound file (an Excel 97-2003 `.xls`).
-const OLE_SIGNATURE: &[u8] = b"\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1";
 
 /// Rows of a sheet, a batch at a time, with the header read first.
 pub struct RowStream<'a> {

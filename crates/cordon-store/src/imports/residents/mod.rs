@@ -189,27 +189,12 @@ fn id_key(id: &IdNumber) -> u64 {
     body * 11 + check
 }
 
-/// The compound id at the fifth level of a path (`/city/district/street/community/compound/…`).
-pub(crate) fn compound_of(path: &str) -> Option<i64> {
-    path.split('/').filter(|s| !s.is_empty()).nth(4).and_then(|s| s.parse().ok())
-}
-
-/// Turns counts of residents gained or lost per compound into the change of
-/// every place counted (`places.residents`): the compound and each level above.
-pub(crate) fn count_changes(compounds: &HashMap<i64, i64>, path_of: impl Fn(i64) -> Option<String>) -> Vec<(i64, i64)> {
-    let mut change: HashMap<i64, i64> = HashMap::new();
-    for (&compound, &delta) in compounds {
-        if delta == 0 {
-            continue;
-        }
-        let Some(path) = path_of(compound) else { continue };
-        for id in path.split('/').filter_map(|s| s.parse::<i64>().ok()) {
-            *change.entry(id).or_default() += delta;
-        }
+/// Adds `delta` residents to a household and to every place above it: the ids
+/// of its stored path (`/city/district/…/household/`).
+pub(crate) fn count_along(gained: &mut HashMap<i64, i64>, path: &str, delta: i64) {
+    for id in path.split('/').filter_map(|s| s.parse::<i64>().ok()) {
+        *gained.entry(id).or_default() += delta;
     }
-    let mut out: Vec<(i64, i64)> = change.into_iter().filter(|(_, d)| *d != 0).collect();
-    out.sort_unstable();
-    out
 }
 
 /// Checks every row of the file, sending the good ones on while the file is clean.

@@ -3,14 +3,13 @@
 //! server (a statement a level of the tree, one for the new residents, one for
 //! the changed ones), so no row makes a round trip of its own.
 
-use std::collections::HashMap;
 use std::sync::atomic::Ordering;
 
 use chrono::{DateTime, Utc};
 use sqlx::PgPool;
 use tokio::sync::mpsc;
 
-use super::{Batch, Existing, ResidentIn, WriteJob, Written, count_changes};
+use super::{Batch, Existing, ResidentIn, WriteJob, Written};
 use crate::{StoreError, StoreResult};
 
 const STAGING: &str = "CREATE TEMP TABLE import_residents (row_no BIGINT NOT NULL, compound_id BIGINT NOT NULL, \
@@ -19,6 +18,9 @@ const STAGING: &str = "CREATE TEMP TABLE import_residents (row_no BIGINT NOT NUL
 
 /// The advisory lock that queues the apply phase of resident imports ("cordon:residents" in ASCII).
 const RESIDENT_IMPORT_LOCK: i64 = 0x636f_7264_6f6e_3a72;
+
+/// How many residents written make an import refresh the planner's statistics.
+const ANALYZED_AFTER: usize = 10_000;
 
 const COPY: &str = "COPY import_residents FROM STDIN WITH (FORMAT csv, FORCE_NOT_NULL (tags))";
 
@@ -161,11 +163,10 @@ pub(super) async fn write(
     // Residents that change: each gets its before/after entry in the log.
     let changed: Vec<ChangedRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "SELECT resident_id, old_name, id_number, old_phone, old_tags, \
-             old_household, old_path, name, phone, tags, household_id, compound_id FROM import_staged s WHERE {CHANGED}"
+             old_household, old_path, name, phone, tags, household_id FROM import_staged s WHERE {CHANGED}"
     )))
     .fetch_all(&mut *tx)
     .await?;
-    let mut gained: HashMap<i64, i64> = HashMap::new();
     for chunk in changed.chunks(1000) {
         let mut qb = sqlx::QueryBuilder::new(
             "INSERT INTO audit_log (at, user_id, actor, action, entity, entity_id, before_json, after_json) ",
@@ -183,12 +184,22 @@ pub(super) async fn write(
         });
         qb.build().execute(&mut *tx).await?;
     }
-    for c in &changed {
-        if let Some(old) = super::compound_of(&c.old_path).filter(|old| *old != c.compound_id) {
-            *gained.entry(old).or_default() -= 1;
-            *gained.entry(c.compound_id).or_default() += 1;
-        }
-    }
+    // Every place's count of residents, from the staged rows: one more for each
+    // new resident in its household and above, one less along a moved one's
+    // old path and one more along its new.
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "UPDATE places p SET residents = p.residents + d.delta FROM (\
+           SELECT CAST(x.id AS BIGINT) AS id, SUM(x.delta) AS delta FROM (\
+             SELECT unnest(string_to_array(trim(BOTH '/' FROM s.path), '/')) AS id, 1 AS delta \
+               FROM import_staged s WHERE s.resident_id IS NULL \
+             UNION ALL SELECT unnest(string_to_array(trim(BOTH '/' FROM s.old_path), '/')), -1 \
+               FROM import_staged s WHERE {CHANGED} AND s.old_household <> s.household_id \
+             UNION ALL SELECT unnest(string_to_array(trim(BOTH '/' FROM s.path), '/')), 1 \
+               FROM import_staged s WHERE {CHANGED} AND s.old_household <> s.household_id\
+           ) x GROUP BY x.id HAVING SUM(x.delta) <> 0) d WHERE p.id = d.id"
+    )))
+    .execute(&mut *tx)
+    .await?;
     sqlx::query(sqlx::AssertSqlSafe(format!(
         "DELETE FROM resident_tags t USING import_staged s WHERE t.resident_id = s.resident_id AND {CHANGED}"
     )))
@@ -202,14 +213,8 @@ pub(super) async fn write(
     .await?;
 
     // New residents, in the order of the list's index.
-    let fresh: Vec<(i64, i64)> = sqlx::query_as(
-        "SELECT compound_id, COUNT(*) FROM import_staged WHERE resident_id IS NULL GROUP BY compound_id",
-    )
-    .fetch_all(&mut *tx)
-    .await?;
-    for (compound, n) in &fresh {
-        *gained.entry(*compound).or_default() += n;
-    }
+    let imported: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM import_staged WHERE resident_id IS NULL").fetch_one(&mut *tx).await?;
     sqlx::query(
         "INSERT INTO residents (household_id, name, id_number, birth_date, sex, phone, tags, path) \
          SELECT household_id, name, id_number, birth_date, sex, phone, tags, path FROM import_staged \
@@ -227,22 +232,16 @@ pub(super) async fn write(
     .await?;
 
     let total: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM import_staged").fetch_one(&mut *tx).await?;
-    let imported: i64 = fresh.iter().map(|(_, n)| n).sum();
     written.summary.imported = imported as usize;
     written.summary.updated = changed.len();
     written.summary.unchanged = (total - imported) as usize - changed.len();
 
-    let paths: HashMap<i64, &str> = job.compounds.iter().map(|c| (c.id, c.path.as_str())).collect();
-    let counts = count_changes(&gained, |id| paths.get(&id).map(|p| p.to_string()));
-    let (ids, deltas): (Vec<i64>, Vec<i64>) = counts.into_iter().unzip();
-    sqlx::query(
-        "UPDATE places p SET residents = p.residents + d.delta \
-         FROM (SELECT unnest($1::bigint[]) AS id, unnest($2::bigint[]) AS delta) d WHERE p.id = d.id",
-    )
-    .bind(ids)
-    .bind(deltas)
-    .execute(&mut *tx)
-    .await?;
+    // The planner's sizes, for the pages that read right after: without them a
+    // roll that grew from nothing is still "empty", and a building's count of
+    // residents is planned as a scan of the whole table (seconds a page at 1M).
+    if written.summary.imported + written.summary.updated >= ANALYZED_AFTER {
+        sqlx::query("ANALYZE residents, resident_tags, places").execute(&mut *tx).await?;
+    }
     let summary = written.summary;
     let created = written.places_created;
     record_run!(tx, now, &job.actor, run.as_ref(), &summary, created)?;
@@ -263,7 +262,6 @@ struct ChangedRow {
     phone: Option<String>,
     tags: String,
     household_id: i64,
-    compound_id: i64,
 }
 
 impl ChangedRow {

@@ -12,7 +12,7 @@ use cordon_domain::places::PlaceKind;
 use rusqlite::{Connection, OpenFlags, OptionalExtension, Transaction, TransactionBehavior, params};
 use tokio::sync::mpsc;
 
-use super::{Batch, Existing, ResidentIn, WriteJob, Written, compound_of, count_changes, in_scope};
+use super::{Batch, Existing, ResidentIn, WriteJob, Written, count_along, in_scope};
 use crate::{StoreError, StoreResult};
 
 /// Pages SQLite keeps in memory for the import (128 MiB): the ID-number index
@@ -157,8 +157,10 @@ pub(super) fn write(
     for sql in &rebuild {
         tx.execute_batch(sql)?;
     }
-    let paths: HashMap<i64, &str> = job.compounds.iter().map(|c| (c.id, c.path.as_str())).collect();
-    for (place, delta) in count_changes(&gained, |id| paths.get(&id).map(|p| p.to_string())) {
+    let mut gained: Vec<(i64, i64)> = gained.into_iter().filter(|(_, d)| *d != 0).collect();
+    // In id order: the pages of the places table are met once each.
+    gained.sort_unstable();
+    for (place, delta) in gained {
         tx.prepare_cached("UPDATE places SET residents = residents + ?1 WHERE id = ?2")?
             .execute(params![delta, place])?;
     }
@@ -290,7 +292,7 @@ fn write_row(
                 path,
             ])?;
             insert_tags(tx, &r.tags, &path, tx.last_insert_rowid())?;
-            *gained.entry(compound.id).or_default() += 1;
+            count_along(gained, &path, 1);
             written.summary.imported += 1;
         }
         Some(e) if !in_scope(&job.actor, &e.path) => written.elsewhere.push((r.row, r.id_number.masked())),
@@ -302,9 +304,9 @@ fn write_row(
             .execute(params![r.name, r.phone, r.tags, household, path, e.id])?;
             tx.prepare_cached("DELETE FROM resident_tags WHERE resident_id = ?1")?.execute(params![e.id])?;
             insert_tags(tx, &r.tags, &path, e.id)?;
-            if let Some(old) = compound_of(&e.path).filter(|old| *old != compound.id) {
-                *gained.entry(old).or_default() -= 1;
-                *gained.entry(compound.id).or_default() += 1;
+            if e.household_id != household {
+                count_along(gained, &e.path, -1);
+                count_along(gained, &path, 1);
             }
             audit(
                 tx,
