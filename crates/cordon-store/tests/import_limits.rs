@@ -306,7 +306,7 @@ async fn an_import_that_dies_inside_its_write_transaction_leaves_no_lock_and_the
     for db in engines().await {
         seed(&db.store).await.unwrap();
         let actor = community(&db.store, "社区").await;
-        let bytes = resident_file(30_000, 5_000, false);
+        let bytes = resident_file(30_000, 40_000, false);
         // The import is cut off (its task dropped, as a crash would) once it
         // reports progress, which it does only inside its write transaction.
         let (writing, mut in_transaction) = tokio::sync::mpsc::unbounded_channel();
@@ -331,7 +331,7 @@ async fn an_import_that_dies_inside_its_write_transaction_leaves_no_lock_and_the
         .await
         .unwrap_or_else(|_| panic!("{}: the import waited for a lock nobody holds", db.engine))
         .unwrap();
-        assert_eq!((again.imported, again.updated, again.unchanged), (5_000, 0, 0), "{}", db.engine);
+        assert_eq!((again.imported, again.updated, again.unchanged), (40_000, 0, 0), "{}", db.engine);
         let runs = db.store.import_runs(&Actor::system(), 10).await.unwrap();
         assert_eq!(runs.len(), 1, "{}: only the finished import is recorded", db.engine);
     }

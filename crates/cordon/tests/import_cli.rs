@@ -98,8 +98,10 @@ async fn an_import_killed_inside_its_write_transaction_leaves_no_lock_and_the_fi
     let dir = Dir(std::env::temp_dir().join(format!("cordon_import_kill_{}", std::process::id())));
     let _ = std::fs::remove_dir_all(&dir.0);
     std::fs::create_dir_all(&dir.0).unwrap();
+    // Large enough that writing takes most of a second after the first rows are
+    // reported, so the kill lands inside the write transaction on a busy machine.
     let mut csv = String::from("街道,社区,小区,楼栋,单元,房号,姓名,身份证号\n");
-    for n in 0..20_000u32 {
+    for n in 0..150_000u32 {
         let born = chrono::NaiveDate::from_ymd_opt(1960, 1, 1).unwrap() + chrono::Duration::days(i64::from(n / 1000));
         let id = IdNumber::from_body(&format!("230104{}{:03}", born.format("%Y%m%d"), n % 1000)).unwrap();
         csv.push_str(&format!(
@@ -141,7 +143,7 @@ async fn an_import_killed_inside_its_write_transaction_leaves_no_lock_and_the_fi
         assert!(out.status.success(), "{}: {}", db.engine, String::from_utf8_lossy(&out.stderr));
         assert_eq!(
             String::from_utf8_lossy(&out.stdout).trim(),
-            "imported 20000, updated 0, unchanged 0",
+            "imported 150000, updated 0, unchanged 0",
             "{}",
             db.engine
         );

@@ -107,6 +107,10 @@ pub(crate) struct Counters {
     pub bytes_total: AtomicU64,
     pub rows_checked: AtomicU64,
     pub rows_written: AtomicU64,
+    /// Signalled by the writer after each batch, so that the first rows written
+    /// are reported at once rather than at the next tick (a small file may be
+    /// done before the first tick, and whoever watches would see no progress).
+    pub wrote: tokio::sync::Notify,
 }
 
 /// Marks the import cancelled when the task that started it is dropped.
@@ -122,6 +126,12 @@ impl Counters {
     /// Whether the import was given up.
     pub fn cancelled(&self) -> bool {
         self.cancelled.load(Ordering::Relaxed)
+    }
+
+    /// Counts a batch as written and wakes whoever shows the progress.
+    pub fn written(&self, rows: usize) {
+        self.rows_written.fetch_add(rows as u64, Ordering::Relaxed);
+        self.wrote.notify_one();
     }
 
     fn snapshot(&self) -> ImportProgress {
@@ -358,10 +368,18 @@ impl Store {
             WriteJob { actor: actor.clone(), run: run.clone(), compounds, counters: counters.clone(), estimated_rows };
         let writer = self.write_residents(job, from_checker);
         tokio::pin!(writer);
-        let mut tick = tokio::time::interval(std::time::Duration::from_millis(200));
+        // Reported every 200 ms, and at once when the first rows are written.
+        const EVERY: std::time::Duration = std::time::Duration::from_millis(200);
+        let mut tick = tokio::time::interval(EVERY);
+        let mut reported_writing = false;
         let written = loop {
             tokio::select! {
                 written = &mut writer => break written,
+                _ = counters.wrote.notified(), if !reported_writing => {
+                    reported_writing = true;
+                    progress(&counters.snapshot());
+                    tick.reset();
+                }
                 _ = tick.tick() => {
                     let now = counters.snapshot();
                     if now.rows_checked > 0 {

@@ -3,8 +3,6 @@
 //! server (a statement a level of the tree, one for the new residents, one for
 //! the changed ones), so no row makes a round trip of its own.
 
-use std::sync::atomic::Ordering;
-
 use chrono::{DateTime, Utc};
 use sqlx::PgPool;
 use tokio::sync::mpsc;
@@ -106,7 +104,7 @@ pub(super) async fn write(
                 }
                 let data = out.into_inner().map_err(|e| StoreError::Io(e.to_string()))?;
                 copy.send(data).await?;
-                job.counters.rows_written.fetch_add(batch.len() as u64, Ordering::Relaxed);
+                job.counters.written(batch.len());
             }
             Batch::End { clean, sha256 } => {
                 end = Some((clean, sha256));

@@ -5,7 +5,6 @@
 
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
-use std::sync::atomic::Ordering;
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use cordon_domain::places::PlaceKind;
@@ -143,7 +142,7 @@ pub(super) fn write(
                         written.elsewhere.push((r.row, r.id_number.masked()));
                     }
                 }
-                job.counters.rows_written.fetch_add(batch.len() as u64, Ordering::Relaxed);
+                job.counters.written(batch.len());
             }
             Some(Batch::End { clean, sha256 }) => break Some((clean, sha256)),
             None => break None,
