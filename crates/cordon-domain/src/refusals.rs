@@ -4,10 +4,11 @@
 //! zone), and a test checks that every key of `Key::ALL` has its text in
 //! every locale. A refusal never carries text to be parsed back.
 
+use std::borrow::Cow;
 use std::fmt;
 
 use chrono::{DateTime, Utc};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// One argument of a refusal, typed so the web layer can word it (a time in
 /// the user's zone, a number as a number).
@@ -72,14 +73,66 @@ pub struct Refusal {
     /// What is refused.
     pub key: Key,
     /// The named arguments the key's text uses.
-    pub args: Vec<(&'static str, Arg)>,
+    pub args: Vec<(Cow<'static, str>, Arg)>,
+}
+
+/// A refusal as it is kept (an import job's outcome, read on a later page):
+/// each argument tagged with its type, so that it reads back as it was.
+#[derive(Serialize, Deserialize)]
+struct Kept {
+    key: String,
+    args: Vec<(String, KeptArg)>,
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+enum KeptArg {
+    Text(String),
+    Number(i64),
+    Time(DateTime<Utc>),
+    Key(String),
 }
 
 impl Refusal {
     /// Adds a named argument.
     pub fn with(mut self, name: &'static str, value: impl Into<Arg>) -> Refusal {
-        self.args.push((name, value.into()));
+        self.args.push((Cow::Borrowed(name), value.into()));
         self
+    }
+
+    /// The refusal as JSON, to be kept and read back by `from_kept`.
+    pub fn to_kept(&self) -> String {
+        let args = self
+            .args
+            .iter()
+            .map(|(name, arg)| {
+                let arg = match arg {
+                    Arg::Text(s) => KeptArg::Text(s.clone()),
+                    Arg::Number(n) => KeptArg::Number(*n),
+                    Arg::Time(t) => KeptArg::Time(*t),
+                    Arg::Key(k) => KeptArg::Key(k.as_str().to_string()),
+                };
+                (name.to_string(), arg)
+            })
+            .collect();
+        serde_json::to_string(&Kept { key: self.key.as_str().to_string(), args }).unwrap_or_default()
+    }
+
+    /// A refusal kept by `to_kept`; `None` for what no version of `to_kept` wrote
+    /// (a key since removed reads as nothing rather than as some other key).
+    pub fn from_kept(json: &str) -> Option<Refusal> {
+        let kept: Kept = serde_json::from_str(json).ok()?;
+        let mut args = Vec::with_capacity(kept.args.len());
+        for (name, arg) in kept.args {
+            let arg = match arg {
+                KeptArg::Text(s) => Arg::Text(s),
+                KeptArg::Number(n) => Arg::Number(n),
+                KeptArg::Time(t) => Arg::Time(t),
+                KeptArg::Key(k) => Arg::Key(Key::parse(&k)?),
+            };
+            args.push((Cow::Owned(name), arg));
+        }
+        Some(Refusal { key: Key::parse(&kept.key)?, args })
     }
 }
 
@@ -119,6 +172,11 @@ macro_rules! keys {
         impl Key {
             /// Every key, for the test that every locale has its text.
             pub const ALL: &'static [Key] = &[$(Key::$variant,)*];
+
+            /// The key named by its text key (`as_str`).
+            pub fn parse(text: &str) -> Option<Key> {
+                Key::ALL.iter().copied().find(|k| k.as_str() == text)
+            }
 
             /// The key of the text in the locale files (and the API's `refusal.key`).
             pub fn as_str(self) -> &'static str {
@@ -365,10 +423,23 @@ mod tests {
     }
 
     #[test]
+    fn a_kept_refusal_reads_back_as_it_was_and_an_unknown_key_reads_as_nothing() {
+        let at: DateTime<Utc> = "2022-12-01T12:00:00Z".parse().unwrap();
+        let r = Key::SheetTooLarge.with("limit", 512usize).with("name", "1").with("at", at).with("why", Key::NameEmpty);
+        let kept = r.to_kept();
+        assert_eq!(Refusal::from_kept(&kept), Some(r));
+        // A number as text stays text: the type is kept, not guessed.
+        let text = Refusal::from_kept(&kept).unwrap();
+        assert_eq!(text.args[1].1, Arg::Text("1".into()));
+        assert_eq!(Refusal::from_kept(&kept.replace("sheet-too-large", "no-such-key")), None);
+        assert_eq!(Refusal::from_kept("not json"), None);
+    }
+
+    #[test]
     fn a_refusal_carries_typed_arguments_and_shows_them_in_logs() {
         let at: DateTime<Utc> = "2022-12-01T12:00:00Z".parse().unwrap();
         let r = Key::DutyClash.with("name", "王|五").with("from", at).with("n", 3usize);
-        assert_eq!(r.args[0], ("name", Arg::Text("王|五".into())));
+        assert_eq!(r.args[0], (Cow::Borrowed("name"), Arg::Text("王|五".into())));
         assert_eq!(r.args[1].1, Arg::Time(at));
         assert_eq!(r.to_string(), "roster-clash name=王|五 from=2022-12-01T12:00:00+00:00 n=3");
     }

@@ -128,6 +128,8 @@ pub(crate) const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(30);
 pub struct Store {
     pub(crate) pool: Pool,
     clock: Arc<dyn Clock>,
+    /// The import jobs this process runs (`imports::jobs`).
+    pub(crate) jobs: Arc<crate::imports::Live>,
 }
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
@@ -153,12 +155,12 @@ impl Store {
                 PgPoolOptions::new().max_connections(16).acquire_timeout(Duration::from_secs(5)).connect(url).await?,
             ),
         };
-        Ok(Store { pool, clock: Arc::new(SystemClock) })
+        Ok(Store { pool, clock: Arc::new(SystemClock), jobs: Arc::default() })
     }
 
     /// The same store reading "now" from another clock (tests at chosen instants).
     pub fn with_clock(&self, clock: Arc<dyn Clock>) -> Store {
-        Store { pool: self.pool.clone(), clock }
+        Store { pool: self.pool.clone(), clock, jobs: self.jobs.clone() }
     }
 
     /// The SQLite database file, for the bulk paths that open a connection of

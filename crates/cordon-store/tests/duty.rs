@@ -91,8 +91,9 @@ async fn empty_shifts_are_flagged_and_staffed_by_hand_without_double_booking() {
         let clash = s.staff_shift(&lin, west, &[cadres[1]]).await;
         let Err(StoreError::Conflict(why)) = clash else { panic!("{}: {clash:?}", db.engine) };
         assert_eq!(why.key, Key::DutyClash);
-        assert_eq!(why.args[..2], [("name", Arg::Text("林二".into())), ("checkpoint", Arg::Text("东门".into()))]);
-        assert!(matches!(why.args[2], ("from", Arg::Time(_))), "the time is typed, for the page to show in local time");
+        let named: Vec<(&str, &Arg)> = why.args.iter().map(|(name, arg)| (name.as_ref(), arg)).collect();
+        assert_eq!(named[..2], [("name", &Arg::Text("林二".into())), ("checkpoint", &Arg::Text("东门".into()))]);
+        assert!(matches!(named[2], ("from", Arg::Time(_))), "the time is typed, for the page to show in local time");
         // Only the squad's own members.
         let gong = unit_cadres(s, "市总工会").await.1;
         assert!(matches!(s.staff_shift(&lin, west, &[gong[0]]).await, Err(StoreError::Invalid(_))));

@@ -127,7 +127,7 @@ impl Tr {
                     Arg::Time(t) => FluentValue::from(self.time(t)),
                     Arg::Key(k) => FluentValue::from(self.t(k.as_str())),
                 };
-                (Cow::Borrowed(*name), value)
+                (name.clone(), value)
             })
             .collect();
         LOCALES.lookup_with_args(&self.lang.id(), r.key.as_str(), &args)

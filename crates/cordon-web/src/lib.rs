@@ -59,7 +59,14 @@ pub struct AppState {
     /// Accept webhook receivers on this machine or a private network
     /// (`serve --webhook-allow-private`); the worker has the same setting.
     pub webhook_allow_private: bool,
+    /// How long an upload's page waits for its import before it shows the
+    /// job's progress instead (`IMPORT_WAIT`); the import goes on either way.
+    pub import_wait: std::time::Duration,
 }
+
+/// An upload's page shows the result of an import done within this, and
+/// otherwise the job, with its progress.
+pub const IMPORT_WAIT: std::time::Duration = std::time::Duration::from_secs(3);
 
 /// An address that is no route: the API's JSON error, or the page.
 async fn fallback(uri: Uri) -> Response {

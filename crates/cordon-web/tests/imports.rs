@@ -402,3 +402,89 @@ async fn the_same_file_uploaded_several_times_at_once_is_imported_once_and_the_o
         }
     }
 }
+
+/// The page of a job, fetched until it no longer reloads itself; every page seen.
+async fn job_pages_until_done(c: &reqwest::Client, app: &App, job: &str) -> Vec<String> {
+    let started = Instant::now();
+    let mut pages = Vec::new();
+    loop {
+        let res = c.get(app.url(job)).send().await.unwrap();
+        assert_eq!(res.status(), StatusCode::OK, "{job}");
+        let page = res.text().await.unwrap();
+        let running = page.contains("http-equiv=\"refresh\"");
+        pages.push(page);
+        if !running {
+            return pages;
+        }
+        assert!(started.elapsed() < Duration::from_secs(180), "the job never ended");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test]
+async fn an_upload_that_takes_a_while_runs_as_a_job_whose_page_shows_its_progress_then_its_result() {
+    for db in engines().await {
+        let engine = db.engine;
+        let app = common::spawn_app_configured(db, |s| s.import_wait = Duration::ZERO).await;
+        let (c, _, csrf) = session(&app, "cmd").await;
+        let res = c
+            .post(app.url(&format!("/imports?csrf={csrf}")))
+            .multipart(form("residents", "全区居民.csv", resident_file(1, 100_000, false)))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::SEE_OTHER, "{engine}");
+        let job = res.headers()["location"].to_str().unwrap().to_string();
+        assert!(job.starts_with("/imports/jobs/"), "{engine}: {job}");
+
+        let pages = job_pages_until_done(&c, &app, &job).await;
+        // While it ran: the bar, the rows, the page reloading itself.
+        let first = &pages[0];
+        assert!(first.contains("http-equiv=\"refresh\""), "{engine}: the first look finds it running");
+        assert!(first.contains("<progress id=\"import-progress\""), "{engine}");
+        assert!(first.contains("进行中") && first.contains("全区居民.csv"), "{engine}");
+        // At the end: the result, as an upload done at once shows it.
+        let last = pages.last().unwrap();
+        assert!(last.contains("导入完成：新增 100000，更新 0，未变 0。"), "{engine}: {last}");
+        assert!(last.contains("已检查 100000 行，已写入 100000 行"), "{engine}");
+        // A reload shows the same job, and the upload page lists it.
+        assert_eq!(&job_pages_until_done(&c, &app, &job).await[0], last, "{engine}");
+        let uploads = app.page(&c, "/imports").await;
+        assert!(uploads.contains(&format!("href=\"{job}\"")), "{engine}");
+
+        // Another user, even one who may import, finds no such job.
+        let (other, _, _) = session(&app, "leader-a").await;
+        assert_eq!(other.get(app.url(&job)).send().await.unwrap().status(), StatusCode::NOT_FOUND, "{engine}");
+        // The API reads the same job.
+        let token = app.db.store.create_token("cmd").await.unwrap();
+        let api = common::api().get(app.url(&format!("/api/v1{job}"))).bearer_auth(&token).send().await.unwrap();
+        assert_eq!(api.status(), StatusCode::OK, "{engine}");
+        let api: serde_json::Value = api.json().await.unwrap();
+        assert_eq!((api["state"].as_str(), api["summary"]["imported"].as_u64()), (Some("done"), Some(100_000)));
+
+        // A file with bad rows: its job ends rejected, listing them with the report's link.
+        let res = c
+            .post(app.url(&format!("/imports?csrf={csrf}")))
+            .multipart(form("residents", "坏.csv", resident_file(1, 30, true)))
+            .send()
+            .await
+            .unwrap();
+        let job = res.headers()["location"].to_str().unwrap().to_string();
+        let last = job_pages_until_done(&c, &app, &job).await.pop().unwrap();
+        assert!(last.contains("文件有 30 处错误"), "{engine}: {last}");
+        assert_eq!(last.matches("<td data-label=\"行\">").count(), 30, "{engine}");
+        assert!(last.contains("href=\"/imports/reports/"), "{engine}");
+    }
+}
+
+#[tokio::test]
+async fn a_file_over_the_upload_limit_is_refused_while_it_streams_in_with_the_limits_in_the_users_language() {
+    let app = spawn_app().await;
+    let (c, _, csrf) = session(&app, "cmd").await;
+    // Places are read whole: 64 MB at most.
+    let big = vec![b'x'; 65 * 1024 * 1024];
+    let res = c.post(app.url(&format!("/imports?csrf={csrf}"))).multipart(form("places", "地址.csv", big)).send().await;
+    let res = res.unwrap();
+    assert_eq!(res.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    assert!(res.text().await.unwrap().contains("居民名册 CSV 最大 4 GB，其他文件最大 64 MB"));
+}

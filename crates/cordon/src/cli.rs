@@ -602,6 +602,7 @@ async fn serve(db: &DbArgs, args: ServeArgs) -> Result<()> {
         secure_cookies: args.secure_cookies,
         public_url: args.public_url.clone(),
         webhook_allow_private: args.webhook_allow_private,
+        import_wait: cordon_web::IMPORT_WAIT,
     };
     let shutdown = async {
         let _ = tokio::signal::ctrl_c().await;

@@ -81,6 +81,7 @@ macro_rules! record_run {
 }
 
 mod cadres;
+mod jobs;
 mod places;
 mod report;
 mod residents;
@@ -89,6 +90,8 @@ mod runs;
 use cordon_domain::{Actor, Capability, Key, Refusal, Scope};
 use serde::Serialize;
 
+pub(crate) use jobs::Live;
+pub use jobs::{ImportJob, JobState};
 pub use report::{REPORTS_KEPT, StoredReport};
 pub(crate) use runs::{LAST_RUN_SQL, Run, run_lock_sql};
 
@@ -242,6 +245,12 @@ pub enum ImportKind {
     Residents,
     /// Cadres of units.
     Cadres,
+}
+
+impl Serialize for ImportKind {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
 }
 
 impl ImportKind {

@@ -10,13 +10,15 @@ use askama_web::WebTemplate;
 use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, FromRequest, Multipart, Path, Query, Request, State};
 use axum::http::{StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use cordon_domain::Actor;
 use cordon_store::StoreError;
-use cordon_store::imports::{Body, ImportKind, ImportReport, ImportSummary, StoredReport, Upload};
-use cordon_store::sheets::{SheetError, SheetFormat, write_csv};
+use cordon_store::imports::{
+    BadRow, Body, ImportJob, ImportKind, ImportReport, ImportSummary, JobState, StoredReport, Upload,
+};
+use cordon_store::sheets::{SheetError, SheetFormat, SheetLimits, write_csv};
 use serde::Deserialize;
 use serde_json::json;
 
@@ -28,13 +30,22 @@ use crate::views::Layout;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-/// Uploads may be large spreadsheets of a whole district.
+/// A workbook, or a sheet of places or cadres, is read whole: a district's is
+/// well inside this. The API takes every kind in memory within it too.
 const MAX_UPLOAD: usize = 64 * 1024 * 1024;
+
+/// A roll of residents as CSV is streamed to disk on the page and read as it
+/// is imported, never whole: a city's roll of ten million is about a gigabyte.
+const MAX_STREAMED_UPLOAD: u64 = 4 * 1024 * 1024 * 1024;
+
+/// How many of the user's latest jobs the upload page lists.
+const JOBS_LISTED: i64 = 5;
 
 /// Page routes.
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route("/imports", get(form).post(upload).layer(DefaultBodyLimit::max(MAX_UPLOAD)))
+        .route("/imports", get(form).post(upload).layer(DefaultBodyLimit::max(MAX_STREAMED_UPLOAD as usize)))
+        .route("/imports/jobs/{id}", get(job_page))
         .route("/imports/reports/{id}", get(report))
 }
 
@@ -43,6 +54,7 @@ pub fn api_router() -> OpenApiRouter<AppState> {
     use utoipa_axum::router::UtoipaMethodRouterExt;
     OpenApiRouter::new()
         .routes(routes!(api_import).layer(DefaultBodyLimit::max(MAX_UPLOAD)))
+        .routes(routes!(api_job))
         .routes(routes!(api_report))
 }
 
@@ -66,11 +78,30 @@ struct BadLine {
     reason: String,
 }
 
+/// A job of the user's, as the page shows it.
+struct JobLine {
+    href: String,
+    file_name: String,
+    kind: String,
+    state: String,
+    running: bool,
+    /// The bar: how far, out of how much (bytes of a CSV).
+    done: u64,
+    total: u64,
+    /// "n rows checked, m written".
+    rows: String,
+    started: String,
+}
+
 #[derive(Template, WebTemplate)]
 #[template(path = "imports/form.html")]
 struct FormView {
     l: Layout,
     kinds: Vec<KindOption>,
+    /// The job this page is about (its own page, or the upload just made).
+    job: Option<JobLine>,
+    /// The user's latest jobs, on the upload form.
+    jobs: Vec<JobLine>,
     summary: Option<String>,
     error: Option<String>,
     bad: Vec<BadLine>,
@@ -86,7 +117,7 @@ fn kinds(tr: &Tr, actor: &Actor) -> Vec<KindOption> {
         .filter(|k| k.allowed(actor))
         .map(|k| KindOption {
             key: k.as_str(),
-            label: tr.t(&format!("import-kind-{}", k.as_str())),
+            label: kind_label(tr, k),
             columns: k
                 .columns()
                 .iter()
@@ -97,9 +128,15 @@ fn kinds(tr: &Tr, actor: &Actor) -> Vec<KindOption> {
         .collect()
 }
 
+fn kind_label(tr: &Tr, kind: ImportKind) -> String {
+    tr.t(&format!("import-kind-{}", kind.as_str()))
+}
+
 fn view(ctx: &Ctx) -> FormView {
     FormView {
         kinds: kinds(&ctx.tr, &ctx.actor),
+        job: None,
+        jobs: vec![],
         summary: None,
         error: None,
         bad: vec![],
@@ -109,11 +146,31 @@ fn view(ctx: &Ctx) -> FormView {
     }
 }
 
-async fn form(ctx: Ctx) -> Result<FormView, PageError> {
-    let v = view(&ctx);
+fn job_line(ctx: &Ctx, job: &ImportJob) -> JobLine {
+    let p = &job.progress;
+    JobLine {
+        href: format!("/imports/jobs/{}", job.id),
+        file_name: job.file_name.clone(),
+        kind: kind_label(&ctx.tr, job.kind),
+        state: ctx.tr.t(&format!("import-job-{}", job.state.as_str())),
+        running: job.state == JobState::Running,
+        done: p.done.min(p.total),
+        total: p.total.max(1),
+        rows: ctx.tr.t_with(
+            "import-job-rows",
+            &[("checked", p.rows_checked.to_string()), ("written", p.rows_written.to_string())],
+        ),
+        started: ctx.tr.time(&job.started_at),
+    }
+}
+
+async fn form(State(app): State<AppState>, ctx: Ctx) -> Result<FormView, PageError> {
+    let mut v = view(&ctx);
     if v.kinds.is_empty() {
         return Err(PageError::Store(StoreError::Forbidden));
     }
+    let jobs = app.store.import_jobs(&ctx.actor, JOBS_LISTED).await?;
+    v.jobs = jobs.iter().map(|j| job_line(&ctx, j)).collect();
     Ok(v)
 }
 
@@ -128,12 +185,46 @@ fn summary_text(tr: &Tr, s: &ImportSummary) -> String {
     )
 }
 
-/// Reads the upload form: the kind, checked, then the file. Nothing of the
-/// file is read before its kind is known to be allowed.
-async fn upload_fields(
-    ctx: &Ctx,
-    multipart: &mut Multipart,
-) -> Result<(ImportKind, Option<(String, Bytes)>), PageError> {
+/// An uploaded file, spooled to disk as it arrives; removed when dropped.
+struct Spooled {
+    name: String,
+    file: tempfile::NamedTempFile,
+    /// Its first bytes, to tell CSV from XLSX when the name does not.
+    head: Vec<u8>,
+}
+
+impl Spooled {
+    /// Copies the field to a file on disk, refusing more than `cap` bytes.
+    async fn write(mut field: axum::extract::multipart::Field<'_>, cap: u64) -> Result<Option<Spooled>, PageError> {
+        use tokio::io::AsyncWriteExt;
+        let bad_upload = |_| PageError::Status(StatusCode::BAD_REQUEST, "error-upload");
+        let stored = |e: std::io::Error| PageError::Store(StoreError::Io(e.to_string()));
+        let name = field.file_name().unwrap_or("").to_string();
+        let file = tempfile::Builder::new().prefix("cordon-upload-").tempfile().map_err(stored)?;
+        let mut out = tokio::fs::File::from_std(file.reopen().map_err(stored)?);
+        let (mut len, mut head) = (0u64, Vec::new());
+        while let Some(chunk) = field.chunk().await.map_err(bad_upload)? {
+            len += chunk.len() as u64;
+            if len > cap {
+                return Err(PageError::Status(StatusCode::PAYLOAD_TOO_LARGE, "error-upload-too-large"));
+            }
+            if head.len() < 8 {
+                head.extend(chunk.iter().take(8 - head.len()));
+            }
+            out.write_all(&chunk).await.map_err(stored)?;
+        }
+        out.flush().await.map_err(stored)?;
+        Ok((len > 0).then_some(Spooled { name, file, head }))
+    }
+
+    fn format(&self) -> SheetFormat {
+        SheetFormat::from_file_name(&self.name).unwrap_or_else(|| SheetFormat::sniff(&self.head))
+    }
+}
+
+/// Reads the upload form: the kind, checked, then the file, spooled to disk.
+/// Nothing of the file is read before its kind is known to be allowed.
+async fn upload_fields(ctx: &Ctx, multipart: &mut Multipart) -> Result<(ImportKind, Option<Spooled>), PageError> {
     let bad_upload = |_| PageError::Status(StatusCode::BAD_REQUEST, "error-upload");
     let mut kind = None;
     while let Some(field) = multipart.next_field().await.map_err(bad_upload)? {
@@ -150,9 +241,9 @@ async fn upload_fields(
                 let Some(kind) = kind else {
                     return Err(PageError::Status(StatusCode::BAD_REQUEST, "error-import-kind-first"));
                 };
-                let name = field.file_name().unwrap_or("").to_string();
-                let bytes = field.bytes().await.map_err(bad_upload)?;
-                return Ok((kind, Some((name, bytes)).filter(|(_, b)| !b.is_empty())));
+                // Only a roll of residents is read as it is imported; the rest whole.
+                let cap = if kind == ImportKind::Residents { MAX_STREAMED_UPLOAD } else { MAX_UPLOAD as u64 };
+                return Ok((kind, Spooled::write(field, cap).await?));
             }
             _ => {}
         }
@@ -160,43 +251,63 @@ async fn upload_fields(
     kind.map(|kind| (kind, None)).ok_or(PageError::Status(StatusCode::BAD_REQUEST, "error-import-kind"))
 }
 
+/// The limits the file is read within: a CSV of residents is streamed, so its
+/// cells are not capped; a workbook, held whole, is.
+fn upload_limits(kind: ImportKind, format: SheetFormat) -> SheetLimits {
+    if kind == ImportKind::Residents && format == SheetFormat::Csv {
+        SheetLimits { cells: usize::MAX, ..SheetLimits::DEFAULT }
+    } else {
+        SheetLimits::DEFAULT
+    }
+}
+
+/// Starts the file's import as a job, and shows its result if it is done
+/// within `import_wait`, else the job's page, with its progress.
 async fn upload(State(app): State<AppState>, ctx: Ctx, mut multipart: Multipart) -> Result<Response, PageError> {
     // Before a byte of the body: a role that may import nothing is refused here.
     if !may_import(&ctx.actor) {
         return Err(StoreError::Forbidden.into());
     }
     let (kind, file) = upload_fields(&ctx, &mut multipart).await?;
-    let mut v = view(&ctx);
-    let Some((name, bytes)) = file else {
+    let Some(file) = file else {
+        let mut v = view(&ctx);
         v.error = Some(ctx.tr.t("error-no-file"));
         return Ok((StatusCode::BAD_REQUEST, v).into_response());
     };
-    let format = SheetFormat::from_file_name(&name).unwrap_or_else(|| SheetFormat::sniff(&bytes));
-    let file = Upload { name: &name, body: Body::Bytes(&bytes), format };
-    match app.store.import_file(&ctx.actor, kind, file, &|_| {}).await {
+    let id = app.store.begin_import_job(&ctx.actor, kind, &file.name).await?;
+    let run = {
+        let (store, actor) = (app.store.clone(), ctx.actor.clone());
+        // Its own task: the import goes on when the page stops waiting or the user leaves.
+        tokio::spawn(async move {
+            let format = file.format();
+            let upload = Upload { name: &file.name, body: Body::File(file.file.path()), format };
+            store.run_import_job(id, &actor, kind, upload, &upload_limits(kind, format)).await
+        })
+    };
+    match tokio::time::timeout(app.import_wait, run).await {
+        Ok(Ok(result)) => Ok(result_view(&app, &ctx, id, result).await?),
+        Ok(Err(e)) => Err(StoreError::Io(e.to_string()).into()),
+        Err(_) => Ok(Redirect::to(&format!("/imports/jobs/{id}")).into_response()),
+    }
+}
+
+/// The page of a finished import, from what it returned.
+async fn result_view(
+    app: &AppState,
+    ctx: &Ctx,
+    id: i64,
+    result: Result<ImportSummary, StoreError>,
+) -> Result<Response, StoreError> {
+    let job = app.store.import_job(&ctx.actor, id).await?;
+    let mut v = view(ctx);
+    v.job = Some(job_line(ctx, &job));
+    match result {
         Ok(s) => {
             v.summary = Some(summary_text(&ctx.tr, &s));
             Ok(v.into_response())
         }
         Err(StoreError::Rejected(report)) => {
-            v.error = Some(ctx.tr.t_with("import-rejected", &[("count", report.total.to_string())]));
-            if report.bad_rows.len() < report.total {
-                v.listed = Some(ctx.tr.t_with(
-                    "import-report-listed",
-                    &[("listed", report.bad_rows.len().to_string()), ("total", report.total.to_string())],
-                ));
-            }
-            v.report = report.report.map(|id| format!("/imports/reports/{id}"));
-            v.bad = report
-                .bad_rows
-                .iter()
-                .map(|b| BadLine {
-                    row: b.row,
-                    column: b.column.clone(),
-                    value: b.value.clone(),
-                    reason: ctx.tr.bad_reason(&b.reason),
-                })
-                .collect();
+            rejected_view(&mut v, &ctx.tr, report.total, &report.bad_rows, report.report);
             Ok((StatusCode::UNPROCESSABLE_ENTITY, v).into_response())
         }
         // The reason in the user's language; the parser's own words go nowhere near the page.
@@ -208,8 +319,58 @@ async fn upload(State(app): State<AppState>, ctx: Ctx, mut multipart: Multipart)
             v.error = Some(ctx.tr.refusal(&r));
             Ok((StatusCode::CONFLICT, v).into_response())
         }
-        Err(e) => Err(e.into()),
+        Err(e) => Err(e),
     }
+}
+
+/// A rejected file's page: how many bad cells, the first listed, the report's link.
+fn rejected_view(v: &mut FormView, tr: &Tr, total: usize, bad: &[BadRow], report: Option<i64>) {
+    v.error = Some(tr.t_with("import-rejected", &[("count", total.to_string())]));
+    if bad.len() < total {
+        v.listed =
+            Some(tr.t_with("import-report-listed", &[("listed", bad.len().to_string()), ("total", total.to_string())]));
+    }
+    v.report = report.map(|id| format!("/imports/reports/{id}"));
+    v.bad = bad
+        .iter()
+        .map(|b| BadLine {
+            row: b.row,
+            column: b.column.clone(),
+            value: b.value.clone(),
+            reason: tr.bad_reason(&b.reason),
+        })
+        .collect();
+}
+
+/// A job's page: its progress while it runs (the page reloads itself), then
+/// how it ended. Another user's job is not found.
+async fn job_page(State(app): State<AppState>, ctx: Ctx, Path(id): Path<i64>) -> Result<FormView, PageError> {
+    let job = app.store.import_job(&ctx.actor, id).await?;
+    let mut v = view(&ctx);
+    match job.state {
+        JobState::Running => {}
+        JobState::Done => v.summary = Some(summary_text(&ctx.tr, &job.summary)),
+        JobState::Rejected => {
+            // The kept report holds every bad cell; the first are listed, as on the upload's own page.
+            let listed = match job.report {
+                Some(report) => app
+                    .store
+                    .import_report(&ctx.actor, report)
+                    .await?
+                    .bad_cells()
+                    .take(cordon_store::imports::LISTED_BAD_CELLS)
+                    .collect(),
+                None => vec![],
+            };
+            rejected_view(&mut v, &ctx.tr, job.bad_cells as usize, &listed, job.report);
+        }
+        JobState::Refused => v.error = job.refusal.as_ref().map(|r| ctx.tr.refusal(r)),
+        JobState::Failed | JobState::Interrupted => {
+            v.error = Some(ctx.tr.t(&format!("import-job-{}-why", job.state.as_str())))
+        }
+    }
+    v.job = Some(job_line(&ctx, &job));
+    Ok(v)
 }
 
 /// A kept report as CSV: row, column, value and the reason in the reader's language.
@@ -312,6 +473,28 @@ pub async fn api_import(
         Err(StoreError::Rejected(report)) => Ok(rejected(&report)),
         Err(e) => Err(e.into()),
     }
+}
+
+/// One of the caller's import jobs (an upload on the page): its state, its
+/// progress (`done` of `total` bytes of a CSV; rows checked and written) and
+/// how it ended. Another user's job is not found.
+#[utoipa::path(get, path = "/api/v1/imports/jobs/{id}", tag = "imports", params(("id" = i64, Path)),
+    responses((status = 200, description = "the job: state running, done, rejected, refused, failed or interrupted; progress; summary; report"),
+        (status = 404, description = "no such job of the caller's")))]
+pub async fn api_job(
+    State(app): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<i64>,
+) -> Result<Response, ApiError> {
+    let job = app.store.import_job(&actor, id).await?;
+    let mut body = serde_json::to_value(&job).map_err(|e| StoreError::Io(e.to_string()))?;
+    if let Some(r) = &job.refusal {
+        body["refusal"] = json!(Tr::english(Default::default()).refusal(r));
+    }
+    if let Some(report) = job.report {
+        body["report"] = json!(format!("/api/v1/imports/reports/{report}"));
+    }
+    Ok(Json(body).into_response())
 }
 
 /// The full report of a rejected upload of the caller's, as CSV in English.

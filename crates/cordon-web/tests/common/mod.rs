@@ -22,6 +22,12 @@ pub async fn spawn_app_on(db: TestDb) -> App {
 
 /// As `spawn_app_on`, with a configured public address (`--public-url`).
 pub async fn spawn_app_with(db: TestDb, public_url: Option<&str>) -> App {
+    let public_url = public_url.map(str::to_string);
+    spawn_app_configured(db, |state| state.public_url = public_url).await
+}
+
+/// As `spawn_app_on`, with the app's settings changed by `configure`.
+pub async fn spawn_app_configured(db: TestDb, configure: impl FnOnce(&mut cordon_web::AppState)) -> App {
     seed(&db.store).await.unwrap();
     let people = [
         ("cmd", Role::Command, "city"),
@@ -38,13 +44,15 @@ pub async fn spawn_app_with(db: TestDb, public_url: Option<&str>) -> App {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-    let state = cordon_web::AppState {
+    let mut state = cordon_web::AppState {
         store: db.store.clone(),
         zone: Default::default(),
         secure_cookies: false,
-        public_url: public_url.map(str::to_string),
+        public_url: None,
         webhook_allow_private: false,
+        import_wait: cordon_web::IMPORT_WAIT,
     };
+    configure(&mut state);
     tokio::spawn(cordon_web::serve(listener, state, async {
         let _ = rx.await;
     }));
