@@ -182,6 +182,12 @@ async fn the_first_roll_into_an_empty_table_is_written_whole_and_its_indexes_hol
         assert_eq!(all.len(), 20_000, "{e}");
         let named = walk(s, &ResidentFilter { q: Some("居民1999".into()), ..Default::default() }, 50).await;
         assert_eq!(named.len(), 11, "{e}: 居民1999 and 居民19990…19999");
+        // The rules set aside for the load are back: the ID number is unique, a household must exist.
+        let copy = "INSERT INTO residents (household_id, name, id_number, birth_date, sex, phone, tags, path) \
+                    SELECT household_id, 'x', id_number, birth_date, sex, phone, tags, path FROM residents";
+        assert!(s.execute_raw(&format!("{copy} LIMIT 1")).await.is_err(), "{e}: a second person of one ID number");
+        let homeless = copy.replace("household_id, 'x', id_number", "-1, 'x', '23010419600101999X'");
+        assert!(s.execute_raw(&format!("{homeless} LIMIT 1")).await.is_err(), "{e}: a person of no household");
         // The ID number's uniqueness is back: the same file again finds every row on file.
         assert_eq!(import(s, &roll(&[])).await, ImportSummary { imported: 0, updated: 0, unchanged: 20_000 }, "{e}");
         assert_eq!(import(s, &roll(&[7])).await, ImportSummary { imported: 0, updated: 1, unchanged: 19_999 }, "{e}");

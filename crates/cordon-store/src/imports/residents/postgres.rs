@@ -38,23 +38,30 @@ const LEVELS: [(&str, &str, &str, &str); 3] = [
 
 /// Creates the places of one level from the names the rows give under the
 /// level above (already created), with ids drawn from the sequence and paths
-/// made in the same statement: no second pass over the new rows.
+/// made in the same statement: no second pass over the new rows. A new place
+/// holds exactly the rows under it (nobody lived in it before), so its count
+/// of residents is written with it, and its id noted in `import_created` for
+/// the count of the places that were there before (`COUNTS`).
 fn level_sql((kind, name, parent, joins): (&str, &str, &str, &str)) -> String {
     format!(
-        "INSERT INTO places (id, parent_id, kind, name, path) \
-         SELECT n.id, n.parent, '{kind}', n.name, n.ppath || n.id || '/' FROM (\
+        "WITH created AS (INSERT INTO places (id, parent_id, kind, name, path, residents) \
+         SELECT n.id, n.parent, '{kind}', n.name, n.ppath || n.id || '/', n.residents FROM (\
            SELECT nextval(pg_get_serial_sequence('places', 'id')) AS id, d.* FROM (\
-             SELECT DISTINCT {parent}.id AS parent, {parent}.path AS ppath, {name} AS name \
-             FROM import_residents s {joins}) d \
+             SELECT {parent}.id AS parent, {parent}.path AS ppath, {name} AS name, COUNT(*) AS residents \
+             FROM import_residents s {joins} GROUP BY 1, 2, 3) d \
            WHERE NOT EXISTS (SELECT 1 FROM places x WHERE x.parent_id = d.parent AND x.name = d.name)) n \
-         ON CONFLICT (parent_id, name) DO NOTHING"
+         ON CONFLICT (parent_id, name) DO NOTHING RETURNING id) \
+         INSERT INTO import_created SELECT id FROM created"
     )
 }
+
+/// The places this import creates (their counts written with them).
+const CREATED: &str = "CREATE TEMP TABLE import_created (id BIGINT PRIMARY KEY) ON COMMIT DROP";
 
 /// Every row with its household and the resident already on file, if any.
 const STAGED: &str = "CREATE TEMP TABLE import_staged ON COMMIT DROP AS \
      SELECT s.row_no, s.compound_id, s.name, s.id_number, s.birth_date, s.sex, s.phone, s.tags, \
-     h.id AS household_id, h.path, r.id AS resident_id, r.name AS old_name, r.phone AS old_phone, \
+     b.id AS building_id, e.id AS entrance_id, h.id AS household_id, h.path, r.id AS resident_id, r.name AS old_name, r.phone AS old_phone, \
      r.tags AS old_tags, r.household_id AS old_household, r.path AS old_path \
      FROM import_residents s JOIN places b ON b.parent_id = s.compound_id AND b.name = s.building \
      JOIN places e ON e.parent_id = b.id AND e.name = s.entrance \
@@ -125,6 +132,7 @@ pub(super) async fn write(
     // staging table is new and the places have grown inside this transaction.
     sqlx::query("SET LOCAL work_mem = '256MB'").execute(&mut *tx).await?;
     sqlx::query("ANALYZE import_residents").execute(&mut *tx).await?;
+    sqlx::query(CREATED).execute(&mut *tx).await?;
     for level in LEVELS {
         written.places_created +=
             sqlx::query(sqlx::AssertSqlSafe(level_sql(level))).execute(&mut *tx).await?.rows_affected();
@@ -182,19 +190,27 @@ pub(super) async fn write(
         });
         qb.build().execute(&mut *tx).await?;
     }
-    // Every place's count of residents, from the staged rows: one more for each
-    // new resident in its household and above, one less along a moved one's
-    // old path and one more along its new.
+    // The count of every place that was there before, from the staged rows:
+    // one more for each new (or moved-in) resident in its household, entrance,
+    // building, compound and above, one less along a moved one's old path.
+    // Summed by id at each level first: a million rows make a few hundred
+    // thousand sums, and only the compounds' paths are split.
+    let moved_in = format!("s.resident_id IS NULL OR ({CHANGED} AND s.old_household <> s.household_id)");
     sqlx::query(sqlx::AssertSqlSafe(format!(
         "UPDATE places p SET residents = p.residents + d.delta FROM (\
-           SELECT CAST(x.id AS BIGINT) AS id, SUM(x.delta) AS delta FROM (\
-             SELECT unnest(string_to_array(trim(BOTH '/' FROM s.path), '/')) AS id, 1 AS delta \
-               FROM import_staged s WHERE s.resident_id IS NULL \
-             UNION ALL SELECT unnest(string_to_array(trim(BOTH '/' FROM s.old_path), '/')), -1 \
-               FROM import_staged s WHERE {CHANGED} AND s.old_household <> s.household_id \
-             UNION ALL SELECT unnest(string_to_array(trim(BOTH '/' FROM s.path), '/')), 1 \
-               FROM import_staged s WHERE {CHANGED} AND s.old_household <> s.household_id\
-           ) x GROUP BY x.id HAVING SUM(x.delta) <> 0) d WHERE p.id = d.id"
+           SELECT x.id, SUM(x.delta) AS delta FROM (\
+             SELECT s.household_id AS id, COUNT(*) AS delta FROM import_staged s WHERE {moved_in} GROUP BY 1 \
+             UNION ALL SELECT s.entrance_id, COUNT(*) FROM import_staged s WHERE {moved_in} GROUP BY 1 \
+             UNION ALL SELECT s.building_id, COUNT(*) FROM import_staged s WHERE {moved_in} GROUP BY 1 \
+             UNION ALL SELECT CAST(a.id AS BIGINT), g.delta FROM (\
+                 SELECT s.compound_id, COUNT(*) AS delta FROM import_staged s WHERE {moved_in} GROUP BY 1) g \
+               JOIN places c ON c.id = g.compound_id \
+               CROSS JOIN LATERAL unnest(string_to_array(trim(BOTH '/' FROM c.path), '/')) AS a(id) \
+             UNION ALL SELECT CAST(a.id AS BIGINT), -1 FROM import_staged s \
+               CROSS JOIN LATERAL unnest(string_to_array(trim(BOTH '/' FROM s.old_path), '/')) AS a(id) \
+               WHERE {CHANGED} AND s.old_household <> s.household_id\
+           ) x GROUP BY x.id HAVING SUM(x.delta) <> 0) d \
+         WHERE p.id = d.id AND NOT EXISTS (SELECT 1 FROM import_created c WHERE c.id = p.id)"
     )))
     .execute(&mut *tx)
     .await?;
@@ -213,6 +229,7 @@ pub(super) async fn write(
     // New residents, in the order of the list's index.
     let imported: i64 =
         sqlx::query_scalar("SELECT COUNT(*) FROM import_staged WHERE resident_id IS NULL").fetch_one(&mut *tx).await?;
+    let rebuild = if imported as usize >= BULK_ROWS { set_aside_if_empty(&mut tx).await? } else { Vec::new() };
     sqlx::query(
         "INSERT INTO residents (household_id, name, id_number, birth_date, sex, phone, tags, path) \
          SELECT household_id, name, id_number, birth_date, sex, phone, tags, path FROM import_staged \
@@ -220,6 +237,9 @@ pub(super) async fn write(
     )
     .execute(&mut *tx)
     .await?;
+    for sql in &rebuild {
+        sqlx::query(sqlx::AssertSqlSafe(sql.as_str())).execute(&mut *tx).await?;
+    }
     sqlx::query(sqlx::AssertSqlSafe(format!(
         "INSERT INTO resident_tags (tag, path, resident_id) \
          SELECT t.tag, s.path, r.id FROM import_staged s JOIN residents r ON r.id_number = s.id_number \
@@ -245,6 +265,54 @@ pub(super) async fn write(
     record_run!(tx, now, &job.actor, run.as_ref(), &summary, created)?;
     tx.commit().await?;
     Ok(written)
+}
+
+/// How many new residents make the first roll into an empty table a bulk load.
+const BULK_ROWS: usize = 10_000;
+
+/// Into an empty roll, a bulk load: the residents table's indexes (but its
+/// primary key) and constraints are dropped, to be built once from the rows
+/// rather than kept row by row (a million index entries five times over and
+/// a million foreign-key look-ups: two thirds of such an import). Dropping
+/// them holds the table exclusively until the commit, so it is done only
+/// when there is nothing in it to read. Returns the statements that put them
+/// back, in the transaction, before anything reads the table again.
+async fn set_aside_if_empty(tx: &mut sqlx::PgConnection) -> StoreResult<Vec<String>> {
+    let empty: bool = sqlx::query_scalar("SELECT NOT EXISTS (SELECT 1 FROM residents)").fetch_one(&mut *tx).await?;
+    if !empty {
+        return Ok(Vec::new());
+    }
+    sqlx::query("LOCK TABLE residents IN ACCESS EXCLUSIVE MODE").execute(&mut *tx).await?;
+    // Someone may have written one between the look and the lock.
+    let empty: bool = sqlx::query_scalar("SELECT NOT EXISTS (SELECT 1 FROM residents)").fetch_one(&mut *tx).await?;
+    if !empty {
+        return Ok(Vec::new());
+    }
+    let indexes: Vec<(String, String)> = sqlx::query_as(
+        "SELECT c.relname::text, pg_get_indexdef(c.oid) FROM pg_index x JOIN pg_class c ON c.oid = x.indexrelid \
+         WHERE x.indrelid = 'residents'::regclass AND NOT x.indisprimary \
+         AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = x.indexrelid)",
+    )
+    .fetch_all(&mut *tx)
+    .await?;
+    let constraints: Vec<(String, String)> = sqlx::query_as(
+        "SELECT conname::text, pg_get_constraintdef(oid) FROM pg_constraint \
+         WHERE conrelid = 'residents'::regclass AND contype IN ('u', 'f')",
+    )
+    .fetch_all(&mut *tx)
+    .await?;
+    let mut rebuild = vec!["SET LOCAL maintenance_work_mem = '256MB'".to_string()];
+    for (name, def) in &indexes {
+        sqlx::query(sqlx::AssertSqlSafe(format!("DROP INDEX \"{name}\""))).execute(&mut *tx).await?;
+        rebuild.push(def.clone());
+    }
+    for (name, def) in &constraints {
+        sqlx::query(sqlx::AssertSqlSafe(format!("ALTER TABLE residents DROP CONSTRAINT \"{name}\"")))
+            .execute(&mut *tx)
+            .await?;
+        rebuild.push(format!("ALTER TABLE residents ADD CONSTRAINT \"{name}\" {def}"));
+    }
+    Ok(rebuild)
 }
 
 #[derive(sqlx::FromRow)]
