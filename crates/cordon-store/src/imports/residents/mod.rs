@@ -51,6 +51,9 @@ pub(super) const COLUMNS: &[ColumnSpec] = &[
 /// How many checked rows travel from the checker to the writer at a time.
 const BATCH: usize = 4096;
 
+/// The most ID numbers the duplicate check makes room for before it starts.
+const SEEN_RESERVED: u64 = 32_000_000;
+
 /// A checked row, ready to write.
 pub(crate) struct ResidentIn {
     /// Its row in the file, for a bad-row report from the writer.
@@ -355,15 +358,19 @@ impl Store {
         let counters = Arc::new(Counters::default());
         counters.bytes_total.store(stream.total(bytes_total), Ordering::Relaxed);
         let _cancel = CancelOnDrop(counters.clone());
-        let rows = RowCheck { map: map.clone(), check, compounds: index, last: None, seen: HashMap::new() };
+        let estimated_rows =
+            if bytes_total == 0 { counters.bytes_total.load(Ordering::Relaxed) } else { bytes_total / 100 };
+        // Room for every ID number at once: grown by doubling instead, the set
+        // would briefly hold its old table beside the new (a tenth of a GB at 10M).
+        // Memory is taken only as it is filled.
+        let seen = HashMap::with_capacity(estimated_rows.min(SEEN_RESERVED) as usize);
+        let rows = RowCheck { map: map.clone(), check, compounds: index, last: None, seen };
         let (to_writer, from_checker) = mpsc::channel(4);
         let checker = {
             let counters = counters.clone();
             let scoped = actor.scope != cordon_domain::Scope::City;
             tokio::task::spawn_blocking(move || check_file(stream, rows, to_writer, scoped, &counters))
         };
-        let estimated_rows =
-            if bytes_total == 0 { counters.bytes_total.load(Ordering::Relaxed) } else { bytes_total / 100 };
         let job =
             WriteJob { actor: actor.clone(), run: run.clone(), compounds, counters: counters.clone(), estimated_rows };
         let writer = self.write_residents(job, from_checker);

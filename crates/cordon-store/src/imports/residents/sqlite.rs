@@ -3,7 +3,7 @@
 //! in this process, so a statement costs a function call, not a round trip),
 //! and the places below the compounds resolved from memory.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::path::Path;
 
 use chrono::{DateTime, SecondsFormat, Utc};
@@ -11,7 +11,7 @@ use cordon_domain::places::PlaceKind;
 use rusqlite::{Connection, OpenFlags, OptionalExtension, Transaction, TransactionBehavior, params};
 use tokio::sync::mpsc;
 
-use super::{Batch, Existing, ResidentIn, WriteJob, Written, count_along, in_scope};
+use super::{Batch, Existing, ResidentIn, WriteJob, Written, in_scope};
 use crate::{StoreError, StoreResult};
 
 /// Pages SQLite keeps in memory for the import (128 MiB): the ID-number index
@@ -48,40 +48,99 @@ fn stored_instant(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::AutoSi, false)
 }
 
-/// The places below the compounds met so far: children by parent and name.
-#[derive(Default)]
+/// How many compounds' places the writer holds in memory at once. A roll is
+/// mostly in compound order, so a compound once left is rarely met again; one
+/// met again is read again. This bounds the writer's memory whatever the size
+/// of the file (ten million residents live in some four million places).
+const COMPOUNDS_HELD: usize = 256;
+
+/// The places below the compounds met lately: children by parent and name;
+/// and the changes to the residents counted in each place, not yet written.
 struct Tree {
-    loaded: HashSet<i64>,
+    /// The compounds held, with when a row last named each.
+    held: HashMap<i64, u64>,
+    /// At most this many.
+    most: usize,
+    named: u64,
+    /// The places of each held compound that have children here.
+    parents: HashMap<i64, Vec<i64>>,
     children: HashMap<i64, HashMap<Box<str>, i64>>,
+    /// Residents gained (or lost) by each place, written when its compound is
+    /// let go and at the end.
+    gained: HashMap<i64, i64>,
     next_id: i64,
     created: u64,
 }
 
 impl Tree {
-    /// Reads the places below a compound the first time a row names it.
+    fn new(next_id: i64, most: usize) -> Tree {
+        Tree {
+            held: HashMap::new(),
+            most,
+            named: 0,
+            parents: HashMap::new(),
+            children: HashMap::new(),
+            gained: HashMap::new(),
+            next_id,
+            created: 0,
+        }
+    }
+
+    /// Reads the places below a compound when a row names it and it is not
+    /// held, letting go of the compound named longest ago if too many are.
     fn load(&mut self, tx: &Transaction<'_>, compound: i64, path: &str) -> rusqlite::Result<()> {
-        if !self.loaded.insert(compound) {
+        self.named += 1;
+        if let Some(last) = self.held.get_mut(&compound) {
+            *last = self.named;
             return Ok(());
         }
+        if self.held.len() >= self.most
+            && let Some((&oldest, _)) = self.held.iter().min_by_key(|(_, last)| **last)
+        {
+            self.let_go(tx, oldest)?;
+        }
+        self.held.insert(compound, self.named);
         let end = format!("{path}~");
         let mut stmt = tx.prepare_cached("SELECT id, parent_id, name FROM places WHERE path > ?1 AND path < ?2")?;
         let mut rows = stmt.query(params![path, end])?;
         while let Some(row) = rows.next()? {
             let (id, parent, name): (i64, i64, String) = (row.get(0)?, row.get(1)?, row.get(2)?);
-            self.children.entry(parent).or_default().insert(name.into_boxed_str(), id);
+            self.insert(compound, parent, name.into_boxed_str(), id);
         }
         Ok(())
     }
 
-    /// The child of a place by name, created (with its full path) if missing.
+    fn insert(&mut self, compound: i64, parent: i64, name: Box<str>, id: i64) {
+        let children = self.children.entry(parent).or_insert_with(|| {
+            self.parents.entry(compound).or_default().push(parent);
+            HashMap::new()
+        });
+        children.insert(name, id);
+    }
+
+    /// Forgets a compound's places, writing the counts gained below it.
+    fn let_go(&mut self, tx: &Transaction<'_>, compound: i64) -> rusqlite::Result<()> {
+        self.held.remove(&compound);
+        for parent in self.parents.remove(&compound).unwrap_or_default() {
+            for id in self.children.remove(&parent).unwrap_or_default().into_values() {
+                if let Some(delta) = self.gained.remove(&id) {
+                    add_residents(tx, id, delta)?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The child of a place of a held compound by name, created (with its full path) if missing.
     fn child(
         &mut self,
         tx: &Transaction<'_>,
-        parent: i64,
-        parent_path: &str,
+        compound: i64,
+        parent: (i64, &str),
         kind: PlaceKind,
         name: &str,
     ) -> rusqlite::Result<i64> {
+        let (parent, parent_path) = parent;
         if let Some(id) = self.children.get(&parent).and_then(|c| c.get(name)) {
             return Ok(*id);
         }
@@ -89,10 +148,34 @@ impl Tree {
         self.next_id += 1;
         tx.prepare_cached("INSERT INTO places (id, parent_id, kind, name, path) VALUES (?1, ?2, ?3, ?4, ?5)")?
             .execute(params![id, parent, kind.as_str(), name, format!("{parent_path}{id}/")])?;
-        self.children.entry(parent).or_default().insert(name.into(), id);
+        self.insert(compound, parent, name.into(), id);
         self.created += 1;
         Ok(id)
     }
+
+    /// Counts a resident in (or out of) every place of a path.
+    fn count(&mut self, path: &str, delta: i64) {
+        super::count_along(&mut self.gained, path, delta);
+    }
+
+    /// Writes every count not yet written, in id order: the pages of the
+    /// places table are met once each.
+    fn write_counts(&mut self, tx: &Transaction<'_>) -> rusqlite::Result<()> {
+        let mut gained: Vec<(i64, i64)> = self.gained.drain().filter(|(_, d)| *d != 0).collect();
+        gained.sort_unstable();
+        for (place, delta) in gained {
+            add_residents(tx, place, delta)?;
+        }
+        Ok(())
+    }
+}
+
+fn add_residents(tx: &Transaction<'_>, place: i64, delta: i64) -> rusqlite::Result<()> {
+    if delta != 0 {
+        tx.prepare_cached("UPDATE places SET residents = residents + ?1 WHERE id = ?2")?
+            .execute(params![delta, place])?;
+    }
+    Ok(())
 }
 
 /// Writes the rows as they come; commits if the file was clean and every
@@ -111,10 +194,8 @@ pub(super) fn write(
     conn.pragma_update(None, "foreign_keys", true)?;
     conn.pragma_update(None, "cache_size", -CACHE_KIB)?;
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-    let mut tree = Tree {
-        next_id: tx.query_row("SELECT COALESCE(MAX(id), 0) + 1 FROM places", [], |r| r.get(0))?,
-        ..Tree::default()
-    };
+    let mut tree =
+        Tree::new(tx.query_row("SELECT COALESCE(MAX(id), 0) + 1 FROM places", [], |r| r.get(0))?, COMPOUNDS_HELD);
     let existing: i64 = tx.query_row("SELECT COUNT(*) FROM residents", [], |r| r.get(0))?;
     let large = job.estimated_rows >= LARGE && job.estimated_rows > existing as u64;
     // Into an empty roll every row is new (the checker has refused duplicates):
@@ -125,7 +206,6 @@ pub(super) fn write(
         rebuild.extend(drop_indexes(&tx, &["residents_id_number"])?);
     }
     let mut written = Written::default();
-    let mut gained: HashMap<i64, i64> = HashMap::new();
     let at = stored_instant(now);
     let user_id = super::super::owner(&job.actor);
     let end = loop {
@@ -135,7 +215,7 @@ pub(super) fn write(
             Some(Batch::Rows { rows: batch, clean }) => {
                 for r in &batch {
                     if clean {
-                        write_row(&tx, &job, &mut tree, r, fresh, &mut written, &mut gained, &at, user_id)?;
+                        write_row(&tx, &job, &mut tree, r, fresh, &mut written, &at, user_id)?;
                     } else if let Some(path) = resident_path(&tx, r)?
                         && !in_scope(&job.actor, &path)
                     {
@@ -156,13 +236,7 @@ pub(super) fn write(
     for sql in &rebuild {
         tx.execute_batch(sql)?;
     }
-    let mut gained: Vec<(i64, i64)> = gained.into_iter().filter(|(_, d)| *d != 0).collect();
-    // In id order: the pages of the places table are met once each.
-    gained.sort_unstable();
-    for (place, delta) in gained {
-        tx.prepare_cached("UPDATE places SET residents = residents + ?1 WHERE id = ?2")?
-            .execute(params![delta, place])?;
-    }
+    tree.write_counts(&tx)?;
     if let Some(mut run) = job.run.clone() {
         run.hashed(sha256);
         let last: i64 =
@@ -245,17 +319,17 @@ fn write_row(
     r: &ResidentIn,
     fresh: bool,
     written: &mut Written,
-    gained: &mut HashMap<i64, i64>,
     at: &str,
     user_id: Option<i64>,
 ) -> StoreResult<()> {
     let compound = &job.compounds[r.compound as usize];
     tree.load(tx, compound.id, &compound.path)?;
-    let building = tree.child(tx, compound.id, &compound.path, PlaceKind::Building, &r.building)?;
+    let c = compound.id;
+    let building = tree.child(tx, c, (c, &compound.path), PlaceKind::Building, &r.building)?;
     let building_path = format!("{}{building}/", compound.path);
-    let entrance = tree.child(tx, building, &building_path, PlaceKind::Entrance, &r.entrance)?;
+    let entrance = tree.child(tx, c, (building, &building_path), PlaceKind::Entrance, &r.entrance)?;
     let entrance_path = format!("{building_path}{entrance}/");
-    let household = tree.child(tx, entrance, &entrance_path, PlaceKind::Household, &r.room)?;
+    let household = tree.child(tx, c, (entrance, &entrance_path), PlaceKind::Household, &r.room)?;
     let path = format!("{entrance_path}{household}/");
     let existing: Option<Existing> = if fresh {
         None
@@ -291,7 +365,7 @@ fn write_row(
                 path,
             ])?;
             insert_tags(tx, &r.tags, &path, tx.last_insert_rowid())?;
-            count_along(gained, &path, 1);
+            tree.count(&path, 1);
             written.summary.imported += 1;
         }
         Some(e) if !in_scope(&job.actor, &e.path) => written.elsewhere.push((r.row, r.id_number.masked())),
@@ -304,8 +378,8 @@ fn write_row(
             tx.prepare_cached("DELETE FROM resident_tags WHERE resident_id = ?1")?.execute(params![e.id])?;
             insert_tags(tx, &r.tags, &path, e.id)?;
             if e.household_id != household {
-                count_along(gained, &e.path, -1);
-                count_along(gained, &path, 1);
+                tree.count(&e.path, -1);
+                tree.count(&path, 1);
             }
             audit(
                 tx,
@@ -322,4 +396,63 @@ fn write_row(
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Rows naming three compounds in turn, with only two held: every compound
+    /// is let go and read again, and still no place is made twice and every
+    /// count is right.
+    #[test]
+    fn compounds_let_go_and_read_again_make_no_place_twice_and_count_every_resident() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        conn.execute_batch(
+            "CREATE TABLE places (id INTEGER PRIMARY KEY, parent_id INTEGER, kind TEXT NOT NULL, name TEXT NOT NULL, \
+             path TEXT NOT NULL, residents INTEGER NOT NULL DEFAULT 0, UNIQUE (parent_id, name));
+             INSERT INTO places (id, parent_id, kind, name, path) VALUES (1, NULL, 'city', '市', '/1/'),
+               (2, 1, 'compound', '甲', '/1/2/'), (3, 1, 'compound', '乙', '/1/3/'), (4, 1, 'compound', '丙', '/1/4/');",
+        )
+        .unwrap();
+        let tx = conn.transaction().unwrap();
+        let mut tree = Tree::new(5, 2);
+        let mut expected: HashMap<String, i64> = HashMap::new();
+        for n in 0..300 {
+            let (compound, path) = [(2, "/1/2/"), (3, "/1/3/"), (4, "/1/4/")][n % 3];
+            tree.load(&tx, compound, path).unwrap();
+            let b =
+                tree.child(&tx, compound, (compound, path), PlaceKind::Building, &format!("{}号楼", n % 4)).unwrap();
+            let building_path = format!("{path}{b}/");
+            let h =
+                tree.child(&tx, compound, (b, &building_path), PlaceKind::Household, &format!("{}", n % 7)).unwrap();
+            tree.count(&format!("{building_path}{h}/"), 1);
+            *expected.entry(format!("{compound}/{}/{}", n % 4, n % 7)).or_default() += 1;
+        }
+        assert!(tree.held.len() <= 2, "at most two compounds held");
+        tree.write_counts(&tx).unwrap();
+        let count = |sql: &str| -> i64 { tx.query_row(sql, [], |r| r.get(0)).unwrap() };
+        // 3 compounds × 4 buildings, each with its households, made once each.
+        assert_eq!(count("SELECT COUNT(*) FROM places WHERE kind = 'building'"), 12);
+        let households = expected.len() as i64;
+        assert_eq!(count("SELECT COUNT(*) FROM places WHERE kind = 'household'"), households);
+        assert_eq!(count("SELECT residents FROM places WHERE id = 1"), 300);
+        for compound in 2..=4 {
+            assert_eq!(count(&format!("SELECT residents FROM places WHERE id = {compound}")), 100);
+        }
+        let mut stmt = tx
+            .prepare(
+                "SELECT c.id, b.name, h.name, h.residents FROM places h JOIN places b ON b.id = h.parent_id \
+                 JOIN places c ON c.id = b.parent_id WHERE h.kind = 'household'",
+            )
+            .unwrap();
+        let rows = stmt
+            .query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?, r.get(3)?)))
+            .unwrap();
+        for row in rows {
+            let (c, b, h, residents): (i64, String, String, i64) = row.unwrap();
+            let key = format!("{c}/{}/{h}", b.trim_end_matches("号楼"));
+            assert_eq!(Some(&residents), expected.get(&key), "{key}");
+        }
+    }
 }
