@@ -65,9 +65,10 @@ struct Tree {
     /// The places of each held compound that have children here.
     parents: HashMap<i64, Vec<i64>>,
     children: HashMap<i64, HashMap<Box<str>, i64>>,
-    /// Residents gained (or lost) by each place, written when its compound is
-    /// let go and at the end.
+    /// Residents gained (or lost) by each place held, or above the compounds.
     gained: HashMap<i64, i64>,
+    /// The counts of the places let go, kept compact until the end.
+    let_go_counts: Vec<(i64, i64)>,
     next_id: i64,
     created: u64,
 }
@@ -81,6 +82,7 @@ impl Tree {
             parents: HashMap::new(),
             children: HashMap::new(),
             gained: HashMap::new(),
+            let_go_counts: Vec::new(),
             next_id,
             created: 0,
         }
@@ -97,7 +99,7 @@ impl Tree {
         if self.held.len() >= self.most
             && let Some((&oldest, _)) = self.held.iter().min_by_key(|(_, last)| **last)
         {
-            self.let_go(tx, oldest)?;
+            self.let_go(oldest);
         }
         self.held.insert(compound, self.named);
         let end = format!("{path}~");
@@ -118,17 +120,18 @@ impl Tree {
         children.insert(name, id);
     }
 
-    /// Forgets a compound's places, writing the counts gained below it.
-    fn let_go(&mut self, tx: &Transaction<'_>, compound: i64) -> rusqlite::Result<()> {
+    /// Forgets a compound's places, keeping the counts gained below them
+    /// (16 bytes a place) to be written in id order at the end: written as
+    /// each compound is let go, they made a 10M import a quarter slower.
+    fn let_go(&mut self, compound: i64) {
         self.held.remove(&compound);
         for parent in self.parents.remove(&compound).unwrap_or_default() {
             for id in self.children.remove(&parent).unwrap_or_default().into_values() {
                 if let Some(delta) = self.gained.remove(&id) {
-                    add_residents(tx, id, delta)?;
+                    self.let_go_counts.push((id, delta));
                 }
             }
         }
-        Ok(())
     }
 
     /// The child of a place of a held compound by name, created (with its full path) if missing.
@@ -161,7 +164,9 @@ impl Tree {
     /// Writes every count not yet written, in id order: the pages of the
     /// places table are met once each.
     fn write_counts(&mut self, tx: &Transaction<'_>) -> rusqlite::Result<()> {
-        let mut gained: Vec<(i64, i64)> = self.gained.drain().filter(|(_, d)| *d != 0).collect();
+        let mut gained = std::mem::take(&mut self.let_go_counts);
+        gained.extend(self.gained.drain());
+        gained.retain(|(_, d)| *d != 0);
         gained.sort_unstable();
         for (place, delta) in gained {
             add_residents(tx, place, delta)?;
