@@ -111,6 +111,11 @@ pub struct ImportSummary {
 /// How many bad cells a rejection lists; the total counts them all.
 pub const LISTED_BAD_CELLS: usize = 1000;
 
+/// How many bad cells a full report keeps (about 80 MB): a streamed file has no
+/// cap on its cells, and a gigabyte of bad rows must not become a gigabyte held
+/// in memory and kept in the database. The total counts them all.
+pub const REPORT_CELLS_KEPT: usize = 1_000_000;
+
 /// How many characters of a bad cell's value a report shows: enough to find
 /// the cell, and a single huge cell cannot swell the report.
 pub const REPORTED_VALUE_CHARS: usize = 200;
@@ -400,9 +405,11 @@ impl Checker {
         Checker { report: ImportReport::default(), cells: keep_all.then(report::ReportWriter::default) }
     }
 
-    /// Adds a bad cell.
+    /// Adds a bad cell: to the full report while it has room, counted always.
     pub fn push(&mut self, bad: BadRow) {
-        if let Some(cells) = &mut self.cells {
+        if let Some(cells) = &mut self.cells
+            && self.report.total < REPORT_CELLS_KEPT
+        {
             cells.write(&bad);
         }
         self.report.push(bad);
@@ -574,5 +581,23 @@ impl crate::Store {
             }
         }
         crate::StoreError::Rejected(report)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_full_report_keeps_its_first_million_bad_cells_and_counts_them_all() {
+        let mut check = Checker::new(true);
+        for row in 0..REPORT_CELLS_KEPT + 5 {
+            let reason = BadReason::Required;
+            check.push(BadRow { row: row + 2, column: "身份证号".into(), value: String::new(), reason });
+        }
+        assert_eq!(check.report.total, REPORT_CELLS_KEPT + 5);
+        assert_eq!(check.report.bad_rows.len(), LISTED_BAD_CELLS);
+        let kept = check.cells.take().unwrap().finish();
+        assert_eq!(kept.iter().filter(|b| **b == b'\n').count(), REPORT_CELLS_KEPT);
     }
 }
