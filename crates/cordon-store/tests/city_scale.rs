@@ -266,3 +266,41 @@ async fn two_files_naming_the_same_new_people_imported_at_once_both_land_and_cou
         assert_eq!(s.place(system(), jia).await.unwrap().residents, listed.len() as i64, "{e}: the kept count");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_first_rolls_into_an_empty_table_at_once_both_land_and_the_rules_hold_after() {
+    for db in engines().await {
+        let (s, e) = (&db.store, db.engine);
+        let places = cordon_store::test_support::sheet(
+            &["市", "区", "街道", "社区", "小区", "卡口"],
+            &[&["哈尔滨市", "道外区", "仁里街道", "民强社区", "甲小区", "东门"]],
+        );
+        s.import(system(), ImportKind::Places, &places, &none).await.unwrap();
+        // Two rolls of 15,000 that share 5,000 people, into a roll with nobody in it yet.
+        let file = |first: u32| {
+            let mut csv = String::from("街道,社区,小区,楼栋,单元,房号,姓名,身份证号\n");
+            for n in first..first + 15_000 {
+                let id = resident_id(n + 700_000);
+                csv.push_str(&format!(
+                    "仁里街道,民强社区,甲小区,{}号楼,1单元,{},首批{n},{id}\n",
+                    n % 3 + 1,
+                    n % 100 + 1
+                ));
+            }
+            csv.into_bytes()
+        };
+        let (a, b) = (file(0), file(10_000));
+        let one = |bytes: Vec<u8>| {
+            let s = s.clone();
+            tokio::spawn(async move { import(&s, &bytes).await })
+        };
+        let (ra, rb) = tokio::join!(one(a), one(b));
+        let (ra, rb) = (ra.unwrap(), rb.unwrap());
+        assert_eq!(ra.imported + rb.imported, 25_000, "{e}: every person once, {ra:?} {rb:?}");
+        assert_eq!(ra.unchanged + rb.unchanged, 5_000, "{e}: the shared ones found by the second");
+        assert_eq!(walk(s, everyone(), 1000).await.len(), 25_000, "{e}");
+        let copy = "INSERT INTO residents (household_id, name, id_number, birth_date, sex, phone, tags, path) \
+                    SELECT household_id, 'x', id_number, birth_date, sex, phone, tags, path FROM residents LIMIT 1";
+        assert!(s.execute_raw(copy).await.is_err(), "{e}: the ID number is unique again");
+    }
+}
