@@ -20,6 +20,9 @@ const RESIDENT_IMPORT_LOCK: i64 = 0x636f_7264_6f6e_3a72;
 /// How many residents written make an import refresh the planner's statistics.
 const ANALYZED_AFTER: usize = 10_000;
 
+/// A file of at least a quarter of the roll's size is joined by hashing (see `write`).
+const HASHED_SHARE: f32 = 4.0;
+
 const COPY: &str = "COPY import_residents FROM STDIN WITH (FORMAT csv, FORCE_NOT_NULL (tags))";
 
 /// The three levels below a compound: (kind, the name column, the parent's
@@ -131,7 +134,21 @@ pub(super) async fn write(
     // Joins of a million rows want hashing, and the planner true sizes: the
     // staging table is new and the places have grown inside this transaction.
     sqlx::query("SET LOCAL work_mem = '256MB'").execute(&mut *tx).await?;
+    // Compiling a plan costs up to a second here, and every statement is a plain join run once.
+    sqlx::query("SET LOCAL jit = off").execute(&mut *tx).await?;
     sqlx::query("ANALYZE import_residents").execute(&mut *tx).await?;
+    // The planner takes a place's parent and name for independent columns and
+    // expects a few thousand of a million rows to match: it looks each row up
+    // by index (several seconds a million, a minute at ten). When the file is a
+    // large share of the roll, every row matches, and hashing both sides is the
+    // plan; a small file into a large roll keeps its look-ups.
+    let roll: f32 = sqlx::query_scalar("SELECT GREATEST(reltuples, 0) FROM pg_class WHERE oid = 'residents'::regclass")
+        .fetch_one(&mut *tx)
+        .await?;
+    let staged = job.counters.rows_written.load(std::sync::atomic::Ordering::Relaxed);
+    if staged >= ANALYZED_AFTER as u64 && (staged as f32) * HASHED_SHARE >= roll {
+        sqlx::query("SET LOCAL enable_nestloop = off").execute(&mut *tx).await?;
+    }
     sqlx::query(CREATED).execute(&mut *tx).await?;
     for level in LEVELS {
         written.places_created +=
@@ -193,24 +210,28 @@ pub(super) async fn write(
     // The count of every place that was there before, from the staged rows:
     // one more for each new (or moved-in) resident in its household, entrance,
     // building, compound and above, one less along a moved one's old path.
-    // Summed by id at each level first: a million rows make a few hundred
-    // thousand sums, and only the compounds' paths are split.
+    // The rows are grouped by household once (a million rows make a few hundred
+    // thousand groups), the places made by this import (counted when made) are
+    // left out before anything is joined, and only the compounds' paths are split.
     let moved_in = format!("s.resident_id IS NULL OR ({CHANGED} AND s.old_household <> s.household_id)");
     sqlx::query(sqlx::AssertSqlSafe(format!(
-        "UPDATE places p SET residents = p.residents + d.delta FROM (\
-           SELECT x.id, SUM(x.delta) AS delta FROM (\
-             SELECT s.household_id AS id, COUNT(*) AS delta FROM import_staged s WHERE {moved_in} GROUP BY 1 \
-             UNION ALL SELECT s.entrance_id, COUNT(*) FROM import_staged s WHERE {moved_in} GROUP BY 1 \
-             UNION ALL SELECT s.building_id, COUNT(*) FROM import_staged s WHERE {moved_in} GROUP BY 1 \
-             UNION ALL SELECT CAST(a.id AS BIGINT), g.delta FROM (\
-                 SELECT s.compound_id, COUNT(*) AS delta FROM import_staged s WHERE {moved_in} GROUP BY 1) g \
-               JOIN places c ON c.id = g.compound_id \
-               CROSS JOIN LATERAL unnest(string_to_array(trim(BOTH '/' FROM c.path), '/')) AS a(id) \
-             UNION ALL SELECT CAST(a.id AS BIGINT), -1 FROM import_staged s \
-               CROSS JOIN LATERAL unnest(string_to_array(trim(BOTH '/' FROM s.old_path), '/')) AS a(id) \
-               WHERE {CHANGED} AND s.old_household <> s.household_id\
-           ) x GROUP BY x.id HAVING SUM(x.delta) <> 0) d \
-         WHERE p.id = d.id AND NOT EXISTS (SELECT 1 FROM import_created c WHERE c.id = p.id)"
+        "WITH g AS MATERIALIZED (\
+           SELECT s.household_id, s.entrance_id, s.building_id, s.compound_id, COUNT(*) AS n \
+           FROM import_staged s WHERE {moved_in} GROUP BY 1, 2, 3, 4), \
+         x (id, delta) AS (\
+           SELECT household_id, n FROM g \
+           UNION ALL SELECT entrance_id, SUM(n) FROM g GROUP BY 1 \
+           UNION ALL SELECT building_id, SUM(n) FROM g GROUP BY 1 \
+           UNION ALL SELECT CAST(a.id AS BIGINT), c.n FROM (SELECT compound_id, SUM(n) AS n FROM g GROUP BY 1) c \
+             JOIN places p ON p.id = c.compound_id \
+             CROSS JOIN LATERAL unnest(string_to_array(trim(BOTH '/' FROM p.path), '/')) AS a(id) \
+           UNION ALL SELECT CAST(a.id AS BIGINT), -1 FROM import_staged s \
+             CROSS JOIN LATERAL unnest(string_to_array(trim(BOTH '/' FROM s.old_path), '/')) AS a(id) \
+             WHERE {CHANGED} AND s.old_household <> s.household_id), \
+         d AS (SELECT x.id, SUM(x.delta) AS delta FROM x \
+           WHERE NOT EXISTS (SELECT 1 FROM import_created c WHERE c.id = x.id) \
+           GROUP BY x.id HAVING SUM(x.delta) <> 0) \
+         UPDATE places p SET residents = p.residents + d.delta FROM d WHERE p.id = d.id"
     )))
     .execute(&mut *tx)
     .await?;
