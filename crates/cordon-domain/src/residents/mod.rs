@@ -55,10 +55,29 @@ impl SpecialGroup {
         }
     }
 
-    /// Reads a key, its Chinese word, or the English words with spaces.
+    /// The other words community workers type for a group in a roll: the
+    /// short forms (残疾 for 残疾人, 独居 for 独居老人) and the common synonyms.
+    /// Each is read as the group; the stored form and the export use `zh`.
+    pub fn aliases(self) -> &'static [&'static str] {
+        match self {
+            SpecialGroup::ElderlyAlone => {
+                &["独居", "独居老年人", "空巢老人", "孤寡老人", "elderly living alone", "lives alone"]
+            }
+            SpecialGroup::Dialysis => &["血透", "血液透析", "腹透", "腹膜透析", "透析患者", "透析病人"],
+            SpecialGroup::Pregnant => &["孕产妇", "怀孕", "孕期", "pregnancy"],
+            SpecialGroup::Disabled => &["残疾", "残障", "残障人士", "残疾人士", "disability"],
+            SpecialGroup::ChronicIllness => &["慢病", "慢性病患者", "慢性疾病", "基础病", "chronic", "chronic disease"],
+            SpecialGroup::Infant => &["婴儿", "幼儿", "婴幼儿童", "baby", "infants"],
+        }
+    }
+
+    /// Reads a key, its Chinese word, the English words with spaces, or one of its `aliases`.
     pub fn parse(s: &str) -> Option<SpecialGroup> {
-        let t = s.trim().to_lowercase().replace([' ', '_'], "-");
-        SpecialGroup::ALL.into_iter().find(|g| g.as_str() == t || g.zh() == s.trim())
+        let word = s.trim();
+        let t = word.to_lowercase().replace([' ', '_'], "-");
+        SpecialGroup::ALL.into_iter().find(|g| {
+            g.as_str() == t || g.zh() == word || g.aliases().iter().any(|a| a.to_lowercase().replace(' ', "-") == t)
+        })
     }
 
     /// Reads a list separated by ；, ; , or 、 as spreadsheets hold it; the error is the first unknown word.
@@ -94,6 +113,31 @@ mod tests {
         assert_eq!(tags, vec![SpecialGroup::ElderlyAlone, SpecialGroup::Dialysis]);
         assert_eq!(SpecialGroup::parse_list("飞行员"), Err("飞行员".to_string()));
         assert_eq!(SpecialGroup::parse_list(""), Ok(vec![]));
+    }
+
+    #[test]
+    fn the_short_words_people_type_read_as_their_group() {
+        assert_eq!(SpecialGroup::parse("残疾"), Some(SpecialGroup::Disabled));
+        assert_eq!(SpecialGroup::parse("独居"), Some(SpecialGroup::ElderlyAlone));
+        assert_eq!(SpecialGroup::parse("血透"), Some(SpecialGroup::Dialysis));
+        assert_eq!(SpecialGroup::parse("慢病"), Some(SpecialGroup::ChronicIllness));
+        assert_eq!(SpecialGroup::parse(" Lives Alone "), Some(SpecialGroup::ElderlyAlone));
+        assert_eq!(
+            SpecialGroup::parse_list("残疾、独居；残疾人").unwrap(),
+            vec![SpecialGroup::ElderlyAlone, SpecialGroup::Disabled],
+            "an alias and its word are one group"
+        );
+        // No word is read as two groups.
+        let mut words: Vec<String> = SpecialGroup::ALL
+            .into_iter()
+            .flat_map(|g| {
+                g.aliases().iter().map(|a| a.to_lowercase()).chain([g.zh().to_string(), g.as_str().to_string()])
+            })
+            .collect();
+        let all = words.len();
+        words.sort();
+        words.dedup();
+        assert_eq!(words.len(), all);
     }
 
     #[test]
