@@ -225,6 +225,8 @@ keys! {
     IdNumberBirthDate = "id-number-birth-date",
     /// An ID number's check character does not match.
     IdNumberChecksum = "id-number-checksum",
+    /// An ID number was kept as a number by a spreadsheet and lost its last digits.
+    IdNumberLostDigits = "id-number-lost-digits",
 
     // Accounts.
     /// A password is shorter than 10 characters.

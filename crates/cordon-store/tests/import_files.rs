@@ -113,3 +113,53 @@ async fn an_xlsx_with_english_headers_in_another_order_imports() {
     assert_eq!(found.items[0].phone_masked.as_deref(), Some("138****0061"));
     assert_eq!(found.items[0].address, "甲小区 7号楼-1单元-701");
 }
+
+/// A roll opened and saved again by an office suite: the ID numbers kept in
+/// number cells (15 significant digits, then zeros) and, in CSV, written in the
+/// exponent form; phones in number cells. Every ID number is refused with the
+/// message that says to format the column as text, not as a typo; the phones are read.
+#[tokio::test]
+async fn id_numbers_an_office_suite_kept_as_numbers_are_refused_with_the_text_column_message() {
+    use cordon_domain::Key;
+    use cordon_store::imports::BadReason;
+    for db in engines().await {
+        let s = &db.store;
+        seed(s).await.unwrap();
+        let mut book = rust_xlsxwriter::Workbook::new();
+        let sheet = book.add_worksheet();
+        for (c, h) in ["街道", "社区", "小区", "楼栋", "单元", "房号", "姓名", "身份证号", "手机号"].iter().enumerate()
+        {
+            sheet.write_string(0, c as u16, *h).unwrap();
+        }
+        for r in 1..=3u32 {
+            for (c, v) in ["仁里街道", "民强社区", "甲小区", "8号楼", "1单元", "801"].iter().enumerate()
+            {
+                sheet.write_string(r, c as u16, *v).unwrap();
+            }
+            sheet.write_string(r, 6, format!("居民{r}")).unwrap();
+            // A number cell cannot hold a final X.
+            let digits = (70..).map(id_number).filter(|i| !i.ends_with('X')).nth(r as usize).unwrap();
+            let id: f64 = digits.parse().unwrap();
+            sheet.write_number(r, 7, id).unwrap();
+            sheet.write_number(r, 8, 13800000070.0 + f64::from(r)).unwrap();
+        }
+        let xlsx = book.save_to_buffer().unwrap();
+        let csv = String::from(
+            "街道,社区,小区,楼栋,单元,房号,姓名,身份证号,手机号\n仁里街道,民强社区,甲小区,8号楼,1单元,801,居民4,2.30104E+17,13800000074\n",
+        );
+        for (bytes, format, rows) in [(xlsx, SheetFormat::Xlsx, 3), (csv.into_bytes(), SheetFormat::Csv, 1)] {
+            let sheet = read_sheet(&bytes, format).unwrap();
+            let Err(cordon_store::StoreError::Rejected(report)) =
+                s.import(&Actor::system(), ImportKind::Residents, &sheet, &none).await
+            else {
+                panic!("{}: the file is refused", db.engine)
+            };
+            assert_eq!(report.total, rows, "{}: only the ID numbers are bad: {:?}", db.engine, report.bad_rows);
+            for bad in &report.bad_rows {
+                assert_eq!(bad.column, "身份证号");
+                assert_eq!(bad.reason, BadReason::BadIdNumber(Key::IdNumberLostDigits), "{}: {}", db.engine, bad.value);
+            }
+        }
+        assert!(names(s).await.iter().all(|n| !n.starts_with("居民")), "{}: nothing written", db.engine);
+    }
+}

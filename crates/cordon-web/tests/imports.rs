@@ -488,3 +488,31 @@ async fn a_file_over_the_upload_limit_is_refused_while_it_streams_in_with_the_li
     assert_eq!(res.status(), StatusCode::PAYLOAD_TOO_LARGE);
     assert!(res.text().await.unwrap().contains("居民名册 CSV 最大 4 GB，其他文件最大 64 MB"));
 }
+
+/// The upload page warns about number cells before the upload, and a roll
+/// whose ID numbers an office suite kept as numbers is refused, on a Chinese
+/// page, with the fix (format the column as text), not as a typo.
+#[tokio::test]
+async fn id_numbers_kept_as_numbers_are_explained_before_and_after_the_upload() {
+    let app = spawn_app().await;
+    let (c, _, csrf) = session(&app, "cmd").await;
+    let page = app.page(&c, "/imports").await;
+    let form_at = page.find("<form method=\"post\" action=\"/imports").expect("the upload form");
+    let hint_at = page.find("id=\"import-text-columns\"").expect("the hint");
+    assert!(hint_at < form_at, "said before the upload");
+    assert!(page.contains("设置单元格格式 → 文本"));
+    let csv = "街道,社区,小区,楼栋,单元,房号,姓名,身份证号,手机号\n\
+               仁里街道,民强社区,甲小区,1号楼,1单元,101,居民1,2.30104E+17,13800000001\n\
+               仁里街道,民强社区,甲小区,1号楼,1单元,101,居民2,230104198001011000,13800000002\n";
+    let res = c
+        .post(app.url(&format!("/imports?csrf={csrf}")))
+        .multipart(form("residents", "另存为.csv", csv.as_bytes().to_vec()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let page = res.text().await.unwrap();
+    assert!(page.contains("文件有 2 处错误"), "only the two ID numbers");
+    assert_eq!(page.matches("被表格软件存成了数字").count(), 2, "{page}");
+    assert!(!page.contains("校验位不符"), "not told to hunt for a typo");
+}

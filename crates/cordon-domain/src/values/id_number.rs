@@ -25,6 +25,29 @@ pub enum IdNumberError {
     /// The last character does not match the other 17.
     #[error("the check character does not match: a digit is wrong")]
     Checksum,
+    /// The number was kept as a number by a spreadsheet, which holds 15
+    /// significant digits: written in exponent form (2.30104E+17) or with its
+    /// last three digits turned to zeros (230104197504092000).
+    #[error("the ID number was saved as a number and lost its last digits: format the column as text")]
+    LostDigits,
+}
+
+/// Whether a cell holds a number as a spreadsheet writes one it keeps as a
+/// number: exponent form (`2.30104E+17`) or a decimal point (`230104197504092000.0`).
+fn saved_as_number(s: &str) -> bool {
+    let (mantissa, exponent) = match s.split_once('E') {
+        Some((m, e)) => (m, Some(e.strip_prefix('+').unwrap_or(e))),
+        None => (s, None),
+    };
+    let (whole, fraction) = match mantissa.split_once('.') {
+        Some((w, f)) => (w, Some(f)),
+        None => (mantissa, None),
+    };
+    let digits = |t: &str| !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit());
+    digits(whole)
+        && fraction.is_none_or(digits)
+        && exponent.is_none_or(digits)
+        && (exponent.is_some() || fraction.is_some())
 }
 
 /// Weights of GB 11643: 2^(17-i) mod 11.
@@ -35,6 +58,9 @@ impl IdNumber {
     pub fn parse(input: &str) -> Result<IdNumber, IdNumberError> {
         let folded: String =
             fold_width(input).chars().filter(|c| !c.is_whitespace()).map(|c| c.to_ascii_uppercase()).collect();
+        if saved_as_number(&folded) {
+            return Err(IdNumberError::LostDigits);
+        }
         let chars: Vec<char> = folded.chars().collect();
         if chars.len() != 18 {
             return Err(IdNumberError::Length(chars.len()));
@@ -46,7 +72,9 @@ impl IdNumber {
             return Err(IdNumberError::BirthDate);
         }
         if check_char(&folded[..17]) != chars[17] {
-            return Err(IdNumberError::Checksum);
+            // Digits 16 to 18 zeroed are what a number cell leaves of an ID
+            // number; a wrong check character is then no typo to hunt for.
+            return Err(if folded.ends_with("000") { IdNumberError::LostDigits } else { IdNumberError::Checksum });
         }
         Ok(IdNumber(folded))
     }
@@ -142,6 +170,20 @@ mod tests {
         assert_eq!(IdNumber::parse("11010519491231002Y"), Err(IdNumberError::Characters));
         assert_eq!(IdNumber::parse("110105194913310025"), Err(IdNumberError::BirthDate));
         assert_eq!(IdNumber::parse("110105194912310021"), Err(IdNumberError::Checksum));
+    }
+
+    /// What Excel, WPS and LibreOffice leave of 230104197504092101 kept in a
+    /// number cell: 15 significant digits, then zeros, or the exponent form.
+    #[test]
+    fn a_number_a_spreadsheet_kept_as_a_number_is_told_apart_from_a_typo() {
+        assert!(IdNumber::parse("230104197504092101").is_ok());
+        for saved in ["230104197504092000", "2.30104E+17", "2.30104197504092e17", "230104197504092101.0", "1.5"] {
+            assert_eq!(IdNumber::parse(saved), Err(IdNumberError::LostDigits), "{saved}");
+        }
+        // A wrong digit is still a typo, and a real number ending in 000 is fine.
+        assert_eq!(IdNumber::parse("230104197504092102"), Err(IdNumberError::Checksum));
+        assert!(IdNumber::parse("110108197504091000").is_ok());
+        assert_eq!(IdNumber::parse("12.34.56"), Err(IdNumberError::Length(8)));
     }
 
     #[test]

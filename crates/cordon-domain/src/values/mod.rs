@@ -78,6 +78,7 @@ impl From<IdNumberError> for Refusal {
             IdNumberError::Characters => Key::IdNumberCharacters,
             IdNumberError::BirthDate => Key::IdNumberBirthDate,
             IdNumberError::Checksum => Key::IdNumberChecksum,
+            IdNumberError::LostDigits => Key::IdNumberLostDigits,
         }
         .into()
     }

@@ -292,7 +292,14 @@ fn float_text(number: f64) -> String {
     }
     // Excel keeps 15 significant digits, so rounding there undoes binary noise such
     // as 0.1 + 0.2 = 0.30000000000000004 and shows what the user typed.
-    let rounded: f64 = format!("{number:.14e}").parse().unwrap_or(number);
+    let scientific = format!("{number:.14e}");
+    let rounded: f64 = scientific.parse().unwrap_or(number);
+    if rounded.abs() >= 1e15 && rounded.abs() < 1e21 {
+        // Past 15 digits Excel shows zeros (an 18-digit ID number in a number
+        // cell reads 230104198001011000), where the nearest binary value would
+        // print other digits (…1008) that look like real ones.
+        return excel_digits(&scientific);
+    }
     if rounded == 0.0 {
         // Also turns -0.0 into "0".
         "0".to_owned()
@@ -303,6 +310,20 @@ fn float_text(number: f64) -> String {
         // f64's Display never uses exponent notation and gives the shortest exact form.
         rounded.to_string()
     }
+}
+
+/// The digits of a whole number given as `d.dddddddddddddde<exp>`: its 15
+/// significant digits, then zeros up to its length.
+fn excel_digits(scientific: &str) -> String {
+    let (mantissa, exponent) = scientific.split_once('e').unwrap_or((scientific, "0"));
+    let exponent: usize = exponent.parse().unwrap_or(0);
+    let sign = if mantissa.starts_with('-') { "-" } else { "" };
+    let digits: String = mantissa.chars().filter(char::is_ascii_digit).collect();
+    let mut out: String = digits.chars().take(exponent + 1).collect();
+    while out.len() < exponent + 1 {
+        out.push('0');
+    }
+    format!("{sign}{out}")
 }
 
 /// Formats an Excel date as ISO 8601, adding the time only when there is one.
@@ -527,6 +548,12 @@ mod tests {
         assert_eq!(float_text(-0.0), "0");
         assert_eq!(float_text(-3.0), "-3");
         assert_eq!(float_text(1e20), "100000000000000000000");
+        assert_eq!(
+            float_text(230_104_198_001_011_008.0),
+            "230104198001011000",
+            "as Excel shows an ID number in a number cell"
+        );
+        assert_eq!(float_text(-1_234_567_890_123_456_789.0), "-1234567890123460000");
         assert_eq!(float_text(36.6), "36.6");
     }
 
