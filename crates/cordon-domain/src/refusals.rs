@@ -227,6 +227,8 @@ keys! {
     IdNumberChecksum = "id-number-checksum",
     /// An ID number was kept as a number by a spreadsheet and lost its last digits.
     IdNumberLostDigits = "id-number-lost-digits",
+    /// An ID number is the masked form of an export without full numbers.
+    IdNumberMasked = "id-number-masked",
 
     // Accounts.
     /// A password is shorter than 10 characters.

@@ -8,7 +8,7 @@ use cordon_domain::clock::Zone;
 use cordon_domain::{Actor, Role};
 use cordon_store::audit::AuditFilter;
 use cordon_store::imports::ImportKind;
-use cordon_store::residents::{Resident, ResidentFilter};
+use cordon_store::residents::{Resident, ResidentFilter, Reveal};
 use cordon_store::sheets::{SheetFormat, escape_formula};
 use cordon_store::test_support::{SharedSink, engines, resident_id, seed, sheet, user};
 use cordon_store::{Keyset, PageRequest, Store, StoreError};
@@ -16,8 +16,9 @@ use cordon_store::{Keyset, PageRequest, Store, StoreError};
 const RESIDENT_HEADERS: [&str; 10] =
     ["街道", "社区", "小区", "楼栋", "单元", "房号", "姓名", "身份证号", "手机号", "标签"];
 
-const EXPORT_HEADERS: [&str; 8] =
-    ["住址 address", "姓名 name", "身份证号 id_number", "手机号 phone", "年龄 age", "性别 sex", "标签 tags", "编号 id"];
+/// The import's columns, then age, sex and id.
+const EXPORT_HEADERS: [&str; 13] =
+    ["街道", "社区", "小区", "楼栋", "单元", "房号", "姓名", "身份证号", "手机号", "标签", "年龄", "性别", "编号"];
 
 /// How many residents the generated set adds to the seed's four.
 const GENERATED: u32 = 2_500;
@@ -83,17 +84,32 @@ async fn listed(s: &Store, actor: &Actor) -> Vec<Resident> {
     all
 }
 
-/// A listed resident as an export row should show them, formula-escaped.
+/// A listed resident as an export row should show them, formula-escaped:
+/// the address split into the import's columns, the street and community
+/// those of the seed's two compounds.
 fn expected_cells(r: &Resident) -> Vec<String> {
     let tags: Vec<&str> = r.tags.iter().map(|t| t.zh()).collect();
+    let (compound, rest) = r.address.split_once(' ').unwrap();
+    let mut parts = rest.splitn(3, '-');
+    let (building, entrance, room) = (parts.next().unwrap(), parts.next().unwrap(), parts.next().unwrap());
+    let (street, community) = match compound {
+        "甲小区" => ("仁里街道", "民强社区"),
+        "乙小区" => ("大有坊街道", "新一社区"),
+        other => panic!("a compound of the seed: {other}"),
+    };
     [
-        r.address.clone(),
+        street.to_string(),
+        community.to_string(),
+        compound.to_string(),
+        building.to_string(),
+        entrance.to_string(),
+        room.to_string(),
         r.name.clone(),
         r.id_number_masked.clone(),
         r.phone_masked.clone().unwrap_or_default(),
+        tags.join("；"),
         r.age.to_string(),
         r.sex.as_str().to_string(),
-        tags.join("；"),
         r.id.to_string(),
     ]
     .iter()
@@ -147,7 +163,10 @@ async fn the_streamed_csv_is_the_residents_list_row_for_row_in_id_order_masked_a
             let reference = listed(s, actor).await;
             assert_eq!(reference.len(), sees, "{}: the list itself", db.engine);
             let sink = SharedSink::default();
-            let rows = s.export_residents_to(actor, SheetFormat::Csv, Zone::default(), sink.clone()).await.unwrap();
+            let rows = s
+                .export_residents_to(actor, SheetFormat::Csv, Zone::default(), Reveal::Masked, sink.clone())
+                .await
+                .unwrap();
             assert_eq!(rows, sees as u64, "{}: the count returned", db.engine);
             let records = csv_records(&sink.bytes());
             assert_eq!(records[0], EXPORT_HEADERS, "{}", db.engine);
@@ -178,8 +197,10 @@ async fn an_xlsx_export_past_the_sheet_cap_goes_on_in_numbered_sheets_each_with_
         let reference = listed(s, &cmd).await;
         let cap = 1_000;
         let sink = SharedSink::default();
-        let rows =
-            s.export_residents_in_sheets_of(&cmd, SheetFormat::Xlsx, Zone::default(), cap, sink.clone()).await.unwrap();
+        let rows = s
+            .export_residents_in_sheets_of(&cmd, SheetFormat::Xlsx, Zone::default(), Reveal::Masked, cap, sink.clone())
+            .await
+            .unwrap();
         assert_eq!(rows, reference.len() as u64);
         let sheets = xlsx_sheets(&sink.bytes());
         let names: Vec<&str> = sheets.iter().map(|(n, _)| n.as_str()).collect();
@@ -197,7 +218,7 @@ async fn an_xlsx_export_past_the_sheet_cap_goes_on_in_numbered_sheets_each_with_
         for (got, want) in data.iter().zip(&expected) {
             assert_eq!(got, want, "{}", db.engine);
         }
-        assert!(data.iter().any(|r| r[1] == "'=HYPERLINK(\"http://evil.example\")"), "formula names escaped");
+        assert!(data.iter().any(|r| r[6] == "'=HYPERLINK(\"http://evil.example\")"), "formula names escaped");
         assert_eq!(export_entries(s).await.len(), 1, "{}: one entry for the whole workbook", db.engine);
     }
 }
@@ -213,7 +234,7 @@ async fn an_export_is_refused_before_it_writes_a_byte_to_a_role_without_export()
         for actor in [&member, &org] {
             for format in [SheetFormat::Csv, SheetFormat::Xlsx] {
                 let sink = SharedSink::default();
-                let got = s.export_residents_to(actor, format, Zone::default(), sink.clone()).await;
+                let got = s.export_residents_to(actor, format, Zone::default(), Reveal::Masked, sink.clone()).await;
                 assert!(matches!(got, Err(StoreError::Forbidden)), "{}: {got:?}", db.engine);
                 assert!(sink.bytes().is_empty(), "{}: nothing written", db.engine);
             }
@@ -244,7 +265,8 @@ async fn an_export_whose_sink_fails_halfway_stops_with_an_error_and_is_still_aud
         let s = &db.store;
         generated(s).await;
         let cmd = user(s, "cmd", Role::Command, "city").await;
-        let got = s.export_residents_to(&cmd, SheetFormat::Csv, Zone::default(), Failing(100_000)).await;
+        let got =
+            s.export_residents_to(&cmd, SheetFormat::Csv, Zone::default(), Reveal::Masked, Failing(100_000)).await;
         assert!(matches!(got, Err(StoreError::Sheet(_))), "{}: {got:?}", db.engine);
         let entries = export_entries(s).await;
         assert_eq!(entries.len(), 1, "{}", db.engine);
@@ -252,5 +274,59 @@ async fn an_export_whose_sink_fails_halfway_stops_with_an_error_and_is_still_aud
         assert_eq!(after["complete"], false, "{}: {after}", db.engine);
         let rows = after["rows"].as_u64().unwrap();
         assert!(rows > 0 && rows < u64::from(GENERATED), "{}: the rows that went out: {rows}", db.engine);
+    }
+}
+
+/// The export in the import's columns, with full numbers, imported again
+/// changes nothing (formula-like names included); edited in two cells it
+/// updates those two residents; the masked export holds no full number and is
+/// refused by the import as masked; the full export is recorded as such.
+#[tokio::test]
+async fn the_full_export_imports_again_unchanged_and_the_masked_one_holds_no_full_number() {
+    use cordon_domain::Key;
+    use cordon_store::imports::BadReason;
+    use cordon_store::sheets::read_sheet;
+    let total = GENERATED as usize + 4;
+    for db in engines().await {
+        let s = &db.store;
+        generated(s).await;
+        let cmd = user(s, "cmd", Role::Command, "city").await;
+        for format in [SheetFormat::Csv, SheetFormat::Xlsx] {
+            let sink = SharedSink::default();
+            s.export_residents_to(&cmd, format, Zone::default(), Reveal::Full, sink.clone()).await.unwrap();
+            let sheet = read_sheet(&sink.bytes(), format).unwrap();
+            assert_eq!(sheet.headers, EXPORT_HEADERS, "{}", db.engine);
+            assert!(sheet.rows.iter().any(|r| r.cells[7] == resident_id(1)), "{}: full numbers", db.engine);
+            let again = s.import(&cmd, ImportKind::Residents, &sheet, &none).await.unwrap();
+            assert_eq!((again.imported, again.updated, again.unchanged), (0, 0, total), "{} {format:?}", db.engine);
+        }
+        // Edited as a community worker would: a new phone, another room.
+        let sink = SharedSink::default();
+        s.export_residents_to(&cmd, SheetFormat::Csv, Zone::default(), Reveal::Full, sink.clone()).await.unwrap();
+        let mut sheet = read_sheet(&sink.bytes(), SheetFormat::Csv).unwrap();
+        sheet.rows[10].cells[8] = "13700000010".into();
+        sheet.rows[20].cells[5] = "909".into();
+        let edited = s.import(&cmd, ImportKind::Residents, &sheet, &none).await.unwrap();
+        assert_eq!((edited.imported, edited.updated, edited.unchanged), (0, 2, total - 2), "{}", db.engine);
+
+        // Masked: no full ID number or phone anywhere, and the import says why it cannot take it.
+        let sink = SharedSink::default();
+        s.export_residents_to(&cmd, SheetFormat::Csv, Zone::default(), Reveal::Masked, sink.clone()).await.unwrap();
+        let text = String::from_utf8(sink.bytes()).unwrap();
+        assert!(!text.contains(&resident_id(1)) && !text.contains("13700000010"), "{}", db.engine);
+        let masked = read_sheet(&sink.bytes(), SheetFormat::Csv).unwrap();
+        let Err(StoreError::Rejected(report)) = s.import(&cmd, ImportKind::Residents, &masked, &none).await else {
+            panic!("{}: a masked file is refused", db.engine)
+        };
+        assert!(report.total >= total, "{}: every ID number (and the masked phones)", db.engine);
+        assert!(
+            report.bad_rows.iter().any(|b| b.reason == BadReason::BadIdNumber(Key::IdNumberMasked)),
+            "{}: {:?}",
+            db.engine,
+            &report.bad_rows[..2]
+        );
+        let entries = export_entries(s).await;
+        let revealed = entries.iter().filter(|e| e.as_deref().is_some_and(|e| e.contains("\"reveal\":true"))).count();
+        assert_eq!(revealed, 3, "{}: each full export recorded as one: {entries:?}", db.engine);
     }
 }

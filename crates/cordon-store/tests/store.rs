@@ -322,10 +322,19 @@ async fn an_export_holds_only_the_scope_masked_and_formula_safe() {
         let worker = user(s, "w", Role::Community, "道外区/仁里街道/民强社区").await;
         for format in [SheetFormat::Csv, SheetFormat::Xlsx] {
             let sink = SharedSink::default();
-            let rows = s.export_residents_to(&worker, format, Zone::default(), sink.clone()).await.unwrap();
+            let rows = s
+                .export_residents_to(
+                    &worker,
+                    format,
+                    Zone::default(),
+                    cordon_store::residents::Reveal::Masked,
+                    sink.clone(),
+                )
+                .await
+                .unwrap();
             assert_eq!(rows, 3, "{}", db.engine);
             let back = read_sheet(&sink.bytes(), format).unwrap();
-            let names: Vec<&str> = back.rows.iter().map(|r| r.cells[1].as_str()).collect();
+            let names: Vec<&str> = back.rows.iter().map(|r| r.cells[6].as_str()).collect();
             assert_eq!(names.len(), 3, "{}: {names:?}", db.engine);
             assert!(names.contains(&"甲一") && !names.contains(&"乙一"));
             assert!(names.contains(&"'=HYPERLINK(\"x\")"), "{names:?}");
@@ -333,7 +342,14 @@ async fn an_export_holds_only_the_scope_masked_and_formula_safe() {
         }
         let member = user(s, "m", Role::SquadMember, "道外区/仁里街道/民强社区/甲小区").await;
         assert!(matches!(
-            s.export_residents_to(&member, SheetFormat::Csv, Zone::default(), SharedSink::default()).await,
+            s.export_residents_to(
+                &member,
+                SheetFormat::Csv,
+                Zone::default(),
+                cordon_store::residents::Reveal::Masked,
+                SharedSink::default()
+            )
+            .await,
             Err(StoreError::Forbidden)
         ));
     }

@@ -451,7 +451,7 @@ async fn the_residents_export_streams_to_those_who_may_export_and_is_refused_wit
             let disposition = res.headers()["content-disposition"].to_str().unwrap().to_string();
             assert!(disposition.contains(&format!("residents.{}", format.extension())), "{disposition}");
             let back = read_sheet(&res.bytes().await.unwrap(), format).unwrap();
-            let mut names: Vec<&str> = back.rows.iter().map(|r| r.cells[1].as_str()).collect();
+            let mut names: Vec<&str> = back.rows.iter().map(|r| r.cells[6].as_str()).collect();
             names.sort();
             assert_eq!(names, ["乙一", "乙二", "甲一", "甲二"], "{engine} {path}");
         }
@@ -474,5 +474,41 @@ async fn the_residents_export_streams_to_those_who_may_export_and_is_refused_wit
             assert!(body["error"].is_object(), "{engine}: {body}");
         }
         assert_eq!(exports().await.len(), 4, "{engine}: a refused export is not audited");
+
+        // Full numbers: by the page's form (POST, with the tick) or the API's reveal=true, never by a link.
+        let full_id = cordon_store::test_support::id_number(11);
+        let page = app.page(&cmd, "/residents").await;
+        assert!(page.contains("id=\"export-form\"") && page.contains("name=\"reveal\""), "{engine}: the tick");
+        let csrf = common::csrf_of(&page);
+        let post = |reveal: &'static str| {
+            cmd.post(app.url("/residents/export")).form(&[
+                ("csrf", csrf.as_str()),
+                ("format", "csv"),
+                ("reveal", reveal),
+            ])
+        };
+        let ids = |bytes: &[u8]| -> Vec<String> {
+            read_sheet(bytes, SheetFormat::Csv).unwrap().rows.into_iter().map(|r| r.cells[7].clone()).collect()
+        };
+        let full = post("1").send().await.unwrap();
+        assert_eq!(full.status(), StatusCode::OK, "{engine}");
+        assert!(ids(&full.bytes().await.unwrap()).contains(&full_id), "{engine}: full numbers with the tick");
+        let masked = post("").send().await.unwrap().bytes().await.unwrap();
+        assert!(ids(&masked).iter().all(|i| i.starts_with("****")), "{engine}: masked without it");
+        let link = cmd.get(app.url("/residents/export?format=csv&reveal=true")).send().await.unwrap();
+        assert!(ids(&link.bytes().await.unwrap()).iter().all(|i| i.starts_with("****")), "{engine}: not by a link");
+        let forged =
+            cmd.post(app.url("/residents/export")).form(&[("format", "csv"), ("reveal", "1")]).send().await.unwrap();
+        assert_eq!(forged.status(), StatusCode::FORBIDDEN, "{engine}: no POST without the form's token");
+        let api = common::api()
+            .get(app.url("/api/v1/residents/export?format=csv&reveal=true"))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap();
+        assert!(ids(&api.bytes().await.unwrap()).contains(&full_id), "{engine}: the API with reveal=true");
+        let revealed =
+            exports().await.into_iter().filter(|e| e.as_deref().is_some_and(|e| e.contains("\"reveal\":true")));
+        assert_eq!(revealed.count(), 2, "{engine}: each full export recorded as one");
     }
 }

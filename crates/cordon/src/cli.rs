@@ -12,6 +12,7 @@ use cordon_domain::orders::OrderState;
 use cordon_domain::{Actor, Role, ScopeSpec};
 use cordon_store::imports::{Body, ImportKind, ImportProgress, ImportSummary, Upload};
 use cordon_store::orders::OrderFilter;
+use cordon_store::residents::Reveal;
 use cordon_store::sheets::{SheetFormat, SheetLimits};
 use cordon_store::{Database, Store, StoreError};
 use indicatif::{ProgressBar, ProgressStyle};
@@ -105,6 +106,10 @@ enum Command {
         /// Export what this user may see; default: the operator, city-wide.
         #[arg(long = "as")]
         as_user: Option<String>,
+        /// Full ID numbers and phones, for a file to edit and import again
+        /// (only for a user who may reveal them; recorded in the audit log).
+        #[arg(long)]
+        reveal: bool,
     },
     /// Manages users.
     User {
@@ -347,7 +352,8 @@ pub async fn run(cli: Cli) -> Result<()> {
             println!("imported {}, updated {}, unchanged {}", summary.imported, summary.updated, summary.unchanged);
             Ok(())
         }
-        Command::Export { what: ExportWhat::Residents, format, output, as_user } => {
+        Command::Export { what: ExportWhat::Residents, format, output, as_user, reveal } => {
+            let reveal = if reveal { Reveal::Full } else { Reveal::Masked };
             let store = db.store().await?;
             let actor = actor(&store, as_user.as_deref()).await?;
             let zone = db.zone()?;
@@ -355,12 +361,13 @@ pub async fn run(cli: Cli) -> Result<()> {
             match output {
                 Some(path) => {
                     let rows =
-                        stream_to_file(&path, |file| store.export_residents_to(&actor, format, zone, file)).await?;
+                        stream_to_file(&path, |file| store.export_residents_to(&actor, format, zone, reveal, file))
+                            .await?;
                     eprintln!("exported {rows} residents to {}", path.display());
                 }
                 None => {
                     let out = std::io::BufWriter::with_capacity(64 * 1024, std::io::stdout());
-                    store.export_residents_to(&actor, format, zone, out).await.map_err(store_error)?;
+                    store.export_residents_to(&actor, format, zone, reveal, out).await.map_err(store_error)?;
                 }
             }
             Ok(())

@@ -132,8 +132,8 @@ fn the_residents_export_streams_to_a_file_or_standard_output_and_a_refused_one_l
     let written = std::fs::read(&csv).unwrap();
     let back = read_sheet(&written, SheetFormat::Csv).unwrap();
     assert_eq!(back.rows.len(), 30);
-    assert!(back.rows.iter().any(|r| r.cells[1] == "'=HYPERLINK(\"x\")"), "formula escaped");
-    assert!(back.rows.iter().all(|r| r.cells[3].contains("****")), "phones masked");
+    assert!(back.rows.iter().any(|r| r.cells[6] == "'=HYPERLINK(\"x\")"), "formula escaped");
+    assert!(back.rows.iter().all(|r| r.cells[8].contains("****")), "phones masked");
     let left: Vec<_> = std::fs::read_dir(d).unwrap().map(|e| e.unwrap().file_name()).collect();
     assert!(!left.iter().any(|n| n.to_string_lossy().ends_with(".partial")), "{left:?}");
 
@@ -147,6 +147,15 @@ fn the_residents_export_streams_to_a_file_or_standard_output_and_a_refused_one_l
     assert!(out.status.success(), "{}", text(&out));
     let back = read_sheet(&std::fs::read(&xlsx).unwrap(), SheetFormat::Xlsx).unwrap();
     assert_eq!(back.rows.len(), 30);
+
+    // With --reveal, the full numbers: the file imports again and changes nothing.
+    let full = d.join("full.csv");
+    let out = cordon(d, &["export", "residents", "--format", "csv", "--reveal", "-o", full.to_str().unwrap()], None);
+    assert!(out.status.success(), "{}", text(&out));
+    let back = read_sheet(&std::fs::read(&full).unwrap(), SheetFormat::Csv).unwrap();
+    assert!(back.rows.iter().any(|r| r.cells[7] == id_number(1) && r.cells[8] == "13800000001"), "full numbers");
+    let out = cordon(d, &["import", "residents", full.to_str().unwrap()], None);
+    assert!(text(&out).contains("imported 0, updated 0, unchanged 30"), "{}", text(&out));
 
     // A role that may not export: exit code 2, and neither the file nor a partial one.
     let out = cordon(

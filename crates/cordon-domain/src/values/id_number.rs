@@ -30,6 +30,9 @@ pub enum IdNumberError {
     /// last three digits turned to zeros (230104197504092000).
     #[error("the ID number was saved as a number and lost its last digits: format the column as text")]
     LostDigits,
+    /// The masked form an export without full numbers holds (`**************002X`).
+    #[error("the ID number is masked: export with full numbers to edit and import the file again")]
+    Masked,
 }
 
 /// Whether a cell holds a number as a spreadsheet writes one it keeps as a
@@ -58,6 +61,9 @@ impl IdNumber {
     pub fn parse(input: &str) -> Result<IdNumber, IdNumberError> {
         let folded: String =
             fold_width(input).chars().filter(|c| !c.is_whitespace()).map(|c| c.to_ascii_uppercase()).collect();
+        if folded.contains('*') {
+            return Err(IdNumberError::Masked);
+        }
         if saved_as_number(&folded) {
             return Err(IdNumberError::LostDigits);
         }
@@ -184,6 +190,8 @@ mod tests {
         assert_eq!(IdNumber::parse("230104197504092102"), Err(IdNumberError::Checksum));
         assert!(IdNumber::parse("110108197504091000").is_ok());
         assert_eq!(IdNumber::parse("12.34.56"), Err(IdNumberError::Length(8)));
+        let masked = IdNumber::parse("230104197504092101").unwrap().masked();
+        assert_eq!(IdNumber::parse(&masked), Err(IdNumberError::Masked), "an export's masked form");
     }
 
     #[test]

@@ -79,6 +79,7 @@ impl From<IdNumberError> for Refusal {
             IdNumberError::BirthDate => Key::IdNumberBirthDate,
             IdNumberError::Checksum => Key::IdNumberChecksum,
             IdNumberError::LostDigits => Key::IdNumberLostDigits,
+            IdNumberError::Masked => Key::IdNumberMasked,
         }
         .into()
     }

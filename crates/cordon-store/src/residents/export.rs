@@ -1,6 +1,10 @@
-//! Every resident the actor may see, streamed into a file: personal numbers
-//! masked, the age instead of the birth date, every cell formula-escaped by
-//! the sheet writer, the export audited.
+//! Every resident the actor may see, streamed into a file in the columns of
+//! the residents import (street, community, compound, building, entrance,
+//! room, name, ID number, phone, tags), so that the file edited in Excel or
+//! WPS imports again; then age, sex and the resident's id, which the import
+//! ignores. Personal numbers masked, unless the actor may reveal them and asks
+//! to (`Reveal::Full`: recorded in the export's audit entry); every cell
+//! formula-escaped by the sheet writer; the export audited.
 //!
 //! Constant memory at any size: the rows are read from the database as a
 //! stream in the order of their ids (the table's own order, so the database
@@ -15,20 +19,38 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
+use std::collections::HashMap;
+use std::sync::Arc;
+
 use chrono::{DateTime, NaiveDate, Utc};
 use cordon_domain::clock::Zone;
 use cordon_domain::{Actor, Capability};
 use futures_util::TryStreamExt;
 use tokio::sync::mpsc;
 
-use super::{Resident, ResidentRow};
+use cordon_domain::{IdNumber, Phone};
+
 use crate::db::Pool;
+use crate::places::CompoundRef;
 use crate::places::scope_binds;
 use crate::sheets::{SheetError, SheetFormat, SheetWriter, XLSX_ROWS_PER_SHEET};
 use crate::{Store, StoreError, StoreResult};
 
-const HEADERS: [&str; 8] =
-    ["住址 address", "姓名 name", "身份证号 id_number", "手机号 phone", "年龄 age", "性别 sex", "标签 tags", "编号 id"];
+/// The import's headers (`imports::residents::COLUMNS`, the Chinese name of
+/// each), then three the import ignores.
+const HEADERS: [&str; 13] =
+    ["街道", "社区", "小区", "楼栋", "单元", "房号", "姓名", "身份证号", "手机号", "标签", "年龄", "性别", "编号"];
+
+/// Whether an export holds the full ID numbers and phones.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Reveal {
+    /// Masked as on every page (the last four characters of an ID number).
+    #[default]
+    Masked,
+    /// In full, for a file to edit and import again: only for an actor who
+    /// may reveal personal numbers, and recorded in the export's audit entry.
+    Full,
+}
 
 /// The sheet's name in an XLSX export (further sheets are "residents 2", …).
 const SHEET_NAME: &str = "residents";
@@ -57,11 +79,29 @@ const PG_PAGE: i64 = 10_000;
 macro_rules! export_select {
     () => {
         "SELECT r.id, r.name, r.id_number, r.phone, r.birth_date, r.sex, r.tags, \
-         r.household_id, cp.name AS compound, b.name AS building, e.name AS entrance, h.name AS room \
+         b.parent_id AS compound_id, b.name AS building, e.name AS entrance, h.name AS room \
          FROM residents r JOIN places h ON h.id = r.household_id JOIN places e ON e.id = h.parent_id \
-         JOIN places b ON b.id = e.parent_id JOIN places cp ON cp.id = b.parent_id \
+         JOIN places b ON b.id = e.parent_id \
          WHERE ($1 IS NULL OR (h.path >= $1 AND h.path < $2))"
     };
+}
+
+/// One exported resident as read; the compound's names come from memory
+/// (a city has some twenty thousand compounds, and their names would be three
+/// more look-ups a row).
+#[derive(sqlx::FromRow)]
+struct ExportRow {
+    id: i64,
+    name: String,
+    id_number: String,
+    phone: Option<String>,
+    birth_date: NaiveDate,
+    sex: String,
+    tags: String,
+    compound_id: i64,
+    building: String,
+    entrance: String,
+    room: String,
 }
 
 /// SQLite: every row in one statement, in the table's own order (a scan by
@@ -76,7 +116,7 @@ const PG_PAGE_SQL: &str = concat!(export_select!(), " AND r.id > $3 ORDER BY r.i
 /// What the PostgreSQL reader hands the writer.
 enum Batch {
     /// Rows, in order.
-    Rows(Vec<ResidentRow>),
+    Rows(Vec<ExportRow>),
     /// Every row was read: the file may be finished. A reader that stops
     /// without saying so (an error) leaves the file unfinished.
     End,
@@ -86,16 +126,17 @@ impl Store {
     /// Writes every resident the actor may see into `sink` as CSV or XLSX, a
     /// row at a time (ages on today's date in `zone`), and returns how many
     /// rows it wrote. Refused (`Forbidden`) before any query without the
-    /// Export and ViewResidents capabilities. XLSX sheets hold
-    /// `XLSX_ROWS_PER_SHEET` rows each.
+    /// Export and ViewResidents capabilities, and `Reveal::Full` without
+    /// RevealPersonal. XLSX sheets hold `XLSX_ROWS_PER_SHEET` rows each.
     pub async fn export_residents_to<W: Write + Send + 'static>(
         &self,
         actor: &Actor,
         format: SheetFormat,
         zone: Zone,
+        reveal: Reveal,
         sink: W,
     ) -> StoreResult<u64> {
-        self.export_residents_in_sheets_of(actor, format, zone, XLSX_ROWS_PER_SHEET, sink).await
+        self.export_residents_in_sheets_of(actor, format, zone, reveal, XLSX_ROWS_PER_SHEET, sink).await
     }
 
     /// `export_residents_to` with XLSX sheets of at most `rows_per_sheet`
@@ -105,15 +146,20 @@ impl Store {
         actor: &Actor,
         format: SheetFormat,
         zone: Zone,
+        reveal: Reveal,
         rows_per_sheet: u32,
         sink: W,
     ) -> StoreResult<u64> {
         if !actor.can(Capability::Export) || !actor.can(Capability::ViewResidents) {
             return Err(StoreError::Forbidden);
         }
+        if reveal == Reveal::Full && !actor.can(Capability::RevealPersonal) {
+            return Err(StoreError::Forbidden);
+        }
         let now = self.now();
         let (a, b) = scope_binds(actor);
-        let file = Writing { format, rows_per_sheet, zone, now };
+        let compounds = Arc::new(self.compounds(actor, None).await?.into_iter().map(|c| (c.id, c)).collect());
+        let file = Writing { format, rows_per_sheet, zone, now, reveal, compounds };
         let (rows, result) = match &self.pool {
             Pool::Sqlite(p) => {
                 let path = p.connect_options().get_filename().to_path_buf();
@@ -132,10 +178,13 @@ impl Store {
         };
         // One entry per export, also for one that stopped halfway (a download
         // cancelled): its rows went out all the same.
-        let after = match result {
-            Ok(()) => serde_json::json!({"rows": rows}),
-            Err(_) => serde_json::json!({"rows": rows, "complete": false}),
-        };
+        let mut after = serde_json::json!({"rows": rows});
+        if result.is_err() {
+            after["complete"] = false.into();
+        }
+        if reveal == Reveal::Full {
+            after["reveal"] = true.into();
+        }
         let audited: StoreResult<()> = async {
             on_pool!(self, |p| {
                 audit_insert!(
@@ -175,7 +224,7 @@ async fn read_postgres(
     let mut page = PG_FIRST_PAGE;
     let mut batch = Vec::with_capacity(BATCH);
     loop {
-        let mut rows = sqlx::query_as::<_, ResidentRow>(PG_PAGE_SQL)
+        let mut rows = sqlx::query_as::<_, ExportRow>(PG_PAGE_SQL)
             .bind(a.clone())
             .bind(b.clone())
             .bind(after)
@@ -210,7 +259,7 @@ async fn read_postgres(
 /// The rows the PostgreSQL reader sends, one at a time, on the writer's thread.
 struct Received {
     rx: mpsc::Receiver<Batch>,
-    batch: std::vec::IntoIter<ResidentRow>,
+    batch: std::vec::IntoIter<ExportRow>,
     ended: bool,
 }
 
@@ -221,7 +270,7 @@ impl Received {
 }
 
 impl Iterator for Received {
-    type Item = StoreResult<ResidentRow>;
+    type Item = StoreResult<ExportRow>;
 
     fn next(&mut self) -> Option<Self::Item> {
         loop {
@@ -245,12 +294,14 @@ impl Iterator for Received {
 }
 
 /// How the rows are written: the part of the export both engines share.
-#[derive(Clone, Copy)]
 struct Writing {
     format: SheetFormat,
     rows_per_sheet: u32,
     zone: Zone,
     now: DateTime<Utc>,
+    reveal: Reveal,
+    /// The compounds in the actor's scope, by id.
+    compounds: Arc<HashMap<i64, CompoundRef>>,
 }
 
 impl Writing {
@@ -258,14 +309,14 @@ impl Writing {
     /// gives how many rows it wrote, and whether it got to the end.
     fn write<W: Write + Send>(
         self,
-        rows: impl Iterator<Item = StoreResult<ResidentRow>>,
+        rows: impl Iterator<Item = StoreResult<ExportRow>>,
         sink: W,
     ) -> (u64, StoreResult<()>) {
         let mut written = 0u64;
         let result = (|| {
             let mut sheet = SheetWriter::new(self.format, SHEET_NAME, &HEADERS, sink, self.rows_per_sheet)?;
             for row in rows {
-                sheet.row(&cells(row?.shown(self.zone, self.now)))?;
+                sheet.row(&self.cells(row?))?;
                 written += 1;
             }
             sheet.finish()?;
@@ -310,12 +361,12 @@ fn open_reader(path: &Path) -> StoreResult<rusqlite::Connection> {
 }
 
 /// One row of `SQLITE_SQL`, by position.
-fn sqlite_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<ResidentRow> {
+fn sqlite_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<ExportRow> {
     let birth: String = row.get(4)?;
     let birth_date = birth
         .parse::<NaiveDate>()
         .map_err(|e| rusqlite::Error::FromSqlConversionFailure(4, rusqlite::types::Type::Text, Box::new(e)))?;
-    Ok(ResidentRow {
+    Ok(ExportRow {
         id: row.get(0)?,
         name: row.get(1)?,
         id_number: row.get(2)?,
@@ -323,24 +374,44 @@ fn sqlite_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<ResidentRow> {
         birth_date,
         sex: row.get(5)?,
         tags: row.get(6)?,
-        household_id: row.get(7)?,
-        compound: row.get(8)?,
-        building: row.get(9)?,
-        entrance: row.get(10)?,
-        room: row.get(11)?,
+        compound_id: row.get(7)?,
+        building: row.get(8)?,
+        entrance: row.get(9)?,
+        room: row.get(10)?,
     })
 }
 
-/// The cells of one resident, in the order of `HEADERS`.
-fn cells(r: Resident) -> [String; 8] {
-    [
-        r.address,
-        r.name,
-        r.id_number_masked,
-        r.phone_masked.unwrap_or_default(),
-        r.age.to_string(),
-        r.sex.as_str().to_string(),
-        r.tags.iter().map(|t| t.zh()).collect::<Vec<_>>().join("；"),
-        r.id.to_string(),
-    ]
+impl Writing {
+    /// The cells of one resident, in the order of `HEADERS`.
+    fn cells(&self, r: ExportRow) -> [String; 13] {
+        let (street, community, compound) = match self.compounds.get(&r.compound_id) {
+            Some(c) => (c.street.clone(), c.community.clone(), c.name.clone()),
+            None => Default::default(),
+        };
+        let (id_number, phone) = match self.reveal {
+            Reveal::Full => (r.id_number, r.phone.unwrap_or_default()),
+            Reveal::Masked => (
+                IdNumber::parse(&r.id_number).map(|i| i.masked()).unwrap_or_else(|_| "***".into()),
+                r.phone
+                    .map(|p| Phone::parse(&p).map(|p| p.masked()).unwrap_or_else(|_| "***".into()))
+                    .unwrap_or_default(),
+            ),
+        };
+        let tags = cordon_domain::residents::SpecialGroup::parse_list(&r.tags).unwrap_or_default();
+        [
+            street,
+            community,
+            compound,
+            r.building,
+            r.entrance,
+            r.room,
+            r.name,
+            id_number,
+            phone,
+            tags.iter().map(|t| t.zh()).collect::<Vec<_>>().join("；"),
+            self.zone.age(r.birth_date, self.now).to_string(),
+            cordon_domain::Sex::parse(&r.sex).unwrap_or(cordon_domain::Sex::Male).as_str().to_string(),
+            r.id.to_string(),
+        ]
+    }
 }

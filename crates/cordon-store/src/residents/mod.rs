@@ -2,6 +2,8 @@
 
 mod export;
 
+pub use export::Reveal;
+
 use chrono::{DateTime, NaiveDate, Utc};
 use cordon_domain::clock::Zone;
 use cordon_domain::residents::SpecialGroup;

@@ -53,9 +53,15 @@ impl ColumnMap {
         if missing.is_empty() { Ok(ColumnMap { columns }) } else { Err(missing) }
     }
 
-    /// The cell of a row for a key ("" when the column is absent or the row is short).
+    /// The cell of a row for a key ("" when the column is absent or the row
+    /// is short), without the quote an export put before a formula-like cell
+    /// (`escape_formula`): an exported file imports again as it was.
     pub fn get<'r>(&self, row: &'r SheetRow, key: &str) -> &'r str {
-        self.index(key).and_then(|i| row.cells.get(i)).map_or("", String::as_str)
+        let cell = self.index(key).and_then(|i| row.cells.get(i)).map_or("", String::as_str);
+        match cell.strip_prefix('\'') {
+            Some(rest) if super::write::runs_as_formula(rest) => rest,
+            _ => cell,
+        }
     }
 
     /// Whether the file has the column, so an import can leave a field alone rather than blank it.

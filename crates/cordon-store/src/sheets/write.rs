@@ -12,11 +12,12 @@ pub fn escape_formula(cell: &str) -> Cow<'_, str> {
     // The OWASP "CSV injection" list. A leading quote is what Excel itself shows for
     // text typed with one, so users recognise it; the cost is that "-3" or "+86"
     // come out as "'-3" and "'+86".
-    if cell.starts_with(['=', '+', '-', '@', '\t', '\r']) {
-        Cow::Owned(format!("'{cell}"))
-    } else {
-        Cow::Borrowed(cell)
-    }
+    if runs_as_formula(cell) { Cow::Owned(format!("'{cell}")) } else { Cow::Borrowed(cell) }
+}
+
+/// Whether a spreadsheet would run a cell as a formula.
+pub(crate) fn runs_as_formula(cell: &str) -> bool {
+    cell.starts_with(['=', '+', '-', '@', '\t', '\r'])
 }
 
 /// How many data rows one XLSX sheet takes: Excel's 1,048,576 rows less the

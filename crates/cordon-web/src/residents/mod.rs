@@ -11,7 +11,7 @@ use axum::routing::{get, post};
 use axum::{Form, Json, Router};
 use cordon_domain::Capability;
 use cordon_domain::residents::SpecialGroup;
-use cordon_store::residents::{Resident, ResidentFilter, RevealField, Search};
+use cordon_store::residents::{Resident, ResidentFilter, Reveal, RevealField, Search};
 use cordon_store::sheets::SheetFormat;
 use cordon_store::{Keyset, Slice, StoreError};
 use serde::Deserialize;
@@ -28,7 +28,7 @@ use utoipa_axum::routes;
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/residents", get(index))
-        .route("/residents/export", get(export))
+        .route("/residents/export", get(export).post(export_posted))
         .route("/residents/{id}", get(detail))
         .route("/residents/{id}/reveal", post(reveal))
 }
@@ -98,6 +98,8 @@ struct IndexView {
     tags: Vec<TagOption>,
     pager: Pager,
     can_export: bool,
+    /// May export with full numbers.
+    can_reveal: bool,
 }
 
 async fn index(State(app): State<AppState>, ctx: Ctx, Query(q): Query<ResidentQuery>) -> Result<IndexView, PageError> {
@@ -144,6 +146,7 @@ async fn index(State(app): State<AppState>, ctx: Ctx, Query(q): Query<ResidentQu
             .collect(),
         pager,
         can_export: ctx.actor.can(Capability::Export),
+        can_reveal: ctx.actor.can(Capability::RevealPersonal),
         l,
     })
 }
@@ -211,25 +214,55 @@ async fn reveal(
 pub struct ExportQuery {
     /// csv or xlsx.
     pub format: Option<String>,
+    /// true: full ID numbers and phones, for a file to edit and import again
+    /// (only for roles that may reveal them; recorded in the audit log).
+    pub reveal: Option<bool>,
+}
+
+/// The export form of the list page: the tick for full numbers comes as a
+/// checkbox, and the request is a POST so that no other site can make a
+/// browser ask for (and the log record) a file of full numbers.
+#[derive(Deserialize)]
+pub struct ExportForm {
+    pub format: Option<String>,
+    pub reveal: Option<String>,
 }
 
 async fn export_file(
     app: &AppState,
     actor: &cordon_domain::Actor,
     format: Option<&str>,
+    reveal: Reveal,
 ) -> Result<Response, StoreError> {
     let format = SheetFormat::parse(format.unwrap_or("xlsx"))
         .ok_or_else(|| StoreError::invalid(cordon_domain::Key::ExportBadFormat))?;
+    if reveal == Reveal::Full && !actor.can(Capability::RevealPersonal) {
+        return Err(StoreError::Forbidden);
+    }
     let (store, actor, zone) = (app.store.clone(), actor.clone(), app.zone);
     let name = format!("residents.{}", format.extension());
     download::streamed(format.content_type(), &name, move |sink| async move {
-        store.export_residents_to(&actor, format, zone, sink).await
+        store.export_residents_to(&actor, format, zone, reveal, sink).await
     })
     .await
 }
 
+fn reveal_of(full: bool) -> Reveal {
+    if full { Reveal::Full } else { Reveal::Masked }
+}
+
 async fn export(State(app): State<AppState>, ctx: Ctx, Query(q): Query<ExportQuery>) -> Result<Response, PageError> {
-    Ok(export_file(&app, &ctx.actor, q.format.as_deref()).await?)
+    // Full numbers only by the page's form (a POST), never by a link.
+    Ok(export_file(&app, &ctx.actor, q.format.as_deref(), Reveal::Masked).await?)
+}
+
+async fn export_posted(
+    State(app): State<AppState>,
+    ctx: Ctx,
+    Form(f): Form<ExportForm>,
+) -> Result<Response, PageError> {
+    let reveal = reveal_of(f.reveal.is_some_and(|v| !v.is_empty()));
+    Ok(export_file(&app, &ctx.actor, f.format.as_deref(), reveal).await?)
 }
 
 /// Residents in the caller's scope, a page at a time by keyset (follow `next` with `after=`, `prev` with `before=`); ID numbers masked to their last four characters, phones masked, ages instead of birth dates. `q` as a whole ID number is an exact, audited look-up (429 past 30 a minute).
@@ -271,12 +304,12 @@ pub async fn api_reveal(
     Ok(Json(json!({"id": id, "field": field.as_str(), "value": value})))
 }
 
-/// Every resident the caller may see, as CSV or XLSX (masked).
+/// Every resident the caller may see, as CSV or XLSX, in the columns of the residents import (street, community, compound, building, entrance, room, name, ID number, phone, tags; then age, sex, id), so that the file imports again; masked, or with `reveal=true` in full for roles that may reveal (403 otherwise; recorded in the audit log).
 #[utoipa::path(get, path = "/api/v1/residents/export", tag = "residents", params(ExportQuery), responses((status = 200, description = "the file")))]
 pub async fn api_export(
     State(app): State<AppState>,
     ApiActor(actor): ApiActor,
     Query(q): Query<ExportQuery>,
 ) -> Result<Response, ApiError> {
-    Ok(export_file(&app, &actor, q.format.as_deref()).await?)
+    Ok(export_file(&app, &actor, q.format.as_deref(), reveal_of(q.reveal.unwrap_or(false))).await?)
 }
