@@ -148,12 +148,17 @@ async fn the_notice_board_lists_the_posted_squad_with_phones_and_a_qr_code_to_th
         "phones in full and a QR code"
     );
     assert!(board.find("林二").unwrap() < board.find("林一").unwrap(), "the leader first");
+    // The test server answers on 127.0.0.1: the QR code cannot be opened by a resident's phone, and the page says so.
+    assert!(board.contains("id=\"board-unreachable\"") && board.contains("127.0.0.1"), "the loopback warning");
+    assert!(board.contains("--public-url"), "with the fix");
+    let today = cordon_domain::clock::Zone::default().local(app.db.store.now()).format("%Y-%m-%d").to_string();
+    assert!(board.contains(&format!("打印于 {today}")), "the print date in the deployment's zone");
     assert!(board.contains("/static/board-a4.css"));
     assert!(
         app.page(&leader, &format!("/checkpoints/{checkpoint}/board?size=a3")).await.contains("/static/board-a3.css")
     );
     let footer = &board[board.rfind("/c/").unwrap()..];
-    let public_path = footer.split('<').next().unwrap().trim();
+    let public_path = footer.split(|c: char| c == '<' || c.is_whitespace()).next().unwrap();
     let anon = common::api();
     let public = anon.get(app.url(public_path)).send().await.unwrap();
     assert_eq!(public.status(), StatusCode::OK, "no login needed");
@@ -176,6 +181,7 @@ async fn behind_a_proxy_the_board_links_the_configured_public_address() {
     let leader = app.login("leader").await;
     let board = app.page(&leader, &format!("/checkpoints/{checkpoint}/board")).await;
     assert!(board.contains("https://cordon.example.gov.cn/c/"), "the QR's address is the public one");
+    assert!(!board.contains("board-unreachable"), "no warning for a public address");
     assert!(!board.contains(&format!("{}/c/", app.base)));
 }
 

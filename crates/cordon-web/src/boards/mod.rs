@@ -50,6 +50,12 @@ struct BoardView {
     url: String,
     a3: bool,
     density: &'static str,
+    /// When it was printed, in the deployment's zone: a board on a gate is
+    /// read for days, and the squad on it may have changed since.
+    printed: String,
+    /// The warning when no resident's phone can reach the QR code's host (this
+    /// machine or a private network): said on screen, before anyone prints.
+    unreachable: Option<String>,
 }
 
 /// How tightly the board is set so that it prints on one sheet: by its
@@ -100,10 +106,16 @@ async fn board(
 ) -> Result<BoardView, PageError> {
     let b = app.store.board(&ctx.actor, id).await?;
     let url = public_url(&app, &headers, &b.token);
+    let at = app.zone.local(app.store.now()).format("%Y-%m-%d %H:%M").to_string();
+    let printed = ctx.tr.t_with("board-printed", &[("at", at)]);
+    let unreachable =
+        cordon_domain::webhooks::private_host(&url).map(|host| ctx.tr.t_with("board-unreachable", &[("host", host)]));
     Ok(BoardView {
         tr: ctx.tr,
         roles: roles(&ctx.tr, &b),
         qr_svg: qr_svg(&url),
+        printed,
+        unreachable,
         url,
         a3: q.size.as_deref() == Some("a3"),
         density: density(&b),
