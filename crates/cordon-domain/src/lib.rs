@@ -4,6 +4,7 @@
 
 pub mod accounts;
 pub mod clock;
+pub mod control;
 pub mod duty;
 pub mod kits;
 pub mod orders;

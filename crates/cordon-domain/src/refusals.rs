@@ -320,6 +320,16 @@ keys! {
     /// A liaison's phone is not a mobile number.
     LiaisonBadPhone = "liaison-bad-phone",
 
+    // Control status.
+    /// Not one of the three tiers.
+    ControlBadStatus = "control-bad-status",
+    /// A change of control status without a reason.
+    ControlNoReason = "control-no-reason",
+    /// A reason longer than 500 characters.
+    ControlLongReason = "control-long-reason",
+    /// A control status for a place that is not a compound.
+    ControlNotCompound = "control-not-compound",
+
     // Kits.
     /// A kit item's name is not usable (`reason`).
     KitBadItemName = "kit-bad-item-name",

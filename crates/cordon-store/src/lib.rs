@@ -11,6 +11,7 @@ pub mod accounts;
 pub mod audit;
 pub mod boards;
 pub mod command;
+pub mod control;
 pub mod duty;
 mod error;
 pub mod imports;

@@ -8,6 +8,7 @@ mod api;
 mod audit;
 mod boards;
 mod command;
+mod control;
 mod duty;
 mod error;
 pub mod i18n;
@@ -84,6 +85,7 @@ pub fn router(state: AppState) -> Router {
         .merge(shell::router())
         .merge(accounts::router())
         .merge(places::router())
+        .merge(control::router())
         .merge(units::router())
         .merge(residents::router())
         .merge(audit::router())

@@ -59,6 +59,8 @@ pub enum Capability {
     EditRosters,
     /// Configure the outbound webhooks and read their delivery log.
     ManageWebhooks,
+    /// Set a compound's control status (封控 / 管控 / 防范).
+    SetControl,
 }
 
 impl Role {

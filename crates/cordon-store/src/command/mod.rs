@@ -24,6 +24,11 @@ pub struct UnitLine {
 /// A compound and who guards it.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct CompoundLine {
+    /// The compound's id.
+    pub id: i64,
+    /// Its control status (sealed, controlled, precaution), if set.
+    #[schema(value_type = Option<String>)]
+    pub control: Option<cordon_domain::control::ControlStatus>,
     /// Its street.
     pub street: String,
     /// Its community.
@@ -129,12 +134,15 @@ impl Store {
             .await?;
             (units, postings)
         });
+        let control = self.control_statuses().await?;
         let mut compounds: Vec<(i64, CompoundLine)> = Vec::new();
         for r in postings {
             if compounds.last().map(|(id, _)| *id) != Some(r.id) {
                 compounds.push((
                     r.id,
                     CompoundLine {
+                        id: r.id,
+                        control: control.get(&r.id).copied(),
                         street: r.street,
                         community: r.community,
                         compound: r.compound,

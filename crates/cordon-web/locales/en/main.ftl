@@ -430,3 +430,18 @@ import-job-progress = Progress
 import-job-reload = This page reloads itself every few seconds until the import ends; you may leave it and come back.
 import-job-failed-why = The import failed on the server; nothing was imported. Please try again, or tell the administrator.
 import-job-interrupted-why = The server stopped while the file was being imported; nothing was imported. Please upload the file again.
+
+# Control status of a compound.
+control-title = Control status
+control-none = not set
+control-sealed = Sealed zone
+control-controlled = Controlled zone
+control-precaution = Precaution zone
+control-set = Set to
+control-reason = Reason
+control-submit = Confirm the change
+control-change = Change
+control-bad-status = The control status must be sealed, controlled or precaution.
+control-no-reason = A change of control status needs a reason.
+control-long-reason = The reason may have at most 500 characters.
+control-not-compound = Only a compound has a control status.

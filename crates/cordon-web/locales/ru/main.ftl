@@ -129,3 +129,18 @@ import-job-progress = Ход
 import-job-reload = Страница обновляется каждые несколько секунд, пока импорт не закончится; её можно закрыть и вернуться позже.
 import-job-failed-why = Импорт не удался на сервере; ничего не импортировано. Попробуйте ещё раз или обратитесь к администратору.
 import-job-interrupted-why = Сервер остановился во время импорта; ничего не импортировано. Загрузите файл ещё раз.
+
+# Control status of a compound.
+control-title = Режим контроля
+control-none = не задан
+control-sealed = Закрытая зона
+control-controlled = Зона контроля
+control-precaution = Зона профилактики
+control-set = Установить
+control-reason = Причина
+control-submit = Подтвердить изменение
+control-change = Изменение
+control-bad-status = Режим может быть только: закрытая зона, зона контроля или зона профилактики.
+control-no-reason = Для смены режима нужна причина.
+control-long-reason = Причина не может быть длиннее 500 знаков.
+control-not-compound = Режим контроля бывает только у жилого комплекса.

@@ -430,3 +430,18 @@ import-job-progress = 进度
 import-job-reload = 导入结束前本页每隔几秒自动刷新；可以离开，稍后再回来查看。
 import-job-failed-why = 服务器导入失败，未导入任何数据。请重试，或联系管理员。
 import-job-interrupted-why = 导入过程中服务器已停止，未导入任何数据。请重新上传文件。
+
+# Control status of a compound.
+control-title = 管控状态
+control-none = 未设定
+control-sealed = 封控区
+control-controlled = 管控区
+control-precaution = 防范区
+control-set = 设为
+control-reason = 原因
+control-submit = 确认变更
+control-change = 变更
+control-bad-status = 管控状态只能是封控区、管控区或防范区。
+control-no-reason = 变更管控状态必须填写原因。
+control-long-reason = 原因不能超过 500 个字。
+control-not-compound = 只有小区才有管控状态。

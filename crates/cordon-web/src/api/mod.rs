@@ -29,6 +29,7 @@ fn api() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(me))
         .merge(crate::places::api_router())
+        .merge(crate::control::api_router())
         .merge(crate::units::api_router())
         .merge(crate::residents::api_router())
         .merge(crate::audit::api_router())

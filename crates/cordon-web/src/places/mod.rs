@@ -76,7 +76,7 @@ async fn index(State(app): State<AppState>, ctx: Ctx) -> Result<IndexView, PageE
 
 #[derive(Template, WebTemplate)]
 #[template(path = "places/detail.html")]
-struct DetailView {
+pub(crate) struct DetailView {
     l: Layout,
     place: PlaceRow,
     trail: Vec<PlaceRow>,
@@ -86,6 +86,10 @@ struct DetailView {
     q: String,
     pager: Pager,
     can_see_residents: bool,
+    /// A compound's control status.
+    control: Option<crate::control::Panel>,
+    /// Why a form of the page was refused.
+    error: Option<String>,
 }
 
 async fn detail(
@@ -94,22 +98,42 @@ async fn detail(
     Path(id): Path<i64>,
     Query(q): Query<ListQuery>,
 ) -> Result<DetailView, PageError> {
+    detail_view(&app, &ctx, id, q, None).await
+}
+
+/// A place's page, with a refused form's message if any.
+pub(crate) async fn detail_view(
+    app: &AppState,
+    ctx: &Ctx,
+    id: i64,
+    q: ListQuery,
+    error: Option<String>,
+) -> Result<DetailView, PageError> {
     let store = &app.store;
     let place = store.place(&ctx.actor, id).await?;
     let trail = store.place_trail(&ctx.actor, id).await?;
     let children = store.place_children(&ctx.actor, id, q.q.as_deref(), PageRequest::new(q.page, q.per_page)).await?;
-    let checkpoints = if place.kind == PlaceKind::Compound { store.checkpoints(&ctx.actor, id).await? } else { vec![] };
+    let compound = place.kind == PlaceKind::Compound;
+    let checkpoints = if compound { store.checkpoints(&ctx.actor, id).await? } else { vec![] };
+    let control = if compound {
+        let can_set = cordon_domain::control::may_set(&ctx.actor);
+        Some(crate::control::Panel::new(&ctx.tr, store.control(&ctx.actor, id).await?, can_set))
+    } else {
+        None
+    };
     let pager = Pager::new(&format!("/places/{id}"), &[("q", q.q.clone().unwrap_or_default())], &children);
     Ok(DetailView {
-        place: row(&ctx, &place),
-        trail: trail.iter().filter(|p| p.id != id).map(|p| row(&ctx, p)).collect(),
+        place: row(ctx, &place),
+        trail: trail.iter().filter(|p| p.id != id).map(|p| row(ctx, p)).collect(),
         child_kind: place.kind.child().map(|k| ctx.tr.t(&format!("kind-{}", k.as_str()))).unwrap_or_default(),
-        children: children.items.iter().map(|p| row(&ctx, p)).collect(),
+        children: children.items.iter().map(|p| row(ctx, p)).collect(),
         checkpoints,
         q: q.q.unwrap_or_default(),
         pager,
         can_see_residents: ctx.actor.can(cordon_domain::Capability::ViewResidents),
-        l: Layout::titled(&ctx, place.name.clone()),
+        control,
+        error,
+        l: Layout::titled(ctx, place.name.clone()),
     })
 }
 
