@@ -98,17 +98,15 @@ macro_rules! webhook_announce {
             let actor: &cordon_domain::Actor = $actor;
             let at: chrono::DateTime<chrono::Utc> = $at;
             let reason: Option<String> = $reason;
-            let enabled: i64 =
-                sqlx::query_scalar("SELECT COUNT(*) FROM webhooks WHERE enabled AND deleted_at IS NULL")
-                    .fetch_one(&mut *conn)
-                    .await?;
-            if enabled > 0 {
-                let unit: String = sqlx::query_scalar(
-                    "SELECT u.name FROM orders o JOIN units u ON u.id = o.unit_id WHERE o.id = $1",
-                )
-                .bind(order_id)
+            let enabled: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM webhooks WHERE enabled AND deleted_at IS NULL")
                 .fetch_one(&mut *conn)
                 .await?;
+            if enabled > 0 {
+                let unit: String =
+                    sqlx::query_scalar("SELECT u.name FROM orders o JOIN units u ON u.id = o.unit_id WHERE o.id = $1")
+                        .bind(order_id)
+                        .fetch_one(&mut *conn)
+                        .await?;
                 let compounds: Vec<String> = sqlx::query_scalar(
                     "SELECT p.name FROM order_compounds oc JOIN places p ON p.id = oc.compound_id \
                      WHERE oc.order_id = $1 ORDER BY p.name",
@@ -118,29 +116,45 @@ macro_rules! webhook_announce {
                 .await?;
                 let a = cordon_domain::webhooks::Announcement {
                     event: cordon_domain::webhooks::Announcement::event_of(state),
-                    order_id,
+                    order_id: Some(order_id),
                     unit,
                     compounds,
                     state: state.to_string(),
                     actor: actor.username.clone(),
                     at,
                     reason,
+                    compound_id: None,
+                    from: None,
                 };
-                let payload = serde_json::to_string(&a).expect("an announcement serialises");
-                // One row per enabled webhook. Ids follow the order's steps: the
-                // guarded UPDATE of a step waits for the previous step's commit.
-                sqlx::query(
-                    "INSERT INTO webhook_outbox (webhook_id, event, order_id, payload, created_at, attempts, next_attempt_at, claim) \
-                     SELECT id, $1, $2, $3, $4, 0, $4, 0 FROM webhooks WHERE enabled AND deleted_at IS NULL ORDER BY id",
-                )
-                .bind(a.event.clone())
-                .bind(order_id)
-                .bind(payload)
-                .bind(at)
-                .execute(&mut *conn)
-                .await?;
+                // Ids follow the order's steps: the guarded UPDATE of a step
+                // waits for the previous step's commit.
+                outbox_insert!(&mut *conn, &a)?;
             }
             Ok::<_, $crate::StoreError>(())
+        }
+        .await
+    };
+}
+
+/// Queues an announcement for every enabled webhook, in the transaction of
+/// the change it announces: one outbox row per webhook, about the order or
+/// the compound the announcement names.
+macro_rules! outbox_insert {
+    ($conn:expr, $a:expr) => {
+        async {
+            let a: &cordon_domain::webhooks::Announcement = $a;
+            let payload = serde_json::to_string(a).expect("an announcement serialises");
+            sqlx::query(
+                "INSERT INTO webhook_outbox (webhook_id, event, order_id, compound_id, payload, created_at, attempts, next_attempt_at, claim) \
+                 SELECT id, $1, $2, $3, $4, $5, 0, $5, 0 FROM webhooks WHERE enabled AND deleted_at IS NULL ORDER BY id",
+            )
+            .bind(a.event.clone())
+            .bind(a.order_id)
+            .bind(a.compound_id)
+            .bind(payload)
+            .bind(a.at)
+            .execute($conn)
+            .await
         }
         .await
     };

@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{App, csrf_of, spawn_app_on};
+use common::{App, Received, csrf_of, receiver, spawn_app_on};
 use cordon_domain::Actor;
 use cordon_store::test_support::engines;
 use reqwest::StatusCode;
@@ -127,5 +127,69 @@ async fn the_api_reads_and_sets_the_status_for_the_command_only() {
         }
         let control = s.control(&Actor::system(), jia).await.unwrap();
         assert_eq!(control.history.len(), 3, "{engine}: sealed, controlled, sealed once more");
+    }
+}
+
+/// A change of control status goes out through the webhooks, as its own
+/// event, with the compound's page; pressing the same status again sends nothing.
+#[tokio::test]
+async fn a_change_of_control_status_is_announced_through_the_webhooks() {
+    use cordon_store::webhooks::NewWebhook;
+    use cordon_web::webhooks::worker::{deliver_due, http_client};
+    use std::time::Duration;
+    for db in engines().await {
+        let engine = db.engine;
+        let app = spawn_app_on(db).await;
+        let s = &app.db.store;
+        let jia = compound(&app, "甲小区").await;
+        let cmd = s.authenticate("cmd", cordon_store::test_support::PASSWORD).await.unwrap().unwrap().actor;
+        let got: Received = Default::default();
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let _stop = receiver(port, got.clone()).await;
+        let hook = NewWebhook {
+            name: "指挥部".into(),
+            format: "json".into(),
+            url: format!("http://127.0.0.1:{port}/hook"),
+            secret: None,
+            enabled: true,
+            allow_private: true,
+        };
+        s.add_webhook(&cmd, &hook).await.unwrap();
+        let token = s.create_token("cmd").await.unwrap();
+        for _ in 0..2 {
+            let res = put(&app, &token, jia, json!({"status": "sealed", "reason": "出现阳性病例"})).await;
+            assert_eq!(res.status(), StatusCode::OK, "{engine}");
+        }
+        assert_eq!(s.webhook_queue_len().await.unwrap(), 1, "{engine}: one change, one message");
+        let cfg = common::quick_worker();
+        let client = http_client(&cfg).unwrap();
+        for _ in 0..100 {
+            if s.webhook_queue_len().await.unwrap() == 0 {
+                break;
+            }
+            deliver_due(s, &client, &cfg).await.unwrap();
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        let got = got.lock().unwrap().clone();
+        assert_eq!(got.len(), 1, "{engine}: {got:?}");
+        let (event, _, body) = &got[0];
+        assert_eq!(event, "control.sealed", "{engine}");
+        let v: Value = serde_json::from_str(body).unwrap();
+        assert_eq!(
+            (v["compound_id"].clone(), v["state"].clone(), v["from"].clone()),
+            (json!(jia), json!("sealed"), Value::Null)
+        );
+        assert_eq!(v["order_id"], Value::Null, "{engine}");
+        let text = v["text"].as_str().unwrap();
+        assert!(
+            text.starts_with("管控状态 甲小区：封控区（原为未设定），理由：出现阳性病例（cmd，"),
+            "{engine}: {text}"
+        );
+        assert!(text.ends_with(&format!("\nhttps://cordon.example.gov.cn/places/{jia}")), "{engine}: {text}");
+        let log = app.page(&app.login("cmd").await, "/webhooks").await;
+        assert!(
+            log.contains(&format!("href=\"/places/{jia}\"")) && log.contains("封控区"),
+            "{engine}: the delivery log"
+        );
     }
 }

@@ -7,7 +7,6 @@
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use axum::http::HeaderMap;
 use axum::routing::post;
 use chrono::Utc;
 use cordon_domain::orders::OrderEvent;
@@ -23,35 +22,7 @@ use reqwest::StatusCode;
 
 mod common;
 
-use common::{csrf_of, spawn_app};
-
-/// What the receiver got: the event header, the signature header and the body.
-type Received = Arc<Mutex<Vec<(String, String, String)>>>;
-
-async fn receiver(port: u16, got: Received) -> tokio::sync::oneshot::Sender<()> {
-    let app = axum::Router::new().route(
-        "/hook",
-        post(move |headers: HeaderMap, body: String| {
-            let got = got.clone();
-            async move {
-                let h = |n: &str| headers.get(n).and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
-                got.lock().unwrap().push((h("x-cordon-event"), h("x-cordon-signature"), body));
-                "ok"
-            }
-        }),
-    );
-    let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await.expect("the port is free again");
-    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-    tokio::spawn(async move {
-        axum::serve(listener, app)
-            .with_graceful_shutdown(async {
-                let _ = rx.await;
-            })
-            .await
-            .unwrap();
-    });
-    tx
-}
+use common::{Received, csrf_of, receiver, spawn_app};
 
 #[tokio::test]
 async fn a_receiver_down_first_and_up_later_gets_every_event_once_and_in_order() {
@@ -90,15 +61,7 @@ async fn a_receiver_down_first_and_up_later_gets_every_event_once_and_in_order()
         s.order_step(&command, id, OrderEvent::StandDown, &[], false).await.unwrap();
         let expected = ["order.issued", "order.acknowledged", "order.assembled", "order.on-site", "order.stood-down"];
 
-        let cfg = WorkerConfig {
-            retry_base: Duration::from_millis(40),
-            retry_cap: Duration::from_millis(160),
-            poll: Duration::from_millis(20),
-            timeout: Duration::from_secs(2),
-            zone: Default::default(),
-            public_url: Some("https://cordon.example.gov.cn".into()),
-            allow_private: true,
-        };
+        let cfg = common::quick_worker();
         let client = http_client(&cfg).unwrap();
         let until = Instant::now() + Duration::from_millis(700);
         while Instant::now() < until {

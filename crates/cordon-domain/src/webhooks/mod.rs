@@ -243,32 +243,66 @@ pub fn mask_url(url: &str) -> String {
     format!("{scheme}://{host}/…")
 }
 
-/// One step of an order as it is announced: the machine fields of the JSON
-/// format, and what the text of the robot formats is made of.
+/// One step of an order, or a compound's change of control status, as it is
+/// announced: the machine fields of the JSON format, and what the text of the
+/// robot formats is made of.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Announcement {
-    /// `order.<state>`, e.g. `order.acknowledged`.
+    /// `order.<state>`, e.g. `order.acknowledged`; or `control.<status>`, e.g. `control.sealed`.
     pub event: String,
-    /// The order's id.
-    pub order_id: i64,
-    /// The unit asked.
+    /// The order's id (none for a change of control status).
+    pub order_id: Option<i64>,
+    /// The unit asked (empty for a change of control status).
+    #[serde(default)]
     pub unit: String,
     /// The compounds, by name.
     pub compounds: Vec<String>,
-    /// The state the order reached: issued, acknowledged, assembled, on-site, stood-down, declined, cancelled.
+    /// The state the order reached: issued, acknowledged, assembled, on-site,
+    /// stood-down, declined, cancelled; or the control status now: sealed,
+    /// controlled, precaution.
     pub state: String,
     /// Who took the step (login name).
     pub actor: String,
     /// When.
     pub at: DateTime<Utc>,
-    /// Why it was declined or cancelled.
+    /// Why it was declined or cancelled, or why the status changed.
     pub reason: Option<String>,
+    /// The compound whose control status changed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub compound_id: Option<i64>,
+    /// Its control status before, if it had one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from: Option<String>,
 }
 
 impl Announcement {
     /// The event key of a state: `order.<state>`.
     pub fn event_of(state: &str) -> String {
         format!("order.{state}")
+    }
+
+    /// A compound's change of control status.
+    pub fn control(
+        compound_id: i64,
+        compound: &str,
+        from: Option<crate::control::ControlStatus>,
+        to: crate::control::ControlStatus,
+        actor: &str,
+        at: DateTime<Utc>,
+        reason: &str,
+    ) -> Announcement {
+        Announcement {
+            event: format!("control.{}", to.as_str()),
+            order_id: None,
+            unit: String::new(),
+            compounds: vec![compound.to_string()],
+            state: to.as_str().to_string(),
+            actor: actor.to_string(),
+            at,
+            reason: Some(reason.to_string()),
+            compound_id: Some(compound_id),
+            from: from.map(|f| f.as_str().to_string()),
+        }
     }
 }
 
@@ -361,6 +395,8 @@ pub fn outgoing(
             body: json!({
                 "event": a.event,
                 "order_id": a.order_id,
+                "compound_id": a.compound_id,
+                "from": a.from,
                 "unit": a.unit,
                 "compounds": a.compounds,
                 "state": a.state,
@@ -403,13 +439,15 @@ mod tests {
     fn sample() -> Announcement {
         Announcement {
             event: Announcement::event_of("acknowledged"),
-            order_id: 12,
+            order_id: Some(12),
             unit: "市林草局".into(),
             compounds: vec!["中和胡同小区".into()],
             state: "acknowledged".into(),
             actor: "demo-unit".into(),
             at: "2022-12-01T12:15:00Z".parse().unwrap(),
             reason: None,
+            compound_id: None,
+            from: None,
         }
     }
 

@@ -2,7 +2,8 @@
 //! and the current status, which is the latest change. A change is made in
 //! one write transaction that holds the compound's row, reads its status and
 //! writes only if it differs: two people setting the same status at the same
-//! instant make one change, and both are told the compound has it.
+//! instant make one change, and both are told the compound has it. A change
+//! is announced through the outbound webhooks (`control.<status>`).
 
 use chrono::{DateTime, Utc};
 use cordon_domain::Actor;
@@ -159,6 +160,17 @@ impl Store {
                             serde_json::json!({"status": status.as_str(), "reason": reason, "change": id}).to_string()
                         )
                 )?;
+                // Announced in the same transaction: the change and its messages commit together.
+                let a = cordon_domain::webhooks::Announcement::control(
+                    compound_id,
+                    &place.name,
+                    from,
+                    status,
+                    &actor.username,
+                    now,
+                    &reason,
+                );
+                outbox_insert!(&mut *tx, &a)?;
                 tx.commit().await?;
                 Outcome::Changed(from)
             }

@@ -116,8 +116,10 @@ pub struct Delivery {
     pub outbox_id: i64,
     /// The event, e.g. order.acknowledged.
     pub event: String,
-    /// The order announced.
-    pub order_id: i64,
+    /// The order announced (none for a compound's change of control status).
+    pub order_id: Option<i64>,
+    /// The compound whose control status changed.
+    pub compound_id: Option<i64>,
     /// Which attempt at this announcement, from 1.
     pub attempt: i64,
     /// Delivered.
@@ -326,7 +328,7 @@ impl Store {
     pub async fn deliveries(&self, outbox_id: Option<i64>, limit: i64) -> StoreResult<Vec<Delivery>> {
         Ok(on_pool!(self, |p| {
             sqlx::query_as(
-                "SELECT d.id, d.at, d.webhook_id, w.name AS webhook, d.outbox_id, o.event, o.order_id, d.attempt, \
+                "SELECT d.id, d.at, d.webhook_id, w.name AS webhook, d.outbox_id, o.event, o.order_id, o.compound_id, d.attempt, \
                  d.ok, d.status, d.error, d.duration_ms, d.state FROM webhook_deliveries d \
                  JOIN webhooks w ON w.id = d.webhook_id JOIN webhook_outbox o ON o.id = d.outbox_id \
                  WHERE ($1 IS NULL OR d.outbox_id = $1) ORDER BY d.id DESC LIMIT $2",

@@ -300,6 +300,7 @@ webhook-failed = failed
 # The message a webhook sends, in the command's language.
 webhook-message = Order #{ $order } { $unit } → { $compounds }: { $state } ({ $actor }, { $at })
 webhook-message-reason = Order #{ $order } { $unit } → { $compounds }: { $state }, reason: { $reason } ({ $actor }, { $at })
+webhook-control = Control status { $compound }: { $to } (was { $from }), reason: { $reason } ({ $actor }, { $at })
 webhook-at = { $month }/{ $day } { $time }
 webhook-list-separator = {", "}
 roster-closed = This squad has stood down; its roster is closed.

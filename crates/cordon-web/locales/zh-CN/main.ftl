@@ -300,6 +300,7 @@ webhook-failed = 失败
 # The message a webhook sends, in the command's language.
 webhook-message = 调度令 #{ $order } { $unit } → { $compounds }：{ $state }（{ $actor }，{ $at }）
 webhook-message-reason = 调度令 #{ $order } { $unit } → { $compounds }：{ $state }，理由：{ $reason }（{ $actor }，{ $at }）
+webhook-control = 管控状态 { $compound }：{ $to }（原为{ $from }），理由：{ $reason }（{ $actor }，{ $at }）
 webhook-at = { $month }月{ $day }日 { $time }
 webhook-list-separator = 、
 roster-closed = 该小分队已撤离，排班已关闭。

@@ -122,7 +122,10 @@ async fn view(
         .into_iter()
         .map(|d| LogLine {
             at: fmt(d.at),
-            event: ctx.tr.t(&format!("order-state-{}", d.event.trim_start_matches("order."))),
+            event: match d.event.strip_prefix("control.") {
+                Some(status) => ctx.tr.tk("control", status),
+                None => ctx.tr.t(&format!("order-state-{}", d.event.trim_start_matches("order."))),
+            },
             note: note_of(&d, &ctx.tr),
             d,
         })

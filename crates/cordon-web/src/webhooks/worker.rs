@@ -150,8 +150,12 @@ pub fn message_text(a: &Announcement, zone: &Zone, public_url: Option<&str>) -> 
             ("time", local.format("%H:%M").to_string()),
         ],
     );
+    if let Some(compound_id) = a.compound_id {
+        return control_text(&tr, a, compound_id, at, public_url);
+    }
+    let order_id = a.order_id.unwrap_or_default();
     let mut args = vec![
-        ("order", a.order_id.to_string()),
+        ("order", order_id.to_string()),
         ("unit", a.unit.clone()),
         ("compounds", a.compounds.join(&tr.t("webhook-list-separator"))),
         ("state", tr.t(&format!("order-state-{}", a.state))),
@@ -167,7 +171,31 @@ pub fn message_text(a: &Announcement, zone: &Zone, public_url: Option<&str>) -> 
     };
     // The unit's coordinator opens the order from the group chat on her phone.
     match public_url {
-        Some(base) => format!("{text}\n{base}/orders/{}", a.order_id),
+        Some(base) => format!("{text}\n{base}/orders/{order_id}"),
+        None => text,
+    }
+}
+
+/// A compound's change of control status, e.g. "管控状态 甲小区：封控区（原为未设定），
+/// 理由：出现阳性病例（cmd，12月2日 09:00）", with the compound's page.
+fn control_text(tr: &Tr, a: &Announcement, compound_id: i64, at: String, public_url: Option<&str>) -> String {
+    let worded = |s: Option<&str>| match s {
+        Some(s) => tr.tk("control", s),
+        None => tr.t("control-none"),
+    };
+    let text = tr.t_with(
+        "webhook-control",
+        &[
+            ("compound", a.compounds.join(&tr.t("webhook-list-separator"))),
+            ("to", worded(Some(&a.state))),
+            ("from", worded(a.from.as_deref())),
+            ("reason", a.reason.clone().unwrap_or_default()),
+            ("actor", a.actor.clone()),
+            ("at", at),
+        ],
+    );
+    match public_url {
+        Some(base) => format!("{text}\n{base}/places/{compound_id}"),
         None => text,
     }
 }
@@ -322,14 +350,29 @@ mod tests {
     fn announcement(state: &str, reason: Option<&str>) -> Announcement {
         Announcement {
             event: Announcement::event_of(state),
-            order_id: 12,
+            order_id: Some(12),
             unit: "市林草局".into(),
             compounds: vec!["中和胡同小区".into(), "民强小区".into()],
             state: state.into(),
             actor: "demo-unit".into(),
             at: "2022-12-01T12:15:00Z".parse().unwrap(),
             reason: reason.map(str::to_string),
+            compound_id: None,
+            from: None,
         }
+    }
+
+    #[test]
+    fn a_change_of_control_status_reads_as_such_with_the_compounds_page() {
+        use cordon_domain::control::ControlStatus;
+        let at = "2022-12-02T01:00:00Z".parse().unwrap();
+        let a = Announcement::control(7, "甲小区", None, ControlStatus::Sealed, "cmd", at, "出现阳性病例");
+        assert_eq!(
+            message_text(&a, &Zone::default(), Some("https://cordon.example")),
+            "管控状态 甲小区：封控区（原为未设定），理由：出现阳性病例（cmd，12月2日 09:00）\nhttps://cordon.example/places/7"
+        );
+        let back: Announcement = serde_json::from_str(&serde_json::to_string(&a).unwrap()).unwrap();
+        assert_eq!(back, a, "kept in the outbox and read back");
     }
 
     #[test]

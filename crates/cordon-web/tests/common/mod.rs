@@ -122,3 +122,47 @@ impl App {
         c
     }
 }
+
+/// A webhook receiver on 127.0.0.1:`port` at `/hook`, for the webhook suites.
+/// What the receiver got: the event header, the signature header and the body.
+pub type Received = std::sync::Arc<std::sync::Mutex<Vec<(String, String, String)>>>;
+
+pub async fn receiver(port: u16, got: Received) -> tokio::sync::oneshot::Sender<()> {
+    let app = axum::Router::new().route(
+        "/hook",
+        axum::routing::post(move |headers: axum::http::HeaderMap, body: String| {
+            let got = got.clone();
+            async move {
+                let h = |n: &str| headers.get(n).and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
+                got.lock().unwrap().push((h("x-cordon-event"), h("x-cordon-signature"), body));
+                "ok"
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await.expect("the port is free again");
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(async move {
+        axum::serve(listener, app)
+            .with_graceful_shutdown(async {
+                let _ = rx.await;
+            })
+            .await
+            .unwrap();
+    });
+    tx
+}
+
+/// A delivery worker that retries within milliseconds, links the public
+/// address of the tests, and may send to this machine (the test receiver).
+pub fn quick_worker() -> cordon_web::WorkerConfig {
+    use std::time::Duration;
+    cordon_web::WorkerConfig {
+        retry_base: Duration::from_millis(40),
+        retry_cap: Duration::from_millis(160),
+        poll: Duration::from_millis(20),
+        timeout: Duration::from_secs(2),
+        zone: Default::default(),
+        public_url: Some("https://cordon.example.gov.cn".into()),
+        allow_private: true,
+    }
+}
