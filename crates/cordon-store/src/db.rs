@@ -231,3 +231,57 @@ impl Store {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Migration 0016 makes SQLite's outbox again: on a database that has a
+    /// queued message and its delivery log (foreign keys on, as the server
+    /// opens it), every row is kept, the log still refers to its message, and
+    /// the new rule (an order or a compound) holds.
+    #[tokio::test]
+    async fn the_outbox_made_again_keeps_its_messages_and_their_delivery_log() {
+        let dir = std::env::temp_dir().join(format!("cordon_mig_{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let store = Store::open(&Database::Sqlite { data_dir: dir.clone() }).await.unwrap();
+        let Pool::Sqlite(p) = &store.pool else { unreachable!() };
+        let before: Vec<_> = SQLITE_MIGRATIONS.migrations.iter().filter(|m| m.version < 16).cloned().collect();
+        let upto_15 =
+            sqlx::migrate::Migrator { migrations: std::borrow::Cow::Owned(before), ..sqlx::migrate::Migrator::DEFAULT };
+        upto_15.run(p).await.unwrap();
+        sqlx::raw_sql(
+            "INSERT INTO units (id, name) VALUES (1, '市林草局');
+             INSERT INTO orders (id, unit_id, people, deadline, state, issued_at) VALUES (7, 1, 2, 'x', 'issued', 'x');
+             INSERT INTO webhooks (id, name, format, url, enabled, created_at) VALUES (1, 't', 'json', 'https://e.x/h', 1, 'x');
+             INSERT INTO webhook_outbox (id, webhook_id, event, order_id, payload, created_at, next_attempt_at)
+               VALUES (3, 1, 'order.issued', 7, '{}', 'x', 'x');
+             INSERT INTO webhook_deliveries (outbox_id, webhook_id, at, attempt, ok, duration_ms, state)
+               VALUES (3, 1, 'x', 1, 0, 5, 'done');",
+        )
+        .execute(p)
+        .await
+        .unwrap();
+        store.migrate().await.unwrap();
+        let kept: (i64, Option<i64>, Option<i64>) =
+            sqlx::query_as("SELECT id, order_id, compound_id FROM webhook_outbox").fetch_one(p).await.unwrap();
+        assert_eq!(kept, (3, Some(7), None));
+        let logged: i64 = sqlx::query_scalar("SELECT outbox_id FROM webhook_deliveries").fetch_one(p).await.unwrap();
+        assert_eq!(logged, 3);
+        let broken: Vec<(String,)> =
+            sqlx::query_as("SELECT \"table\" FROM pragma_foreign_key_check").fetch_all(p).await.unwrap();
+        assert!(broken.is_empty(), "{broken:?}");
+        let fk: i64 = sqlx::query_scalar("PRAGMA foreign_keys").fetch_one(p).await.unwrap();
+        assert_eq!(fk, 1, "foreign keys on again");
+        // Neither subject, or both: refused.
+        let neither = "INSERT INTO webhook_outbox (webhook_id, event, payload, created_at, next_attempt_at) \
+                       VALUES (1, 'x', '{}', 'x', 'x')";
+        assert!(sqlx::query(neither).execute(p).await.is_err());
+        // A delivery of a message that does not exist: refused, foreign keys work on the new table.
+        let orphan = "INSERT INTO webhook_deliveries (outbox_id, webhook_id, at, attempt, ok, duration_ms, state) \
+                      VALUES (99, 1, 'x', 1, 0, 5, 'done')";
+        assert!(sqlx::query(orphan).execute(p).await.is_err());
+        drop(store);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}
