@@ -101,6 +101,10 @@ async fn the_api_reads_and_sets_the_status_for_the_command_only() {
         assert_eq!((got["status"].clone(), got["history"].as_array().unwrap().len()), (json!("controlled"), 2));
         let res = put(&app, &leader, jia, json!({"status": "sealed", "reason": "x"})).await;
         assert_eq!(res.status(), StatusCode::FORBIDDEN, "{engine}");
+        let res = put(&app, &token, jia, json!({"status": "sealed"})).await;
+        assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY, "{engine}: no reason");
+        let body: Value = res.json().await.unwrap();
+        assert_eq!(body["error"]["refusal"]["key"], "control-no-reason", "{engine}: {body}");
         let res = put(&app, &token, jia, json!({"status": "lockdown", "reason": "x"})).await;
         assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY, "{engine}");
         let body: Value = res.json().await.unwrap();

@@ -83,8 +83,11 @@ impl Panel {
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct ControlBody {
     /// sealed, controlled or precaution (封控, 管控, 防范 are read too).
+    #[serde(default)]
     pub status: String,
     /// Why (required, at most 500 characters).
+    // Missing reads as empty, so that it is refused with the same words as a blank one.
+    #[serde(default)]
     pub reason: String,
 }
 
