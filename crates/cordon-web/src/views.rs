@@ -229,3 +229,16 @@ pub fn field<'a>(pairs: &'a [(String, String)], key: &str) -> &'a str {
 pub fn ids_of(pairs: &[(String, String)], key: &str) -> Option<Vec<i64>> {
     pairs.iter().filter(|(k, _)| k == key).map(|(_, v)| v.trim().parse().ok()).collect()
 }
+
+/// A user's scope as people name it: 全市 (the whole city), the unit or
+/// site by its name, a place by its path of names (道外区 › 仁里街道); never
+/// the written form (`city`, `unit:市林草局`) that the command line takes.
+pub fn scope_shown(tr: &Tr, written: &str) -> String {
+    use cordon_domain::ScopeSpec;
+    match ScopeSpec::parse(written) {
+        Ok(ScopeSpec::City) => tr.t("scope-city"),
+        Ok(ScopeSpec::Place(names)) => names.iter().map(|n| n.as_str()).collect::<Vec<_>>().join(" › "),
+        Ok(ScopeSpec::Unit(name) | ScopeSpec::Site(name)) => name,
+        Err(_) => written.to_string(),
+    }
+}

@@ -46,6 +46,16 @@ async fn a_user_signs_in_sees_the_home_page_and_signs_out() {
     let c = app.login("cmd").await;
     let home = c.get(app.url("/")).send().await.unwrap().text().await.unwrap();
     assert!(home.contains("cmd") && home.contains("指挥部"), "the home page names the user and role");
+    assert!(home.contains("您的范围: 全市") && !home.contains(": city<"), "the scope by its name");
+    for (user, shown, written) in
+        [("lin", "市林草局", "unit:"), ("leader", "道外区 › 仁里街道 › 民强社区 › 甲小区", "道外区/仁里街道")]
+    {
+        let c = app.login(user).await;
+        for path in ["/", "/account"] {
+            let page = c.get(app.url(path)).send().await.unwrap().text().await.unwrap();
+            assert!(page.contains(shown) && !page.contains(written), "{user} {path}: the scope by its name");
+        }
+    }
     let token = csrf_of(&home);
     let out = c.post(app.url("/logout")).form(&[("csrf", token.as_str())]).send().await.unwrap();
     assert_eq!(out.status(), StatusCode::SEE_OTHER);

@@ -8,6 +8,7 @@ nav-cadres = Cadres
 nav-imports = Import
 nav-audit = Audit log
 home-scope = Your scope
+scope-city = The whole city
 home-places = Streets, communities, compounds, buildings and households, with each compound's checkpoints.
 home-residents = The residents in your scope; ID numbers and phones are masked.
 home-units = Municipal units and the cadres they can send.

@@ -145,3 +145,4 @@ control-no-reason = Для смены режима нужна причина.
 control-long-reason = Причина не может быть длиннее 500 знаков.
 control-not-compound = Режим контроля бывает только у жилого комплекса.
 webhook-control = Режим контроля { $compound }: { $to } (был: { $from }), причина: { $reason } ({ $actor }, { $at })
+scope-city = Весь город

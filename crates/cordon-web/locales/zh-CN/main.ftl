@@ -8,6 +8,7 @@ nav-cadres = 干部
 nav-imports = 导入
 nav-audit = 审计日志
 home-scope = 您的范围
+scope-city = 全市
 home-places = 从街道、社区到小区、楼栋和户，以及各小区卡口。
 home-residents = 辖区居民名册，身份证号和手机号默认脱敏。
 home-units = 市直单位及其可抽调干部。

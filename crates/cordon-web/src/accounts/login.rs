@@ -199,7 +199,7 @@ async fn change_password(
 impl AccountView {
     fn new(ctx: &Ctx, must_change: bool, done: Option<String>, error: Option<String>) -> AccountView {
         AccountView {
-            scope: ctx.actor.scope_label.clone(),
+            scope: crate::views::scope_shown(&ctx.tr, &ctx.actor.scope_label),
             must_change: must_change.then(|| ctx.tr.t("account-must-change")),
             done,
             error,

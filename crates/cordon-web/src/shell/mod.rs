@@ -82,7 +82,7 @@ async fn home(State(app): State<AppState>, ctx: Ctx) -> Result<HomeView, crate::
     if cordon_domain::webhooks::may_manage(a) {
         tiles.push(tile("/webhooks", "webhooks"));
     }
-    Ok(HomeView { l: Layout::new(&ctx, "nav-home"), scope: a.scope_label.clone(), tiles })
+    Ok(HomeView { l: Layout::new(&ctx, "nav-home"), scope: crate::views::scope_shown(&ctx.tr, &a.scope_label), tiles })
 }
 
 /// A path on this site that a redirect may go to, or `None`. Only a path
