@@ -407,7 +407,7 @@ async fn a_user_changes_their_own_password_after_proving_the_current_one() {
     let app = spawn_app().await;
     let c = app.login("member-a").await;
     let page = c.get(app.url("/account")).send().await.unwrap().text().await.unwrap();
-    assert!(page.contains("道外区/仁里街道/民强社区/甲小区"), "the page shows the scope");
+    assert!(page.contains("道外区 › 仁里街道 › 民强社区 › 甲小区"), "the page shows the scope by its names");
     let token = csrf_of(&page);
     let post = |current: &'static str, new: &'static str, confirm: &'static str| {
         c.post(app.url("/account"))

@@ -514,6 +514,8 @@ const STATE_CHANGING: &[&str] = &[
     "/login",
     "/orders",
     "/orders/{id}/step",
+    "/places/{id}/control",
+    "/residents/export",
     "/residents/{id}/reveal",
     "/shifts/{id}/handover",
     "/shifts/{id}/members",
