@@ -16,10 +16,9 @@
 //! `BATCH` rows at a time. XLSX rows go to rust_xlsxwriter's temporary files,
 //! and the workbook is zipped into the sink at the end.
 
+use std::collections::HashMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
-
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use chrono::{DateTime, NaiveDate, Utc};
@@ -27,8 +26,6 @@ use cordon_domain::clock::Zone;
 use cordon_domain::{Actor, Capability};
 use futures_util::TryStreamExt;
 use tokio::sync::mpsc;
-
-use cordon_domain::{IdNumber, Phone};
 
 use crate::db::Pool;
 use crate::places::CompoundRef;
@@ -390,12 +387,9 @@ impl Writing {
         };
         let (id_number, phone) = match self.reveal {
             Reveal::Full => (r.id_number, r.phone.unwrap_or_default()),
-            Reveal::Masked => (
-                IdNumber::parse(&r.id_number).map(|i| i.masked()).unwrap_or_else(|_| "***".into()),
-                r.phone
-                    .map(|p| Phone::parse(&p).map(|p| p.masked()).unwrap_or_else(|_| "***".into()))
-                    .unwrap_or_default(),
-            ),
+            Reveal::Masked => {
+                (super::masked_id_number(&r.id_number), r.phone.as_deref().map(super::masked_phone).unwrap_or_default())
+            }
         };
         let tags = cordon_domain::residents::SpecialGroup::parse_list(&r.tags).unwrap_or_default();
         [

@@ -72,11 +72,8 @@ impl ResidentRow {
         Resident {
             id: r.id,
             name: r.name,
-            id_number_masked: IdNumber::parse(&r.id_number).map(|i| i.masked()).unwrap_or_else(|_| "***".into()),
-            phone_masked: r
-                .phone
-                .as_deref()
-                .map(|p| Phone::parse(p).map(|p| p.masked()).unwrap_or_else(|_| "***".into())),
+            id_number_masked: masked_id_number(&r.id_number),
+            phone_masked: r.phone.as_deref().map(masked_phone),
             age: zone.age(r.birth_date, now),
             sex: Sex::parse(&r.sex).unwrap_or(Sex::Male),
             tags: SpecialGroup::parse_list(&r.tags).unwrap_or_default(),
@@ -84,6 +81,17 @@ impl ResidentRow {
             address: format!("{} {}-{}-{}", r.compound, r.building, r.entrance, r.room),
         }
     }
+}
+
+/// A stored ID number as every page and masked export shows it ("***" if it
+/// does not read as one: nothing of it is shown).
+pub(crate) fn masked_id_number(stored: &str) -> String {
+    IdNumber::parse(stored).map(|i| i.masked()).unwrap_or_else(|_| "***".into())
+}
+
+/// A stored phone as every page and masked export shows it.
+pub(crate) fn masked_phone(stored: &str) -> String {
+    Phone::parse(stored).map(|p| p.masked()).unwrap_or_else(|_| "***".into())
 }
 
 /// Filters for the resident list.

@@ -179,10 +179,8 @@ pub fn message_text(a: &Announcement, zone: &Zone, public_url: Option<&str>) -> 
 /// A compound's change of control status, e.g. "管控状态 甲小区：封控区（原为未设定），
 /// 理由：出现阳性病例（cmd，12月2日 09:00）", with the compound's page.
 fn control_text(tr: &Tr, a: &Announcement, compound_id: i64, at: String, public_url: Option<&str>) -> String {
-    let worded = |s: Option<&str>| match s {
-        Some(s) => tr.tk("control", s),
-        None => tr.t("control-none"),
-    };
+    use cordon_domain::control::ControlStatus;
+    let worded = |s: Option<&str>| crate::control::worded(tr, s.and_then(ControlStatus::parse));
     let text = tr.t_with(
         "webhook-control",
         &[
