@@ -4,6 +4,7 @@
 
 pub mod accounts;
 pub mod clock;
+pub mod command;
 pub mod control;
 pub mod duty;
 pub mod kits;

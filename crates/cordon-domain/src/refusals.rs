@@ -299,6 +299,14 @@ keys! {
     OrderUnknownEvent = "order-unknown-event",
     /// An unknown squad role (`role`).
     OrderUnknownRole = "order-unknown-role",
+    /// The leader named is not among the people ticked.
+    OrderLeaderNotChosen = "order-leader-not-chosen",
+    /// The branch secretary named is not among the people ticked.
+    OrderSecretaryNotChosen = "order-secretary-not-chosen",
+    /// The branch secretary named is not a formal party member (`name`).
+    OrderSecretaryNotParty = "order-secretary-not-party",
+    /// The squad has reported on site already (`actor`, `at`).
+    OrderAlreadyReported = "order-already-reported",
 
     // Squads.
     /// Not exactly one leader.

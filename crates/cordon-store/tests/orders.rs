@@ -36,7 +36,7 @@ async fn an_order_goes_from_issued_to_stood_down_with_who_and_when_at_each_step(
         seed(s).await.unwrap();
         let command = user(s, "cmd", Role::Command, "city").await;
         let coord = user(s, "lin", Role::Unit, "unit:市林草局").await;
-        let leader = user(s, "leader", Role::SquadLeader, "道外区/仁里街道/民强社区/甲小区").await;
+        user(s, "leader", Role::SquadLeader, "道外区/仁里街道/民强社区/甲小区").await;
         let (unit, compound, cadres) = ids(s).await;
         let id = issue(s, &command, unit, compound).await;
         s.order_step(&coord, id, OrderEvent::Acknowledge, &[], false).await.unwrap();
@@ -44,6 +44,9 @@ async fn an_order_goes_from_issued_to_stood_down_with_who_and_when_at_each_step(
         let next =
             s.order_step(&coord, id, OrderEvent::Assemble { roster: cadres.clone() }, &roles, false).await.unwrap();
         assert_eq!(next, OrderState::Assembled, "{}", db.engine);
+        // 报到 is the tap of the squad's leader: the account belongs to 林一.
+        s.link_cadre("leader", Some(cadres[0])).await.unwrap();
+        let leader = s.actor_by_username("leader").await.unwrap().unwrap();
         s.order_step(&leader, id, OrderEvent::ReportOnSite, &[], false).await.unwrap();
         let order = s.order(&command, id).await.unwrap();
         let steps: Vec<(&str, &str)> = order.steps.iter().map(|st| (st.state.as_str(), st.actor.as_str())).collect();

@@ -33,6 +33,8 @@ pub struct Layout {
     pub langs: Vec<LangLink>,
     /// The page's title.
     pub title: String,
+    /// Units' English names, on English pages.
+    unit_names: std::sync::Arc<std::collections::HashMap<String, String>>,
 }
 
 impl Layout {
@@ -79,7 +81,20 @@ impl Layout {
             nav,
             langs: langs(tr.lang, &ctx.path),
             title,
+            unit_names: ctx.unit_names.clone(),
         }
+    }
+
+    /// A unit by the name of the page's language: its English name on an
+    /// English page when it has one, else its Chinese name.
+    pub fn unit(&self, name: &str) -> String {
+        self.unit_names.get(name).cloned().unwrap_or_else(|| name.to_string())
+    }
+
+    /// Several units, each by the name of the page's language, joined as the language lists them.
+    pub fn units(&self, names: &[String]) -> String {
+        let sep = if self.tr.lang == Lang::Zh { "、" } else { ", " };
+        names.iter().map(|n| self.unit(n)).collect::<Vec<_>>().join(sep)
     }
 }
 

@@ -225,7 +225,7 @@ async fn revealing_a_phone_on_the_page_shows_it_and_logs_it() {
     assert!(shown.contains("13800000011"));
     let cmd = app.login("cmd").await;
     let audit = cmd.get(app.url("/audit?actor=leader-a")).send().await.unwrap().text().await.unwrap();
-    assert!(audit.contains("reveal-phone"));
+    assert!(audit.contains("查看完整手机号"), "the reveal in words on the log page");
     let api: serde_json::Value =
         cmd.get(app.url("/api/v1/audit?actor=leader-a")).send().await.unwrap().json().await.unwrap();
     assert_eq!(api["items"][0]["action"], "reveal-phone");

@@ -1,5 +1,6 @@
 //! Mobilisation on pages and the API: the command issues; the unit's
-//! coordinator taps 收到 and 集结完毕 on a phone; the leader taps 报到.
+//! coordinator taps 收到 and 集结完毕 on a phone; the squad's leader or
+//! secretary taps 报到, once, or a coordinator reports for the squad.
 
 use chrono::{Duration, Utc};
 use cordon_domain::Actor;
@@ -76,6 +77,8 @@ async fn an_order_is_issued_answered_and_reported_through_the_pages() {
     let res = app.post_form(&lin, &format!("/orders/{id}/step"), &body).await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
 
+    // 报到 is the tap of the squad's leader: the account of 林一.
+    app.db.store.link_cadre("leader", Some(cadres[0])).await.unwrap();
     let leader = app.login("leader").await;
     let page = app.page(&leader, &order_url).await;
     assert!(page.contains(">报到<"));
@@ -357,4 +360,280 @@ async fn an_assembly_naming_a_cadre_that_is_no_number_is_refused_not_posted_shor
     assert_eq!(res.status(), StatusCode::BAD_REQUEST);
     let after = s.order(&system, id).await.unwrap();
     assert_eq!(after.state.as_str(), "acknowledged", "nobody was posted");
+}
+
+/// A cadre's id by name.
+async fn cadre_named(s: &cordon_store::Store, name: &str) -> i64 {
+    let filter = CadreFilter { q: Some(name.into()), ..Default::default() };
+    s.cadres(&Actor::system(), &filter, PageRequest::new(None, None)).await.unwrap().items[0].id
+}
+
+/// Cadres added to the fixture: unit, name, party member (是/否).
+async fn add_cadres(s: &cordon_store::Store, rows: &[(&str, &str, &str)]) {
+    let phones: Vec<String> = (0..rows.len()).map(|i| format!("1370000{:04}", 100 + i)).collect();
+    let cells: Vec<Vec<&str>> = rows
+        .iter()
+        .zip(&phones)
+        .map(|((unit, name, party), phone)| vec![*unit, *name, "科员", *party, phone, "男"])
+        .collect();
+    let cells: Vec<&[&str]> = cells.iter().map(|r| r.as_slice()).collect();
+    let sheet = cordon_store::test_support::sheet(&["单位", "姓名", "职务", "党员", "手机号", "性别"], &cells);
+    let none = |_: &cordon_store::imports::ImportProgress| {};
+    s.import(&Actor::system(), cordon_store::imports::ImportKind::Cadres, &sheet, &none).await.unwrap();
+}
+
+/// An order of 市林草局 at 甲小区, assembled by the system with 林一 leading, 林二
+/// the branch secretary and 林三 a plain member; the accounts `leader`,
+/// `member-a` and `leader-a` belong to them, in that order. Returns the order's id.
+async fn assembled_lin_squad(app: &App) -> i64 {
+    use cordon_domain::orders::OrderEvent;
+    use cordon_domain::squads::SquadRole;
+    let s = &app.db.store;
+    add_cadres(s, &[("市林草局", "林三", "否")]).await;
+    let (id, _) = acknowledged_order(s, "市林草局", "甲小区", Some(3)).await;
+    let (one, two, three) = (cadre_named(s, "林一").await, cadre_named(s, "林二").await, cadre_named(s, "林三").await);
+    let roles = [(one, SquadRole::Leader), (two, SquadRole::Secretary)];
+    s.order_step(&Actor::system(), id, OrderEvent::Assemble { roster: vec![one, two, three] }, &roles, true)
+        .await
+        .unwrap();
+    for (account, cadre) in [("leader", one), ("member-a", two), ("leader-a", three)] {
+        s.link_cadre(account, Some(cadre)).await.unwrap();
+    }
+    id
+}
+
+/// Posts 报到 on an order's page as this client, with the page's token.
+async fn report(app: &App, c: &reqwest::Client, id: i64, token: &str) -> reqwest::Response {
+    c.post(app.url(&format!("/orders/{id}/step"))).form(&[("csrf", token), ("event", "report")]).send().await.unwrap()
+}
+
+#[tokio::test]
+async fn a_roster_whose_leader_is_not_among_the_chosen_is_refused_in_words_with_the_ticks_kept() {
+    for db in cordon_store::test_support::engines().await {
+        let app = common::spawn_app_on(db).await;
+        let s = &app.db.store;
+        let (id, _) = acknowledged_order(s, "市林草局", "甲小区", Some(2)).await;
+        let (one, two) = (cadre_named(s, "林一").await, cadre_named(s, "林二").await);
+        let lin = app.login("lin").await;
+        let page = app.page(&lin, &format!("/orders/{id}/roster")).await;
+        assert!(page.contains("已选 <span class=\"pick-n\"></span>/2"), "the running count of the 2 asked for");
+        // 林二 ticked and made secretary; 林一 made leader but left unticked.
+        let body = format!("csrf={}&event=assemble&roster={two}&leader={one}&secretary={two}", csrf_of(&page));
+        let res = app.post_form(&lin, &format!("/orders/{id}/step"), &body).await;
+        assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY, "{}", app.db.engine);
+        let page = res.text().await.unwrap();
+        assert!(page.contains("所选队长不在已选人员中"), "said in Chinese: {page}");
+        let ticked = |name: &str, cadre: i64| format!("name=\"{name}\" value=\"{cadre}\" checked");
+        assert!(page.contains(&ticked("roster", two)), "林二 is still ticked");
+        assert!(!page.contains(&ticked("roster", one)), "林一 is still not ticked");
+        assert!(page.contains(&ticked("leader", one)) && page.contains(&ticked("secretary", two)), "the choices kept");
+        assert_eq!(s.order(&Actor::system(), id).await.unwrap().state.as_str(), "acknowledged", "nobody posted");
+        // In English too.
+        lin.get(app.url("/lang/en?back=/")).send().await.unwrap();
+        let res = app.post_form(&lin, &format!("/orders/{id}/step"), &body).await;
+        assert!(res.text().await.unwrap().contains("The leader you chose is not among the people picked"));
+        // A secretary who is no party member is refused by name; then the roster as meant goes through.
+        add_cadres(s, &[("市林草局", "林四", "否")]).await;
+        let four = cadre_named(s, "林四").await;
+        let body = format!(
+            "csrf={}&event=assemble&roster={one}&roster={four}&leader={one}&secretary={four}&confirm=yes",
+            csrf_of(&page)
+        );
+        let res = app.post_form(&lin, &format!("/orders/{id}/step"), &body).await;
+        assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(res.text().await.unwrap().contains("林四 is not a formal party member"));
+        let body =
+            format!("csrf={}&event=assemble&roster={one}&roster={two}&leader={one}&secretary={two}", csrf_of(&page));
+        let res = app.post_form(&lin, &format!("/orders/{id}/step"), &body).await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER, "{}", app.db.engine);
+    }
+}
+
+#[tokio::test]
+async fn the_picker_lists_free_trained_party_members_first_and_the_unavailable_last_and_disabled() {
+    for db in cordon_store::test_support::engines().await {
+        let app = common::spawn_app_on(db).await;
+        let s = &app.db.store;
+        let system = Actor::system();
+        // 工一 party, trained and 工二 neither come with the fixture; 工三 to 工六 are trained.
+        add_cadres(
+            s,
+            &[
+                ("市总工会", "工三", "是"),
+                ("市总工会", "工四", "否"),
+                ("市总工会", "工五", "是"),
+                ("市总工会", "工六", "是"),
+            ],
+        )
+        .await;
+        let day = chrono::NaiveDate::from_ymd_opt(2022, 11, 30).unwrap();
+        for name in ["工三", "工四", "工五", "工六"] {
+            s.record_training(&system, cadre_named(s, name).await, "岗前培训", day).await.unwrap();
+        }
+        // 工五 is posted with a squad at 乙小区 already; 工六 is on leave.
+        let (first, _) = acknowledged_order(s, "市总工会", "乙小区", Some(1)).await;
+        let five = cadre_named(s, "工五").await;
+        let roles = [(five, cordon_domain::squads::SquadRole::Leader)];
+        s.order_step(&system, first, cordon_domain::orders::OrderEvent::Assemble { roster: vec![five] }, &roles, false)
+            .await
+            .unwrap();
+        let six = cadre_named(s, "工六").await;
+        s.execute_raw(&format!("UPDATE cadres SET availability = 'unavailable' WHERE id = {six}")).await.unwrap();
+        let (id, _) = acknowledged_order(s, "市总工会", "甲小区", Some(4)).await;
+
+        let gong = app.login("gong").await;
+        let page = app.page(&gong, &format!("/orders/{id}/roster")).await;
+        let at = |name: &str| page.find(&format!("<strong>{name}</strong>")).unwrap_or_else(|| panic!("{name} listed"));
+        let listed = ["工一", "工三", "工四", "工二", "工五", "工六"];
+        assert!(
+            listed.windows(2).all(|w| at(w[0]) < at(w[1])),
+            "{}: free, trained, party members first",
+            app.db.engine
+        );
+        let card = |cadre: i64| {
+            page.split(&format!("value=\"{cadre}\"")).nth(1).unwrap().split("</li>").next().unwrap().to_string()
+        };
+        let six_card = card(six);
+        assert!(six_card.starts_with(" disabled>") && six_card.contains("不可抽调"), "工六 cannot be picked, and why");
+        assert!(!six_card.contains("name=\"leader\""), "nor lead");
+        assert!(card(five).contains("已派驻"), "工五 can be moved, with where they are");
+        assert!(
+            !card(cadre_named(s, "工四").await).contains("name=\"secretary\""),
+            "no secretary who is no party member"
+        );
+        // The API lists them in the same order.
+        let token = s.create_token("gong").await.unwrap();
+        let api: serde_json::Value = common::api()
+            .get(app.url(&format!("/api/v1/orders/{id}/candidates")))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let names: Vec<&str> = api.as_array().unwrap().iter().map(|c| c["name"].as_str().unwrap()).collect();
+        assert_eq!(names, listed);
+    }
+}
+
+#[tokio::test]
+async fn the_leader_reports_a_plain_member_may_not_and_a_coordinator_reports_for_the_squad_on_record() {
+    for db in cordon_store::test_support::engines().await {
+        let app = common::spawn_app_on(db).await;
+        let s = &app.db.store;
+        let id = assembled_lin_squad(&app).await;
+        // 林三 has a leader's account but is a plain member of this squad: no button, and refused.
+        let plain = app.login("leader-a").await;
+        let page = app.page(&plain, &format!("/orders/{id}")).await;
+        assert!(!page.contains("value=\"report\""), "no 报到 for a plain member");
+        assert_eq!(report(&app, &plain, id, &csrf_of(&page)).await.status(), StatusCode::FORBIDDEN);
+        // The leader reports; it is the squad's own report.
+        let leader = app.login("leader").await;
+        let page = app.page(&leader, &format!("/orders/{id}")).await;
+        assert!(page.contains(">报到<"));
+        assert_eq!(report(&app, &leader, id, &csrf_of(&page)).await.status(), StatusCode::SEE_OTHER);
+        let order = s.order(&Actor::system(), id).await.unwrap();
+        let last = order.steps.last().unwrap();
+        assert_eq!((last.state.as_str(), last.actor.as_str(), last.on_behalf), ("on-site", "leader", false));
+        assert!(!app.page(&leader, &format!("/orders/{id}")).await.contains("代小分队"));
+
+        // 市总工会's squad at 乙小区, 工一 leading: their coordinator reports for it, and the page says so.
+        let (_, theirs, _) = post_squad(s, "市总工会", "乙小区", 0).await;
+        let gong = app.login("gong").await;
+        let page = app.page(&gong, &format!("/orders/{theirs}")).await;
+        assert!(page.contains(">代小分队报到<"), "the button says it is for the squad");
+        assert_eq!(report(&app, &gong, theirs, &csrf_of(&page)).await.status(), StatusCode::SEE_OTHER);
+        let cmd = app.login("cmd").await;
+        assert!(
+            app.page(&cmd, &format!("/orders/{theirs}")).await.contains("由 gong 代小分队报到"),
+            "{}",
+            app.db.engine
+        );
+        cmd.get(app.url("/lang/en?back=/")).send().await.unwrap();
+        assert!(app.page(&cmd, &format!("/orders/{theirs}")).await.contains("reported by gong for the squad"));
+        let token = s.create_token("cmd").await.unwrap();
+        let api: serde_json::Value = common::api()
+            .get(app.url(&format!("/api/v1/orders/{theirs}")))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let step = api["steps"].as_array().unwrap().last().unwrap().clone();
+        assert_eq!((step["actor"].as_str(), step["on_behalf"].as_bool()), (Some("gong"), Some(true)));
+        let audit = s
+            .audit_entries(
+                &Actor::system(),
+                &cordon_store::audit::AuditFilter {
+                    entity: Some("order".into()),
+                    entity_id: Some(theirs.to_string()),
+                    actor: Some("gong".into()),
+                },
+                PageRequest::new(None, None),
+            )
+            .await
+            .unwrap();
+        assert!(audit.items.iter().any(|e| e.after_json.as_deref().is_some_and(|a| a.contains("\"on_behalf\":true"))));
+    }
+}
+
+#[tokio::test]
+async fn the_leader_and_the_secretary_pressing_report_at_once_make_one_report_and_the_rest_are_told() {
+    for db in cordon_store::test_support::engines().await {
+        let app = common::spawn_app_on(db).await;
+        let id = assembled_lin_squad(&app).await;
+        let leader = app.login("leader").await;
+        let secretary = app.login("member-a").await;
+        let mut presses = Vec::new();
+        for c in [&leader, &secretary] {
+            let page = app.page(c, &format!("/orders/{id}")).await;
+            assert!(page.contains(">报到<"), "the secretary reports as well as the leader");
+            let token = csrf_of(&page);
+            for _ in 0..4 {
+                presses.push((c.clone(), token.clone()));
+            }
+        }
+        let app = std::sync::Arc::new(app);
+        let barrier = std::sync::Arc::new(tokio::sync::Barrier::new(presses.len()));
+        let tasks: Vec<_> = presses
+            .into_iter()
+            .map(|(c, token)| {
+                let (app, barrier) = (app.clone(), barrier.clone());
+                tokio::spawn(async move {
+                    barrier.wait().await;
+                    let res = report(&app, &c, id, &token).await;
+                    (res.status(), res.text().await.unwrap())
+                })
+            })
+            .collect();
+        let mut answers = Vec::new();
+        for t in tasks {
+            answers.push(t.await.unwrap());
+        }
+        let done = answers.iter().filter(|(st, _)| *st == StatusCode::SEE_OTHER).count();
+        assert_eq!(done, 1, "{}: one report: {:?}", app.db.engine, answers.iter().map(|a| a.0).collect::<Vec<_>>());
+        for (status, page) in answers.iter().filter(|(st, _)| *st != StatusCode::SEE_OTHER) {
+            assert_eq!(*status, StatusCode::CONFLICT, "{}", app.db.engine);
+            assert!(page.contains("报到，无需重复报到"), "told it is done: {page}");
+        }
+        let s = &app.db.store;
+        let order = s.order(&Actor::system(), id).await.unwrap();
+        assert_eq!(order.steps.iter().filter(|st| st.state == "on-site").count(), 1, "{}", app.db.engine);
+        let audit = s
+            .audit_entries(
+                &Actor::system(),
+                &cordon_store::audit::AuditFilter {
+                    entity: Some("order".into()),
+                    entity_id: Some(id.to_string()),
+                    actor: None,
+                },
+                PageRequest::new(None, None),
+            )
+            .await
+            .unwrap();
+        assert_eq!(audit.items.iter().filter(|e| e.action == "report").count(), 1, "one audit entry");
+    }
 }

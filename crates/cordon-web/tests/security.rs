@@ -521,6 +521,7 @@ const STATE_CHANGING: &[&str] = &[
     "/shifts/{id}/members",
     "/squads/{id}/kits",
     "/squads/{id}/kits/{entry}/reverse",
+    "/squads/{id}/kits/members/{cadre}/all",
     "/squads/{id}/liaisons",
     "/squads/{id}/roster",
     "/squads/{id}/roster/clear",

@@ -31,7 +31,7 @@ async fn a_receiver_down_first_and_up_later_gets_every_event_once_and_in_order()
         seed(s).await.unwrap();
         let command = user(s, "cmd", Role::Command, "city").await;
         let coord = user(s, "lin", Role::Unit, "unit:市林草局").await;
-        let leader = user(s, "leader", Role::SquadLeader, "道外区/仁里街道/民强社区/甲小区").await;
+        user(s, "leader", Role::SquadLeader, "道外区/仁里街道/民强社区/甲小区").await;
         // A free port that nobody listens on: the receiver is down.
         let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
         let hook = NewWebhook {
@@ -57,6 +57,9 @@ async fn a_receiver_down_first_and_up_later_gets_every_event_once_and_in_order()
         s.order_step(&coord, id, OrderEvent::Acknowledge, &[], false).await.unwrap();
         let roles = [(cadres[0], SquadRole::Leader), (cadres[1], SquadRole::Secretary)];
         s.order_step(&coord, id, OrderEvent::Assemble { roster: cadres.clone() }, &roles, false).await.unwrap();
+        // 报到 is the tap of the squad's leader: the account belongs to the leading cadre.
+        s.link_cadre("leader", Some(cadres[0])).await.unwrap();
+        let leader = s.actor_by_username("leader").await.unwrap().unwrap();
         s.order_step(&leader, id, OrderEvent::ReportOnSite, &[], false).await.unwrap();
         s.order_step(&command, id, OrderEvent::StandDown, &[], false).await.unwrap();
         let expected = ["order.issued", "order.acknowledged", "order.assembled", "order.on-site", "order.stood-down"];

@@ -79,6 +79,8 @@ async fn a_squad_leader_on_a_phone_signs_in_and_reads_her_compound() {
         let png = browser.screenshot().await?;
         std::fs::write(concat!(env!("CARGO_TARGET_TMPDIR"), "/screenshots/resident-phone.png"), png).ok();
 
+        // On a phone the header is one bar; its menu holds the language switch.
+        browser.find(Locator::Css("label.menu-label")).await?.click().await?;
         browser.find(Locator::LinkText("English")).await?.click().await?;
         browser.wait().for_element(Locator::Css("html[lang=en]")).await?;
         let page = browser.source().await?;

@@ -71,10 +71,12 @@ async fn the_leader_builds_the_week_on_her_phone_and_her_member_reads_his_shifts
         std::fs::write(concat!(env!("CARGO_TARGET_TMPDIR"), "/screenshots/shift-phone.png"), png).ok();
 
         // The member of her squad signs in and opens his shifts from the home page.
-        browser.find(Locator::Css("form[action='/logout'] button")).await?.click().await?;
+        // Another person on the same phone: a fresh session (signing out through
+        // the header's menu is walked by gate_phone.rs).
+        browser.delete_all_cookies().await?;
         sign_in(&browser, &base, "demo-member").await?;
         browser.goto(&format!("{base}/")).await?;
-        browser.wait().for_element(Locator::Css("a[href='/me/shifts']")).await?.click().await?;
+        browser.wait().for_element(Locator::Css("a.tile[href='/me/shifts']")).await?.click().await?;
         browser.wait().for_element(Locator::Css("table.cards")).await?;
         let page = browser.source().await?;
         assert!(page.contains("中和胡同小区"), "his shifts at the compound");

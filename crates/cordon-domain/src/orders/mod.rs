@@ -1,12 +1,17 @@
 //! Mobilisation orders (调度令): the command asks a unit for N people at one or
 //! more compounds by a deadline; the unit acknowledges (收到), assembles a named
 //! roster (集结完毕), reports on site (报到), and is later stood down. An order
-//! can be declined with a reason, or cancelled by the command.
+//! can be declined with a reason, or cancelled by the command. The roster's
+//! rules are in `roster`, who reports on site in `report`.
+
+pub mod report;
+pub mod roster;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::{Actor, Capability, Role};
+use crate::squads::SquadRole;
+use crate::{Actor, Capability};
 
 /// Where an order stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -104,15 +109,15 @@ impl OrderStep {
         matches!(self, OrderStep::Decline | OrderStep::Cancel)
     }
 
-    /// Whether this actor's role may take the step (the scope of the order is
-    /// the store's): the unit's coordinator answers; the squad's leader, or the
-    /// unit, reports on site; the command issues, cancels and stands down.
-    pub fn may_take(self, actor: &Actor) -> bool {
+    /// Whether this actor may take the step (the scope of the order is the
+    /// store's), given the role in the order's squad of the cadre the account
+    /// belongs to: the unit's coordinator answers; the squad's leader or
+    /// secretary reports on site, or a desk for them (`report::reporter`); the
+    /// command issues, cancels and stands down.
+    pub fn may_take(self, actor: &Actor, own: Option<SquadRole>) -> bool {
         match self {
-            OrderStep::Acknowledge | OrderStep::Assemble | OrderStep::Decline => {
-                actor.can(Capability::AnswerOrders) && actor.role != Role::SquadLeader
-            }
-            OrderStep::ReportOnSite => actor.can(Capability::AnswerOrders),
+            OrderStep::Acknowledge | OrderStep::Assemble | OrderStep::Decline => report::at_a_desk(actor),
+            OrderStep::ReportOnSite => report::reporter(actor, own).is_some(),
             OrderStep::StandDown | OrderStep::Cancel => actor.can(Capability::IssueOrders),
         }
     }
@@ -266,9 +271,10 @@ impl OrderState {
         OrderStep::ALL.into_iter().filter(|s| self.apply(&s.probe()).is_ok()).collect()
     }
 
-    /// The steps this actor may take now: those that follow the state and that the role may take.
-    pub fn steps_for(self, actor: &Actor) -> Vec<OrderStep> {
-        self.next_steps().into_iter().filter(|s| s.may_take(actor)).collect()
+    /// The steps this actor may take now: those that follow the state and
+    /// that `may_take` allows them, with their cadre's role in the squad.
+    pub fn steps_for(self, actor: &Actor, own: Option<SquadRole>) -> Vec<OrderStep> {
+        self.next_steps().into_iter().filter(|s| s.may_take(actor, own)).collect()
     }
 
     /// Whether an order in this state is late: its people are not yet on site
@@ -379,15 +385,19 @@ mod tests {
 
     #[test]
     fn the_unit_answers_the_leader_reports_and_the_command_cancels() {
+        use crate::Role;
         let as_role = |role| Actor { role, ..Actor::system() };
         let unit = as_role(Role::Unit);
         let leader = as_role(Role::SquadLeader);
         let command = as_role(Role::Command);
-        assert_eq!(Issued.steps_for(&unit), vec![OrderStep::Acknowledge, OrderStep::Decline]);
-        assert!(Issued.steps_for(&leader).is_empty());
-        assert_eq!(Assembled.steps_for(&leader), vec![OrderStep::ReportOnSite]);
-        assert_eq!(OnSite.steps_for(&command), vec![OrderStep::StandDown, OrderStep::Cancel]);
-        assert!(!OrderStep::Cancel.may_take(&as_role(Role::SquadMember)));
+        let leads = Some(SquadRole::Leader);
+        assert_eq!(Issued.steps_for(&unit, None), vec![OrderStep::Acknowledge, OrderStep::Decline]);
+        assert!(Issued.steps_for(&leader, leads).is_empty());
+        assert_eq!(Assembled.steps_for(&leader, leads), vec![OrderStep::ReportOnSite]);
+        assert!(Assembled.steps_for(&leader, None).is_empty(), "a leader of no squad of this order");
+        assert_eq!(Assembled.steps_for(&unit, None), vec![OrderStep::ReportOnSite], "for the squad");
+        assert_eq!(OnSite.steps_for(&command, None), vec![OrderStep::StandDown, OrderStep::Cancel]);
+        assert!(!OrderStep::Cancel.may_take(&as_role(Role::SquadMember), Some(SquadRole::Secretary)));
         for s in OrderStep::ALL {
             assert_eq!(OrderStep::parse(s.key()), Some(s));
         }

@@ -7,6 +7,64 @@ use serde::Serialize;
 
 use crate::{Page, PageRequest, Store, StoreError, StoreResult};
 
+#[cfg(test)]
+mod written;
+
+/// Every action the store writes into the log. The log's page words each of
+/// them (a test there checks every one has its text), and a test here reads
+/// the store's sources so that a write with an action missing here fails.
+pub const ACTIONS: &[&str] = &[
+    "create",
+    "update",
+    "delete",
+    "enable",
+    "disable",
+    "set",
+    "import",
+    "export",
+    "issue",
+    "reverse",
+    "acknowledge",
+    "assemble",
+    "report",
+    "stand-down",
+    "decline",
+    "cancel",
+    "build",
+    "clear",
+    "staff",
+    "handover",
+    "link",
+    "set-password",
+    "change-password",
+    "revoke",
+    "reveal-id-number",
+    "reveal-phone",
+    "search-id-number",
+];
+
+/// Every kind of record the store names in the log (`entity`), checked as [`ACTIONS`] is.
+pub const ENTITIES: &[&str] = &[
+    "place",
+    "checkpoint",
+    "site",
+    "resident",
+    "residents",
+    "unit",
+    "cadre",
+    "training",
+    "order",
+    "liaison",
+    "roster",
+    "shift",
+    "control",
+    "kit",
+    "import",
+    "webhook",
+    "user",
+    "token",
+];
+
 /// One line of the log.
 #[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct AuditEntry {

@@ -175,3 +175,23 @@ impl Store {
         }))
     }
 }
+
+/// A gate whose board a squad prints.
+#[derive(Debug, Clone, Serialize)]
+pub struct Gate {
+    /// The checkpoint's id.
+    pub id: i64,
+    /// Its name.
+    pub name: String,
+    /// Its compound's name.
+    pub compound: String,
+}
+
+impl Store {
+    /// The gates of a squad's compounds, one board each. The squad was read
+    /// in the actor's scope, so its gates are the actor's to print.
+    pub async fn squad_gates(&self, squad: &crate::squads::Squad) -> StoreResult<Vec<Gate>> {
+        let rows = self.squad_checkpoints(squad.id).await?;
+        Ok(rows.into_iter().map(|(id, name, compound)| Gate { id, name, compound }).collect())
+    }
+}

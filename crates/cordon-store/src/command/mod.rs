@@ -1,7 +1,10 @@
 //! The command's picture of the compound guarantee: per street, unit and
 //! compound, who is posted and who is on duty now, in the actor's scope.
 
+mod dashboard;
+
 use cordon_domain::{Actor, Capability};
+pub use dashboard::{Counts, Dashboard, EmptyGate, WaitingOrder};
 use serde::Serialize;
 
 use crate::{Store, StoreError, StoreResult};
@@ -93,7 +96,8 @@ impl Store {
             return Err(StoreError::Forbidden);
         }
         let (unit, none) = crate::units::unit_binds(actor);
-        let (a, b) = crate::places::scope_binds(actor);
+        // Compounds as postings are seen: a place scope's range, a unit's squads, nothing for a site.
+        let (_, no_postings, a, b) = crate::squads::posting_binds(actor);
         let now = self.now();
         let (units, postings): (Vec<UnitLine>, Vec<PostingRow>) = on_pool!(self, |p| {
             let units = sqlx::query_as(
@@ -123,13 +127,14 @@ impl Store {
                  LEFT JOIN squads sq ON sq.id = sp.squad_id AND sq.ended_at IS NULL \
                  LEFT JOIN units u ON u.id = sq.unit_id \
                  WHERE p.kind = 'compound' AND ($1 IS NULL OR (p.path >= $1 AND p.path < $2)) \
-                 AND ($3 IS NULL OR sq.unit_id = $3) \
+                 AND ($3 IS NULL OR sq.unit_id = $3) AND $5 = 0 \
                  ORDER BY st.name, c.name, p.name",
             )
             .bind(a)
             .bind(b)
             .bind(unit)
             .bind(now)
+            .bind(no_postings)
             .fetch_all(p)
             .await?;
             (units, postings)

@@ -280,7 +280,7 @@ impl Store {
         Ok(squad)
     }
 
-    async fn squad_checkpoints(&self, squad_id: i64) -> StoreResult<Vec<CheckpointRow>> {
+    pub(crate) async fn squad_checkpoints(&self, squad_id: i64) -> StoreResult<Vec<CheckpointRow>> {
         Ok(on_pool!(self, |p| {
             sqlx::query_as(
                 "SELECT k.id, k.name, c.name FROM squad_postings sp JOIN places c ON c.id = sp.compound_id \

@@ -9,6 +9,80 @@ use serde::Serialize;
 
 use crate::{Store, StoreError, StoreResult};
 
+/// One ledger entry to write.
+struct Entry {
+    squad: i64,
+    cadre: i64,
+    item: i64,
+    quantity: i64,
+    reverses: Option<i64>,
+    /// Part of a whole kit handed in one tap (said in the audit entry).
+    whole: bool,
+}
+
+/// Holds a member's row of a squad until the transaction ends, so that two
+/// writes of that member's kit take turns and the second reads what the first
+/// wrote (`FOR UPDATE` on PostgreSQL; SQLite's `BEGIN IMMEDIATE` already holds
+/// the database). Refuses a cadre who is not (or no longer) in the squad.
+macro_rules! lock_member {
+    ($p:expr, $conn:expr, $squad:expr, $cadre:expr) => {
+        async {
+            let lock = crate::db::for_update($p);
+            let found: Option<i64> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+                "SELECT cadre_id FROM squad_members WHERE squad_id = $1 AND cadre_id = $2{lock}"
+            )))
+            .bind($squad)
+            .bind($cadre)
+            .fetch_optional($conn)
+            .await?;
+            match found {
+                Some(_) => Ok(()),
+                None => Err(crate::StoreError::invalid(cordon_domain::Key::KitNotMember)),
+            }
+        }
+        .await
+    };
+}
+
+/// Writes one ledger entry and its audit entry in the caller's write
+/// transaction; yields the entry's id.
+macro_rules! ledger_insert {
+    ($conn:expr, $now:expr, $actor:expr, $entry:expr) => {
+        async {
+            let conn = $conn;
+            let (now, actor, e): (chrono::DateTime<chrono::Utc>, &cordon_domain::Actor, Entry) = ($now, $actor, $entry);
+            let id: i64 = sqlx::query_scalar(
+                "INSERT INTO kit_ledger (squad_id, cadre_id, item_id, quantity, at, actor, reverses) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+            )
+            .bind(e.squad)
+            .bind(e.cadre)
+            .bind(e.item)
+            .bind(e.quantity)
+            .bind(now)
+            .bind(actor.username.clone())
+            .bind(e.reverses)
+            .fetch_one(&mut *conn)
+            .await?;
+            let mut after = serde_json::json!({
+                "squad_id": e.squad, "cadre_id": e.cadre, "item_id": e.item, "quantity": e.quantity, "reverses": e.reverses
+            });
+            if e.whole {
+                after["whole_kit"] = serde_json::Value::Bool(true);
+            }
+            let action = if e.reverses.is_some() { "reverse" } else { "issue" };
+            audit_insert!(
+                &mut *conn,
+                crate::audit::NewEntry::new(now, actor, action, "kit", id.to_string()).after(after.to_string())
+            )?;
+            Ok::<i64, crate::StoreError>(id)
+        }
+        .await
+    };
+}
+
+pub mod grid;
+
 /// An item of the kit template.
 #[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct KitItem {
@@ -20,6 +94,13 @@ pub struct KitItem {
     pub name_en: String,
     /// How many each person gets.
     pub per_person: i64,
+}
+
+impl KitItem {
+    /// Its name for a reader of English (the English name where there is one) or of Chinese.
+    pub fn name_for(&self, english: bool) -> &str {
+        if english && !self.name_en.is_empty() { &self.name_en } else { &self.name }
+    }
 }
 
 /// One ledger entry.
@@ -63,6 +144,13 @@ pub struct KitStatus {
     pub lines: Vec<KitLine>,
     /// The ledger, newest first.
     pub entries: Vec<KitEntry>,
+}
+
+impl KitStatus {
+    /// How many pieces the squad is still owed, all items together (the squad page's summary).
+    pub fn owed_total(&self) -> i64 {
+        self.lines.iter().map(|l| l.owed).sum()
+    }
 }
 
 impl Store {
@@ -156,53 +244,33 @@ impl Store {
         quantity: i64,
         reverses: Option<i64>,
     ) -> StoreResult<i64> {
+        let now = self.now();
         Ok(on_pool!(self, |p| {
             let mut tx = crate::db::WritePool::begin_write(p).await?;
-            let id: i64 = sqlx::query_scalar(
-                "INSERT INTO kit_ledger (squad_id, cadre_id, item_id, quantity, at, actor, reverses) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
-            )
-            .bind(squad)
-            .bind(cadre)
-            .bind(item)
-            .bind(quantity)
-            .bind(self.now())
-            .bind(actor.username.clone())
-            .bind(reverses)
-            .fetch_one(&mut *tx)
-            .await?;
-            audit_insert!(
-                &mut *tx,
-                crate::audit::NewEntry::new(self.now(), actor, if reverses.is_some() { "reverse" } else { "issue" }, "kit", id.to_string()).after(
-                    serde_json::json!({"squad_id": squad, "cadre_id": cadre, "item_id": item, "quantity": quantity, "reverses": reverses})
-                        .to_string()
-                )
-            )?;
+            lock_member!(p, &mut *tx, squad, cadre)?;
+            let id =
+                ledger_insert!(&mut *tx, now, actor, Entry { squad, cadre, item, quantity, reverses, whole: false })?;
             tx.commit().await?;
             id
         }))
     }
 
-    /// A squad's kits: due, issued and owed per item, and the ledger.
+    /// A squad's kits: due, issued and owed per item (owed summed member by member), and the ledger.
     pub async fn kit_status(&self, actor: &Actor, squad_id: i64) -> StoreResult<KitStatus> {
         let squad = self.squad(actor, squad_id).await?;
         let members = squad.members.len() as i64;
-        let issued: Vec<(i64, i64)> = on_pool!(self, |p| {
-            sqlx::query_as(
-                "SELECT item_id, CAST(SUM(quantity) AS BIGINT) FROM kit_ledger WHERE squad_id = $1 GROUP BY item_id",
-            )
-            .bind(squad_id)
-            .fetch_all(p)
-            .await?
-        });
+        let ledger = self.kit_ledger_sums(squad_id).await?;
+        // Owed is counted member by member: one member handed too many does not
+        // make up for another handed nothing.
         let lines = self
             .kit_items()
             .await?
             .into_iter()
             .map(|item| {
-                let got = issued.iter().find(|(i, _)| *i == item.id).map(|(_, n)| *n).unwrap_or(0);
-                let due = members * item.per_person;
-                KitLine { due, issued: got, owed: (due - got).max(0), item }
+                let given = |m: &crate::squads::SquadMember| ledger.given(m.cadre_id, item.id);
+                let issued = squad.members.iter().map(given).sum();
+                let owed = squad.members.iter().map(|m| cordon_domain::kits::owed(item.per_person, given(m))).sum();
+                KitLine { due: members * item.per_person, issued, owed, item }
             })
             .collect();
         let entries = on_pool!(self, |p| {

@@ -9,7 +9,10 @@ mod steps;
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
+use cordon_domain::orders::roster::{Standing, pick_order};
 use cordon_domain::orders::{OrderState, may_issue};
+use cordon_domain::squads::SquadRole;
+use cordon_domain::units::Availability;
 use cordon_domain::{Actor, Capability, Key};
 use serde::Serialize;
 
@@ -42,6 +45,8 @@ pub struct StepTaken {
     pub at: DateTime<Utc>,
     /// Who moved it.
     pub actor: String,
+    /// Taken by a desk for the squad (a coordinator reporting on site for it), not by the squad itself.
+    pub on_behalf: bool,
 }
 
 /// An order as lists and pages show it.
@@ -76,8 +81,8 @@ pub struct Order {
     pub steps: Vec<StepTaken>,
 }
 
-/// A step taken: order id, state, when, who.
-type StepRow = (i64, String, DateTime<Utc>, String);
+/// A step taken: order id, state, when, who, whether for the squad.
+type StepRow = (i64, String, DateTime<Utc>, String, bool);
 
 #[derive(sqlx::FromRow)]
 struct OrderRow {
@@ -123,6 +128,13 @@ pub struct Candidate {
     pub posted_squad: Option<String>,
     /// Has a training record.
     pub trained: bool,
+}
+
+impl Candidate {
+    /// Where the cadre stands for this roster: free, posted elsewhere, unavailable.
+    pub fn standing(&self) -> Standing {
+        Standing::of(Availability::parse(&self.availability), self.posted_squad.is_some())
+    }
 }
 
 /// The SQL that limits orders to the actor's scope: `$1` unit (NULL: any),
@@ -286,8 +298,9 @@ impl Store {
                 }
                 qb.push(") ORDER BY oc.order_id, p.name");
                 compounds.extend(qb.build_query_as::<(i64, String)>().fetch_all(p).await?);
-                let mut qb =
-                    sqlx::QueryBuilder::new("SELECT order_id, state, at, actor FROM order_steps WHERE order_id IN (");
+                let mut qb = sqlx::QueryBuilder::new(
+                    "SELECT order_id, state, at, actor, on_behalf FROM order_steps WHERE order_id IN (",
+                );
                 let mut sep = qb.separated(", ");
                 for id in chunk {
                     sep.push_bind(*id);
@@ -302,8 +315,8 @@ impl Store {
             names.entry(order).or_default().push(name);
         }
         let mut taken: HashMap<i64, Vec<StepTaken>> = HashMap::new();
-        for (order, state, at, actor) in steps {
-            taken.entry(order).or_default().push(StepTaken { state, at, actor });
+        for (order, state, at, actor, on_behalf) in steps {
+            taken.entry(order).or_default().push(StepTaken { state, at, actor, on_behalf });
         }
         let now = self.now();
         Ok(rows
@@ -350,18 +363,39 @@ impl Store {
         Ok(self.order_details(vec![row]).await?.remove(0))
     }
 
-    /// The unit's cadres for the roster picker, with who is posted elsewhere:
-    /// only for roles that may see cadres (the unit, the command).
+    /// The unit's cadres for the roster picker, with who is posted elsewhere,
+    /// in the picker's order (`roster::pick_order`: free, trained party members
+    /// first, the unavailable last): only for roles that may see cadres (the
+    /// unit, the command).
     pub async fn candidates(&self, actor: &Actor, order_id: i64) -> StoreResult<Vec<Candidate>> {
         if !actor.can(Capability::ViewCadres) {
             return Err(StoreError::Forbidden);
         }
         let order = self.order(actor, order_id).await?;
-        Ok(on_pool!(self, |p| {
-            sqlx::query_as(sqlx::AssertSqlSafe(format!("{CANDIDATE_SELECT}$1 ORDER BY c.party_member DESC, c.id")))
+        let mut found: Vec<Candidate> = on_pool!(self, |p| {
+            sqlx::query_as(sqlx::AssertSqlSafe(format!("{CANDIDATE_SELECT}$1 ORDER BY c.id")))
                 .bind(order.unit_id)
                 .fetch_all(p)
                 .await?
-        }))
+        });
+        found.sort_by_key(|c| pick_order(c.standing(), c.trained, c.party_member, c.id));
+        Ok(found)
+    }
+
+    /// The role in the order's squad of the cadre the actor's account belongs
+    /// to: what decides who reports the squad on site. `None` before the
+    /// roster is named, for an account without a cadre, or one not in the squad.
+    pub async fn own_role(&self, actor: &Actor, order: &Order) -> StoreResult<Option<SquadRole>> {
+        let (Some(squad), Some(cadre)) = (order.squad_id, actor.cadre_id) else {
+            return Ok(None);
+        };
+        let role: Option<String> = on_pool!(self, |p| {
+            sqlx::query_scalar("SELECT role FROM squad_members WHERE squad_id = $1 AND cadre_id = $2 AND active")
+                .bind(squad)
+                .bind(cadre)
+                .fetch_optional(p)
+                .await?
+        });
+        Ok(role.as_deref().and_then(SquadRole::parse))
     }
 }

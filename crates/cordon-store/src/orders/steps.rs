@@ -5,18 +5,34 @@
 //! inside that transaction, with the cadres' rows held, so two orders
 //! assembled at the same instant with the same cadre cannot both post them
 //! (and a constraint allows one active posting per cadre in any case).
+//! Reporting on site is the squad's leader's or secretary's; a desk reporting
+//! for them is recorded as such (`order_steps.on_behalf`). Two reports at the
+//! same instant: the guarded update lets one through, the other is told who
+//! reported and when.
 
+use cordon_domain::orders::report::{Reporter, reporter};
+use cordon_domain::orders::roster::{Standing, may_be_secretary, roles_on_roster};
 use cordon_domain::orders::{OrderEvent, OrderState};
-use cordon_domain::squads::{SquadRole, check_roles};
-use cordon_domain::units::Availability;
-use cordon_domain::{Actor, Key};
+use cordon_domain::squads::SquadRole;
+use cordon_domain::{Actor, Key, Refusal};
 
-use super::{CANDIDATE_SELECT, Candidate};
+use super::{CANDIDATE_SELECT, Candidate, Order};
 use crate::{Store, StoreError, StoreResult};
 
 /// A roster cadre's role: as given, a member otherwise.
 fn role_of(roles: &[(i64, SquadRole)], cadre: i64) -> SquadRole {
     roles.iter().find(|(id, _)| *id == cadre).map(|(_, r)| *r).unwrap_or(SquadRole::Member)
+}
+
+/// The answer to a second 报到: who reported, and when.
+fn already_reported(actor: String, at: chrono::DateTime<chrono::Utc>) -> StoreError {
+    StoreError::conflict(Key::OrderAlreadyReported.with("actor", actor).with("at", at))
+}
+
+/// The 报到 an order already has, from the steps read with it.
+fn report_of(order: &Order) -> Option<StoreError> {
+    let step = order.steps.iter().find(|s| s.state == OrderState::OnSite.as_str())?;
+    Some(already_reported(step.actor.clone(), step.at))
 }
 
 /// Why a roster cannot be posted as it is, read from the candidates as they
@@ -27,10 +43,11 @@ fn check_roster(roster: &[i64], found: &[Candidate], confirm_moves: bool) -> Sto
         let Some(cand) = found.iter().find(|x| x.id == *c) else {
             return Err(StoreError::invalid(Key::RosterNotUnitCadre));
         };
-        if cand.availability == Availability::Unavailable.as_str() {
+        if !cand.standing().can_be_picked() {
             return Err(StoreError::invalid(Key::RosterUnavailable.with("name", &cand.name)));
         }
-        if !confirm_moves && let Some(squad) = &cand.posted_squad {
+        if !confirm_moves && cand.standing() == Standing::PostedElsewhere {
+            let squad = cand.posted_squad.clone().unwrap_or_default();
             return Err(StoreError::conflict(Key::RosterPostedElsewhere.with("name", &cand.name).with("squad", squad)));
         }
         if !confirm_moves && !cand.trained {
@@ -53,16 +70,23 @@ impl Store {
         confirm_moves: bool,
     ) -> StoreResult<OrderState> {
         let order = self.order(actor, id).await?;
-        if !event.step().may_take(actor) {
+        let own = self.own_role(actor, &order).await?;
+        if !event.step().may_take(actor, own) {
             return Err(StoreError::Forbidden);
         }
-        let next = order.state.apply(&event).map_err(StoreError::invalid)?;
+        let reporting = matches!(event, OrderEvent::ReportOnSite);
+        let next = match order.state.apply(&event) {
+            Ok(next) => next,
+            // Someone reported a moment ago: say who and when, not "this step cannot be taken".
+            Err(e) => return Err(report_of(&order).filter(|_| reporting).unwrap_or_else(|| StoreError::invalid(e))),
+        };
+        let on_behalf = reporting && reporter(actor, own) == Some(Reporter::OnBehalf);
         let roster: &[i64] = match &event {
             OrderEvent::Assemble { roster } => roster,
             _ => &[],
         };
         if !roster.is_empty() {
-            check_roles(&roster.iter().map(|c| role_of(roles, *c)).collect::<Vec<_>>()).map_err(StoreError::invalid)?;
+            roles_on_roster(roster, roles).map_err(StoreError::invalid)?;
         }
         let reason = match &event {
             OrderEvent::Decline { reason } | OrderEvent::Cancel { reason } => Some(crate::clean(reason)),
@@ -96,6 +120,11 @@ impl Store {
                 qb.push(") ORDER BY c.id");
                 let found: Vec<Candidate> = qb.build_query_as().fetch_all(&mut *tx).await?;
                 check_roster(roster, &found, confirm_moves)?;
+                let secretary = found.iter().find(|c| role_of(roles, c.id) == SquadRole::Secretary);
+                if let Some(sec) = secretary {
+                    may_be_secretary(sec.party_member)
+                        .map_err(|e| StoreError::invalid(Refusal::from(e).with("name", &sec.name)))?;
+                }
             }
             let moved =
                 sqlx::query("UPDATE orders SET state = $1, reason = COALESCE($2, reason) WHERE id = $3 AND state = $4")
@@ -107,16 +136,32 @@ impl Store {
                     .await?
                     .rows_affected();
             if moved == 0 {
+                if reporting {
+                    // The other report has committed (the update waited for it): read who it was.
+                    let done: Option<(String, chrono::DateTime<chrono::Utc>)> = sqlx::query_as(
+                        "SELECT actor, at FROM order_steps WHERE order_id = $1 AND state = $2 ORDER BY id LIMIT 1",
+                    )
+                    .bind(id)
+                    .bind(OrderState::OnSite.as_str())
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                    if let Some((who, at)) = done {
+                        return Err(already_reported(who, at));
+                    }
+                }
                 return Err(StoreError::conflict(Key::OrderMovedMeanwhile));
             }
-            sqlx::query("INSERT INTO order_steps (order_id, state, at, user_id, actor) VALUES ($1, $2, $3, $4, $5)")
-                .bind(id)
-                .bind(next.as_str())
-                .bind(now)
-                .bind((actor.user_id != 0).then_some(actor.user_id))
-                .bind(actor.username.clone())
-                .execute(&mut *tx)
-                .await?;
+            sqlx::query(
+                "INSERT INTO order_steps (order_id, state, at, user_id, actor, on_behalf) VALUES ($1, $2, $3, $4, $5, $6)",
+            )
+            .bind(id)
+            .bind(next.as_str())
+            .bind(now)
+            .bind((actor.user_id != 0).then_some(actor.user_id))
+            .bind(actor.username.clone())
+            .bind(on_behalf)
+            .execute(&mut *tx)
+            .await?;
             if !roster.is_empty() {
                 let squad: i64 = sqlx::query_scalar(
                     "INSERT INTO squads (unit_id, name, created_at) VALUES ($1, $2, $3) RETURNING id",
@@ -204,7 +249,10 @@ impl Store {
                 &mut *tx,
                 crate::audit::NewEntry::new(now, actor, event.key(), "order", id.to_string())
                     .before(serde_json::json!({"state": order.state.as_str()}).to_string())
-                    .after(serde_json::json!({"state": next.as_str(), "reason": reason}).to_string())
+                    .after(
+                        serde_json::json!({"state": next.as_str(), "reason": reason, "on_behalf": on_behalf})
+                            .to_string()
+                    )
             )?;
             webhook_announce!(&mut *tx, id, next.as_str(), actor, now, reason.clone())?;
             tx.commit().await?;

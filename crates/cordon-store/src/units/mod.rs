@@ -105,6 +105,17 @@ impl Store {
         self.units_where(actor, None).await
     }
 
+    /// Every unit's English name by its Chinese one, for English pages to
+    /// show a unit by the name its people use. Names of municipal units are
+    /// public, so this needs no capability: it only translates a name the
+    /// page already shows.
+    pub async fn unit_names_en(&self) -> StoreResult<std::collections::HashMap<String, String>> {
+        let rows: Vec<(String, String)> = on_pool!(self, |p| {
+            sqlx::query_as("SELECT name, name_en FROM units WHERE name_en <> ''").fetch_all(p).await?
+        });
+        Ok(rows.into_iter().collect())
+    }
+
     /// One unit in scope.
     pub async fn unit(&self, actor: &Actor, id: i64) -> StoreResult<Unit> {
         self.units_where(actor, Some(id)).await?.pop().ok_or(StoreError::NotFound)

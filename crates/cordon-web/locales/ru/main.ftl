@@ -146,3 +146,8 @@ control-long-reason = Причина не может быть длиннее 500
 control-not-compound = Режим контроля бывает только у жилого комплекса.
 webhook-control = Режим контроля { $compound }: { $to } (был: { $from }), причина: { $reason } ({ $actor }, { $at })
 scope-city = Весь город
+# Orders: assembling and who reports on site (assemble)
+order-leader-not-chosen = Выбранный командир не отмечен в списке: отметьте его или выберите другого командира.
+order-secretary-not-chosen = Выбранный секретарь партячейки не отмечен в списке: отметьте его или выберите другого секретаря.
+order-secretary-not-party = { $name } не является членом партии и не может быть секретарём временной партячейки.
+order-already-reported = Отряд уже прибыл на место: отметил { $actor }, { $at }. Повторять не нужно.

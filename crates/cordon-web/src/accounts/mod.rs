@@ -104,6 +104,8 @@ pub struct Ctx {
     pub path: String,
     /// Signed in with a one-time password: only the password change is open.
     pub must_change: bool,
+    /// Units' English names by their Chinese ones, on English pages (empty otherwise).
+    pub unit_names: std::sync::Arc<std::collections::HashMap<String, String>>,
 }
 
 /// Anyone on a page, signed in or not.
@@ -169,7 +171,11 @@ where
                         .filter(|h| !h.is_empty())
                         .unwrap_or_else(|| "/".into())
                 };
-                Ok(Ctx { actor, tr: visitor.tr, csrf: visitor.csrf, path, must_change })
+                let unit_names = match visitor.tr.lang {
+                    crate::i18n::Lang::Zh => Default::default(),
+                    _ => app.store.unit_names_en().await.map_err(|e| PageError::from(e).into_response())?,
+                };
+                Ok(Ctx { actor, tr: visitor.tr, csrf: visitor.csrf, path, must_change, unit_names: unit_names.into() })
             }
             None => {
                 let next = parts.uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");

@@ -1,6 +1,7 @@
 //! Mobilisation orders on pages: the command issues, the unit's coordinator
 //! answers with one tap per step on a phone (assembling on its own page,
-//! `assemble`), the leader reports on site, the command sees every order in
+//! `assemble`), the squad's leader or secretary reports on site (a desk
+//! reporting for them is shown as such), the command sees every order in
 //! flight with the time each step took. The API is in `api`.
 
 mod api;
@@ -14,6 +15,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use chrono::{DateTime, NaiveDateTime, Utc};
+use cordon_domain::orders::report::{Reporter, reporter};
 use cordon_domain::orders::{OrderEvent, OrderState, OrderStep, may_issue};
 use cordon_domain::squads::SquadRole;
 use cordon_domain::{Actor, Capability, Key};
@@ -87,6 +89,8 @@ struct StepView {
     state: String,
     at: String,
     actor: String,
+    /// "reported by lin for the squad", when a desk took the step for the squad.
+    for_squad: Option<String>,
     took: String,
 }
 
@@ -100,6 +104,7 @@ fn view(app: &AppState, tr: &Tr, o: Order) -> OrderView {
             state: tr.tk("order-state", &s.state),
             at: local(s.at),
             actor: s.actor.clone(),
+            for_squad: s.on_behalf.then(|| tr.t_with("order-for-squad", &[("actor", s.actor.clone())])),
             took: if i == 0 { String::new() } else { duration(tr, o.steps[i - 1].at, s.at) },
         })
         .collect();
@@ -227,13 +232,22 @@ struct Action {
     needs_reason: bool,
 }
 
-/// The buttons of the steps the actor may take now (assembling has its own page).
-fn actions(tr: &Tr, actor: &Actor, state: OrderState) -> Vec<Action> {
+/// The buttons of the steps the actor may take now, with their cadre's role
+/// in the order's squad (assembling has its own page).
+fn actions(tr: &Tr, actor: &Actor, state: OrderState, own: Option<SquadRole>) -> Vec<Action> {
     state
-        .steps_for(actor)
+        .steps_for(actor, own)
         .into_iter()
         .filter(|s| *s != OrderStep::Assemble)
-        .map(|s| Action { event: s.key(), label: tr.tk("order-do", s.key()), needs_reason: s.needs_reason() })
+        .map(|s| {
+            // A desk's 报到 button says it reports for the squad.
+            let label = if s == OrderStep::ReportOnSite && reporter(actor, own) == Some(Reporter::OnBehalf) {
+                tr.t("order-do-report-for-squad")
+            } else {
+                tr.tk("order-do", s.key())
+            };
+            Action { event: s.key(), label, needs_reason: s.needs_reason() }
+        })
         .collect()
 }
 
@@ -249,12 +263,13 @@ struct DetailView {
 
 async fn detail_view(app: &AppState, ctx: &Ctx, id: i64, error: Option<String>) -> Result<DetailView, PageError> {
     let o = app.store.order(&ctx.actor, id).await?;
+    let own = app.store.own_role(&ctx.actor, &o).await?;
     // The roster page lists the unit's cadres: only for whoever may assemble and see them.
     let can_assemble =
-        o.state.steps_for(&ctx.actor).contains(&OrderStep::Assemble) && ctx.actor.can(Capability::ViewCadres);
+        o.state.steps_for(&ctx.actor, own).contains(&OrderStep::Assemble) && ctx.actor.can(Capability::ViewCadres);
     let title = ctx.tr.t_with("order-title", &[("id", id.to_string()), ("unit", o.unit.clone())]);
     Ok(DetailView {
-        actions: actions(&ctx.tr, &ctx.actor, o.state),
+        actions: actions(&ctx.tr, &ctx.actor, o.state, own),
         can_assemble,
         v: view(app, &ctx.tr, o),
         error,
@@ -288,20 +303,27 @@ async fn step(State(app): State<AppState>, ctx: Ctx, Path(id): Path<i64>, body: 
         return Err(PageError::Status(StatusCode::BAD_REQUEST, "error-invalid"));
     };
     let assembling = matches!(event, OrderEvent::Assemble { .. });
+    // The page comes back with what was ticked and chosen, whatever was refused.
+    let picked = assemble::Picked::of(&f);
     match app.store.order_step(&ctx.actor, id, event, &roles, field(&f, "confirm") == "yes").await {
         Ok(_) => Ok(Redirect::to(&format!("/orders/{id}")).into_response()),
         Err(StoreError::Invalid(r)) if assembling => {
-            let page = assemble::roster_view(&app, &ctx, id, Some(ctx.tr.refusal(&r)), false).await?;
+            let page = assemble::roster_view(&app, &ctx, id, Some(ctx.tr.refusal(&r)), false, &picked).await?;
             Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
         }
         // Posted elsewhere or untrained: the same page asks to confirm.
         Err(StoreError::Conflict(r)) if assembling => {
-            let page = assemble::roster_view(&app, &ctx, id, Some(ctx.tr.refusal(&r)), true).await?;
+            let page = assemble::roster_view(&app, &ctx, id, Some(ctx.tr.refusal(&r)), true, &picked).await?;
             Ok((StatusCode::CONFLICT, page).into_response())
         }
-        Err(StoreError::Invalid(r) | StoreError::Conflict(r)) => {
+        Err(StoreError::Invalid(r)) => {
             let page = detail_view(&app, &ctx, id, Some(ctx.tr.refusal(&r))).await?;
             Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
+        }
+        // Moved meanwhile, or reported by someone else a moment ago: the page as it stands now, saying so.
+        Err(StoreError::Conflict(r)) => {
+            let page = detail_view(&app, &ctx, id, Some(ctx.tr.refusal(&r))).await?;
+            Ok((StatusCode::CONFLICT, page).into_response())
         }
         Err(e) => Err(e.into()),
     }

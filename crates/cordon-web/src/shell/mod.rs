@@ -45,7 +45,10 @@ struct HomeView {
     tiles: Vec<Tile>,
 }
 
-async fn home(State(app): State<AppState>, ctx: Ctx) -> Result<HomeView, crate::error::PageError> {
+async fn home(State(app): State<AppState>, ctx: Ctx) -> Result<Response, crate::error::PageError> {
+    if crate::command::sees_dashboard(&ctx.actor) {
+        return crate::command::dashboard_page(&app, &ctx).await;
+    }
     let tr = ctx.tr;
     let a = &ctx.actor;
     let tile = |href: &str, key: &str| Tile {
@@ -82,7 +85,8 @@ async fn home(State(app): State<AppState>, ctx: Ctx) -> Result<HomeView, crate::
     if cordon_domain::webhooks::may_manage(a) {
         tiles.push(tile("/webhooks", "webhooks"));
     }
-    Ok(HomeView { l: Layout::new(&ctx, "nav-home"), scope: crate::views::scope_shown(&ctx.tr, &a.scope_label), tiles })
+    Ok(HomeView { l: Layout::new(&ctx, "nav-home"), scope: crate::views::scope_shown(&ctx.tr, &a.scope_label), tiles }
+        .into_response())
 }
 
 /// A path on this site that a redirect may go to, or `None`. Only a path

@@ -40,6 +40,7 @@ pub(crate) struct SquadView {
     can_edit: bool,
     can_issue_kits: bool,
     can_see_cadres: bool,
+    gates: Vec<cordon_store::boards::Gate>,
     error: Option<String>,
     kits: KitStatus,
 }
@@ -58,6 +59,7 @@ pub(crate) async fn squad_view(
         can_edit: cordon_domain::squads::may_manage(&ctx.actor),
         can_issue_kits: cordon_domain::kits::may_issue(&ctx.actor),
         can_see_cadres: ctx.actor.can(Capability::ViewCadres),
+        gates: app.store.squad_gates(&s).await?,
         error,
         l: Layout::titled(ctx, s.name.clone()),
         s,

@@ -321,7 +321,9 @@ fn accounts(s: &Scenario, plans: &[CompoundPlan]) -> Vec<(&'static str, Role, St
 /// Posts the scenario's 56 squads, one per compound, through real orders:
 /// issued, acknowledged, assembled with a leader and a branch secretary, and
 /// reported on site. The 17-person order of 市林草局 is left issued, so the
-/// demo's unit coordinator can answer it on a phone (walkthrough step 2).
+/// demo's unit coordinator can answer it on a phone (walkthrough step 2); the
+/// order of the walkthrough's compound is left assembled, so its leader
+/// (`demo-leader`) taps 报到 at the gate herself (step 3).
 /// Returns how many were posted, and the leader and a member of the squad of
 /// the walkthrough's compound, who have demo accounts.
 async fn post_squads(store: &Store, s: &Scenario, plans: &[CompoundPlan]) -> Result<(usize, Vec<i64>)> {
@@ -393,7 +395,6 @@ async fn post_squads(store: &Store, s: &Scenario, plans: &[CompoundPlan]) -> Res
             }
             let ids = roster.iter().map(|c| c.id).collect();
             store.order_step(&system, id, OrderEvent::Assemble { roster: ids }, &roles, false).await?;
-            store.order_step(&system, id, OrderEvent::ReportOnSite, &[], false).await?;
             posted += 1;
             if compound == plans[0].name {
                 // The leader, then a member who is not the branch secretary.
@@ -402,6 +403,7 @@ async fn post_squads(store: &Store, s: &Scenario, plans: &[CompoundPlan]) -> Res
                 walkthrough.extend(roster.iter().skip(1).map(|c| c.id).find(|id| Some(*id) != secretary));
                 continue;
             }
+            store.order_step(&system, id, OrderEvent::ReportOnSite, &[], false).await?;
             let squad = store.order(&system, id).await?.squad_id.context("an assembled order has a squad")?;
             for member in &roster {
                 for (item, per_person) in &kit {
@@ -594,6 +596,19 @@ mod tests {
             let member = s.actor_by_username("demo-member").await.unwrap().unwrap();
             assert!(squad.members.iter().any(|m| Some(m.cadre_id) == member.cadre_id && m.role == "member"));
             assert_eq!(squad.members[0].role, "leader");
+            // The walkthrough's order waits for its leader's 报到; every other assembled one is on site.
+            use cordon_domain::orders::{OrderEvent, OrderState};
+            assert_eq!(ours.state, OrderState::Assembled, "{}", db.engine);
+            let on_site = orders.items.iter().filter(|o| o.state == OrderState::OnSite).count();
+            assert_eq!(on_site, 54, "{}", db.engine);
+            assert!(matches!(
+                s.order_step(&member, ours.id, OrderEvent::ReportOnSite, &[], false).await,
+                Err(cordon_store::StoreError::Forbidden)
+            ));
+            s.order_step(&leader, ours.id, OrderEvent::ReportOnSite, &[], false).await.unwrap();
+            let reported = s.order(&leader, ours.id).await.unwrap();
+            let last = reported.steps.last().unwrap();
+            assert_eq!((last.state.as_str(), last.actor.as_str(), last.on_behalf), ("on-site", "demo-leader", false));
         }
     }
 

@@ -123,6 +123,18 @@ pub async fn serve(data: &Path) -> (Killed, String) {
 
 /// ChromeDriver and a headless Chromium session on it, with a fresh profile and this window size.
 pub async fn browser(chromium: &Path, driver: &Path, profile: &Path, window: (u32, u32)) -> (Killed, Client) {
+    browser_with(chromium, driver, profile, window, true).await
+}
+
+/// As [`browser`], with the pages' JavaScript on or off (off as a phone with
+/// scripts blocked; WebDriver's own scripts, which the tests measure with, still run).
+pub async fn browser_with(
+    chromium: &Path,
+    driver: &Path,
+    profile: &Path,
+    window: (u32, u32),
+    javascript: bool,
+) -> (Killed, Client) {
     let driver_port = free_port();
     let driver = Killed(
         Command::new(driver)
@@ -138,9 +150,17 @@ pub async fn browser(chromium: &Path, driver: &Path, profile: &Path, window: (u3
             "binary": chromium,
             "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-quic",
                      "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                     format!("--window-size={},{}", window.0, window.1), format!("--user-data-dir={}", profile.display())]
+                     format!("--window-size={},{}", window.0, window.1), format!("--user-data-dir={}", profile.display())],
+            "prefs": { "profile.managed_default_content_settings.javascript": if javascript { 1 } else { 2 } }
         }
     });
+    // Headless Chromium keeps a window at least 500 px wide: a phone's width
+    // is emulated, with its viewport, so a 360 px page is really 360 px.
+    let mut caps = caps;
+    if window.0 < 500 {
+        caps["goog:chromeOptions"]["mobileEmulation"] =
+            serde_json::json!({ "deviceMetrics": { "width": window.0, "height": window.1, "pixelRatio": 1.0 } });
+    }
     let client = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
         .capabilities(caps.as_object().unwrap().clone())
         .connect(&format!("http://127.0.0.1:{driver_port}"))

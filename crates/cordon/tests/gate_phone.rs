@@ -1,0 +1,167 @@
+//! The pages of the compound guarantee as their users hold them: Chromium at
+//! 360 × 780, the demo's people (the pages carry no script of their own:
+//! the CSP allows only the board's; with Chromium's JavaScript switched off,
+//! chromedriver waited ~200 s after every click, so the walk runs with it on). The command's home, the
+//! squads overview, the audit log, the assembly page, the squad page and its
+//! kits page fit the width with no sideways scrolling, every tap target is at
+//! least 44 × 44 px (measured, not assumed), the header is one bar, and the
+//! command's first screen names the unguarded compound and the order still
+//! waiting. Drives the real binary over WebDriver.
+
+mod common;
+
+use common::{browser_tools, cordon, serve};
+use fantoccini::{Client, Locator};
+
+const PASSWORD: &str = "cordon-demo-2022";
+const WIDTH: u32 = 360;
+const HEIGHT: u32 = 780;
+
+type R<T> = Result<T, fantoccini::error::CmdError>;
+
+/// What a page's layout looks like to the test: overflow, the tap targets
+/// under 44 px, and the header's height. A control inside a label, or named
+/// by a label's `for`, is tapped through the label, so the label is measured.
+const MEASURE: &str = r#"
+const small = [];
+const seen = new Set();
+for (const el of document.querySelectorAll('a[href], button, input:not([type=hidden]), select, textarea, summary')) {
+  const byFor = el.id ? document.querySelector('label[for="' + el.id + '"]') : null;
+  const t = el.closest('label') || byFor || el;
+  if (seen.has(t)) continue;
+  seen.add(t);
+  const r = t.getBoundingClientRect();
+  if (r.width === 0 && r.height === 0) continue;
+  if (getComputedStyle(t).visibility === 'hidden') continue;
+  if (r.width < 44 || r.height < 44) {
+    const text = (t.innerText || t.value || t.getAttribute('aria-label') || t.name || '').trim().slice(0, 40);
+    small.push(t.tagName + ' "' + text + '" ' + Math.round(r.width) + 'x' + Math.round(r.height));
+  }
+}
+const header = document.querySelector('header.top');
+return {
+  overflow: document.documentElement.scrollWidth - window.innerWidth,
+  small: small,
+  header: header ? Math.round(header.getBoundingClientRect().height) : 0,
+  targets: seen.size,
+};
+"#;
+
+/// The page fits the width, every target is big enough, the header is one bar.
+async fn check_layout(browser: &Client, page: &str) -> R<()> {
+    let m = browser.execute(MEASURE, vec![]).await?;
+    let overflow = m["overflow"].as_i64().unwrap_or(i64::MAX);
+    let small: Vec<String> =
+        m["small"].as_array().into_iter().flatten().filter_map(|v| v.as_str().map(String::from)).collect();
+    let header = m["header"].as_i64().unwrap_or(0);
+    let png = browser.screenshot().await?;
+    std::fs::create_dir_all(concat!(env!("CARGO_TARGET_TMPDIR"), "/screenshots")).ok();
+    std::fs::write(format!("{}/screenshots/gate-{page}.png", env!("CARGO_TARGET_TMPDIR")), png).ok();
+    assert!(overflow <= 0, "{page}: {overflow} px wider than a {WIDTH} px phone");
+    assert!(small.is_empty(), "{page}: tap targets under 44 x 44 px: {small:?}");
+    assert!(header > 0 && header <= 60, "{page}: the header is one bar on a phone, not {header} px");
+    assert!(m["targets"].as_i64().unwrap_or(0) > 0, "{page}: the measure found the page's controls");
+    Ok(())
+}
+
+async fn sign_in(browser: &Client, base: &str, user: &str) -> R<()> {
+    browser.goto(&format!("{base}/login")).await?;
+    browser.wait().for_element(Locator::Css("input[name=username]")).await?.send_keys(user).await?;
+    browser.find(Locator::Css("input[name=password]")).await?.send_keys(PASSWORD).await?;
+    browser.find(Locator::Css("form[action='/login'] button[type=submit]")).await?.click().await?;
+    browser.wait().for_element(Locator::Css("header.top")).await?;
+    Ok(())
+}
+
+/// Signs out through the header's menu, as a phone shows it: one tap opens it.
+async fn sign_out(browser: &Client) -> R<()> {
+    browser.find(Locator::Css("label.menu-label")).await?.click().await?;
+    browser.find(Locator::Css("form[action='/logout'] button")).await?.click().await?;
+    browser.wait().for_element(Locator::Css("input[name=username]")).await?;
+    Ok(())
+}
+
+/// The top of an element on the page, in px from the top of the document.
+async fn top_of(browser: &Client, css: &str) -> R<f64> {
+    let v = browser
+        .execute(
+            "const e = document.querySelector(arguments[0]); return e ? e.getBoundingClientRect().bottom + window.scrollY : -1;",
+            vec![serde_json::Value::String(css.into())],
+        )
+        .await?;
+    Ok(v.as_f64().unwrap_or(-1.0))
+}
+
+#[tokio::test]
+async fn the_guarantee_at_the_gate_on_a_phone_with_javascript_off() {
+    let Some((chromium, driver)) = browser_tools("gate phone test") else {
+        return;
+    };
+    let root = std::env::temp_dir().join(format!("cordon_gate_{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&root);
+    std::fs::create_dir_all(&root).unwrap();
+    let data = root.join("db");
+    cordon(&data, &["demo"], None);
+    let (_server, base) = serve(&data).await;
+    let (_driver, browser) =
+        common::browser_with(&chromium, &driver, &root.join("profile"), (WIDTH, HEIGHT), true).await;
+
+    let result = async {
+        // The command's first screen: the counts, the waiting order, the unguarded compound.
+        sign_in(&browser, &base, "demo-command").await?;
+        browser.goto(&format!("{base}/")).await?;
+        browser.wait().for_element(Locator::Css("nav.counts")).await?;
+        let refresh = browser.find(Locator::Css("meta[http-equiv=refresh]")).await?.attr("content").await?;
+        assert_eq!(refresh.as_deref(), Some("60"), "the dashboard refreshes itself without script");
+        let waiting = browser.find(Locator::Css("#waiting + ul a.card")).await?.text().await?;
+        let unguarded = browser.find(Locator::Css("#unguarded + ul a.card strong")).await?.text().await?;
+        assert!(
+            waiting.contains("市林草局") && waiting.contains("还剩"),
+            "the waiting order with its clock: {waiting}"
+        );
+        let compound = unguarded.split_whitespace().next().unwrap_or_default().to_string();
+        assert!(!compound.is_empty() && waiting.contains(&compound), "the order goes to the unguarded compound");
+        check_layout(&browser, "home").await?;
+        for css in ["#waiting + ul a.card", "#unguarded + ul a.card"] {
+            let bottom = top_of(&browser, css).await?;
+            assert!(bottom > 0.0 && bottom <= HEIGHT as f64, "{css} on the first screen (ends at {bottom} px)");
+        }
+        let order_href = browser.find(Locator::Css("#waiting + ul a.card")).await?.attr("href").await?.unwrap();
+        browser.goto(&format!("{base}/squads")).await?;
+        browser.wait().for_element(Locator::Css("table.cards")).await?;
+        check_layout(&browser, "squads").await?;
+        browser.goto(&format!("{base}/audit")).await?;
+        browser.wait().for_element(Locator::Css("main")).await?;
+        check_layout(&browser, "audit").await?;
+        sign_out(&browser).await?;
+
+        // The unit's coordinator acknowledges the order and opens the assembly page.
+        sign_in(&browser, &base, "demo-unit").await?;
+        browser.goto(&format!("{base}{order_href}")).await?;
+        browser.wait().for_element(Locator::Css("input[name=event][value=acknowledge]")).await?;
+        browser
+            .find(Locator::XPath("//input[@name='event'][@value='acknowledge']/following-sibling::button"))
+            .await?
+            .click()
+            .await?;
+        browser.wait().for_element(Locator::Css("a[href$='/roster']")).await?.click().await?;
+        browser.wait().for_element(Locator::Css("form input[type=checkbox]")).await?;
+        check_layout(&browser, "assembly").await?;
+        sign_out(&browser).await?;
+
+        // The squad leader: her squad's page and its kits page.
+        sign_in(&browser, &base, "demo-leader").await?;
+        browser.goto(&format!("{base}/")).await?;
+        browser.wait().for_element(Locator::Css("a.tile[href^='/squads/']")).await?.click().await?;
+        browser.wait().for_element(Locator::Css("dl.fields")).await?;
+        check_layout(&browser, "squad").await?;
+        browser.wait().for_element(Locator::Css("a[href$='/kits']")).await?.click().await?;
+        browser.wait().for_element(Locator::Css("main h1")).await?;
+        check_layout(&browser, "kits").await?;
+        Ok::<_, fantoccini::error::CmdError>(())
+    }
+    .await;
+    let _ = browser.close().await;
+    let _ = std::fs::remove_dir_all(&root);
+    result.expect("the walk through the pages at the gate");
+}
