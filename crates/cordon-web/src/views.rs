@@ -257,3 +257,28 @@ pub fn scope_shown(tr: &Tr, written: &str) -> String {
         Err(_) => written.to_string(),
     }
 }
+
+/// The one answer to a page's form: on success, a redirect to `done` (so a
+/// reload does not post again); on a refusal, the form's page once more with
+/// the refusal worded, as 422; anything else is an error page.
+pub async fn after_form<T, V, Fut>(
+    ctx: &Ctx,
+    result: Result<T, cordon_store::StoreError>,
+    done: &str,
+    again: impl FnOnce(String) -> Fut,
+) -> Result<axum::response::Response, crate::error::PageError>
+where
+    V: axum::response::IntoResponse,
+    Fut: std::future::Future<Output = Result<V, crate::error::PageError>>,
+{
+    use axum::response::IntoResponse;
+    use cordon_store::StoreError;
+    match result {
+        Ok(_) => Ok(axum::response::Redirect::to(done).into_response()),
+        Err(StoreError::Invalid(r) | StoreError::Conflict(r)) => {
+            let page = again(ctx.tr.refusal(&r)).await?;
+            Ok((axum::http::StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
+        }
+        Err(e) => Err(e.into()),
+    }
+}

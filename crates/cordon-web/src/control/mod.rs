@@ -2,7 +2,7 @@
 //! the history) and in the API (`GET`/`PUT /api/v1/places/{id}/control`).
 
 use axum::extract::{Path, State};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::Response;
 use axum::routing::post;
 use axum::{Form, Json, Router};
 use cordon_domain::Key;
@@ -105,15 +105,10 @@ async fn set(
         Ok(status) => app.store.set_control(&ctx.actor, id, status, &f.reason).await,
         Err(e) => Err(e),
     };
-    match result {
-        Ok(_) => Ok(Redirect::to(&format!("/places/{id}")).into_response()),
-        Err(StoreError::Invalid(r) | StoreError::Conflict(r)) => {
-            let error = Some(ctx.tr.refusal(&r));
-            let page = crate::places::detail_view(&app, &ctx, id, Default::default(), error).await?;
-            Ok((axum::http::StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
-        }
-        Err(e) => Err(e.into()),
-    }
+    crate::views::after_form(&ctx, result, &format!("/places/{id}"), |e| {
+        crate::places::detail_view(&app, &ctx, id, Default::default(), Some(e))
+    })
+    .await
 }
 
 /// A compound's control status (sealed, controlled, precaution, or null) and its history, newest first.

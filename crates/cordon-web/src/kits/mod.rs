@@ -6,8 +6,7 @@
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::Response;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use cordon_store::StoreError;
@@ -142,14 +141,7 @@ async fn after_form<T>(
     id: i64,
     result: Result<T, StoreError>,
 ) -> Result<Response, PageError> {
-    match result {
-        Ok(_) => Ok(Redirect::to(&format!("/squads/{id}/kits")).into_response()),
-        Err(StoreError::Invalid(r) | StoreError::Conflict(r)) => {
-            Ok((StatusCode::UNPROCESSABLE_ENTITY, kits_view(app, ctx, id, Some(ctx.tr.refusal(&r))).await?)
-                .into_response())
-        }
-        Err(e) => Err(e.into()),
-    }
+    crate::views::after_form(ctx, result, &format!("/squads/{id}/kits"), |e| kits_view(app, ctx, id, Some(e))).await
 }
 
 async fn kits_page(State(app): State<AppState>, ctx: Ctx, Path(id): Path<i64>) -> Result<KitsView, PageError> {

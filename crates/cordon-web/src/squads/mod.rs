@@ -4,8 +4,7 @@
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::Response;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use cordon_domain::Capability;
@@ -73,14 +72,7 @@ pub(crate) async fn after_form<T>(
     id: i64,
     result: Result<T, StoreError>,
 ) -> Result<Response, PageError> {
-    match result {
-        Ok(_) => Ok(Redirect::to(&format!("/squads/{id}")).into_response()),
-        Err(StoreError::Invalid(r) | StoreError::Conflict(r)) => {
-            Ok((StatusCode::UNPROCESSABLE_ENTITY, squad_view(app, ctx, id, Some(ctx.tr.refusal(&r))).await?)
-                .into_response())
-        }
-        Err(e) => Err(e.into()),
-    }
+    crate::views::after_form(ctx, result, &format!("/squads/{id}"), |e| squad_view(app, ctx, id, Some(e))).await
 }
 
 async fn squad(State(app): State<AppState>, ctx: Ctx, Path(id): Path<i64>) -> Result<SquadView, PageError> {
