@@ -303,6 +303,8 @@ keys! {
     OrderLeaderNotChosen = "order-leader-not-chosen",
     /// The branch secretary named is not among the people ticked.
     OrderSecretaryNotChosen = "order-secretary-not-chosen",
+    /// One cadre was named both leader and branch secretary.
+    OrderTwoRoles = "order-two-roles",
     /// The branch secretary named is not a formal party member (`name`).
     OrderSecretaryNotParty = "order-secretary-not-party",
     /// The squad has reported on site already (`actor`, `at`).

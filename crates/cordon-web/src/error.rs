@@ -10,6 +10,7 @@ use axum::http::StatusCode;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use cordon_domain::Refusal;
+use cordon_domain::clock::Zone;
 use cordon_store::StoreError;
 use cordon_store::imports::BadRow;
 use serde_json::json;
@@ -101,7 +102,7 @@ impl IntoResponse for PageError {
 pub async fn render_error_pages(State(app): State<AppState>, req: Request, next: Next) -> Response {
     let tr = crate::accounts::tr_of(&app, req.headers());
     let api = req.uri().path().starts_with("/api/");
-    let res = next.run(req).await;
+    let res = ZONE.scope(app.zone, next.run(req)).await;
     let status = res.status();
     let page = match res.extensions().get::<ErrorPage>().cloned() {
         Some(page) => page,
@@ -171,9 +172,20 @@ fn rejection_key(status: StatusCode) -> &'static str {
     }
 }
 
+tokio::task_local! {
+    /// The deployment's zone while a request is answered, so that an API
+    /// error (made where no state is at hand) shows its times in it.
+    static ZONE: Zone;
+}
+
+/// The API's translator: English, with times in the deployment's zone.
+pub(crate) fn api_tr() -> Tr {
+    Tr::english(ZONE.try_with(|z| *z).unwrap_or_default())
+}
+
 /// The English text of a key, for the API's messages.
 pub(crate) fn english(key: &str) -> String {
-    Tr::english(Default::default()).t(key)
+    api_tr().t(key)
 }
 
 /// A failed API request: `{"error": {"code", "message", "details"}}`, and
@@ -206,8 +218,8 @@ fn bad_cell(tr: &Tr, b: &BadRow) -> serde_json::Value {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        // Programs read English; times in the deployment's default zone.
-        let tr = Tr::english(Default::default());
+        // Programs read English; times in the deployment's zone.
+        let tr = api_tr();
         match self {
             ApiError::Store(e) => {
                 let (status, key) = classify(&e);

@@ -88,7 +88,7 @@ impl Layout {
     /// A unit by the name of the page's language: its English name on an
     /// English page when it has one, else its Chinese name.
     pub fn unit(&self, name: &str) -> String {
-        self.unit_names.get(name).cloned().unwrap_or_else(|| name.to_string())
+        unit_name(&self.unit_names, name)
     }
 
     /// Several units, each by the name of the page's language, joined as the language lists them.
@@ -281,4 +281,9 @@ where
         }
         Err(e) => Err(e.into()),
     }
+}
+
+/// A unit by its English name when the page's table has one, else as named.
+pub(crate) fn unit_name(names: &std::collections::HashMap<String, String>, name: &str) -> String {
+    names.get(name).cloned().unwrap_or_else(|| name.to_string())
 }

@@ -61,7 +61,7 @@ async fn the_log_reads_in_words_with_the_changes_as_old_to_new_and_no_personal_n
     for db in engines().await {
         let engine = db.engine;
         let app = spawn_app_on(db).await;
-        work(&app).await;
+        let order = work(&app).await;
         let cmd = app.login("cmd").await;
         // A search by a whole ID number is itself logged (masked).
         let found = app.page(&cmd, &format!("/residents?q={}", id_number(12))).await;
@@ -74,7 +74,16 @@ async fn the_log_reads_in_words_with_the_changes_as_old_to_new_and_no_personal_n
             assert!(zh.contains(&format!("<span>{words}</span>")), "{engine}: the action {words}");
         }
         for words in ["调度令 #", "居民 #", "管控状态 #", "导入 #", "账号 #"] {
-            assert!(zh.contains(&format!("<span>{words}")), "{engine}: the record {words}");
+            assert!(zh.contains(&format!(">{words}")), "{engine}: the record {words}");
+        }
+        // A record with a page of its own links it; one without (an import, an account) does not.
+        let jia = compound_id(&app.db.store, "甲小区").await;
+        assert!(zh.contains(&format!("<a href=\"/orders/{order}\">调度令 #{order}</a>")), "{engine}: {zh}");
+        assert!(zh.contains(&format!("<a href=\"/places/{jia}\">管控状态 #{jia}</a>")), "{engine}");
+        assert!(zh.contains("<span>导入 #") && zh.contains("<span>账号 #"), "{engine}");
+        for href in zh.split("href=\"").skip(1).map(|h| &h[..h.find('"').unwrap()]) {
+            let res = cmd.get(app.url(href)).send().await.unwrap();
+            assert_eq!(res.status(), StatusCode::OK, "{engine}: the link {href} opens");
         }
         assert!(zh.contains("<span>系统</span>") && zh.contains("<span>cmd</span>"), "{engine}: who did it");
         assert!(zh.contains("状态: 已下达 → 已收到"), "{engine}: the order's step as old → new");
@@ -117,7 +126,7 @@ async fn the_log_reads_in_words_with_the_changes_as_old_to_new_and_no_personal_n
         assert!(en.contains("State: Issued → Acknowledged"), "{engine}: the step in English");
         assert!(en.contains("Control status: not set → Sealed zone"), "{engine}: the sealing in English");
         assert!(en.contains("Scope: The whole city"), "{engine}: the city scope in English");
-        assert!(en.contains("<span>Order #") && en.contains("<span>Resident #"), "{engine}: records in English");
+        assert!(en.contains(">Order #") && en.contains(">Resident #"), "{engine}: records in English");
     }
 }
 

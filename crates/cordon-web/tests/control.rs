@@ -89,15 +89,7 @@ async fn the_api_reads_and_sets_the_status_for_the_command_only() {
         assert_eq!(body["status"], "controlled", "{engine}: the Chinese word is read");
         assert_eq!(body["history"][0]["from"], "sealed", "{engine}: {body}");
         assert_eq!(body["history"][0]["reason"], "降级", "{engine}");
-        let got: Value = common::api()
-            .get(app.url(&format!("/api/v1/places/{jia}/control")))
-            .bearer_auth(&leader)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let got: Value = app.api_json(&leader, &format!("/api/v1/places/{jia}/control")).await;
         assert_eq!((got["status"].clone(), got["history"].as_array().unwrap().len()), (json!("controlled"), 2));
         let res = put(&app, &leader, jia, json!({"status": "sealed", "reason": "x"})).await;
         assert_eq!(res.status(), StatusCode::FORBIDDEN, "{engine}");

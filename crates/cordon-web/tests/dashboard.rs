@@ -9,8 +9,9 @@ mod common;
 use chrono::Duration;
 use cordon_domain::Actor;
 use cordon_domain::control::ControlStatus;
+use cordon_store::imports::ImportKind;
 use cordon_store::orders::NewOrder;
-use cordon_store::test_support::{compound_id, engines, post_squad, unit_cadres};
+use cordon_store::test_support::{compound_id, engines, post_squad, sheet, unit_cadres};
 use reqwest::StatusCode;
 use serde_json::Value;
 
@@ -65,6 +66,14 @@ async fn the_command_sees_the_waiting_orders_the_unguarded_compound_and_the_empt
         let soon = order(&app, "市总工会", "乙小区", 20).await;
         let yi = compound_id(s, "乙小区").await;
         s.set_control(&Actor::system(), yi, ControlStatus::Sealed, "阳性病例").await.unwrap();
+        // 乙小区 gets a gate, which nobody holds: listed too, linked to the compound.
+        let gate = sheet(
+            &["市", "区", "街道", "社区", "小区", "卡口"],
+            &[&["哈尔滨市", "道外区", "大有坊街道", "新一社区", "乙小区", "南门"]],
+        );
+        s.import(&Actor::system(), ImportKind::Places, &gate, &|_: &cordon_store::imports::ImportProgress| {})
+            .await
+            .unwrap();
 
         let cmd = app.login("cmd").await;
         let page = app.page(&cmd, "/").await;
@@ -73,7 +82,7 @@ async fn the_command_sees_the_waiting_orders_the_unguarded_compound_and_the_empt
         assert_eq!(count(&page, "小区"), 2, "{engine}");
         assert_eq!(count(&page, "已包保"), 1, "{engine}");
         assert_eq!(count(&page, "未包保"), 1, "{engine}");
-        assert_eq!(count(&page, "卡口无人在岗"), 2, "{engine}");
+        assert_eq!(count(&page, "卡口无人在岗"), 3, "{engine}");
         assert_eq!(count(&page, "调度令未报到"), 2, "{engine}");
         assert!(page.contains("封控区 1"), "{engine}: the control counts");
 
@@ -101,6 +110,10 @@ async fn the_command_sees_the_waiting_orders_the_unguarded_compound_and_the_empt
         let gates = section(&page, "gates");
         assert_eq!(gates.matches(&format!("href=\"/squads/{squad}/roster\"")).count(), 2, "{engine}: {gates}");
         assert!(gates.contains("甲小区 · 东门") && gates.contains("甲小区 · 西门"), "{engine}");
+        assert!(
+            gates.contains(&format!("href=\"/places/{yi}\"")) && gates.contains("乙小区 · 南门"),
+            "{engine}: {gates}"
+        );
 
         // A roster that puts someone on every gate now empties the list.
         let zone = cordon_domain::clock::Zone::default();
@@ -112,8 +125,9 @@ async fn the_command_sees_the_waiting_orders_the_unguarded_compound_and_the_empt
         };
         s.build_roster(&Actor::system(), squad, &plan, zone).await.unwrap();
         let page = app.page(&cmd, "/").await;
-        assert_eq!(count(&page, "卡口无人在岗"), 0, "{engine}");
-        assert!(section(&page, "gates").contains("每个卡口当前都有人在岗"), "{engine}");
+        assert_eq!(count(&page, "卡口无人在岗"), 1, "{engine}: 乙小区's gate is still empty");
+        let gates = section(&page, "gates");
+        assert!(!gates.contains("甲小区") && gates.contains("乙小区 · 南门"), "{engine}: {gates}");
 
         // In English, with the units by their English names.
         assert_eq!(cmd.get(app.url("/lang/en")).send().await.unwrap().status(), StatusCode::SEE_OTHER);

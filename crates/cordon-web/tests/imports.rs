@@ -322,15 +322,7 @@ async fn fifty_thousand_bad_rows_get_a_bounded_answer_with_the_total_and_a_full_
 
 /// How many residents the command sees named 居民….
 async fn imported_residents(app: &App, token: &str) -> u64 {
-    let json: serde_json::Value = common::api()
-        .get(app.url("/api/v1/residents?q=居民&per_page=1"))
-        .bearer_auth(token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let json: serde_json::Value = app.api_json(token, "/api/v1/residents?q=居民&per_page=1").await;
     json["total"].as_u64().unwrap()
 }
 

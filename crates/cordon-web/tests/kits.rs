@@ -173,15 +173,7 @@ async fn one_tap_hands_a_member_the_rest_of_the_template_and_the_grids_owed_figu
         // Every figure of the grid is the ledger's, on the page and in the API.
         let sums = ledger_sums(s, squad).await;
         let token = s.create_token("lin").await.unwrap();
-        let api: Value = common::api()
-            .get(app.url(&format!("/api/v1/squads/{squad}/kits/members")))
-            .bearer_auth(&token)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let api: Value = app.api_json(&token, &format!("/api/v1/squads/{squad}/kits/members")).await;
         for &m in &f.members {
             for &(item, per_person) in &f.items {
                 let given = sums.get(&(m, item)).copied().unwrap_or(0);

@@ -442,6 +442,13 @@ async fn a_roster_whose_leader_is_not_among_the_chosen_is_refused_in_words_with_
         let res = app.post_form(&lin, &format!("/orders/{id}/step"), &body).await;
         assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
         assert!(res.text().await.unwrap().contains("林四 is not a formal party member"));
+        // One person chosen as leader and secretary is refused aloud, not made leader only.
+        let body =
+            format!("csrf={}&event=assemble&roster={one}&roster={two}&leader={one}&secretary={one}", csrf_of(&page));
+        let res = app.post_form(&lin, &format!("/orders/{id}/step"), &body).await;
+        assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY, "{}", app.db.engine);
+        assert!(res.text().await.unwrap().contains("The leader and the branch secretary must be two people"));
+        assert_eq!(s.order(&Actor::system(), id).await.unwrap().state.as_str(), "acknowledged", "nobody posted");
         let body =
             format!("csrf={}&event=assemble&roster={one}&roster={two}&leader={one}&secretary={two}", csrf_of(&page));
         let res = app.post_form(&lin, &format!("/orders/{id}/step"), &body).await;
@@ -503,15 +510,7 @@ async fn the_picker_lists_free_trained_party_members_first_and_the_unavailable_l
         );
         // The API lists them in the same order.
         let token = s.create_token("gong").await.unwrap();
-        let api: serde_json::Value = common::api()
-            .get(app.url(&format!("/api/v1/orders/{id}/candidates")))
-            .bearer_auth(&token)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let api: serde_json::Value = app.api_json(&token, &format!("/api/v1/orders/{id}/candidates")).await;
         let names: Vec<&str> = api.as_array().unwrap().iter().map(|c| c["name"].as_str().unwrap()).collect();
         assert_eq!(names, listed);
     }
@@ -553,15 +552,7 @@ async fn the_leader_reports_a_plain_member_may_not_and_a_coordinator_reports_for
         cmd.get(app.url("/lang/en?back=/")).send().await.unwrap();
         assert!(app.page(&cmd, &format!("/orders/{theirs}")).await.contains("reported by gong for the squad"));
         let token = s.create_token("cmd").await.unwrap();
-        let api: serde_json::Value = common::api()
-            .get(app.url(&format!("/api/v1/orders/{theirs}")))
-            .bearer_auth(&token)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let api: serde_json::Value = app.api_json(&token, &format!("/api/v1/orders/{theirs}")).await;
         let step = api["steps"].as_array().unwrap().last().unwrap().clone();
         assert_eq!((step["actor"].as_str(), step["on_behalf"].as_bool()), (Some("gong"), Some(true)));
         let audit = s
@@ -636,4 +627,27 @@ async fn the_leader_and_the_secretary_pressing_report_at_once_make_one_report_an
             .unwrap();
         assert_eq!(audit.items.iter().filter(|e| e.action == "report").count(), 1, "one audit entry");
     }
+}
+
+/// A refusal the API words with a time shows it in the deployment's zone,
+/// not in Shanghai's when the deployment is elsewhere.
+#[tokio::test]
+async fn an_api_refusal_shows_its_time_in_the_deployments_zone() {
+    let moscow = cordon_domain::clock::Zone::parse("Europe/Moscow").unwrap();
+    let app = common::spawn_app_configured(cordon_store::test_support::sqlite().await, |s| s.zone = moscow).await;
+    let (_, id, _) = post_squad(&app.db.store, "市林草局", "甲小区", 0).await;
+    let lin = app.db.store.create_token("lin").await.unwrap();
+    let res = api_step(&app, &lin, id, serde_json::json!({"event": "report"})).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let order: serde_json::Value = res.json().await.unwrap();
+    let at: chrono::DateTime<Utc> =
+        order["steps"].as_array().unwrap().last().unwrap()["at"].as_str().unwrap().parse().unwrap();
+    let res = api_step(&app, &lin, id, serde_json::json!({"event": "report"})).await;
+    assert_eq!(res.status(), StatusCode::CONFLICT);
+    let error: serde_json::Value = res.json().await.unwrap();
+    let message = error["error"]["message"].as_str().unwrap();
+    let local = moscow.local(at).format("%m-%d %H:%M").to_string();
+    let shanghai = cordon_domain::clock::Zone::default().local(at).format("%m-%d %H:%M").to_string();
+    assert!(message.contains(&local), "Moscow time {local} in {message}");
+    assert!(!message.contains(&shanghai), "not Shanghai's {shanghai}: {message}");
 }

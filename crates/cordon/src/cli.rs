@@ -326,6 +326,8 @@ enum UnitVerb {
 /// Runs a parsed command line.
 pub async fn run(cli: Cli) -> Result<()> {
     let db = cli.db;
+    // The zone of every time the command line prints, errors included.
+    let _ = ZONE.set(db.zone()?);
     match cli.command {
         Command::Serve(args) => serve(&db, args).await,
         Command::Demo => {
@@ -465,9 +467,12 @@ fn read_password(password_stdin: bool) -> Result<String> {
     Ok(password.lines().next().unwrap_or("").to_string())
 }
 
-/// The command line speaks English, with times in the deployment's default zone.
+/// The zone given with `--timezone`, once the command line is read.
+static ZONE: std::sync::OnceLock<Zone> = std::sync::OnceLock::new();
+
+/// The command line speaks English, with times in the deployment's zone.
 fn english() -> cordon_web::i18n::Tr {
-    cordon_web::i18n::Tr::english(Zone::default())
+    cordon_web::i18n::Tr::english(ZONE.get().copied().unwrap_or_default())
 }
 
 /// Maps store errors the user can fix to exit code 2, and prints rejected rows.

@@ -1,7 +1,5 @@
 //! The pages of the compound guarantee as their users hold them: Chromium at
-//! 360 × 780, the demo's people (the pages carry no script of their own:
-//! the CSP allows only the board's; with Chromium's JavaScript switched off,
-//! chromedriver waited ~200 s after every click, so the walk runs with it on). The command's home, the
+//! 360 × 780 with the pages' JavaScript off, the demo's people. The command's home, the
 //! squads overview, the audit log, the assembly page, the squad page and its
 //! kits page fit the width with no sideways scrolling, every tap target is at
 //! least 44 × 44 px (measured, not assumed), the header is one bar, and the
@@ -64,19 +62,44 @@ async fn check_layout(browser: &Client, page: &str) -> R<()> {
     Ok(())
 }
 
+/// Taps a control and, when `leaves` says it leads to another page, waits
+/// for that page. With the pages' scripts off chromedriver's own click waits
+/// minutes for a load it cannot follow, so the tap is the control's default
+/// action (follow the link, submit the form, tick the box) started through
+/// WebDriver's script, and the next page is known by a fresh document.
+async fn tap(browser: &Client, locator: Locator<'_>, leaves: bool) -> R<()> {
+    let el = browser.wait().for_element(locator).await?;
+    let arg = serde_json::to_value(&el).expect("an element reference");
+    browser.execute("document.documentElement.dataset.left = '1'; arguments[0].click();", vec![arg]).await?;
+    if !leaves {
+        return Ok(());
+    }
+    let start = std::time::Instant::now();
+    loop {
+        let fresh = browser
+            .execute("return !document.documentElement.dataset.left && document.readyState === 'complete';", vec![])
+            .await;
+        if matches!(fresh, Ok(serde_json::Value::Bool(true))) {
+            return Ok(());
+        }
+        assert!(start.elapsed() < std::time::Duration::from_secs(30), "the tap led to no new page");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}
+
 async fn sign_in(browser: &Client, base: &str, user: &str) -> R<()> {
     browser.goto(&format!("{base}/login")).await?;
     browser.wait().for_element(Locator::Css("input[name=username]")).await?.send_keys(user).await?;
     browser.find(Locator::Css("input[name=password]")).await?.send_keys(PASSWORD).await?;
-    browser.find(Locator::Css("form[action='/login'] button[type=submit]")).await?.click().await?;
+    tap(browser, Locator::Css("form[action='/login'] button[type=submit]"), true).await?;
     browser.wait().for_element(Locator::Css("header.top")).await?;
     Ok(())
 }
 
 /// Signs out through the header's menu, as a phone shows it: one tap opens it.
 async fn sign_out(browser: &Client) -> R<()> {
-    browser.find(Locator::Css("label.menu-label")).await?.click().await?;
-    browser.find(Locator::Css("form[action='/logout'] button")).await?.click().await?;
+    tap(browser, Locator::Css("label.menu-label"), false).await?;
+    tap(browser, Locator::Css("form[action='/logout'] button"), true).await?;
     browser.wait().for_element(Locator::Css("input[name=username]")).await?;
     Ok(())
 }
@@ -104,9 +127,12 @@ async fn the_guarantee_at_the_gate_on_a_phone_with_javascript_off() {
     cordon(&data, &["demo"], None);
     let (_server, base) = serve(&data).await;
     let (_driver, browser) =
-        common::browser_with(&chromium, &driver, &root.join("profile"), (WIDTH, HEIGHT), true).await;
+        common::browser_with(&chromium, &driver, &root.join("profile"), (WIDTH, HEIGHT), false).await;
 
     let result = async {
+        // The pages' scripts are off: a page's own script does not run.
+        browser.goto("data:text/html,<title>off</title><script>document.title='on'</script>").await?;
+        assert_eq!(browser.title().await?, "off", "JavaScript is off for the pages");
         // The command's first screen: the counts, the waiting order, the unguarded compound.
         sign_in(&browser, &base, "demo-command").await?;
         browser.goto(&format!("{base}/")).await?;
@@ -139,12 +165,9 @@ async fn the_guarantee_at_the_gate_on_a_phone_with_javascript_off() {
         sign_in(&browser, &base, "demo-unit").await?;
         browser.goto(&format!("{base}{order_href}")).await?;
         browser.wait().for_element(Locator::Css("input[name=event][value=acknowledge]")).await?;
-        browser
-            .find(Locator::XPath("//input[@name='event'][@value='acknowledge']/following-sibling::button"))
-            .await?
-            .click()
+        tap(&browser, Locator::XPath("//input[@name='event'][@value='acknowledge']/following-sibling::button"), true)
             .await?;
-        browser.wait().for_element(Locator::Css("a[href$='/roster']")).await?.click().await?;
+        tap(&browser, Locator::Css("a[href$='/roster']"), true).await?;
         browser.wait().for_element(Locator::Css("form input[type=checkbox]")).await?;
         check_layout(&browser, "assembly").await?;
         sign_out(&browser).await?;
@@ -152,12 +175,15 @@ async fn the_guarantee_at_the_gate_on_a_phone_with_javascript_off() {
         // The squad leader: her squad's page and its kits page.
         sign_in(&browser, &base, "demo-leader").await?;
         browser.goto(&format!("{base}/")).await?;
-        browser.wait().for_element(Locator::Css("a.tile[href^='/squads/']")).await?.click().await?;
+        tap(&browser, Locator::Css("a.tile[href^='/squads/']"), true).await?;
         browser.wait().for_element(Locator::Css("dl.fields")).await?;
         check_layout(&browser, "squad").await?;
-        browser.wait().for_element(Locator::Css("a[href$='/kits']")).await?.click().await?;
+        tap(&browser, Locator::Css("a[href$='/kits']"), true).await?;
         browser.wait().for_element(Locator::Css("main h1")).await?;
         check_layout(&browser, "kits").await?;
+        // Still off after every page of the walk.
+        browser.goto("data:text/html,<title>off</title><script>document.title='on'</script>").await?;
+        assert_eq!(browser.title().await?, "off", "JavaScript stayed off");
         Ok::<_, fantoccini::error::CmdError>(())
     }
     .await;

@@ -55,6 +55,10 @@ pub enum RosterError {
     /// The secretary of a temporary party branch is a formal party member.
     #[error("the branch secretary is not a party member")]
     SecretaryNotPartyMember,
+    /// One cadre named for two roles (leader and secretary): each person of
+    /// a squad holds one role, so the second would be dropped unsaid.
+    #[error("one person named for two roles")]
+    TwoRoles,
     /// Not one leader, or more than one secretary.
     #[error(transparent)]
     Squad(#[from] SquadError),
@@ -67,6 +71,7 @@ impl From<RosterError> for crate::Refusal {
             RosterError::LeaderNotChosen => Key::OrderLeaderNotChosen.into(),
             RosterError::SecretaryNotChosen => Key::OrderSecretaryNotChosen.into(),
             RosterError::SecretaryNotPartyMember => Key::OrderSecretaryNotParty.into(),
+            RosterError::TwoRoles => Key::OrderTwoRoles.into(),
             RosterError::Squad(e) => e.into(),
         }
     }
@@ -76,7 +81,10 @@ impl From<RosterError> for crate::Refusal {
 /// secretary are chosen among the chosen, exactly one leader, at most one
 /// secretary (`squads::check_roles`); everyone else is a member.
 pub fn roles_on_roster(roster: &[i64], roles: &[(i64, SquadRole)]) -> Result<Vec<SquadRole>, RosterError> {
-    for (cadre, role) in roles {
+    for (i, (cadre, role)) in roles.iter().enumerate() {
+        if roles[..i].iter().any(|(c, r)| c == cadre && r != role) {
+            return Err(RosterError::TwoRoles);
+        }
         if !roster.contains(cadre) {
             return Err(match role {
                 SquadRole::Leader => RosterError::LeaderNotChosen,
@@ -135,5 +143,11 @@ mod tests {
         assert_eq!(roles_on_roster(&roster, &[]), Err(RosterError::Squad(SquadError::Leader)));
         assert!(may_be_secretary(true).is_ok());
         assert_eq!(may_be_secretary(false), Err(RosterError::SecretaryNotPartyMember));
+    }
+
+    #[test]
+    fn one_person_named_leader_and_secretary_is_refused_not_made_leader_only() {
+        assert_eq!(roles_on_roster(&[1, 2, 3], &[(1, Leader), (1, Secretary)]), Err(RosterError::TwoRoles));
+        assert_eq!(roles_on_roster(&[1, 2, 3], &[(1, Leader), (1, Leader)]), Ok(vec![Leader, Member, Member]));
     }
 }

@@ -65,7 +65,8 @@ pub struct EmptyGate {
     pub compound_id: i64,
     /// Its compound's name.
     pub compound: String,
-    /// A squad posted at the compound, whose roster would fill the gate.
+    /// A squad posted at the compound, whose roster would fill the gate;
+    /// none at an unguarded compound.
     pub squad_id: Option<i64>,
 }
 
@@ -80,8 +81,7 @@ pub struct Dashboard {
     pub waiting: Vec<WaitingOrder>,
     /// Compounds with no squad posted.
     pub unguarded: Vec<CompoundLine>,
-    /// Gates with nobody on duty, at guarded compounds (an unguarded
-    /// compound's gates are empty by definition and listed with it).
+    /// Gates with nobody on duty, guarded compounds' and unguarded ones'.
     pub empty_gates: Vec<EmptyGate>,
 }
 
@@ -143,16 +143,16 @@ impl Store {
         let in_scope: HashSet<i64> = overview.compounds.iter().map(|c| c.id).collect();
         let empty: Vec<&GateRow> =
             gates.iter().filter(|g| in_scope.contains(&g.compound_id) && g.on_duty == 0).collect();
+        // Every empty gate is listed, an unguarded compound's too: the
+        // command posts a squad there, so it links the compound, not a roster.
         let empty_gates = empty
             .iter()
-            .filter_map(|g| {
-                guarded.get(&g.compound_id).map(|squad| EmptyGate {
-                    checkpoint_id: g.checkpoint_id,
-                    checkpoint: g.checkpoint.clone(),
-                    compound_id: g.compound_id,
-                    compound: g.compound.clone(),
-                    squad_id: *squad,
-                })
+            .map(|g| EmptyGate {
+                checkpoint_id: g.checkpoint_id,
+                checkpoint: g.checkpoint.clone(),
+                compound_id: g.compound_id,
+                compound: g.compound.clone(),
+                squad_id: guarded.get(&g.compound_id).copied().flatten(),
             })
             .collect();
 

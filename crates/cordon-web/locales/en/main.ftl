@@ -478,6 +478,7 @@ order-for-squad = reported by { $actor } for the squad
 order-do-report-for-squad = Report on site for the squad
 order-leader-not-chosen = The leader you chose is not among the people picked: pick them too, or choose another leader.
 order-secretary-not-chosen = The branch secretary you chose is not among the people picked: pick them too, or choose another secretary.
+order-two-roles = The leader and the branch secretary must be two people: choose another party member as secretary.
 order-secretary-not-party = { $name } is not a formal party member and cannot be the temporary party branch secretary.
 order-already-reported = Already reported on site by { $actor } at { $at }; nothing more to do.
 

@@ -478,6 +478,7 @@ order-for-squad = 由 { $actor } 代小分队报到
 order-do-report-for-squad = 代小分队报到
 order-leader-not-chosen = 所选队长不在已选人员中：请先选入此人，或另选队长。
 order-secretary-not-chosen = 所选临时党支部书记不在已选人员中：请先选入此人，或另选书记。
+order-two-roles = 队长和临时党支部书记须由两人担任：请另选一位党员任书记。
 order-secretary-not-party = { $name } 不是正式党员，不能担任临时党支部书记。
 order-already-reported = 已由 { $actor } 于 { $at } 报到，无需重复报到。
 

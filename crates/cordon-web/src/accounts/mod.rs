@@ -108,6 +108,13 @@ pub struct Ctx {
     pub unit_names: std::sync::Arc<std::collections::HashMap<String, String>>,
 }
 
+impl Ctx {
+    /// A unit by the name of the page's language (see `Layout::unit`).
+    pub fn unit(&self, name: &str) -> String {
+        crate::views::unit_name(&self.unit_names, name)
+    }
+}
+
 /// Anyone on a page, signed in or not.
 pub struct Visitor {
     /// In which language.

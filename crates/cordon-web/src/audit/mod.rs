@@ -60,13 +60,15 @@ struct Line {
     actor: String,
     action: String,
     record: String,
+    /// The record's page, when it has one the reader may open.
+    link: Option<String>,
     /// The word that leads the change (created, deleted, no change), if its kind has one.
     lead: Option<String>,
     change: Diff,
 }
 
 impl Line {
-    fn of(l: &Layout, zone: &cordon_domain::clock::Zone, e: AuditEntry) -> Line {
+    fn of(l: &Layout, zone: &cordon_domain::clock::Zone, links: bool, e: AuditEntry) -> Line {
         let tr = &l.tr;
         let unit = |name: &str| l.unit(name);
         let cx = Context { tr, entity: &e.entity, unit: &unit };
@@ -85,6 +87,7 @@ impl Line {
             Kind::Changed | Kind::Noted | Kind::Empty => None,
         };
         Line {
+            link: if links { words::record_page(&e.entity, &e.entity_id) } else { None },
             lead,
             at: zone.local(e.at).format("%Y-%m-%d %H:%M:%S").to_string(),
             actor: words::actor_shown(tr, &e),
@@ -127,7 +130,10 @@ async fn index(State(app): State<AppState>, ctx: Ctx, Query(q): Query<AuditQuery
     ];
     let pager = Pager::new("/audit", &params, &page);
     let l = Layout::new(&ctx, "nav-audit");
-    let lines = page.items.into_iter().map(|e| Line::of(&l, &app.zone, e)).collect();
+    // The log is the whole city's; its records' pages open for a city-wide
+    // reader only, so nobody else gets a link that ends in a refusal.
+    let links = matches!(ctx.actor.scope, cordon_domain::Scope::City);
+    let lines = page.items.into_iter().map(|e| Line::of(&l, &app.zone, links, e)).collect();
     let chosen = f.entity.as_deref().map(str::trim);
     let entities: Vec<EntityChoice> = ENTITIES
         .iter()

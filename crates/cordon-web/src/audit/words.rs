@@ -30,6 +30,24 @@ pub fn entity_label(tr: &Tr, entity: &str) -> String {
     known(tr, &format!("audit-entity-{entity}")).unwrap_or_else(|| readable(tr, entity))
 }
 
+/// The page of a record named in the log, for the kinds whose id is that
+/// page's id; the others (a kit entry, a token, an import) have none.
+pub fn record_page(entity: &str, id: &str) -> Option<String> {
+    if id.is_empty() || !id.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let path = match entity {
+        "place" | "control" => "places",
+        "resident" => "residents",
+        "unit" => "units",
+        "cadre" => "cadres",
+        "order" => "orders",
+        "roster" => return Some(format!("/squads/{id}/roster")),
+        _ => return None,
+    };
+    Some(format!("/{path}/{id}"))
+}
+
 /// Who did it: a person by the name they sign in with; the system (the command
 /// line, imports run from it, the first start) by its word.
 pub fn actor_shown(tr: &Tr, e: &AuditEntry) -> String {

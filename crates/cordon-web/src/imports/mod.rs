@@ -409,7 +409,7 @@ pub struct ImportQuery {
 /// The API's rejection: the first bad cells in `details`, their `total`, and
 /// where the full report is (`report`).
 fn rejected(report: &ImportReport) -> Response {
-    let tr = Tr::english(Default::default());
+    let tr = crate::error::api_tr();
     let details: Vec<serde_json::Value> = report
         .bad_rows
         .iter()
@@ -489,7 +489,7 @@ pub async fn api_job(
     let job = app.store.import_job(&actor, id).await?;
     let mut body = serde_json::to_value(&job).map_err(|e| StoreError::Io(e.to_string()))?;
     if let Some(r) = &job.refusal {
-        body["refusal"] = json!(Tr::english(Default::default()).refusal(r));
+        body["refusal"] = json!(crate::error::api_tr().refusal(r));
     }
     if let Some(report) = job.report {
         body["report"] = json!(format!("/api/v1/imports/reports/{report}"));
@@ -506,5 +506,5 @@ pub async fn api_report(
     Path(id): Path<i64>,
 ) -> Result<Response, ApiError> {
     let report = app.store.import_report(&actor, id).await?;
-    Ok(report_response(&Tr::english(Default::default()), &report)?)
+    Ok(report_response(&crate::error::api_tr(), &report)?)
 }

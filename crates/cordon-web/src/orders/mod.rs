@@ -267,7 +267,7 @@ async fn detail_view(app: &AppState, ctx: &Ctx, id: i64, error: Option<String>) 
     // The roster page lists the unit's cadres: only for whoever may assemble and see them.
     let can_assemble =
         o.state.steps_for(&ctx.actor, own).contains(&OrderStep::Assemble) && ctx.actor.can(Capability::ViewCadres);
-    let title = ctx.tr.t_with("order-title", &[("id", id.to_string()), ("unit", o.unit.clone())]);
+    let title = ctx.tr.t_with("order-title", &[("id", id.to_string()), ("unit", ctx.unit(&o.unit))]);
     Ok(DetailView {
         actions: actions(&ctx.tr, &ctx.actor, o.state, own),
         can_assemble,
@@ -289,9 +289,8 @@ fn event_of(f: &[(String, String)]) -> Option<(OrderEvent, Vec<(i64, SquadRole)>
     if let Ok(leader) = field(f, "leader").parse() {
         roles.push((leader, SquadRole::Leader));
     }
-    if let Ok(secretary) = field(f, "secretary").parse::<i64>()
-        && roles.iter().all(|(c, _)| *c != secretary)
-    {
+    // The same person as secretary is kept, for the roster to refuse aloud.
+    if let Ok(secretary) = field(f, "secretary").parse::<i64>() {
         roles.push((secretary, SquadRole::Secretary));
     }
     Some((event, roles))

@@ -98,6 +98,11 @@ impl App {
         c.get(self.url(path)).send().await.unwrap().text().await.unwrap()
     }
 
+    /// The JSON an API path answers a bearer token with.
+    pub async fn api_json(&self, token: &str, path: &str) -> serde_json::Value {
+        api().get(self.url(path)).bearer_auth(token).send().await.unwrap().json().await.unwrap()
+    }
+
     /// Posts a form body as written (repeated keys and all) and returns the response.
     pub async fn post_form(&self, c: &reqwest::Client, path: &str, body: &str) -> reqwest::Response {
         c.post(self.url(path))

@@ -150,8 +150,7 @@ pub async fn browser_with(
             "binary": chromium,
             "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-quic",
                      "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                     format!("--window-size={},{}", window.0, window.1), format!("--user-data-dir={}", profile.display())],
-            "prefs": { "profile.managed_default_content_settings.javascript": if javascript { 1 } else { 2 } }
+                     format!("--window-size={},{}", window.0, window.1), format!("--user-data-dir={}", profile.display())]
         }
     });
     // Headless Chromium keeps a window at least 500 px wide: a phone's width
@@ -166,5 +165,27 @@ pub async fn browser_with(
         .connect(&format!("http://127.0.0.1:{driver_port}"))
         .await
         .expect("a WebDriver session");
+    if !javascript {
+        // The pages' own scripts off, as DevTools switches them off (WebDriver's
+        // scripts, which the tests measure and tap with, still run). With
+        // scripts off chromedriver's own element click waits minutes before it
+        // returns (measured: 200–600 s); see `gate_phone::tap`.
+        let off = Cdp("Emulation.setScriptExecutionDisabled", serde_json::json!({ "value": true }));
+        client.issue_cmd(off).await.expect("scripts switched off");
+    }
     (driver, client)
+}
+
+/// A Chrome DevTools command sent through chromedriver (`goog/cdp/execute`).
+#[derive(Debug)]
+pub struct Cdp(pub &'static str, pub serde_json::Value);
+
+impl fantoccini::wd::WebDriverCompatibleCommand for Cdp {
+    fn endpoint(&self, base: &reqwest::Url, session: Option<&str>) -> Result<reqwest::Url, url::ParseError> {
+        base.join(&format!("session/{}/goog/cdp/execute", session.unwrap_or_default()))
+    }
+
+    fn method_and_body(&self, _: &reqwest::Url) -> (reqwest::Method, Option<String>) {
+        (reqwest::Method::POST, Some(serde_json::json!({ "cmd": self.0, "params": self.1 }).to_string()))
+    }
 }
