@@ -95,8 +95,11 @@ impl From<PageRequest> for Keyset {
     }
 }
 
-/// How many rows a filtered list counts at most: past it, the total says "more than".
-pub const COUNTED_AT_MOST: i64 = 10_000;
+/// How many rows a search counts at most: past it, the total says "more than"
+/// (a name that a thousand people share is narrowed, not paged through; the
+/// count read ten thousand index entries a request at 10,000). A special
+/// group's total in a place is kept exactly (`place_tags`).
+pub const COUNTED_AT_MOST: i64 = 1_000;
 
 /// Part of a long list, with the rows on either side named for the links.
 #[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]

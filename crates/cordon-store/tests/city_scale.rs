@@ -71,6 +71,13 @@ async fn walk(s: &Store, filter: &ResidentFilter, per_page: i64) -> Vec<Resident
     }
 }
 
+/// The total a list of residents on dialysis shows, and whether it is a lower bound.
+async fn dialysis_total(s: &Store, place_id: Option<i64>) -> (i64, bool) {
+    let filter = ResidentFilter { tag: Some(SpecialGroup::Dialysis), place_id, ..Default::default() };
+    let slice = s.residents(system(), &filter, Keyset::new(None, None, Some(10)), Default::default()).await.unwrap();
+    (slice.total, slice.total_capped)
+}
+
 async fn audit_count(s: &Store, entity: &str) -> i64 {
     let filter = AuditFilter { entity: Some(entity.into()), ..Default::default() };
     s.audit_entries(system(), &filter, PageRequest::new(None, Some(1))).await.unwrap().total
@@ -125,6 +132,10 @@ async fn a_roll_of_twenty_thousand_imports_once_pages_by_keyset_and_audits_only_
             all.iter().filter(|r| r.tags.contains(&SpecialGroup::Dialysis)).map(|r| r.id).collect();
         assert!(expected.len() >= 2_858, "{e}: every seventh of the roll at least");
         assert_eq!(on_dialysis.iter().map(|r| r.id).collect::<Vec<_>>(), expected, "{e}: 透析");
+        // Its total is the kept count, exact past the cap of a search, in the city and in a compound.
+        assert_eq!(dialysis_total(s, None).await, (expected.len() as i64, false), "{e}: the city's 透析");
+        let in_yi_on_dialysis = on_dialysis.iter().filter(|r| r.address.starts_with("乙小区")).count() as i64;
+        assert_eq!(dialysis_total(s, Some(yi)).await, (in_yi_on_dialysis, false), "{e}: 乙小区's 透析");
 
         // Names starting with the search, in name order.
         let named = walk(s, &ResidentFilter { q: Some("居民19".into()), ..Default::default() }, 100).await;
@@ -161,6 +172,18 @@ async fn a_roll_of_twenty_thousand_imports_once_pages_by_keyset_and_audits_only_
             assert_eq!(b.residents, listed as i64, "{e}: {}", b.name);
         }
         assert_eq!(buildings.items.iter().find(|b| b.name == "99号楼").unwrap().residents, 3, "{e}: 居民5, 6 and 9");
+        // 居民7, on dialysis, moves from 甲小区 to 乙小区: the kept counts of both follow,
+        // and a building's (not kept) is counted.
+        import(s, &roll(&[7])).await;
+        let after = walk(s, &dialysis, 500).await;
+        for (compound, name) in [(jia, "甲小区"), (yi, "乙小区")] {
+            let listed = after.iter().filter(|r| r.address.starts_with(name)).count() as i64;
+            assert_eq!(dialysis_total(s, Some(compound)).await, (listed, false), "{e}: {name}'s 透析 after the move");
+        }
+        assert_eq!(in_yi_on_dialysis + 1, after.iter().filter(|r| r.address.starts_with("乙小区")).count() as i64);
+        let b99 = s.place_children(system(), yi, None, PageRequest::new(None, Some(500))).await.unwrap();
+        let b99 = b99.items.iter().find(|b| b.name == "99号楼").unwrap().id;
+        assert_eq!(dialysis_total(s, Some(b99)).await, (1, false), "{e}: 居民7 in 99号楼");
     }
 }
 

@@ -291,6 +291,11 @@ impl Store {
         };
         // Residents in the range, from the kept counts where there are some.
         let in_range = self.residents_in(actor, place.as_ref()).await?;
+        // A group alone in a place from the compound up: its kept count too.
+        let tagged = match (filter.tag, &name) {
+            (Some(tag), None) => self.tagged_in(actor, place.as_ref(), tag).await?,
+            _ => None,
+        };
         let plan = match (filter.tag, &name) {
             (Some(_), _) => Plan::Tag,
             (None, Some(_)) if in_range > SMALL_PLACE => Plan::Name,
@@ -335,7 +340,9 @@ impl Store {
             qb.push(") k JOIN residents r ON r.id = k.rid").push(ADDRESS_JOINS);
             qb.push(format!(" ORDER BY k.k1{dir}, k.k2{dir}"));
             let rows: Vec<ResidentRow> = qb.build_query_as().fetch_all(p).await?;
-            let (total, capped) = if filter.tag.is_none() && name.is_none() {
+            let (total, capped) = if let Some(n) = tagged {
+                (n, false)
+            } else if filter.tag.is_none() && name.is_none() {
                 (in_range, false)
             } else {
                 let mut qb = sqlx::QueryBuilder::new("SELECT COUNT(*) FROM (SELECT 1");
@@ -379,6 +386,49 @@ impl Store {
             // A unit's or a site's scope holds no part of the tree.
             (None, Scope::Unit { .. } | Scope::Site { .. }) => Ok(0),
         }
+    }
+
+    /// How many residents of a special group the list covers, from the kept
+    /// counts (`place_tags`): of the place asked for, else of the scope's
+    /// place, or the whole city's; none below a compound, where they are not
+    /// kept (and a count reads a few rows).
+    async fn tagged_in(&self, actor: &Actor, place: Option<&Place>, tag: SpecialGroup) -> StoreResult<Option<i64>> {
+        use cordon_domain::places::PlaceKind;
+        let place = match (place, &actor.scope) {
+            (Some(p), _) => Some(p.clone()),
+            (None, Scope::Place { id, .. }) => Some(self.place(actor, *id).await?),
+            (None, Scope::City) => None,
+            (None, Scope::Unit { .. } | Scope::Site { .. }) => return Ok(Some(0)),
+        };
+        let kept = |k: PlaceKind| {
+            matches!(
+                k,
+                PlaceKind::City | PlaceKind::District | PlaceKind::Street | PlaceKind::Community | PlaceKind::Compound
+            )
+        };
+        let tag = tag.as_str().to_string();
+        let n: i64 = match place {
+            Some(p) if !kept(p.kind) => return Ok(None),
+            Some(p) => on_pool!(self, |pool| {
+                sqlx::query_scalar::<_, i64>(
+                    "SELECT CAST(COALESCE(SUM(residents), 0) AS BIGINT) FROM place_tags WHERE place_id = $1 AND tag = $2",
+                )
+                .bind(p.id)
+                .bind(tag)
+                .fetch_one(pool)
+                .await?
+            }),
+            None => on_pool!(self, |pool| {
+                sqlx::query_scalar::<_, i64>(
+                    "SELECT CAST(COALESCE(SUM(t.residents), 0) AS BIGINT) FROM place_tags t \
+                     JOIN places p ON p.id = t.place_id WHERE p.parent_id IS NULL AND t.tag = $1",
+                )
+                .bind(tag)
+                .fetch_one(pool)
+                .await?
+            }),
+        };
+        Ok(Some(n))
     }
 
     pub(crate) async fn resident_row(&self, actor: &Actor, id: i64) -> StoreResult<ResidentRow> {

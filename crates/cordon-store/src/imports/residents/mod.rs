@@ -199,6 +199,21 @@ fn id_key(id: &IdNumber) -> u64 {
     body * 11 + check
 }
 
+/// The kept counts of each special group in each place from the compound up
+/// (`place_tags`), counted again from `resident_tags` at the end of every
+/// import: one index range per place and group, a few rows per tagged
+/// resident. Two statements: PostgreSQL prepares one at a time.
+pub(crate) const RECOUNT_TAGS: [&str; 2] = [
+    "DELETE FROM place_tags",
+    "INSERT INTO place_tags (place_id, tag, residents) \
+     SELECT p.id, g.tag, COUNT(*) FROM places p \
+     CROSS JOIN (SELECT DISTINCT tag FROM resident_tags) g \
+     JOIN resident_tags t ON t.tag = g.tag AND t.path >= p.path \
+       AND t.path < substr(p.path, 1, length(p.path) - 1) || '0' \
+     WHERE p.kind IN ('city', 'district', 'street', 'community', 'compound') \
+     GROUP BY p.id, g.tag",
+];
+
 /// Adds `delta` residents to a household and to every place above it: the ids
 /// of its stored path (`/city/district/…/household/`).
 pub(crate) fn count_along(gained: &mut HashMap<i64, i64>, path: &str, delta: i64) {

@@ -270,6 +270,10 @@ pub(super) async fn write(
     .execute(&mut *tx)
     .await?;
 
+    for sql in super::RECOUNT_TAGS {
+        sqlx::query(sql).execute(&mut *tx).await?;
+    }
+
     let total: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM import_staged").fetch_one(&mut *tx).await?;
     written.summary.imported = imported as usize;
     written.summary.updated = changed.len();

@@ -242,6 +242,9 @@ pub(super) fn write(
         tx.execute_batch(sql)?;
     }
     tree.write_counts(&tx)?;
+    for sql in super::RECOUNT_TAGS {
+        tx.execute(sql, [])?;
+    }
     if let Some(mut run) = job.run.clone() {
         run.hashed(sha256);
         let last: i64 =
