@@ -1,5 +1,5 @@
 -- How many residents of each special group live in each place from the
--- compound up, kept by every residents import (`imports::residents::RECOUNT_TAGS`),
+-- compound up, kept by every residents import (`imports::residents::FORGET_TAGS`),
 -- so that a tag filter's total is read, not counted over the roll per request.
 CREATE TABLE place_tags (
     place_id  BIGINT NOT NULL REFERENCES places(id),
@@ -8,8 +8,7 @@ CREATE TABLE place_tags (
     PRIMARY KEY (place_id, tag)
 );
 INSERT INTO place_tags (place_id, tag, residents)
-SELECT p.id, g.tag, COUNT(*) FROM places p
-CROSS JOIN (SELECT DISTINCT tag FROM resident_tags) g
-JOIN resident_tags t ON t.tag = g.tag AND t.path >= p.path AND t.path < substr(p.path, 1, length(p.path) - 1) || '0'
-WHERE p.kind IN ('city', 'district', 'street', 'community', 'compound')
-GROUP BY p.id, g.tag;
+SELECT CAST(a.id AS BIGINT), t.tag, COUNT(*) FROM resident_tags t
+CROSS JOIN LATERAL (SELECT string_to_array(trim(BOTH '/' FROM t.path), '/') AS ids) x
+CROSS JOIN LATERAL unnest(x.ids[1:cardinality(x.ids) - 3]) AS a(id)
+GROUP BY 1, 2;

@@ -1,5 +1,5 @@
 -- How many residents of each special group live in each place from the
--- compound up, kept by every residents import (`imports::residents::RECOUNT_TAGS`),
+-- compound up, kept by every residents import (`imports::residents::FORGET_TAGS`),
 -- so that a tag filter's total is read, not counted over the roll per request.
 CREATE TABLE place_tags (
     place_id  INTEGER NOT NULL REFERENCES places(id),

@@ -201,18 +201,11 @@ fn id_key(id: &IdNumber) -> u64 {
 
 /// The kept counts of each special group in each place from the compound up
 /// (`place_tags`), counted again from `resident_tags` at the end of every
-/// import: one index range per place and group, a few rows per tagged
-/// resident. Two statements: PostgreSQL prepares one at a time.
-pub(crate) const RECOUNT_TAGS: [&str; 2] = [
-    "DELETE FROM place_tags",
-    "INSERT INTO place_tags (place_id, tag, residents) \
-     SELECT p.id, g.tag, COUNT(*) FROM places p \
-     CROSS JOIN (SELECT DISTINCT tag FROM resident_tags) g \
-     JOIN resident_tags t ON t.tag = g.tag AND t.path >= p.path \
-       AND t.path < substr(p.path, 1, length(p.path) - 1) || '0' \
-     WHERE p.kind IN ('city', 'district', 'street', 'community', 'compound') \
-     GROUP BY p.id, g.tag",
-];
+/// import, a few rows per tagged resident. The places are a household path's
+/// ids but its last three (building, entrance, household); each engine finds
+/// them its own way (`sqlite::RECOUNT_TAGS`, `postgres::RECOUNT_TAGS`) after
+/// this empties the table.
+pub(crate) const FORGET_TAGS: &str = "DELETE FROM place_tags";
 
 /// Adds `delta` residents to a household and to every place above it: the ids
 /// of its stored path (`/city/district/…/household/`).

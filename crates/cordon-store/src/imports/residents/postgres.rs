@@ -14,6 +14,15 @@ const STAGING: &str = "CREATE TEMP TABLE import_residents (row_no BIGINT NOT NUL
      building TEXT NOT NULL, entrance TEXT NOT NULL, room TEXT NOT NULL, name TEXT NOT NULL, id_number TEXT NOT NULL, \
      birth_date DATE NOT NULL, sex TEXT NOT NULL, phone TEXT, tags TEXT NOT NULL) ON COMMIT DROP";
 
+/// `imports::residents::FORGET_TAGS`'s counts, on PostgreSQL: each tagged
+/// resident's path cut into its ids, the last three left out (measured at
+/// 1M: the range join SQLite uses took 7.8 s here, planned as a hash join).
+const RECOUNT_TAGS: &str = "INSERT INTO place_tags (place_id, tag, residents) \
+     SELECT CAST(a.id AS BIGINT), t.tag, COUNT(*) FROM resident_tags t \
+     CROSS JOIN LATERAL (SELECT string_to_array(trim(BOTH '/' FROM t.path), '/') AS ids) x \
+     CROSS JOIN LATERAL unnest(x.ids[1:cardinality(x.ids) - 3]) AS a(id) \
+     GROUP BY 1, 2";
+
 /// The advisory lock that queues the apply phase of resident imports ("cordon:residents" in ASCII).
 const RESIDENT_IMPORT_LOCK: i64 = 0x636f_7264_6f6e_3a72;
 
@@ -270,9 +279,8 @@ pub(super) async fn write(
     .execute(&mut *tx)
     .await?;
 
-    for sql in super::RECOUNT_TAGS {
-        sqlx::query(sql).execute(&mut *tx).await?;
-    }
+    sqlx::query(super::FORGET_TAGS).execute(&mut *tx).await?;
+    sqlx::query(RECOUNT_TAGS).execute(&mut *tx).await?;
 
     let total: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM import_staged").fetch_one(&mut *tx).await?;
     written.summary.imported = imported as usize;

@@ -25,6 +25,16 @@ const CACHE_KIB: i64 = 128 * 1024;
 const REBUILT: [&str; 5] =
     ["residents_household", "residents_name", "residents_path", "resident_tags_resident", "places_kind"];
 
+/// `imports::residents::FORGET_TAGS`'s counts, on SQLite: one range of the
+/// (tag, path) index per place from the compound up and group.
+const RECOUNT_TAGS: &str = "INSERT INTO place_tags (place_id, tag, residents) \
+     SELECT p.id, g.tag, COUNT(*) FROM places p \
+     CROSS JOIN (SELECT DISTINCT tag FROM resident_tags) g \
+     JOIN resident_tags t ON t.tag = g.tag AND t.path >= p.path \
+       AND t.path < substr(p.path, 1, length(p.path) - 1) || '0' \
+     WHERE p.kind IN ('city', 'district', 'street', 'community', 'compound') \
+     GROUP BY p.id, g.tag";
+
 /// How many rows make an import large: at least this many, and more than the roll holds already.
 const LARGE: u64 = 10_000;
 
@@ -242,9 +252,8 @@ pub(super) fn write(
         tx.execute_batch(sql)?;
     }
     tree.write_counts(&tx)?;
-    for sql in super::RECOUNT_TAGS {
-        tx.execute(sql, [])?;
-    }
+    tx.execute(super::FORGET_TAGS, [])?;
+    tx.execute(RECOUNT_TAGS, [])?;
     if let Some(mut run) = job.run.clone() {
         run.hashed(sha256);
         let last: i64 =
