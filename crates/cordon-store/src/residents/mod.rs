@@ -140,6 +140,16 @@ const ADDRESS_JOINS: &str = " JOIN places h ON h.id = r.household_id JOIN places
 /// name index and filtering by place: whichever reads fewer rows.
 const SMALL_PLACE: i64 = 20_000;
 
+/// The part of the tree a list of residents covers (`Store::covered`).
+enum Covered {
+    /// A place and everything below it.
+    Place(Place),
+    /// The whole city.
+    City,
+    /// No part of the tree (a unit's or a site's scope).
+    Nothing,
+}
+
 /// How a list is read: which index, and the two columns that order it (and key its cursor).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Plan {
@@ -290,10 +300,11 @@ impl Store {
             _ => None,
         };
         // Residents in the range, from the kept counts where there are some.
-        let in_range = self.residents_in(actor, place.as_ref()).await?;
+        let covered = self.covered(actor, place.as_ref()).await?;
+        let in_range = self.residents_in(&covered).await?;
         // A group alone in a place from the compound up: its kept count too.
         let tagged = match (filter.tag, &name) {
-            (Some(tag), None) => self.tagged_in(actor, place.as_ref(), tag).await?,
+            (Some(tag), None) => self.tagged_in(&covered, tag).await?,
             _ => None,
         };
         let plan = match (filter.tag, &name) {
@@ -369,47 +380,42 @@ impl Store {
         Ok(Slice { items, total, total_capped: capped, next, prev, per_page: keyset.per_page })
     }
 
-    /// How many residents the list covers: those of the place asked for, else
-    /// of the scope's place, as `Place::residents` counts them (kept from the
-    /// compound up), or the whole city's.
-    async fn residents_in(&self, actor: &Actor, place: Option<&Place>) -> StoreResult<i64> {
-        match (place, &actor.scope) {
-            (Some(p), _) => Ok(p.residents),
-            (None, Scope::Place { id, .. }) => Ok(self.place(actor, *id).await?.residents),
-            (None, Scope::City) => Ok(on_pool!(self, |p| {
+    /// The part of the tree a list covers: the place asked for, else the
+    /// scope's place, else the whole city; a unit's or a site's scope holds
+    /// no part of it. Read once a list, for both kept counts below.
+    async fn covered(&self, actor: &Actor, place: Option<&Place>) -> StoreResult<Covered> {
+        Ok(match (place, &actor.scope) {
+            (Some(p), _) => Covered::Place(p.clone()),
+            (None, Scope::Place { id, .. }) => Covered::Place(self.place(actor, *id).await?),
+            (None, Scope::City) => Covered::City,
+            (None, Scope::Unit { .. } | Scope::Site { .. }) => Covered::Nothing,
+        })
+    }
+
+    /// How many residents the list covers, as `Place::residents` counts them
+    /// (kept from the compound up), or the whole city's.
+    async fn residents_in(&self, covered: &Covered) -> StoreResult<i64> {
+        match covered {
+            Covered::Place(p) => Ok(p.residents),
+            Covered::City => Ok(on_pool!(self, |p| {
                 sqlx::query_scalar::<_, i64>(
                     "SELECT CAST(COALESCE(SUM(residents), 0) AS BIGINT) FROM places WHERE parent_id IS NULL",
                 )
                 .fetch_one(p)
                 .await?
             })),
-            // A unit's or a site's scope holds no part of the tree.
-            (None, Scope::Unit { .. } | Scope::Site { .. }) => Ok(0),
+            Covered::Nothing => Ok(0),
         }
     }
 
     /// How many residents of a special group the list covers, from the kept
-    /// counts (`place_tags`): of the place asked for, else of the scope's
-    /// place, or the whole city's; none below a compound, where they are not
-    /// kept (and a count reads a few rows).
-    async fn tagged_in(&self, actor: &Actor, place: Option<&Place>, tag: SpecialGroup) -> StoreResult<Option<i64>> {
-        use cordon_domain::places::PlaceKind;
-        let place = match (place, &actor.scope) {
-            (Some(p), _) => Some(p.clone()),
-            (None, Scope::Place { id, .. }) => Some(self.place(actor, *id).await?),
-            (None, Scope::City) => None,
-            (None, Scope::Unit { .. } | Scope::Site { .. }) => return Ok(Some(0)),
-        };
-        let kept = |k: PlaceKind| {
-            matches!(
-                k,
-                PlaceKind::City | PlaceKind::District | PlaceKind::Street | PlaceKind::Community | PlaceKind::Compound
-            )
-        };
+    /// counts (`place_tags`); none below a compound, where they are not kept
+    /// (and a count reads a few rows).
+    async fn tagged_in(&self, covered: &Covered, tag: SpecialGroup) -> StoreResult<Option<i64>> {
         let tag = tag.as_str().to_string();
-        let n: i64 = match place {
-            Some(p) if !kept(p.kind) => return Ok(None),
-            Some(p) => on_pool!(self, |pool| {
+        let n: i64 = match covered {
+            Covered::Place(p) if p.kind > cordon_domain::places::PlaceKind::Compound => return Ok(None),
+            Covered::Place(p) => on_pool!(self, |pool| {
                 sqlx::query_scalar::<_, i64>(
                     "SELECT CAST(COALESCE(SUM(residents), 0) AS BIGINT) FROM place_tags WHERE place_id = $1 AND tag = $2",
                 )
@@ -418,7 +424,7 @@ impl Store {
                 .fetch_one(pool)
                 .await?
             }),
-            None => on_pool!(self, |pool| {
+            Covered::City => on_pool!(self, |pool| {
                 sqlx::query_scalar::<_, i64>(
                     "SELECT CAST(COALESCE(SUM(t.residents), 0) AS BIGINT) FROM place_tags t \
                      JOIN places p ON p.id = t.place_id WHERE p.parent_id IS NULL AND t.tag = $1",
@@ -427,6 +433,7 @@ impl Store {
                 .fetch_one(pool)
                 .await?
             }),
+            Covered::Nothing => 0,
         };
         Ok(Some(n))
     }
