@@ -236,13 +236,14 @@ async fn two_files_naming_the_same_new_people_imported_at_once_both_land_and_cou
         // Two rolls of 30,000 that share 10,000 people, sent at the same instant, twice over;
         // after the first round every household exists, so nothing but the people can make them wait.
         let file = |first: u32| {
-            let mut csv = String::from("街道,社区,小区,楼栋,单元,房号,姓名,身份证号\n");
+            let mut csv = String::from("街道,社区,小区,楼栋,单元,房号,姓名,身份证号,标签\n");
             for n in first..first + 30_000 {
                 csv.push_str(&format!(
-                    "仁里街道,民强社区,甲小区,{}号楼,1单元,{},并发{n},{}\n",
+                    "仁里街道,民强社区,甲小区,{}号楼,1单元,{},并发{n},{},{}\n",
                     n % 3 + 1,
                     n % 100 + 1,
-                    resident_id(n + 500_000)
+                    resident_id(n + 500_000),
+                    if n % 7 == 0 { "透析" } else { "" }
                 ));
             }
             csv.into_bytes()
@@ -287,6 +288,11 @@ async fn two_files_naming_the_same_new_people_imported_at_once_both_land_and_cou
         let jia = compound_id(s, "甲小区").await;
         let listed = walk(s, &ResidentFilter { place_id: Some(jia), ..Default::default() }, 500).await;
         assert_eq!(s.place(system(), jia).await.unwrap().residents, listed.len() as i64, "{e}: the kept count");
+        // Each import counted the special groups again after the other's rows: the kept totals are the people's.
+        let on_dialysis = listed.iter().filter(|r| r.tags.contains(&SpecialGroup::Dialysis)).count() as i64;
+        assert!(on_dialysis > 1000, "{e}: {on_dialysis}");
+        assert_eq!(dialysis_total(s, Some(jia)).await, (on_dialysis, false), "{e}: the compound's kept total");
+        assert_eq!(dialysis_total(s, None).await, (on_dialysis, false), "{e}: the city's kept total");
     }
 }
 
