@@ -10,6 +10,7 @@ pub mod duty;
 pub mod kits;
 pub mod orders;
 pub mod places;
+pub mod quarantine;
 pub mod refusals;
 pub mod residents;
 pub mod squads;

@@ -431,6 +431,18 @@ keys! {
     ImportKind = "error-import-kind",
     /// The same file is being imported by someone else right now.
     ImportRunning = "import-running",
+    /// A quarantine policy not named "a+b" (`name`).
+    QuarantinePolicyName = "quarantine-policy-name",
+    /// A policy phase of too few or too many days (`max`).
+    QuarantinePolicyDays = "quarantine-policy-days",
+    /// A policy's test day outside its phase (`day`, `first`, `last`).
+    QuarantinePolicyTestDay = "quarantine-policy-test-day",
+    /// A custom policy given a preset's name (`name`).
+    QuarantinePolicyPreset = "quarantine-policy-preset",
+    /// No policy of that name (`name`).
+    QuarantinePolicyUnknown = "quarantine-policy-unknown",
+    /// An extension of a stay of no days or too many (`max`).
+    QuarantineExtensionDays = "quarantine-extension-days",
 }
 
 #[cfg(test)]

@@ -599,3 +599,11 @@ audit-field-complete = Complete
 audit-field-reveal = Full numbers
 audit-field-value = Value
 audit-field-on-behalf = On behalf of another
+
+# Quarantine sites (issue 11)
+quarantine-policy-name = The policy "{ $name }" must be written as days on site + days at home, such as 7+7.
+quarantine-policy-days = A policy has 1 to { $max } days on site and 0 to { $max } days of home monitoring.
+quarantine-policy-test-day = Day { $day } is outside its phase (days { $first } to { $last }).
+quarantine-policy-preset = { $name } is a preset and keeps its own test days: choose another name.
+quarantine-policy-unknown = There is no quarantine policy { $name }.
+quarantine-extension-days = An extension adds 1 to { $max } days.

@@ -152,3 +152,11 @@ order-secretary-not-chosen = Выбранный секретарь партяч�
 order-two-roles = Командир и секретарь партячейки — два разных человека: выберите секретарём другого члена партии.
 order-secretary-not-party = { $name } не является членом партии и не может быть секретарём временной партячейки.
 order-already-reported = Отряд уже прибыл на место: отметил { $actor }, { $at }. Повторять не нужно.
+
+# Quarantine sites (issue 11)
+quarantine-policy-name = Режим «{ $name }» записывается как дни в обсервации + дни дома, например 7+7.
+quarantine-policy-days = В режиме от 1 до { $max } дней обсервации и от 0 до { $max } дней домашнего наблюдения.
+quarantine-policy-test-day = День { $day } вне своего этапа (дни с { $first } по { $last }).
+quarantine-policy-preset = { $name } — готовый режим со своими днями тестов: выберите другое название.
+quarantine-policy-unknown = Режима карантина { $name } нет.
+quarantine-extension-days = Продление — от 1 до { $max } дней.

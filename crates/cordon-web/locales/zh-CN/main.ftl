@@ -599,3 +599,11 @@ audit-field-complete = 完整
 audit-field-reveal = 含完整号码
 audit-field-value = 内容
 audit-field-on-behalf = 代为操作
+
+# Quarantine sites (issue 11)
+quarantine-policy-name = 隔离政策“{ $name }”的写法应为“在点天数+居家天数”，例如 7+7。
+quarantine-policy-days = 集中隔离为 1 至 { $max } 天，居家监测为 0 至 { $max } 天。
+quarantine-policy-test-day = 第 { $day } 天不在该阶段内（第 { $first } 至 { $last } 天）。
+quarantine-policy-preset = { $name } 是预设政策，检测日不可更改；请另取名称。
+quarantine-policy-unknown = 没有名为 { $name } 的隔离政策。
+quarantine-extension-days = 延长隔离须为 1 至 { $max } 天。
