@@ -443,6 +443,68 @@ keys! {
     QuarantinePolicyUnknown = "quarantine-policy-unknown",
     /// An extension of a stay of no days or too many (`max`).
     QuarantineExtensionDays = "quarantine-extension-days",
+    /// A site's step that does not follow from its state (`from`, `event`).
+    QuarantineSiteStep = "quarantine-site-step-not-allowed",
+    /// Opening a site without a usable room.
+    QuarantineSiteNoRooms = "quarantine-site-no-rooms",
+    /// Terminal disinfection with people still on site (`people`).
+    QuarantineSiteNotEmpty = "quarantine-site-not-empty",
+    /// Checking people in while the site is not active.
+    QuarantineSiteNotActive = "quarantine-site-not-active",
+    /// A room's step that does not follow from its state (`from`, `event`).
+    QuarantineRoomStep = "quarantine-room-step-not-allowed",
+    /// A room number that is not 1 to 12 letters, digits or '-' (`room`).
+    QuarantineRoomNumber = "quarantine-room-number",
+    /// A floor that is not a whole number in range (`floor`, `min`, `max`).
+    QuarantineRoomFloor = "quarantine-room-floor",
+    /// Beds of a room out of range (`beds`, `min`, `max`).
+    QuarantineRoomCapacity = "quarantine-room-capacity",
+    /// None of a site's six groups (`group`).
+    QuarantineGroupUnknown = "quarantine-group-unknown",
+    /// A transfer's step that does not follow from its state (`from`, `event`).
+    QuarantineTransferStep = "quarantine-transfer-step-not-allowed",
+    /// A transfer departing without an escort.
+    QuarantineTransferNoEscort = "quarantine-transfer-no-escort",
+    /// A transfer's step dated before the previous one (`at`, `since`).
+    QuarantineTransferTimeOrder = "quarantine-transfer-time-order",
+    /// A vehicle empty or over 20 characters.
+    QuarantineTransferVehicle = "quarantine-transfer-vehicle",
+    /// A transfer's note empty or too long (`max`).
+    QuarantineTransferNote = "quarantine-transfer-note",
+    /// A required manifest value is blank (`field`).
+    QuarantineManifestMissing = "quarantine-manifest-missing",
+    /// A manifest column named twice (`field`).
+    QuarantineManifestColumnTwice = "quarantine-manifest-column-twice",
+    /// A required manifest column missing (`field`).
+    QuarantineManifestColumnMissing = "quarantine-manifest-column-missing",
+    /// A passport number not of 5 to 20 letters and digits.
+    QuarantinePassport = "quarantine-passport",
+    /// Not an ISO 3166-1 alpha-2 code (`value`).
+    QuarantineCountry = "quarantine-country",
+    /// Not an ISO 639-1 code (`value`).
+    QuarantineLanguage = "quarantine-language",
+    /// A birth date that is not a date (`value`).
+    QuarantineBirthDate = "quarantine-birth-date",
+    /// A birth date before 1900 or after arrival.
+    QuarantineBirthDateRange = "quarantine-birth-date-range",
+    /// A sex that is none of those people write (`value`).
+    QuarantineSex = "quarantine-sex",
+    /// A Latin name with letters of another script.
+    QuarantineNameLatin = "quarantine-name-latin",
+    /// A phone number not + and 8 to 15 digits.
+    QuarantinePhone = "quarantine-phone",
+    /// Too few vacant rooms to check a batch in (`rooms`, `people`).
+    QuarantineRoomsShort = "quarantine-rooms-short",
+    /// A room with every bed taken (`room`, `capacity`).
+    QuarantineRoomFull = "quarantine-room-full",
+    /// A room awaiting disinfection (`room`).
+    QuarantineRoomAwaitingDisinfection = "quarantine-room-awaiting-disinfection",
+    /// A room out of service (`room`).
+    QuarantineRoomOutOfService = "quarantine-room-out-of-service",
+    /// No such room among those a plan may use (`room`).
+    QuarantineRoomUnknown = "quarantine-room-unknown",
+    /// A person not in the rooming plan.
+    QuarantinePersonNotInPlan = "quarantine-person-not-in-plan",
 }
 
 #[cfg(test)]

@@ -5,15 +5,44 @@
 //!
 //! - `policy`: a policy as data (days on site, days at home, test days) and its presets;
 //! - `timeline`: the one place a stay's days are counted, in the site's zone;
-//!
-//! To come (issue 11): `site` (the site's and its rooms' state machines, and who
-//! at a site sees what), `transfer` (a positive person's closed-loop transfer and
-//! its follow-up), `manifest` (one row of an arrival batch's manifest, parsed into
-//! values) and `rooming` (who sleeps in which room, planned before anyone is
-//! checked in).
+//! - `site`: the site's and its rooms' state machines, and who at a site sees what;
+//! - `transfer`: a positive person's closed-loop transfer to hospital and its follow-up;
+//! - `manifest`: one row of an arrival batch's manifest, parsed into values;
+//! - `rooming`: who sleeps in which room at check-in, planned before anyone is checked in.
 
+pub mod manifest;
 pub mod policy;
+pub mod rooming;
+pub mod site;
 pub mod timeline;
+pub mod transfer;
 
 pub use policy::Policy;
 pub use timeline::Timeline;
+
+/// For the state machines' tests: applies every event to every state and
+/// checks the outcome against the table of allowed steps `(from, event key,
+/// to)`; every pair not in the table must be refused as `refused` says.
+#[cfg(test)]
+fn assert_steps<S, E, X>(
+    states: &[S],
+    events: &[E],
+    key: impl Fn(&E) -> &'static str,
+    apply: impl Fn(S, &E) -> Result<S, X>,
+    refused: impl Fn(S, &E, &X) -> bool,
+    allowed: &[(S, &str, S)],
+) where
+    S: Copy + PartialEq + std::fmt::Debug,
+    X: std::fmt::Debug,
+{
+    for &s in states {
+        for e in events {
+            let want = allowed.iter().find(|(f, k, _)| *f == s && *k == key(e)).map(|(_, _, to)| *to);
+            match (apply(s, e), want) {
+                (Ok(next), Some(to)) => assert_eq!(next, to, "{s:?} + {}", key(e)),
+                (Err(x), None) if refused(s, e, &x) => {}
+                (got, want) => panic!("{s:?} + {}: got {got:?}, want {want:?}", key(e)),
+            }
+        }
+    }
+}
