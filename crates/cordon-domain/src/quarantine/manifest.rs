@@ -18,7 +18,7 @@ use chrono::{Days, NaiveDate};
 use serde::{Serialize, Serializer};
 
 use crate::places::PlaceName;
-use crate::values::{PersonName, Phone, Sex, fold_width};
+use crate::values::{PersonName, Phone, Sex, fold_width, header_key};
 use crate::{Key, Refusal};
 
 /// A column of the manifest.
@@ -116,20 +116,12 @@ impl Field {
     /// both as exports write them ("护照号 passport"); case, spaces,
     /// underscores, a required-column `*` and full-width forms do not matter.
     pub fn from_header(header: &str) -> Option<Field> {
-        let h = normalise_header(header);
+        let h = header_key(header);
         Field::ALL.into_iter().find(|f| {
-            let (zh, en) = (normalise_header(f.zh()), normalise_header(f.key()));
+            let (zh, en) = (header_key(f.zh()), header_key(f.key()));
             h == zh || h == en || h == format!("{zh}{en}")
         })
     }
-}
-
-fn normalise_header(header: &str) -> String {
-    fold_width(header)
-        .chars()
-        .filter(|c| !c.is_whitespace() && !matches!(c, '_' | '*' | '\u{feff}' | '\u{200b}'))
-        .flat_map(char::to_lowercase)
-        .collect()
 }
 
 /// Why a value of the manifest is refused.
@@ -335,7 +327,7 @@ impl TravelGroup {
 
     /// What makes two labels the same group: width folded, spaces dropped, lower case.
     pub fn key(&self) -> String {
-        normalise_header(self.0.as_str())
+        header_key(self.0.as_str())
     }
 }
 

@@ -97,6 +97,19 @@ pub(crate) fn fold_width(s: &str) -> String {
         .collect()
 }
 
+/// Reduces a column header to what matters for matching it, so "Phone_No",
+/// "phone no" and "ＰＨＯＮＥ　ＮＯ" agree: full width folded, spaces, `_`, the
+/// `*` templates mark required columns with ("姓名*") and invisible marks
+/// (a BOM, zero-width spaces) dropped, letters lower-cased. Every sheet's
+/// headers are matched by this one rule.
+pub fn header_key(header: &str) -> String {
+    fold_width(header)
+        .chars()
+        .filter(|c| !c.is_whitespace() && !matches!(c, '_' | '*' | '\u{feff}' | '\u{200b}'))
+        .flat_map(char::to_lowercase)
+        .collect()
+}
+
 /// Reads yes/no as people type it: 是/否, yes/no, y/n, true/false, 1/0.
 pub fn parse_yes_no(s: &str) -> Option<bool> {
     match fold_width(s).trim().to_lowercase().as_str() {

@@ -1,5 +1,7 @@
 //! Finding the columns an import needs among the headers a user actually wrote.
 
+use cordon_domain::values::header_key;
+
 use super::SheetRow;
 
 /// A column a kind of import expects: a key and the header texts (Chinese and English) that name it.
@@ -30,14 +32,14 @@ struct Column {
 impl ColumnMap {
     /// Matches headers case-insensitively, ignoring spaces, underscores and full-width/half-width differences; columns in any order. Err lists the required keys that are missing (Vec<&'static str>).
     pub fn new(headers: &[String], specs: &[ColumnSpec]) -> Result<ColumnMap, Vec<&'static str>> {
-        let normalized: Vec<String> = headers.iter().map(|h| normalize(h)).collect();
+        let normalized: Vec<String> = headers.iter().map(|h| header_key(h)).collect();
         let mut taken = vec![false; headers.len()];
         let mut columns = Vec::with_capacity(specs.len());
         let mut missing = Vec::new();
         for spec in specs {
             let names: Vec<String> = std::iter::once(spec.key)
                 .chain(spec.aliases.iter().copied())
-                .map(normalize)
+                .map(header_key)
                 .filter(|name| !name.is_empty())
                 .collect();
             // Leftmost unclaimed match, so a duplicated header or an alias shared by
@@ -80,26 +82,6 @@ impl ColumnMap {
 
     fn index(&self, key: &str) -> Option<usize> {
         self.column(key).and_then(|column| column.found.as_ref()).map(|(i, _)| *i)
-    }
-}
-
-/// Reduces a header to what matters for matching, so "Phone_No", "phone no" and "ＰＨＯＮＥ　ＮＯ" agree.
-fn normalize(header: &str) -> String {
-    header
-        .chars()
-        .map(half_width)
-        // Templates often mark required columns with an asterisk, as in "姓名*".
-        .filter(|c| !c.is_whitespace() && !matches!(c, '_' | '*' | '\u{feff}' | '\u{200b}'))
-        .flat_map(char::to_lowercase)
-        .collect()
-}
-
-/// Maps full-width ASCII forms (as typed with a Chinese input method) to their ordinary forms.
-fn half_width(c: char) -> char {
-    match c {
-        '\u{ff01}'..='\u{ff5e}' => char::from_u32(c as u32 - 0xfee0).unwrap_or(c),
-        '\u{3000}' => ' ',
-        _ => c,
     }
 }
 
