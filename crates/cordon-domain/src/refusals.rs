@@ -505,6 +505,16 @@ keys! {
     QuarantineRoomUnknown = "quarantine-room-unknown",
     /// A person not in the rooming plan.
     QuarantinePersonNotInPlan = "quarantine-person-not-in-plan",
+    /// A site name already in use (`name`).
+    QuarantineSiteNameTaken = "quarantine-site-name-taken",
+    /// A rooms file without a room.
+    QuarantineRoomsNone = "quarantine-rooms-none",
+    /// A time zone that is not in the tz database (`zone`).
+    QuarantineZoneUnknown = "quarantine-zone-unknown",
+    /// An arrival batch name already in use at the site (`name`).
+    QuarantineBatchNameTaken = "quarantine-batch-name-taken",
+    /// A batch's transport missing or too long (`max`).
+    QuarantineTransport = "quarantine-transport",
 }
 
 #[cfg(test)]

@@ -2,7 +2,7 @@
 //! A refusal the user can fix is a typed `Refusal` (a key and arguments) that
 //! the web layer words in the user's language; the store speaks no language.
 
-use cordon_domain::{Key, Refusal};
+use cordon_domain::Refusal;
 
 use crate::imports::ImportReport;
 
@@ -105,9 +105,9 @@ impl StoreError {
     }
 
     /// Maps a unique-constraint violation to a conflict with this refusal.
-    pub(crate) fn unique_as(self, key: Key) -> StoreError {
+    pub(crate) fn unique_as(self, refusal: impl Into<Refusal>) -> StoreError {
         match &self {
-            StoreError::Database(sqlx::Error::Database(e)) if e.is_unique_violation() => StoreError::conflict(key),
+            StoreError::Database(sqlx::Error::Database(e)) if e.is_unique_violation() => StoreError::conflict(refusal),
             _ => self,
         }
     }

@@ -18,6 +18,7 @@ pub mod imports;
 pub mod kits;
 pub mod orders;
 pub mod places;
+pub mod quarantine;
 pub mod residents;
 pub mod sheets;
 pub mod squads;

@@ -140,6 +140,7 @@ impl Tr {
             BadReason::BadIdNumber(k) | BadReason::BadPhone(k) | BadReason::BadName(k) => self.t(k.as_str()),
             BadReason::UnknownTag(word) => word.clone(),
             BadReason::DuplicateInFile(r) => r.to_string(),
+            BadReason::Refused(r) => self.refusal(r),
             _ => String::new(),
         };
         self.t_with(&format!("reason-{}", reason.code()), &[("detail", detail)])

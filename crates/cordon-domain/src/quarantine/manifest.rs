@@ -505,9 +505,14 @@ impl ManifestColumns {
         if refusals.is_empty() { Ok(ManifestColumns { at }) } else { Err(refusals) }
     }
 
+    /// The column a field is in, if the file has it.
+    pub fn index(&self, field: Field) -> Option<usize> {
+        self.at.iter().find(|(f, _)| *f == field).map(|(_, i)| *i)
+    }
+
     /// The cell of a field in a row: "" when the file has no such column or the row is short.
     pub fn cell<'a, S: AsRef<str>>(&self, row: &'a [S], field: Field) -> &'a str {
-        self.at.iter().find(|(f, _)| *f == field).and_then(|(_, i)| row.get(*i)).map_or("", AsRef::as_ref)
+        self.index(field).and_then(|i| row.get(i)).map_or("", AsRef::as_ref)
     }
 
     /// Parses a row of the file (see `ManifestRow::parse`).

@@ -464,6 +464,13 @@ impl Sight {
 }
 
 impl SiteRole {
+    /// Whether this role keeps the site's roll: creates arrival batches,
+    /// imports their manifests, checks people in and steps the site. The
+    /// manager, and the information group that keeps the lists.
+    pub fn keeps_roll(self) -> bool {
+        matches!(self, SiteRole::Manager | SiteRole::Member(Group::Information))
+    }
+
     /// Whether this role sees this part of the site's records: each group
     /// what its work needs, and health data only the groups who care for it.
     pub fn may_see(self, sight: Sight) -> bool {

@@ -41,6 +41,8 @@ pub const ACTIONS: &[&str] = &[
     "reveal-id-number",
     "reveal-phone",
     "search-id-number",
+    "reveal-passport",
+    "check-in",
 ];
 
 /// Every kind of record the store names in the log (`entity`), checked as [`ACTIONS`] is.
@@ -63,6 +65,10 @@ pub const ENTITIES: &[&str] = &[
     "webhook",
     "user",
     "token",
+    "site-member",
+    "quarantine-policy",
+    "arrival-batch",
+    "quarantined",
 ];
 
 /// One line of the log.

@@ -187,6 +187,9 @@ pub enum BadReason {
     DuplicateInFile(usize),
     /// The ID number belongs to a resident the importer may not change.
     RegisteredElsewhere,
+    /// A value a domain type refuses, with the refusal's own arguments (a
+    /// quarantine manifest's passport, country, birth date...).
+    Refused(Refusal),
 }
 
 impl BadReason {
@@ -206,6 +209,7 @@ impl BadReason {
             BadReason::UnknownDistrict => "unknown-district",
             BadReason::DuplicateInFile(_) => "duplicate-in-file",
             BadReason::RegisteredElsewhere => "registered-elsewhere",
+            BadReason::Refused(_) => "refused",
         }
     }
 
@@ -215,6 +219,7 @@ impl BadReason {
             BadReason::BadIdNumber(k) | BadReason::BadPhone(k) | BadReason::BadName(k) => k.as_str().to_string(),
             BadReason::UnknownTag(word) => word.clone(),
             BadReason::DuplicateInFile(row) => row.to_string(),
+            BadReason::Refused(r) => r.to_kept(),
             _ => String::new(),
         }
     }
@@ -236,6 +241,7 @@ impl BadReason {
             "unknown-district" => BadReason::UnknownDistrict,
             "duplicate-in-file" => BadReason::DuplicateInFile(detail.parse().ok()?),
             "registered-elsewhere" => BadReason::RegisteredElsewhere,
+            "refused" => BadReason::Refused(Refusal::from_kept(detail)?),
             _ => return None,
         })
     }
@@ -461,7 +467,12 @@ impl Checker {
 
     /// Maps header cells, or records one bad cell per missing column.
     pub fn columns_of(&mut self, headers: &[String], kind: ImportKind) -> Option<ColumnMap> {
-        match ColumnMap::new(headers, kind.columns()) {
+        self.columns_for(headers, kind.columns())
+    }
+
+    /// Maps header cells to these columns, or records one bad cell per missing column.
+    pub fn columns_for(&mut self, headers: &[String], specs: &[ColumnSpec]) -> Option<ColumnMap> {
+        match ColumnMap::new(headers, specs) {
             Ok(map) => Some(map),
             Err(missing) => {
                 for key in missing {
