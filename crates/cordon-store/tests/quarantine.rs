@@ -1,0 +1,384 @@
+//! Quarantine sites on both engines: a site from its rooms file, a batch's
+//! manifest (CSV and XLSX as an office suite saves it), check-in by the
+//! rooming plan under the site's lock, the timeline export, and who at a
+//! site sees what.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use cordon_domain::quarantine::site::{Group, SiteState};
+use cordon_domain::{Actor, Key, Role};
+use cordon_store::imports::{ImportProgress, ImportSummary};
+use cordon_store::quarantine::{Batch, NewBatch, Stay};
+use cordon_store::residents::Reveal;
+use cordon_store::sheets::{SheetFormat, read_sheet};
+use cordon_store::test_support::{engines, sheet, user};
+use cordon_store::{Store, StoreError};
+
+const SITE: &str = "卓林酒店隔离点";
+const HEADERS: [&str; 12] = [
+    "姓名",
+    "拉丁姓名",
+    "护照号",
+    "国籍",
+    "出生日期",
+    "性别",
+    "语言",
+    "手机号",
+    "目的地省份",
+    "目的地单位",
+    "紧急联系人",
+    "同行组",
+];
+
+fn none(_: &ImportProgress) {}
+
+/// How many lines the audit log holds.
+async fn audit_count(s: &Store) -> i64 {
+    let all = cordon_store::audit::AuditFilter::default();
+    s.audit_entries(&Actor::system(), &all, cordon_store::PageRequest::new(None, Some(1))).await.unwrap().total
+}
+
+fn arrived() -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339("2026-09-16T15:30:00+08:00").unwrap().with_timezone(&Utc)
+}
+
+/// `count` rooms on floor 3, one bed each but every fifth with two.
+fn rooms_csv(count: usize) -> Vec<Vec<String>> {
+    (1..=count).map(|i| vec!["3".into(), format!("3{i:02}"), if i % 5 == 0 { "2" } else { "1" }.into()]).collect()
+}
+
+async fn site_with_rooms(s: &Store, name: &str, rooms: usize) -> i64 {
+    let rows = rooms_csv(rooms);
+    let rows: Vec<Vec<&str>> = rows.iter().map(|r| r.iter().map(String::as_str).collect()).collect();
+    let rows: Vec<&[&str]> = rows.iter().map(Vec::as_slice).collect();
+    let system = Actor::system();
+    let created =
+        s.create_site(&system, name, "Asia/Shanghai", &sheet(&["楼层", "房号", "床位"], &rows)).await.unwrap();
+    assert_eq!(created.rooms, rooms);
+    s.step_site(&system, created.id, "prepare").await.unwrap();
+    assert_eq!(s.step_site(&system, created.id, "activate").await.unwrap(), SiteState::Active);
+    created.id
+}
+
+async fn batch(s: &Store, site: i64, name: &str) -> Batch {
+    let new = NewBatch {
+        name,
+        policy: "7+7",
+        arrived_at: arrived(),
+        transport: "charter Yekaterinburg–Harbin",
+        origin: "Екатеринбург",
+    };
+    s.create_batch(&Actor::system(), site, &new).await.unwrap()
+}
+
+/// Person `i` of a manifest: a Cyrillic name, a nine-digit passport, a birth
+/// date that falls inside a 7+7 stay from 16 September for every fourth
+/// person, and the first two travelling as group G1.
+fn person(i: usize) -> [String; 12] {
+    let birthday = if i % 4 == 0 { "2004-09-20" } else { "2003-03-0" };
+    [
+        format!("Иванова Анна {}", ["Сергеевна", "Петровна", "Ивановна"][i % 3]),
+        "IVANOVA ANNA".into(),
+        format!("75{:07}", 1_000_000 + i),
+        "RU".into(),
+        if i % 4 == 0 { birthday.to_string() } else { format!("{birthday}{}", 1 + i % 9) },
+        if i % 2 == 0 { "Ж" } else { "М" }.into(),
+        "ru".into(),
+        format!("+7 916 123 {:04}", 1000 + i),
+        "黑龙江省".into(),
+        "哈尔滨工业大学".into(),
+        String::new(),
+        if i < 2 { "G1".into() } else { String::new() },
+    ]
+}
+
+fn manifest_csv(people: usize) -> Vec<u8> {
+    let mut out = HEADERS.join(",");
+    out.push('\n');
+    for i in 0..people {
+        out.push_str(&person(i).join(","));
+        out.push('\n');
+    }
+    out.into_bytes()
+}
+
+/// The same people as an office suite saves them in XLSX: English headers in
+/// another order, birth dates as date cells, passports and phones as numbers.
+fn manifest_xlsx(people: usize) -> Vec<u8> {
+    use rust_xlsxwriter::{ExcelDateTime, Format, Workbook};
+    let mut book = Workbook::new();
+    let sheet = book.add_worksheet();
+    let order = [2usize, 0, 1, 4, 3, 5, 6, 7, 8, 9, 10, 11];
+    let english = [
+        "name",
+        "name_latin",
+        "passport",
+        "nationality",
+        "birth_date",
+        "sex",
+        "language",
+        "phone",
+        "destination_province",
+        "destination_institution",
+        "emergency_contact",
+        "group",
+    ];
+    let date_format = Format::new().set_num_format("yyyy/m/d");
+    for (c, &f) in order.iter().enumerate() {
+        sheet.write_string(0, c as u16, english[f]).unwrap();
+    }
+    for i in 0..people {
+        let values = person(i);
+        let row = (i + 1) as u32;
+        for (c, &f) in order.iter().enumerate() {
+            let col = c as u16;
+            let v = &values[f];
+            match f {
+                2 => {
+                    sheet.write_number(row, col, v.parse::<f64>().unwrap()).unwrap();
+                }
+                4 => {
+                    let d: NaiveDate = v.parse().unwrap();
+                    let cell = ExcelDateTime::parse_from_str(&d.format("%Y-%m-%d").to_string()).unwrap();
+                    sheet.write_datetime_with_format(row, col, &cell, &date_format).unwrap();
+                }
+                7 => {
+                    let digits: String = v.chars().filter(char::is_ascii_digit).collect();
+                    sheet.write_number(row, col, digits.parse::<f64>().unwrap()).unwrap();
+                }
+                _ if v.is_empty() => {}
+                _ => {
+                    sheet.write_string(row, col, v).unwrap();
+                }
+            }
+        }
+    }
+    book.save_to_buffer().unwrap()
+}
+
+async fn import(s: &Store, actor: &Actor, b: &Batch, bytes: &[u8], format: SheetFormat) -> ImportSummary {
+    let sheet = read_sheet(bytes, format).expect("readable");
+    s.import_manifest(actor, b, &sheet, &none).await.expect("manifest imported")
+}
+
+/// Each stay as the timeline export's row shows it, room apart.
+fn dates(stays: &[Stay]) -> Vec<(String, NaiveDate, NaiveDate, NaiveDate, Option<NaiveDate>)> {
+    let mut v: Vec<_> = stays
+        .iter()
+        .map(|s| (s.passport.clone(), s.arrival_date, s.onsite_end, s.home_end, s.birthday_in_stay))
+        .collect();
+    v.sort();
+    v
+}
+
+#[tokio::test]
+async fn a_rooms_file_with_a_bad_cell_creates_no_site_and_every_bad_cell_is_reported() {
+    for db in engines().await {
+        let s = &db.store;
+        let system = Actor::system();
+        let rooms = sheet(&["楼层", "房号", "床位"], &[&["3", "301", "1"], &["3", "302", "两"], &["3", "301", "1"]]);
+        match s.create_site(&system, SITE, "Asia/Shanghai", &rooms).await {
+            Err(StoreError::Rejected(report)) => {
+                let rows: Vec<usize> = report.bad_rows.iter().map(|b| b.row).collect();
+                assert_eq!(rows, vec![3, 4], "{}: {report:?}", db.engine);
+                assert_eq!(report.bad_rows[0].column, "床位");
+            }
+            other => panic!("{}: {other:?}", db.engine),
+        }
+        assert!(matches!(s.site_named(&system, SITE).await, Err(StoreError::NotFound)), "{}", db.engine);
+        match s
+            .create_site(&system, SITE, "Mars/Olympus", &sheet(&["楼层", "房号", "床位"], &[&["3", "301", "1"]]))
+            .await
+        {
+            Err(StoreError::Invalid(r)) => assert_eq!(r.key, Key::QuarantineZoneUnknown),
+            other => panic!("{}: {other:?}", db.engine),
+        }
+        // Only the command creates sites; a name is taken once.
+        let id = site_with_rooms(s, SITE, 3).await;
+        let manager = user(s, "zl-manager", Role::SiteManager, &format!("site:{SITE}")).await;
+        let again = s.create_site(&manager, "另一酒店", "Asia/Shanghai", &rooms).await;
+        assert!(matches!(again, Err(StoreError::Forbidden)), "{}: {again:?}", db.engine);
+        let one_room = sheet(&["楼层", "房号", "床位"], &[&["1", "101", "1"]]);
+        match s.create_site(&system, SITE, "Asia/Shanghai", &one_room).await {
+            Err(StoreError::Invalid(r) | StoreError::Conflict(r)) => assert_eq!(r.key, Key::QuarantineSiteNameTaken),
+            other => panic!("{}: {other:?}", db.engine),
+        }
+        // The site's state machine: it cannot be closed while active.
+        assert!(s.step_site(&manager, id, "close").await.is_err(), "{}", db.engine);
+        assert_eq!(s.site(&manager, id).await.unwrap().state, SiteState::Active);
+    }
+}
+
+#[tokio::test]
+async fn a_manifest_imported_twice_changes_nothing_and_an_office_suites_xlsx_gives_the_same_timeline() {
+    for db in engines().await {
+        let s = &db.store;
+        let system = Actor::system();
+        let site = site_with_rooms(s, SITE, 12).await;
+        let by_csv = batch(s, site, "CSV").await;
+        let first = import(s, &system, &by_csv, &manifest_csv(8), SheetFormat::Csv).await;
+        assert_eq!((first.imported, first.updated, first.unchanged), (8, 0, 0), "{}", db.engine);
+        let audit_before = audit_count(s).await;
+        let second = import(s, &system, &by_csv, &manifest_csv(8), SheetFormat::Csv).await;
+        assert_eq!((second.imported, second.updated, second.unchanged), (0, 0, 8), "{}", db.engine);
+        assert_eq!(audit_count(s).await, audit_before, "{}: the same file again writes nothing", db.engine);
+
+        let by_xlsx = batch(s, site, "XLSX").await;
+        let from_xlsx = import(s, &system, &by_xlsx, &manifest_xlsx(8), SheetFormat::Xlsx).await;
+        assert_eq!(from_xlsx.imported, 8, "{}", db.engine);
+        let csv_stays = s.stays(&system, &by_csv, Reveal::Full).await.unwrap();
+        let xlsx_stays = s.stays(&system, &by_xlsx, Reveal::Full).await.unwrap();
+        assert_eq!(dates(&csv_stays), dates(&xlsx_stays), "{}", db.engine);
+        // 7+7 from 16 September, 15:30 in Harbin: day 0 is the 16th, on site to the 23rd, home to the 30th.
+        let d = |s: &str| s.parse::<NaiveDate>().unwrap();
+        let ivanova = csv_stays.iter().find(|p| p.passport == "751000000").unwrap();
+        assert_eq!(
+            (ivanova.arrival_date, ivanova.onsite_end, ivanova.home_end, ivanova.birthday_in_stay),
+            (d("2026-09-16"), d("2026-09-23"), d("2026-09-30"), Some(d("2026-09-20")))
+        );
+        assert_eq!(csv_stays.iter().filter(|p| p.birthday_in_stay.is_some()).count(), 2);
+        // The export: bilingual headers, masked passports unless revealed.
+        let csv = s.export_timeline(&system, &by_xlsx, SheetFormat::Csv, Reveal::Masked).await.unwrap();
+        let text = String::from_utf8(csv).unwrap();
+        let mut lines = text.lines();
+        let header = lines.next().unwrap().trim_start_matches('\u{feff}');
+        for h in ["护照号 passport", "入境日期 arrival_date", "集中隔离结束 onsite_end", "居家监测结束 home_end"]
+        {
+            assert!(header.contains(h), "{}: {header}", db.engine);
+        }
+        assert!(!text.contains("751000000"), "{}: a masked export shows no full passport", db.engine);
+        assert!(text.contains("2026-09-23") && text.contains("2026-09-30"));
+
+        // A changed row updates that person only; a bad row rejects the whole file.
+        let mut changed = String::from_utf8(manifest_csv(8)).unwrap();
+        changed = changed.replacen("哈尔滨工业大学", "东北林业大学", 1);
+        let third = import(s, &system, &by_csv, changed.as_bytes(), SheetFormat::Csv).await;
+        assert_eq!((third.imported, third.updated, third.unchanged), (0, 1, 7), "{}", db.engine);
+        let mut bad = String::from_utf8(manifest_csv(10)).unwrap();
+        bad = bad.replacen(",RU,", ",XX,", 1).replacen("2003-03-0", "2003-13-4", 1);
+        let sheet = read_sheet(bad.as_bytes(), SheetFormat::Csv).unwrap();
+        match s.import_manifest(&system, &by_csv, &sheet, &none).await {
+            Err(StoreError::Rejected(report)) => {
+                assert_eq!(report.total, 2, "{}: {report:?}", db.engine);
+                assert_eq!(report.bad_rows[0].column, "国籍");
+            }
+            other => panic!("{}: {other:?}", db.engine),
+        }
+        assert_eq!(s.stays(&system, &by_csv, Reveal::Masked).await.unwrap().len(), 8, "{}: nothing written", db.engine);
+    }
+}
+
+#[tokio::test]
+async fn rooms_short_is_refused_before_anyone_is_checked_in_and_groups_room_together() {
+    for db in engines().await {
+        let s = &db.store;
+        let system = Actor::system();
+        // Rooms 301-304 have one bed, 305 two: five rooms for six people of whom two travel together.
+        let site = site_with_rooms(s, SITE, 5).await;
+        let b = batch(s, site, "B1").await;
+        import(s, &system, &b, &manifest_csv(7), SheetFormat::Csv).await;
+        match s.check_in(&system, &b, &[]).await {
+            Err(StoreError::Invalid(r)) => assert_eq!(r.key, Key::QuarantineRoomsShort, "{}", db.engine),
+            other => panic!("{}: {other:?}", db.engine),
+        }
+        assert!(s.stays(&system, &b, Reveal::Masked).await.unwrap().iter().all(|p| p.room.is_none()), "{}", db.engine);
+        let small = batch(s, site, "B2").await;
+        import(s, &system, &small, &manifest_csv(6), SheetFormat::Csv).await;
+        let done = s.check_in(&system, &small, &[]).await.unwrap();
+        assert_eq!((done.checked_in, done.rooms), (6, 5), "{}", db.engine);
+        let stays = s.stays(&system, &small, Reveal::Full).await.unwrap();
+        let room_of = |p: &str| stays.iter().find(|s| s.passport == p).unwrap().room.clone().unwrap();
+        assert_eq!(room_of("751000000"), room_of("751000001"), "{}: group G1 rooms together", db.engine);
+        assert_eq!(room_of("751000000"), "305");
+        // Again: everyone has a room already.
+        let again = s.check_in(&system, &small, &[]).await.unwrap();
+        assert_eq!((again.checked_in, again.already_in), (0, 6), "{}", db.engine);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn check_ins_at_the_same_instant_never_give_a_room_twice_or_a_person_two_rooms() {
+    for db in engines().await {
+        let s = &db.store;
+        let system = Actor::system();
+        // Ten rooms, twelve beds; two batches of seven people want them at once.
+        let site = site_with_rooms(s, SITE, 10).await;
+        let a = batch(s, site, "A").await;
+        let b = batch(s, site, "B").await;
+        import(s, &system, &a, &manifest_csv(7), SheetFormat::Csv).await;
+        import(s, &system, &b, &manifest_csv(7), SheetFormat::Csv).await;
+        let barrier = std::sync::Arc::new(tokio::sync::Barrier::new(4));
+        let mut tasks = tokio::task::JoinSet::new();
+        for batch in [a.clone(), b.clone(), a.clone(), b.clone()] {
+            let (s, system, barrier) = (s.clone(), system.clone(), barrier.clone());
+            tasks.spawn(async move {
+                barrier.wait().await;
+                s.check_in(&system, &batch, &[]).await
+            });
+        }
+        let results = tasks.join_all().await;
+        let checked: usize = results.iter().filter_map(|r| r.as_ref().ok()).map(|c| c.checked_in).sum();
+        let short = results
+            .iter()
+            .filter(|r| matches!(r, Err(StoreError::Invalid(k)) if k.key == Key::QuarantineRoomsShort))
+            .count();
+        // One batch gets its seven into six rooms; the other then finds four rooms for seven
+        // people and is refused whole, as is its second try.
+        assert_eq!((checked, short), (7, 2), "{}: {results:?}", db.engine);
+        let mut rooms: Vec<String> = Vec::new();
+        for batch in [&a, &b] {
+            rooms.extend(s.stays(&system, batch, Reveal::Masked).await.unwrap().into_iter().filter_map(|p| p.room));
+        }
+        assert_eq!(rooms.len(), 7, "{}", db.engine);
+        rooms.sort();
+        let before = rooms.len();
+        rooms.dedup();
+        assert_eq!(before - rooms.len(), 1, "{}: only the group's two-bed room holds two", db.engine);
+    }
+}
+
+#[tokio::test]
+async fn a_hotel_group_member_sees_no_people_and_another_sites_account_finds_nothing() {
+    for db in engines().await {
+        let s = &db.store;
+        let system = Actor::system();
+        let site = site_with_rooms(s, SITE, 10).await;
+        let other = site_with_rooms(s, "松北宾馆隔离点", 3).await;
+        let b = batch(s, site, "B1").await;
+        import(s, &system, &b, &manifest_csv(4), SheetFormat::Csv).await;
+
+        let hotel = user(s, "zl-hotel", Role::SiteGroup, &format!("site:{SITE}")).await;
+        // A member in no group yet sees nothing of the site.
+        assert!(matches!(s.stays(&hotel, &b, Reveal::Masked).await, Err(StoreError::Forbidden)), "{}", db.engine);
+        s.set_site_group(&system, "zl-hotel", Group::Hotel).await.unwrap();
+        assert!(matches!(s.stays(&hotel, &b, Reveal::Masked).await, Err(StoreError::Forbidden)), "{}", db.engine);
+        let export = s.export_timeline(&hotel, &b, SheetFormat::Csv, Reveal::Masked).await;
+        assert!(matches!(export, Err(StoreError::Forbidden)), "{}", db.engine);
+        let sheet = read_sheet(&manifest_csv(4), SheetFormat::Csv).unwrap();
+        assert!(matches!(s.import_manifest(&hotel, &b, &sheet, &none).await, Err(StoreError::Forbidden)));
+        assert!(matches!(s.check_in(&hotel, &b, &[]).await, Err(StoreError::Forbidden)), "{}", db.engine);
+        // A group member may not put itself in another group.
+        assert!(matches!(s.set_site_group(&hotel, "zl-hotel", Group::Cdc).await, Err(StoreError::Forbidden)));
+
+        // The information group keeps the roll, masked; only the manager sees passports in full.
+        let info = user(s, "zl-info", Role::SiteGroup, &format!("site:{SITE}")).await;
+        s.set_site_group(&system, "zl-info", Group::Information).await.unwrap();
+        let masked = s.stays(&info, &b, Reveal::Masked).await.unwrap();
+        assert_eq!(masked.len(), 4, "{}", db.engine);
+        assert!(masked.iter().all(|p| p.passport.contains('*')), "{}", db.engine);
+        assert!(matches!(s.stays(&info, &b, Reveal::Full).await, Err(StoreError::Forbidden)), "{}", db.engine);
+        let manager = user(s, "zl-manager", Role::SiteManager, &format!("site:{SITE}")).await;
+        let audit_before = audit_count(s).await;
+        assert!(s.stays(&manager, &b, Reveal::Full).await.unwrap().iter().any(|p| p.passport == "751000000"));
+        assert_eq!(audit_count(s).await, audit_before + 1, "{}: a reveal is logged", db.engine);
+
+        // Another site's manager: the site, its batch and its people are not found.
+        let theirs = user(s, "sb-manager", Role::SiteManager, "site:松北宾馆隔离点").await;
+        assert!(matches!(s.site(&theirs, site).await, Err(StoreError::NotFound)), "{}", db.engine);
+        assert!(matches!(s.site_named(&theirs, SITE).await, Err(StoreError::NotFound)));
+        assert!(matches!(s.batch_named(&theirs, site, "B1").await, Err(StoreError::NotFound)));
+        assert!(matches!(s.stays(&theirs, &b, Reveal::Masked).await, Err(StoreError::NotFound)), "{}", db.engine);
+        assert!(matches!(s.check_in(&theirs, &b, &[]).await, Err(StoreError::NotFound)));
+        assert!(matches!(s.step_site(&theirs, site, "disinfect").await, Err(StoreError::NotFound)));
+        assert_eq!(s.site(&theirs, other).await.unwrap().name, "松北宾馆隔离点");
+    }
+}
