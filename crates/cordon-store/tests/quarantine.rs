@@ -43,7 +43,7 @@ fn arrived() -> DateTime<Utc> {
 
 /// `count` rooms on floor 3, one bed each but every fifth with two.
 fn rooms_csv(count: usize) -> Vec<Vec<String>> {
-    (1..=count).map(|i| vec!["3".into(), format!("3{i:02}"), if i % 5 == 0 { "2" } else { "1" }.into()]).collect()
+    (1..=count).map(|i| vec!["3".into(), format!("3{i:02}"), if i.is_multiple_of(5) { "2" } else { "1" }.into()]).collect()
 }
 
 async fn site_with_rooms(s: &Store, name: &str, rooms: usize) -> i64 {
@@ -74,14 +74,14 @@ async fn batch(s: &Store, site: i64, name: &str) -> Batch {
 /// date that falls inside a 7+7 stay from 16 September for every fourth
 /// person, and the first two travelling as group G1.
 fn person(i: usize) -> [String; 12] {
-    let birthday = if i % 4 == 0 { "2004-09-20" } else { "2003-03-0" };
+    let birthday = if i.is_multiple_of(4) { "2004-09-20" } else { "2003-03-0" };
     [
         format!("Иванова Анна {}", ["Сергеевна", "Петровна", "Ивановна"][i % 3]),
         "IVANOVA ANNA".into(),
         format!("75{:07}", 1_000_000 + i),
         "RU".into(),
-        if i % 4 == 0 { birthday.to_string() } else { format!("{birthday}{}", 1 + i % 9) },
-        if i % 2 == 0 { "Ж" } else { "М" }.into(),
+        if i.is_multiple_of(4) { birthday.to_string() } else { format!("{birthday}{}", 1 + i % 9) },
+        if i.is_multiple_of(2) { "Ж" } else { "М" }.into(),
         "ru".into(),
         format!("+7 916 123 {:04}", 1000 + i),
         "黑龙江省".into(),
