@@ -43,7 +43,9 @@ fn arrived() -> DateTime<Utc> {
 
 /// `count` rooms on floor 3, one bed each but every fifth with two.
 fn rooms_csv(count: usize) -> Vec<Vec<String>> {
-    (1..=count).map(|i| vec!["3".into(), format!("3{i:02}"), if i.is_multiple_of(5) { "2" } else { "1" }.into()]).collect()
+    (1..=count)
+        .map(|i| vec!["3".into(), format!("3{i:02}"), if i.is_multiple_of(5) { "2" } else { "1" }.into()])
+        .collect()
 }
 
 async fn site_with_rooms(s: &Store, name: &str, rooms: usize) -> i64 {

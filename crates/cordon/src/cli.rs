@@ -17,6 +17,8 @@ use cordon_store::sheets::{SheetFormat, SheetLimits};
 use cordon_store::{Database, Store, StoreError};
 use indicatif::{ProgressBar, ProgressStyle};
 
+mod quarantine;
+
 /// Bad input or usage: exit code 2.
 #[derive(Debug)]
 pub struct UsageError(pub String);
@@ -135,6 +137,11 @@ enum Command {
     Unit {
         #[command(subcommand)]
         verb: UnitVerb,
+    },
+    /// Centralised quarantine sites: sites, arrival batches, manifests, check-in, timelines.
+    Quarantine {
+        #[command(subcommand)]
+        verb: quarantine::Verb,
     },
 }
 
@@ -330,6 +337,7 @@ pub async fn run(cli: Cli) -> Result<()> {
     let _ = ZONE.set(db.zone()?);
     match cli.command {
         Command::Serve(args) => serve(&db, args).await,
+        Command::Quarantine { verb } => quarantine::run(&db, verb).await,
         Command::Demo => {
             let store = db.store().await?;
             let summary = crate::demo::build(&store, &mut crate::demo::Reporter::terminal()).await?;

@@ -1,0 +1,268 @@
+//! `cordon quarantine …`: a quarantine site from its rooms file, its steps,
+//! arrival batches, their manifests, check-in and the timeline export. Every
+//! verb acts as `--as USER` (by default the operator, city-wide), so a site
+//! account's scope and group hold here as on the pages.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Result;
+use chrono::{DateTime, Utc};
+use clap::Subcommand;
+use cordon_domain::quarantine::manifest::Passport;
+use cordon_domain::quarantine::site::{Group, RoomNo};
+use cordon_store::quarantine::{Batch, NewBatch};
+use cordon_store::residents::Reveal;
+use cordon_store::sheets::{Sheet, SheetFormat, SheetLimits, read_sheet_within};
+use cordon_store::{Store, StoreError};
+
+use super::{DbArgs, FormatArg, actor, english, progress_bar, store_error, usage, write_out};
+
+#[derive(Subcommand, Debug)]
+pub(super) enum Verb {
+    /// Quarantine sites (hotels) and their rooms.
+    Site {
+        #[command(subcommand)]
+        verb: SiteVerb,
+    },
+    /// Arrival batches (a flight, a train, a charter).
+    Batch {
+        #[command(subcommand)]
+        verb: BatchVerb,
+    },
+    /// Imports a batch's manifest (CSV or XLSX, Chinese or English headers); all or nothing.
+    ImportManifest {
+        /// The site's name.
+        #[arg(long)]
+        site: String,
+        /// The batch's name.
+        #[arg(long)]
+        batch: String,
+        /// The manifest file.
+        file: PathBuf,
+        /// Act as this user; default: the operator, city-wide.
+        #[arg(long = "as")]
+        as_user: Option<String>,
+    },
+    /// Gives every person of a batch without a room one (groups together); all of them or none.
+    CheckIn {
+        /// The site's name.
+        #[arg(long)]
+        site: String,
+        /// The batch's name.
+        #[arg(long)]
+        batch: String,
+        /// Put a person in another vacant room than the plan chose: PASSPORT=ROOM (repeatable).
+        #[arg(long = "move", value_name = "PASSPORT=ROOM")]
+        moves: Vec<String>,
+        /// Act as this user; default: the operator, city-wide.
+        #[arg(long = "as")]
+        as_user: Option<String>,
+    },
+    /// Exports a batch's timeline: one row per person with arrival, on-site end and home-monitoring end.
+    Timeline {
+        /// The site's name.
+        #[arg(long)]
+        site: String,
+        /// The batch's name.
+        #[arg(long)]
+        batch: String,
+        /// csv or xlsx.
+        #[arg(long, default_value = "xlsx")]
+        format: FormatArg,
+        /// Output file; default: standard output.
+        #[arg(long, short)]
+        output: Option<PathBuf>,
+        /// Full passport numbers (the site manager and the command only; recorded in the audit log).
+        #[arg(long)]
+        reveal: bool,
+        /// Act as this user; default: the operator, city-wide.
+        #[arg(long = "as")]
+        as_user: Option<String>,
+    },
+    /// Puts a site account in one of its site's functional groups.
+    Member {
+        /// The account's user name (role site-group).
+        #[arg(long)]
+        user: String,
+        /// information, foreign-affairs, cdc, medical, police or hotel (or 信息组, 外事组…).
+        #[arg(long)]
+        group: String,
+    },
+    /// Adds a policy beside the presets (7+7, 14+7, 10+7, 5+3).
+    Policy {
+        /// Its name, days on site + days at home, e.g. 7+3.
+        #[arg(long)]
+        name: String,
+        /// The on-site test days, e.g. 1,4,7 (day 0 is the local date of arrival).
+        #[arg(long, value_delimiter = ',')]
+        onsite_tests: Vec<u32>,
+        /// The test days of home monitoring, counted on from the end of the on-site phase.
+        #[arg(long, value_delimiter = ',')]
+        home_tests: Vec<u32>,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub(super) enum SiteVerb {
+    /// Creates a site in standby from a rooms file (楼层 floor, 房号 room, 床位 capacity).
+    Create {
+        /// The site's name, e.g. 卓林酒店隔离点.
+        #[arg(long)]
+        name: String,
+        /// The rooms file (CSV or XLSX).
+        #[arg(long)]
+        rooms: PathBuf,
+        /// The time zone its days are counted in; default: --timezone.
+        #[arg(long)]
+        zone: Option<String>,
+    },
+    /// Takes a step: prepare, activate, disinfect (when nobody is left) or close.
+    Step {
+        /// The site's name.
+        #[arg(long)]
+        name: String,
+        /// prepare, activate, disinfect or close.
+        step: String,
+        /// Act as this user; default: the operator, city-wide.
+        #[arg(long = "as")]
+        as_user: Option<String>,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub(super) enum BatchVerb {
+    /// Creates an arrival batch at a site.
+    Create {
+        /// The site's name.
+        #[arg(long)]
+        site: String,
+        /// The batch's name, e.g. a flight number and date.
+        #[arg(long)]
+        name: String,
+        /// The policy, e.g. 7+7.
+        #[arg(long)]
+        policy: String,
+        /// The arrival instant with its offset, e.g. 2026-09-16T15:30:00+08:00.
+        #[arg(long, value_parser = parse_instant)]
+        arrived_at: DateTime<Utc>,
+        /// Flight number, train or charter.
+        #[arg(long)]
+        transport: String,
+        /// Where it came from.
+        #[arg(long, default_value = "")]
+        origin: String,
+        /// Act as this user; default: the operator, city-wide.
+        #[arg(long = "as")]
+        as_user: Option<String>,
+    },
+}
+
+/// An instant with its offset: a bare time would be read in some zone nobody chose.
+fn parse_instant(s: &str) -> Result<DateTime<Utc>, String> {
+    DateTime::parse_from_rfc3339(s.trim())
+        .map(|t| t.with_timezone(&Utc))
+        .map_err(|_| format!("{s} is not an instant with its offset, such as 2026-09-16T15:30:00+08:00"))
+}
+
+/// Reads a small sheet (a rooms file, a manifest) whole, within the operator's limits.
+fn read_file(file: &Path) -> Result<Sheet> {
+    let bytes = std::fs::read(file).map_err(|e| usage(format!("cannot read {}: {e}", file.display())))?;
+    let name = file.file_name().and_then(|n| n.to_str()).unwrap_or("");
+    let format = SheetFormat::from_file_name(name).unwrap_or_else(|| SheetFormat::sniff(&bytes));
+    read_sheet_within(&bytes, format, &SheetLimits::OPERATOR)
+        .map_err(|e| usage(format!("{}: {}", file.display(), english().refusal(&e.refusal()))))
+}
+
+async fn batch_of(store: &Store, actor: &cordon_domain::Actor, site: &str, batch: &str) -> Result<Batch> {
+    let site = store.site_named(actor, site).await.map_err(|e| named(e, "site", site))?;
+    store.batch_named(actor, site.id, batch).await.map_err(|e| named(e, "batch", batch))
+}
+
+/// "not found" says which name was not found.
+fn named(e: StoreError, what: &str, name: &str) -> anyhow::Error {
+    match e {
+        StoreError::NotFound => usage(format!("no {what} named {name} (or not one this user may see)")),
+        other => store_error(other),
+    }
+}
+
+pub(super) async fn run(db: &DbArgs, verb: Verb) -> Result<()> {
+    let store = db.store().await?;
+    match verb {
+        Verb::Site { verb: SiteVerb::Create { name, rooms, zone } } => {
+            let zone = match zone {
+                Some(z) => z,
+                None => db.zone()?.name().to_string(),
+            };
+            let sheet = read_file(&rooms)?;
+            let made = store.create_site(&cordon_domain::Actor::system(), &name, &zone, &sheet).await;
+            let made = made.map_err(store_error)?;
+            println!("site {name} created in standby: {} rooms, {} beds", made.rooms, made.beds);
+        }
+        Verb::Site { verb: SiteVerb::Step { name, step, as_user } } => {
+            let actor = actor(&store, as_user.as_deref()).await?;
+            let site = store.site_named(&actor, &name).await.map_err(|e| named(e, "site", &name))?;
+            let state = store.step_site(&actor, site.id, &step).await.map_err(store_error)?;
+            println!("site {name} is {}", state.as_str());
+        }
+        Verb::Batch { verb: BatchVerb::Create { site, name, policy, arrived_at, transport, origin, as_user } } => {
+            let actor = actor(&store, as_user.as_deref()).await?;
+            let found = store.site_named(&actor, &site).await.map_err(|e| named(e, "site", &site))?;
+            let new = NewBatch { name: &name, policy: &policy, arrived_at, transport: &transport, origin: &origin };
+            let made = store.create_batch(&actor, found.id, &new).await.map_err(store_error)?;
+            println!(
+                "batch {name} at {site}: policy {}, day 0 is {}",
+                made.policy,
+                found.zone.date_of(made.arrived_at).format("%Y-%m-%d")
+            );
+        }
+        Verb::ImportManifest { site, batch, file, as_user } => {
+            let actor = actor(&store, as_user.as_deref()).await?;
+            let batch = batch_of(&store, &actor, &site, &batch).await?;
+            let sheet = read_file(&file)?;
+            let bar = progress_bar(0, "importing manifest");
+            let tick = |p: &cordon_store::imports::ImportProgress| bar.update(p.done as usize, p.total as usize);
+            let summary = store.import_manifest(&actor, &batch, &sheet, &tick).await;
+            bar.finish();
+            let summary = summary.map_err(store_error)?;
+            println!("imported {}, updated {}, unchanged {}", summary.imported, summary.updated, summary.unchanged);
+        }
+        Verb::CheckIn { site, batch, moves, as_user } => {
+            let actor = actor(&store, as_user.as_deref()).await?;
+            let batch = batch_of(&store, &actor, &site, &batch).await?;
+            let moves = moves.iter().map(|m| parse_move(m)).collect::<Result<Vec<_>>>()?;
+            let done = store.check_in(&actor, &batch, &moves).await.map_err(store_error)?;
+            println!(
+                "checked in {} into {} rooms; {} had a room already",
+                done.checked_in, done.rooms, done.already_in
+            );
+        }
+        Verb::Timeline { site, batch, format, output, reveal, as_user } => {
+            let actor = actor(&store, as_user.as_deref()).await?;
+            let batch = batch_of(&store, &actor, &site, &batch).await?;
+            let reveal = if reveal { Reveal::Full } else { Reveal::Masked };
+            let bytes = store.export_timeline(&actor, &batch, format.sheet(), reveal).await.map_err(store_error)?;
+            write_out(output, &bytes)?;
+        }
+        Verb::Member { user, group } => {
+            let group = Group::parse(&group).map_err(|e| usage(english().refusal(&e.into())))?;
+            store.set_site_group(&cordon_domain::Actor::system(), &user, group).await.map_err(store_error)?;
+            println!("{user} is in the {} group", group.as_str());
+        }
+        Verb::Policy { name, onsite_tests, home_tests } => {
+            let policy = store.add_policy(&cordon_domain::Actor::system(), &name, &onsite_tests, &home_tests).await;
+            let policy = policy.map_err(store_error)?;
+            println!("policy {} added", policy.name());
+        }
+    }
+    Ok(())
+}
+
+/// `PASSPORT=ROOM`.
+fn parse_move(text: &str) -> Result<(Passport, RoomNo)> {
+    let bad = || usage(format!("--move {text}: write it as PASSPORT=ROOM, e.g. 751234567=305"));
+    let (passport, room) = text.split_once('=').ok_or_else(bad)?;
+    let passport = Passport::parse(passport).map_err(|_| bad())?;
+    let room = RoomNo::parse(room).map_err(|_| bad())?;
+    Ok((passport, room))
+}
