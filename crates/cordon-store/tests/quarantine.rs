@@ -4,6 +4,7 @@
 //! site sees what.
 
 use chrono::{DateTime, NaiveDate, Utc};
+use cordon_domain::quarantine::manifest::Field;
 use cordon_domain::quarantine::site::{Group, SiteState};
 use cordon_domain::{Actor, Key, Role};
 use cordon_store::imports::{ImportProgress, ImportSummary};
@@ -14,20 +15,6 @@ use cordon_store::test_support::{engines, sheet, user};
 use cordon_store::{Store, StoreError};
 
 const SITE: &str = "卓林酒店隔离点";
-const HEADERS: [&str; 12] = [
-    "姓名",
-    "拉丁姓名",
-    "护照号",
-    "国籍",
-    "出生日期",
-    "性别",
-    "语言",
-    "手机号",
-    "目的地省份",
-    "目的地单位",
-    "紧急联系人",
-    "同行组",
-];
 
 fn none(_: &ImportProgress) {}
 
@@ -94,7 +81,7 @@ fn person(i: usize) -> [String; 12] {
 }
 
 fn manifest_csv(people: usize) -> Vec<u8> {
-    let mut out = HEADERS.join(",");
+    let mut out = Field::ALL.map(Field::zh).join(",");
     out.push('\n');
     for i in 0..people {
         out.push_str(&person(i).join(","));

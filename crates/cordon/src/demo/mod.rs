@@ -3,6 +3,7 @@
 //! paths users have, so the demo also exercises them. Running it again changes
 //! nothing.
 
+mod quarantine;
 mod synth;
 
 use std::collections::BTreeMap;
@@ -32,7 +33,8 @@ struct Scenario {
     named_compound: Vec<NamedCompound>,
     unit: Vec<UnitSpec>,
     kit: KitSpec,
-    quarantine_site: SiteSpec,
+    quarantine_site: quarantine::SiteSpec,
+    arrival_batch: Vec<quarantine::BatchSpec>,
 }
 
 #[derive(Deserialize)]
@@ -75,11 +77,6 @@ struct UnitSpec {
     name_en: String,
     cadres: usize,
     squads: Vec<usize>,
-}
-
-#[derive(Deserialize)]
-struct SiteSpec {
-    name_zh: String,
 }
 
 /// Where progress goes: bars on a terminal, nothing in tests.
@@ -305,7 +302,6 @@ fn accounts(s: &Scenario, plans: &[CompoundPlan]) -> Vec<(&'static str, Role, St
     let first = &plans[0];
     let compound = format!("{}/{}/{}/{}", s.district.name_zh, first.street, first.community, first.name);
     let community = format!("{}/{}/{}", s.district.name_zh, first.street, first.community);
-    let site = format!("site:{}", s.quarantine_site.name_zh);
     vec![
         ("demo-command", Role::Command, "city".into()),
         ("demo-organisation", Role::Organisation, "city".into()),
@@ -313,8 +309,6 @@ fn accounts(s: &Scenario, plans: &[CompoundPlan]) -> Vec<(&'static str, Role, St
         ("demo-leader", Role::SquadLeader, compound.clone()),
         ("demo-member", Role::SquadMember, compound),
         ("demo-community", Role::Community, community),
-        ("demo-site-manager", Role::SiteManager, site.clone()),
-        ("demo-site-group", Role::SiteGroup, site),
     ]
 }
 
@@ -435,6 +429,8 @@ pub struct DemoSummary {
     pub residents: ImportSummary,
     /// Squads posted this run (none when the demo had them already).
     pub squads: usize,
+    /// The quarantine hotel's batch.
+    pub site: quarantine::SiteSummary,
 }
 
 fn scenario() -> Result<Scenario> {
@@ -470,7 +466,8 @@ pub async fn build(store: &Store, reporter: &mut Reporter) -> Result<DemoSummary
     for unit in &s.unit {
         store.upsert_unit(&system, &unit.name_zh, &unit.name_en).await?;
     }
-    store.ensure_site(&system, &s.quarantine_site.name_zh).await?;
+    let batch = s.arrival_batch.first().context("the scenario has an arrival batch")?;
+    let site = quarantine::build(store, &s.quarantine_site, batch, reporter).await?;
     let cadres = import(store, ImportKind::Cadres, &cadres_sheet(&s, &mut synth), reporter).await?;
     let residents = import(store, ImportKind::Residents, &residents_sheet(&s, &plans, &mut synth), reporter).await?;
     let (squads, walkthrough) = post_squads(store, &s, &plans).await?;
@@ -489,7 +486,7 @@ pub async fn build(store: &Store, reporter: &mut Reporter) -> Result<DemoSummary
             }
         }
     }
-    Ok(DemoSummary { places, cadres, residents, squads })
+    Ok(DemoSummary { places, cadres, residents, squads, site })
 }
 
 impl std::fmt::Display for DemoSummary {
@@ -497,12 +494,15 @@ impl std::fmt::Display for DemoSummary {
         let all = |s: &ImportSummary| s.imported + s.updated + s.unchanged;
         write!(
             f,
-            "demo ready: {} residents, {} cadres, {} checkpoint rows ({} residents new this run, {} squads posted)",
+            "demo ready: {} residents, {} cadres, {} checkpoint rows ({} residents new this run, {} squads posted); \
+             {} people of the charter batch at the quarantine hotel, {} in rooms",
             all(&self.residents),
             all(&self.cadres),
             all(&self.places),
             self.residents.imported,
-            self.squads
+            self.squads,
+            all(&self.site.manifest),
+            self.site.in_rooms
         )
     }
 }
@@ -513,8 +513,9 @@ pub fn print_accounts() {
     let mut synth = Synth::new(SEED);
     let plans = plan_compounds(&s, &mut synth);
     println!("demo accounts (password for all: {DEMO_PASSWORD}):");
-    for (name, role, scope) in accounts(&s, &plans) {
-        println!("  {name:<20} {:<14} {scope}", role.as_str());
+    let site = quarantine::accounts(&s.quarantine_site);
+    for (name, role, scope) in accounts(&s, &plans).into_iter().map(|(n, r, s)| (n.to_string(), r, s)).chain(site) {
+        println!("  {name:<28} {:<14} {scope}", role.as_str());
     }
 }
 
@@ -569,6 +570,24 @@ mod tests {
             assert_eq!((again.residents.imported, again.residents.updated), (0, 0), "{}", db.engine);
             assert_eq!(again.residents.unchanged, 50_000);
             assert_eq!((again.cadres.imported, again.places.imported, again.squads), (0, 0, 0));
+            // The quarantine hotel: 110 students in rooms, day 2 of 7+7, five birthdays in the stay.
+            assert_eq!((first.site.manifest.imported, first.site.in_rooms), (110, 110), "{}", db.engine);
+            assert_eq!((again.site.manifest.imported, again.site.manifest.unchanged), (0, 110), "{}", db.engine);
+            let manager = s.actor_by_username("demo-site-manager").await.unwrap().unwrap();
+            let site = s.site_named(&manager, "卓林酒店隔离点").await.unwrap();
+            let batch = s.batch_named(&manager, site.id, quarantine::BATCH).await.unwrap();
+            let stays = s.stays(&manager, &batch, cordon_store::residents::Reveal::Masked).await.unwrap();
+            assert_eq!(stays.len(), 110);
+            let today = site.zone.date_of(s.now());
+            assert_eq!(stays[0].arrival_date, today - chrono::Duration::days(2), "{}: mid-stay, day 2", db.engine);
+            let birthdays: Vec<_> = stays.iter().filter_map(|p| p.birthday_in_stay).collect();
+            assert_eq!(birthdays.len(), 5, "{}", db.engine);
+            assert_eq!(birthdays.iter().filter(|d| **d == today + chrono::Duration::days(1)).count(), 1);
+            let hotel = s.actor_by_username("demo-site-hotel").await.unwrap().unwrap();
+            assert!(matches!(
+                s.stays(&hotel, &batch, cordon_store::residents::Reveal::Masked).await,
+                Err(cordon_store::StoreError::Forbidden)
+            ));
             assert_eq!(first.squads, 55, "56 squads, one order left for the demo to answer");
             let orders = s.orders(&system, &Default::default(), PageRequest::new(Some(1), Some(100))).await.unwrap();
             assert_eq!(orders.total, 56);
