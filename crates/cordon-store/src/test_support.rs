@@ -272,3 +272,79 @@ impl std::io::Write for SharedSink {
         Ok(())
     }
 }
+
+// Quarantine sites: an active hotel, a 7+7 batch and its manifest.
+
+/// The charter's landing: 15:30 in Harbin on 16 September 2026.
+pub fn arrived() -> chrono::DateTime<chrono::Utc> {
+    chrono::DateTime::parse_from_rfc3339("2026-09-16T15:30:00+08:00").unwrap().with_timezone(&chrono::Utc)
+}
+
+/// `count` rooms on floor 3, one bed each but every fifth with two.
+fn rooms_csv(count: usize) -> Vec<Vec<String>> {
+    (1..=count)
+        .map(|i| vec!["3".into(), format!("3{i:02}"), if i.is_multiple_of(5) { "2" } else { "1" }.into()])
+        .collect()
+}
+
+/// An active site with `rooms` rooms on floor 3 (301…), one bed each but every fifth with two.
+pub async fn quarantine_site(s: &Store, name: &str, rooms: usize) -> i64 {
+    let rows = rooms_csv(rooms);
+    let rows: Vec<Vec<&str>> = rows.iter().map(|r| r.iter().map(String::as_str).collect()).collect();
+    let rows: Vec<&[&str]> = rows.iter().map(Vec::as_slice).collect();
+    let system = Actor::system();
+    let created =
+        s.create_site(&system, name, "Asia/Shanghai", &sheet(&["楼层", "房号", "床位"], &rows)).await.unwrap();
+    assert_eq!(created.rooms, rooms);
+    s.step_site(&system, created.id, "prepare").await.unwrap();
+    assert_eq!(
+        s.step_site(&system, created.id, "activate").await.unwrap(),
+        cordon_domain::quarantine::site::SiteState::Active
+    );
+    created.id
+}
+
+/// A 7+7 batch at a site that landed at `arrived()`.
+pub async fn arrival_batch(s: &Store, site: i64, name: &str) -> crate::quarantine::Batch {
+    let new = crate::quarantine::NewBatch {
+        name,
+        policy: "7+7",
+        arrived_at: arrived(),
+        transport: "charter Yekaterinburg–Harbin",
+        origin: "Екатеринбург",
+    };
+    s.create_batch(&Actor::system(), site, &new).await.unwrap()
+}
+
+/// Person `i` of a manifest: a Cyrillic name, a nine-digit passport, a birth
+/// date that falls inside a 7+7 stay from 16 September for every fourth
+/// person, and the first two travelling as group G1.
+pub fn manifest_person(i: usize) -> [String; 12] {
+    let birthday = if i.is_multiple_of(4) { "2004-09-20" } else { "2003-03-0" };
+    [
+        format!("Иванова Анна {}", ["Сергеевна", "Петровна", "Ивановна"][i % 3]),
+        "IVANOVA ANNA".into(),
+        format!("75{:07}", 1_000_000 + i),
+        "RU".into(),
+        if i.is_multiple_of(4) { birthday.to_string() } else { format!("{birthday}{}", 1 + i % 9) },
+        if i.is_multiple_of(2) { "Ж" } else { "М" }.into(),
+        "ru".into(),
+        format!("+7 916 123 {:04}", 1000 + i),
+        "黑龙江省".into(),
+        "哈尔滨工业大学".into(),
+        String::new(),
+        if i < 2 { "G1".into() } else { String::new() },
+    ]
+}
+
+/// A manifest of `people` as `manifest_person` writes them, with Chinese headers.
+pub fn manifest_csv(people: usize) -> Vec<u8> {
+    let mut out =
+        cordon_domain::quarantine::manifest::Field::ALL.map(cordon_domain::quarantine::manifest::Field::zh).join(",");
+    out.push('\n');
+    for i in 0..people {
+        out.push_str(&manifest_person(i).join(","));
+        out.push('\n');
+    }
+    out.into_bytes()
+}

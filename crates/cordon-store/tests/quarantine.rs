@@ -3,15 +3,14 @@
 //! rooming plan under the site's lock, the timeline export, and who at a
 //! site sees what.
 
-use chrono::{DateTime, NaiveDate, Utc};
-use cordon_domain::quarantine::manifest::Field;
+use chrono::NaiveDate;
 use cordon_domain::quarantine::site::{Group, SiteState};
 use cordon_domain::{Actor, Key, Role};
 use cordon_store::imports::{ImportProgress, ImportSummary};
-use cordon_store::quarantine::{Batch, NewBatch, Stay};
+use cordon_store::quarantine::{Batch, Stay};
 use cordon_store::residents::Reveal;
 use cordon_store::sheets::{SheetFormat, read_sheet};
-use cordon_store::test_support::{engines, sheet, user};
+use cordon_store::test_support::{arrival_batch, engines, manifest_csv, manifest_person, quarantine_site, sheet, user};
 use cordon_store::{Store, StoreError};
 
 const SITE: &str = "卓林酒店隔离点";
@@ -22,72 +21,6 @@ fn none(_: &ImportProgress) {}
 async fn audit_count(s: &Store) -> i64 {
     let all = cordon_store::audit::AuditFilter::default();
     s.audit_entries(&Actor::system(), &all, cordon_store::PageRequest::new(None, Some(1))).await.unwrap().total
-}
-
-fn arrived() -> DateTime<Utc> {
-    DateTime::parse_from_rfc3339("2026-09-16T15:30:00+08:00").unwrap().with_timezone(&Utc)
-}
-
-/// `count` rooms on floor 3, one bed each but every fifth with two.
-fn rooms_csv(count: usize) -> Vec<Vec<String>> {
-    (1..=count)
-        .map(|i| vec!["3".into(), format!("3{i:02}"), if i.is_multiple_of(5) { "2" } else { "1" }.into()])
-        .collect()
-}
-
-async fn site_with_rooms(s: &Store, name: &str, rooms: usize) -> i64 {
-    let rows = rooms_csv(rooms);
-    let rows: Vec<Vec<&str>> = rows.iter().map(|r| r.iter().map(String::as_str).collect()).collect();
-    let rows: Vec<&[&str]> = rows.iter().map(Vec::as_slice).collect();
-    let system = Actor::system();
-    let created =
-        s.create_site(&system, name, "Asia/Shanghai", &sheet(&["楼层", "房号", "床位"], &rows)).await.unwrap();
-    assert_eq!(created.rooms, rooms);
-    s.step_site(&system, created.id, "prepare").await.unwrap();
-    assert_eq!(s.step_site(&system, created.id, "activate").await.unwrap(), SiteState::Active);
-    created.id
-}
-
-async fn batch(s: &Store, site: i64, name: &str) -> Batch {
-    let new = NewBatch {
-        name,
-        policy: "7+7",
-        arrived_at: arrived(),
-        transport: "charter Yekaterinburg–Harbin",
-        origin: "Екатеринбург",
-    };
-    s.create_batch(&Actor::system(), site, &new).await.unwrap()
-}
-
-/// Person `i` of a manifest: a Cyrillic name, a nine-digit passport, a birth
-/// date that falls inside a 7+7 stay from 16 September for every fourth
-/// person, and the first two travelling as group G1.
-fn person(i: usize) -> [String; 12] {
-    let birthday = if i.is_multiple_of(4) { "2004-09-20" } else { "2003-03-0" };
-    [
-        format!("Иванова Анна {}", ["Сергеевна", "Петровна", "Ивановна"][i % 3]),
-        "IVANOVA ANNA".into(),
-        format!("75{:07}", 1_000_000 + i),
-        "RU".into(),
-        if i.is_multiple_of(4) { birthday.to_string() } else { format!("{birthday}{}", 1 + i % 9) },
-        if i.is_multiple_of(2) { "Ж" } else { "М" }.into(),
-        "ru".into(),
-        format!("+7 916 123 {:04}", 1000 + i),
-        "黑龙江省".into(),
-        "哈尔滨工业大学".into(),
-        String::new(),
-        if i < 2 { "G1".into() } else { String::new() },
-    ]
-}
-
-fn manifest_csv(people: usize) -> Vec<u8> {
-    let mut out = Field::ALL.map(Field::zh).join(",");
-    out.push('\n');
-    for i in 0..people {
-        out.push_str(&person(i).join(","));
-        out.push('\n');
-    }
-    out.into_bytes()
 }
 
 /// The same people as an office suite saves them in XLSX: English headers in
@@ -116,7 +49,7 @@ fn manifest_xlsx(people: usize) -> Vec<u8> {
         sheet.write_string(0, c as u16, english[f]).unwrap();
     }
     for i in 0..people {
-        let values = person(i);
+        let values = manifest_person(i);
         let row = (i + 1) as u32;
         for (c, &f) in order.iter().enumerate() {
             let col = c as u16;
@@ -182,7 +115,7 @@ async fn a_rooms_file_with_a_bad_cell_creates_no_site_and_every_bad_cell_is_repo
             other => panic!("{}: {other:?}", db.engine),
         }
         // Only the command creates sites; a name is taken once.
-        let id = site_with_rooms(s, SITE, 3).await;
+        let id = quarantine_site(s, SITE, 3).await;
         let manager = user(s, "zl-manager", Role::SiteManager, &format!("site:{SITE}")).await;
         let again = s.create_site(&manager, "另一酒店", "Asia/Shanghai", &rooms).await;
         assert!(matches!(again, Err(StoreError::Forbidden)), "{}: {again:?}", db.engine);
@@ -202,8 +135,8 @@ async fn a_manifest_imported_twice_changes_nothing_and_an_office_suites_xlsx_giv
     for db in engines().await {
         let s = &db.store;
         let system = Actor::system();
-        let site = site_with_rooms(s, SITE, 12).await;
-        let by_csv = batch(s, site, "CSV").await;
+        let site = quarantine_site(s, SITE, 12).await;
+        let by_csv = arrival_batch(s, site, "CSV").await;
         let first = import(s, &system, &by_csv, &manifest_csv(8), SheetFormat::Csv).await;
         assert_eq!((first.imported, first.updated, first.unchanged), (8, 0, 0), "{}", db.engine);
         let audit_before = audit_count(s).await;
@@ -211,7 +144,7 @@ async fn a_manifest_imported_twice_changes_nothing_and_an_office_suites_xlsx_giv
         assert_eq!((second.imported, second.updated, second.unchanged), (0, 0, 8), "{}", db.engine);
         assert_eq!(audit_count(s).await, audit_before, "{}: the same file again writes nothing", db.engine);
 
-        let by_xlsx = batch(s, site, "XLSX").await;
+        let by_xlsx = arrival_batch(s, site, "XLSX").await;
         let from_xlsx = import(s, &system, &by_xlsx, &manifest_xlsx(8), SheetFormat::Xlsx).await;
         assert_eq!(from_xlsx.imported, 8, "{}", db.engine);
         let csv_stays = s.stays(&system, &by_csv, Reveal::Full).await.unwrap();
@@ -262,15 +195,15 @@ async fn rooms_short_is_refused_before_anyone_is_checked_in_and_groups_room_toge
         let s = &db.store;
         let system = Actor::system();
         // Rooms 301-304 have one bed, 305 two: five rooms for six people of whom two travel together.
-        let site = site_with_rooms(s, SITE, 5).await;
-        let b = batch(s, site, "B1").await;
+        let site = quarantine_site(s, SITE, 5).await;
+        let b = arrival_batch(s, site, "B1").await;
         import(s, &system, &b, &manifest_csv(7), SheetFormat::Csv).await;
         match s.check_in(&system, &b, &[]).await {
             Err(StoreError::Invalid(r)) => assert_eq!(r.key, Key::QuarantineRoomsShort, "{}", db.engine),
             other => panic!("{}: {other:?}", db.engine),
         }
         assert!(s.stays(&system, &b, Reveal::Masked).await.unwrap().iter().all(|p| p.room.is_none()), "{}", db.engine);
-        let small = batch(s, site, "B2").await;
+        let small = arrival_batch(s, site, "B2").await;
         import(s, &system, &small, &manifest_csv(6), SheetFormat::Csv).await;
         let done = s.check_in(&system, &small, &[]).await.unwrap();
         assert_eq!((done.checked_in, done.rooms), (6, 5), "{}", db.engine);
@@ -290,9 +223,9 @@ async fn check_ins_at_the_same_instant_never_give_a_room_twice_or_a_person_two_r
         let s = &db.store;
         let system = Actor::system();
         // Ten rooms, twelve beds; two batches of seven people want them at once.
-        let site = site_with_rooms(s, SITE, 10).await;
-        let a = batch(s, site, "A").await;
-        let b = batch(s, site, "B").await;
+        let site = quarantine_site(s, SITE, 10).await;
+        let a = arrival_batch(s, site, "A").await;
+        let b = arrival_batch(s, site, "B").await;
         import(s, &system, &a, &manifest_csv(7), SheetFormat::Csv).await;
         import(s, &system, &b, &manifest_csv(7), SheetFormat::Csv).await;
         let barrier = std::sync::Arc::new(tokio::sync::Barrier::new(4));
@@ -330,9 +263,9 @@ async fn a_hotel_group_member_sees_no_people_and_another_sites_account_finds_not
     for db in engines().await {
         let s = &db.store;
         let system = Actor::system();
-        let site = site_with_rooms(s, SITE, 10).await;
-        let other = site_with_rooms(s, "松北宾馆隔离点", 3).await;
-        let b = batch(s, site, "B1").await;
+        let site = quarantine_site(s, SITE, 10).await;
+        let other = quarantine_site(s, "松北宾馆隔离点", 3).await;
+        let b = arrival_batch(s, site, "B1").await;
         import(s, &system, &b, &manifest_csv(4), SheetFormat::Csv).await;
 
         let hotel = user(s, "zl-hotel", Role::SiteGroup, &format!("site:{SITE}")).await;

@@ -16,6 +16,7 @@ pub mod imports;
 mod kits;
 mod orders;
 mod places;
+mod quarantine;
 mod residents;
 mod shell;
 mod squads;
@@ -97,6 +98,7 @@ pub fn router(state: AppState) -> Router {
         .merge(boards::router())
         .merge(duty::router())
         .merge(webhooks::router())
+        .merge(quarantine::router())
         .layer(axum::middleware::from_fn(accounts::csrf::require_csrf));
     Router::new()
         .merge(pages)

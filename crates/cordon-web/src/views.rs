@@ -73,6 +73,9 @@ impl Layout {
         if cordon_domain::webhooks::may_manage(a) {
             nav.push(NavItem { href: "/webhooks", label: tr.t("nav-webhooks") });
         }
+        if cordon_domain::quarantine::site::may_list_sites(a) {
+            nav.push(NavItem { href: "/quarantine", label: tr.t("nav-quarantine") });
+        }
         Layout {
             tr,
             user: a.username.clone(),

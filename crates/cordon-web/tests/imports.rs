@@ -379,10 +379,12 @@ async fn the_same_file_uploaded_several_times_at_once_is_imported_once_and_the_o
                 statuses.push(status.as_u16());
             }
             statuses.sort();
-            assert_eq!(
-                statuses,
-                [200, 409, 409, 409],
-                "{engine} round {round} ({})",
+            // One upload imports; the others, while it runs, are told so (409). On a loaded
+            // machine an upload may start only after the first has finished: it is then
+            // the same file again, which imports nothing (the count below), and answers 200.
+            assert!(
+                statuses[0] == 200 && statuses.iter().all(|s| *s == 200 || *s == 409),
+                "{engine} round {round} ({}): {statuses:?}",
                 if by_page { "page" } else { "API" }
             );
             expected += u64::from(rows);

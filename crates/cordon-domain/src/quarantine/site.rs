@@ -497,6 +497,16 @@ impl SiteRole {
     }
 }
 
+/// Whether an account works with quarantine sites at all: the command at
+/// city scope (every site) and the accounts of a site (their own).
+pub fn may_list_sites(actor: &crate::Actor) -> bool {
+    use crate::{Role, Scope};
+    matches!(
+        (actor.role, &actor.scope),
+        (Role::Command, Scope::City) | (Role::SiteManager | Role::SiteGroup, Scope::Site { .. })
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

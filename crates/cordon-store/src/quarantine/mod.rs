@@ -5,7 +5,8 @@
 //! - `batches`: arrival batches, and the policies the command adds to the presets;
 //! - `manifest`: a batch's manifest imported, whole or nothing;
 //! - `checkin`: rooms assigned by the rooming plan, under the site's lock;
-//! - `timeline`: every stay's dates, listed and exported.
+//! - `timeline`: every stay's dates, listed and exported;
+//! - `dashboard`: what a site's page and the command's list of sites show.
 //!
 //! Who may do what at a site is asked in one place, `Store::site_role`: the
 //! command sees every site; a site account sees only its own, and within it
@@ -35,6 +36,7 @@ macro_rules! lock_site {
 
 mod batches;
 mod checkin;
+mod dashboard;
 mod manifest;
 mod sites;
 mod timeline;
@@ -45,6 +47,7 @@ use serde::Serialize;
 
 pub use batches::{Batch, NewBatch};
 pub use checkin::CheckIn;
+pub use dashboard::{BatchLine, Dashboard, Named, RoomCounts, RoomLine, SiteLine};
 pub use sites::SiteCreated;
 pub use timeline::Stay;
 

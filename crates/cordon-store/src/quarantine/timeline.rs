@@ -94,6 +94,35 @@ impl Store {
             return Err(StoreError::Forbidden);
         }
         let site = self.site(actor, batch.site_id).await?;
+        let stays = self.compute_stays(batch, site.zone, reveal).await?;
+        if reveal == Reveal::Full {
+            on_pool!(self, |p| {
+                audit_insert!(
+                    p,
+                    crate::audit::NewEntry::new(
+                        self.now(),
+                        actor,
+                        "reveal-passport",
+                        "arrival-batch",
+                        batch.id.to_string()
+                    )
+                    .after(
+                        serde_json::json!({"field": "passport", "people": stays.len(), "export": "timeline"})
+                            .to_string()
+                    )
+                )?;
+            });
+        }
+        Ok(stays)
+    }
+
+    /// Every stay of a batch, for callers that have checked what the actor may see.
+    pub(super) async fn compute_stays(
+        &self,
+        batch: &Batch,
+        zone: cordon_domain::clock::Zone,
+        reveal: Reveal,
+    ) -> StoreResult<Vec<Stay>> {
         let policy = self.policy(&batch.policy).await?;
         let (people, extensions): (Vec<PersonRow>, Vec<ExtensionRow>) = on_pool!(self, |p| {
             let people = sqlx::query_as(
@@ -114,7 +143,7 @@ impl Store {
             (people, extensions)
         });
         let now = self.now();
-        let base = Timeline::new(batch.arrived_at, site.zone, &policy);
+        let base = Timeline::new(batch.arrived_at, zone, &policy);
         let mut stays = Vec::with_capacity(people.len());
         for person in people {
             let mut timeline = base.clone();
@@ -141,18 +170,6 @@ impl Store {
                 birthday_in_stay: timeline.birthday_in_stay(person.birth_date),
                 next_test: timeline.next_test(now).map(|t| t.date),
                 state: timeline.state_at(now),
-            });
-        }
-        if reveal == Reveal::Full {
-            on_pool!(self, |p| {
-                audit_insert!(
-                    p,
-                    crate::audit::NewEntry::new(now, actor, "reveal-passport", "arrival-batch", batch.id.to_string())
-                        .after(
-                            serde_json::json!({"field": "passport", "people": stays.len(), "export": "timeline"})
-                                .to_string()
-                        )
-                )?;
             });
         }
         Ok(stays)

@@ -40,6 +40,7 @@ fn api() -> OpenApiRouter<AppState> {
         .merge(crate::command::api_router())
         .merge(crate::duty::api_router())
         .merge(crate::webhooks::api_router())
+        .merge(crate::quarantine::api_router())
 }
 
 /// The API's routes (under `/api/v1`), with the OpenAPI document.

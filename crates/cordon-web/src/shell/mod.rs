@@ -85,6 +85,9 @@ async fn home(State(app): State<AppState>, ctx: Ctx) -> Result<Response, crate::
     if cordon_domain::webhooks::may_manage(a) {
         tiles.push(tile("/webhooks", "webhooks"));
     }
+    if cordon_domain::quarantine::site::may_list_sites(a) {
+        tiles.push(tile("/quarantine", "quarantine"));
+    }
     Ok(HomeView { l: Layout::new(&ctx, "nav-home"), scope: crate::views::scope_shown(&ctx.tr, &a.scope_label), tiles }
         .into_response())
 }

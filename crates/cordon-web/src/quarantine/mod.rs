@@ -1,0 +1,235 @@
+//! Quarantine sites on pages and in the API: the command's list of every
+//! site, a site's page (rooms by state, batches, today's and tomorrow's
+//! releases and birthdays, tests due), a batch's people with their dates,
+//! and the timeline export. What each role sees is the store's answer
+//! (`Store::site_role`, `SiteRole::may_see`): a part a role may not see is
+//! left off the page, and asked for directly it is refused.
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::extract::{Path, Query, State};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use cordon_domain::quarantine::site::{Sight, SiteRole};
+use cordon_domain::quarantine::timeline::TimelineState;
+use cordon_store::StoreError;
+use cordon_store::quarantine::{Batch, Dashboard, RoomLine, SiteLine, Stay};
+use cordon_store::residents::Reveal;
+use cordon_store::sheets::SheetFormat;
+use serde::Deserialize;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::AppState;
+use crate::accounts::{ApiActor, Ctx};
+use crate::error::{ApiError, PageError};
+use crate::views::Layout;
+
+/// Page routes.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/quarantine", get(sites_page))
+        .route("/quarantine/sites/{id}", get(site_page))
+        .route("/quarantine/batches/{id}", get(batch_page))
+        .route("/quarantine/batches/{id}/timeline", get(timeline_download))
+}
+
+/// API routes.
+pub fn api_router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(api_sites))
+        .routes(routes!(api_site))
+        .routes(routes!(api_rooms))
+        .routes(routes!(api_stays))
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "quarantine/sites.html")]
+struct SitesView {
+    l: Layout,
+    sites: Vec<SiteLine>,
+}
+
+async fn sites_page(State(app): State<AppState>, ctx: Ctx) -> Result<Response, PageError> {
+    let sites = app.store.sites(&ctx.actor).await?;
+    // A site's own accounts have one site: its page is their list.
+    if let (cordon_domain::Scope::Site { id }, [_]) = (&ctx.actor.scope, sites.as_slice()) {
+        return Ok(axum::response::Redirect::to(&format!("/quarantine/sites/{id}")).into_response());
+    }
+    Ok(SitesView { l: Layout::new(&ctx, "nav-quarantine"), sites }.into_response())
+}
+
+/// A batch on the site's page, its day 0 worded.
+struct BatchCard {
+    id: i64,
+    name: String,
+    policy: String,
+    transport: String,
+    arrived: String,
+    people: usize,
+    in_rooms: usize,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "quarantine/site.html")]
+struct SiteView {
+    l: Layout,
+    d: Dashboard,
+    state: String,
+    batches: Vec<BatchCard>,
+    rooms: Option<Vec<RoomLine>>,
+    sees_people: bool,
+}
+
+async fn site_page(State(app): State<AppState>, ctx: Ctx, Path(id): Path<i64>) -> Result<SiteView, PageError> {
+    let d = app.store.site_dashboard(&ctx.actor, id).await?;
+    let role = app.store.site_role(&ctx.actor, id).await?;
+    let rooms = if role.may_see(Sight::Rooms) { Some(app.store.site_rooms(&ctx.actor, id).await?) } else { None };
+    let batches = d
+        .batches
+        .iter()
+        .map(|b| BatchCard {
+            id: b.batch.id,
+            name: b.batch.name.clone(),
+            policy: b.batch.policy.clone(),
+            transport: b.batch.transport.clone(),
+            arrived: ctx.tr.time(&b.batch.arrived_at),
+            people: b.people,
+            in_rooms: b.in_rooms,
+        })
+        .collect();
+    Ok(SiteView {
+        l: Layout::titled(&ctx, d.site.name.clone()),
+        state: ctx.tr.tk("site-state", d.site.state.as_str()),
+        batches,
+        rooms,
+        sees_people: role.may_see(Sight::People),
+        d,
+    })
+}
+
+/// A person's line on the batch's page, its dates and state worded.
+struct StayLine {
+    s: Stay,
+    state: String,
+    next_test: String,
+}
+
+/// A stay's state with its day: "On site, day 2".
+fn stay_state(tr: &crate::i18n::Tr, state: TimelineState) -> String {
+    let word = tr.tk("stay-state", state.as_str());
+    match state {
+        TimelineState::OnSite { day } | TimelineState::HomeMonitoring { day } => {
+            tr.t_with("stay-day", &[("state", word), ("day", day.to_string())])
+        }
+        _ => word,
+    }
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "quarantine/batch.html")]
+struct BatchView {
+    l: Layout,
+    b: Batch,
+    arrived: String,
+    site: String,
+    people: Vec<StayLine>,
+    can_reveal: bool,
+}
+
+async fn batch_page(State(app): State<AppState>, ctx: Ctx, Path(id): Path<i64>) -> Result<BatchView, PageError> {
+    let b = app.store.batch(&ctx.actor, id).await?;
+    let site = app.store.site(&ctx.actor, b.site_id).await?;
+    let role = app.store.site_role(&ctx.actor, b.site_id).await?;
+    let people = app
+        .store
+        .stays(&ctx.actor, &b, Reveal::Masked)
+        .await?
+        .into_iter()
+        .map(|s| StayLine {
+            state: stay_state(&ctx.tr, s.state),
+            next_test: s.next_test.map(|d| d.format("%Y-%m-%d").to_string()).unwrap_or_default(),
+            s,
+        })
+        .collect();
+    Ok(BatchView {
+        l: Layout::titled(&ctx, format!("{} · {}", site.name, b.name)),
+        site: site.name,
+        people,
+        can_reveal: role == SiteRole::Manager,
+        arrived: ctx.tr.time(&b.arrived_at),
+        b,
+    })
+}
+
+#[derive(Deserialize)]
+struct TimelineQuery {
+    format: Option<String>,
+    #[serde(default)]
+    reveal: bool,
+}
+
+async fn timeline_download(
+    State(app): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<i64>,
+    Query(q): Query<TimelineQuery>,
+) -> Result<Response, PageError> {
+    let format = SheetFormat::parse(q.format.as_deref().unwrap_or("xlsx"))
+        .ok_or_else(|| StoreError::invalid(cordon_domain::Key::ExportBadFormat))?;
+    let b = app.store.batch(&ctx.actor, id).await?;
+    let reveal = if q.reveal { Reveal::Full } else { Reveal::Masked };
+    let bytes = app.store.export_timeline(&ctx.actor, &b, format, reveal).await?;
+    let name = format!("timeline-{}.{}", b.id, format.extension());
+    let disposition = format!("attachment; filename=\"{name}\"");
+    Ok((
+        [
+            (axum::http::header::CONTENT_TYPE, format.content_type().to_string()),
+            (axum::http::header::CONTENT_DISPOSITION, disposition),
+        ],
+        bytes,
+    )
+        .into_response())
+}
+
+/// The sites the caller works at (every site for the command), with their rooms by state.
+#[utoipa::path(get, path = "/api/v1/quarantine/sites", tag = "quarantine", responses((status = 200, description = "the sites", body = Vec<SiteLine>), (status = 403, description = "not a command or site account")))]
+pub async fn api_sites(
+    State(app): State<AppState>,
+    ApiActor(actor): ApiActor,
+) -> Result<Json<Vec<SiteLine>>, ApiError> {
+    Ok(Json(app.store.sites(&actor).await?))
+}
+
+/// A site's page as data: rooms by state, batches, and, as the caller's group may see them,
+/// today's and tomorrow's releases and birthdays and the tests due today.
+#[utoipa::path(get, path = "/api/v1/quarantine/sites/{id}", tag = "quarantine", params(("id" = i64, Path)), responses((status = 200, description = "the site", body = Dashboard), (status = 404, description = "no such site for the caller")))]
+pub async fn api_site(
+    State(app): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<i64>,
+) -> Result<Json<Dashboard>, ApiError> {
+    Ok(Json(app.store.site_dashboard(&actor, id).await?))
+}
+
+/// A site's rooms with their state and how many people are in each.
+#[utoipa::path(get, path = "/api/v1/quarantine/sites/{id}/rooms", tag = "quarantine", params(("id" = i64, Path)), responses((status = 200, description = "the rooms", body = Vec<RoomLine>), (status = 403, description = "the caller's group does not see rooms"), (status = 404, description = "no such site for the caller")))]
+pub async fn api_rooms(
+    State(app): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<i64>,
+) -> Result<Json<Vec<RoomLine>>, ApiError> {
+    Ok(Json(app.store.site_rooms(&actor, id).await?))
+}
+
+/// A batch's people with their rooms and dates (passports masked).
+#[utoipa::path(get, path = "/api/v1/quarantine/batches/{id}/stays", tag = "quarantine", params(("id" = i64, Path)), responses((status = 200, description = "the people of the batch", body = Vec<Object>), (status = 403, description = "the caller's group does not see people"), (status = 404, description = "no such batch for the caller")))]
+pub async fn api_stays(
+    State(app): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<i64>,
+) -> Result<Json<Vec<Stay>>, ApiError> {
+    let b = app.store.batch(&actor, id).await?;
+    Ok(Json(app.store.stays(&actor, &b, Reveal::Masked).await?))
+}

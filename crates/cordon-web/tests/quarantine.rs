@@ -1,0 +1,147 @@
+//! Quarantine sites over HTTP on both engines: the command's list and a
+//! site's page on day 4 of a 7+7 stay (birthdays and releases of today and
+//! tomorrow, tests due), a batch's people with masked passports, the timeline
+//! download, and what each account may open: the hotel group no people, the
+//! information group no full passports, another site nothing at all.
+
+use std::sync::Arc;
+
+use chrono::{TimeZone, Utc};
+use cordon_domain::Actor;
+use cordon_domain::Role;
+use cordon_domain::clock::FixedClock;
+use cordon_domain::quarantine::site::Group;
+use cordon_store::sheets::{SheetFormat, read_sheet};
+use cordon_store::test_support::{arrival_batch, engines, manifest_csv, quarantine_site, user};
+use reqwest::StatusCode;
+
+mod common;
+
+use common::{App, spawn_app_on};
+
+const SITE: &str = "卓林酒店隔离点";
+
+/// An active hotel of 10 rooms with a batch of 6 people checked in, a second
+/// site, and an account of each kind; the clock on 20 September 2026 (day 4:
+/// person 0's birthday, 20 September, is today).
+async fn fixture() -> Vec<(App, i64, i64, i64)> {
+    let mut out = Vec::new();
+    for mut db in engines().await {
+        db.store = db.store.with_clock(Arc::new(FixedClock::at(Utc.with_ymd_and_hms(2026, 9, 20, 2, 0, 0).unwrap())));
+        let s = &db.store;
+        let system = Actor::system();
+        let site = quarantine_site(s, SITE, 10).await;
+        let other = quarantine_site(s, "松北宾馆隔离点", 3).await;
+        let batch = arrival_batch(s, site, "CH-0916").await;
+        let sheet = read_sheet(&manifest_csv(6), SheetFormat::Csv).unwrap();
+        s.import_manifest(&system, &batch, &sheet, &|_| {}).await.unwrap();
+        s.check_in(&system, &batch, &[]).await.unwrap();
+        user(s, "zl-manager", Role::SiteManager, &format!("site:{SITE}")).await;
+        for (name, group) in [("zl-hotel", Group::Hotel), ("zl-info", Group::Information)] {
+            user(s, name, Role::SiteGroup, &format!("site:{SITE}")).await;
+            s.set_site_group(&system, name, group).await.unwrap();
+        }
+        user(s, "sb-manager", Role::SiteManager, "site:松北宾馆隔离点").await;
+        let app = spawn_app_on(db).await;
+        out.push((app, site, other, batch.id));
+    }
+    out
+}
+
+async fn status(app: &App, c: &reqwest::Client, path: &str) -> StatusCode {
+    c.get(app.url(path)).send().await.unwrap().status()
+}
+
+#[tokio::test]
+async fn the_command_sees_every_site_and_a_sites_page_shows_todays_birthdays_and_tests() {
+    for (app, site, other, batch) in fixture().await {
+        let engine = app.db.engine;
+        let cmd = app.login("cmd").await;
+        let list = app.page(&cmd, "/quarantine").await;
+        assert!(list.contains(SITE) && list.contains("松北宾馆隔离点"), "{engine}: {list}");
+        assert!(list.contains(&format!("/quarantine/sites/{other}")));
+        let page = app.page(&cmd, &format!("/quarantine/sites/{site}")).await;
+        // 7+7 from the 16th: the 20th is day 4, not a test day (1, 2, 3, 5, 7); people 0 and 4 were born on 20 September.
+        assert!(page.contains("2026-09-20"), "{engine}: {page}");
+        let birthdays = page.split("id=\"birthdays\"").nth(1).unwrap().split("</ul>").next().unwrap();
+        assert_eq!(birthdays.matches("<li").count(), 2, "{engine}: {birthdays}");
+        assert!(page.contains(&format!("/quarantine/batches/{batch}")));
+        let people = app.page(&cmd, &format!("/quarantine/batches/{batch}")).await;
+        assert!(people.contains("Иванова Анна") && people.contains("2026-09-23"), "{engine}: {people}");
+        assert!(!people.contains("751000000"), "{engine}: passports are masked on the page");
+        assert!(people.contains("*****0000"), "{engine}");
+        // The timeline as a file, masked; the command may reveal.
+        let csv = cmd.get(app.url(&format!("/quarantine/batches/{batch}/timeline?format=csv"))).send().await.unwrap();
+        assert_eq!(csv.status(), StatusCode::OK);
+        assert!(csv.headers()["content-disposition"].to_str().unwrap().contains("attachment"));
+        let text = csv.text().await.unwrap();
+        assert!(text.contains("居家监测结束 home_end") && !text.contains("751000000"), "{engine}: {text}");
+        let full = app.page(&cmd, &format!("/quarantine/batches/{batch}/timeline?format=csv&reveal=true")).await;
+        assert!(full.contains("751000000"), "{engine}");
+        assert_eq!(status(&app, &cmd, &format!("/quarantine/batches/{batch}/timeline?format=pdf")).await, 422);
+
+        // The API answers the same, under the same rules.
+        let token = app.db.store.create_token("cmd").await.unwrap();
+        let sites = app.api_json(&token, "/api/v1/quarantine/sites").await;
+        assert_eq!(sites.as_array().unwrap().len(), 2, "{engine}: {sites}");
+        let d = app.api_json(&token, &format!("/api/v1/quarantine/sites/{site}")).await;
+        assert_eq!(d["rooms"]["total"], 10, "{engine}: {d}");
+        assert_eq!(d["batches"][0]["in_rooms"], 6);
+        assert_eq!(d["tests_due_today"], 0);
+        let stays = app.api_json(&token, &format!("/api/v1/quarantine/batches/{batch}/stays")).await;
+        assert_eq!(stays.as_array().unwrap().len(), 6);
+        assert_eq!(stays[0]["onsite_end"], "2026-09-23", "{engine}: {stays}");
+    }
+}
+
+#[tokio::test]
+async fn each_site_account_opens_only_what_its_group_sees_and_never_another_site() {
+    for (app, site, other, batch) in fixture().await {
+        let engine = app.db.engine;
+        let hotel = app.login("zl-hotel").await;
+        // Its list is its one site.
+        let res = hotel.get(app.url("/quarantine")).send().await.unwrap();
+        assert_eq!(res.status(), StatusCode::SEE_OTHER, "{engine}");
+        let page = app.page(&hotel, &format!("/quarantine/sites/{site}")).await;
+        assert!(page.contains("id=\"rooms\"") && page.contains("id=\"birthdays\""), "{engine}: rooms and care");
+        assert!(!page.contains(&format!("/quarantine/batches/{batch}")), "{engine}: no link to the people");
+        assert!(!page.contains("id=\"releases\""), "{engine}");
+        for path in [format!("/quarantine/batches/{batch}"), format!("/quarantine/batches/{batch}/timeline?format=csv")]
+        {
+            assert_eq!(status(&app, &hotel, &path).await, StatusCode::FORBIDDEN, "{engine}: {path}");
+        }
+        for path in [format!("/quarantine/sites/{other}"), "/quarantine/batches/999999".to_string()] {
+            assert_eq!(status(&app, &hotel, &path).await, StatusCode::NOT_FOUND, "{engine}: {path}");
+        }
+        let token = app.db.store.create_token("zl-hotel").await.unwrap();
+        let res = common::api()
+            .get(app.url(&format!("/api/v1/quarantine/batches/{batch}/stays")))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::FORBIDDEN, "{engine}");
+        let d = app.api_json(&token, &format!("/api/v1/quarantine/sites/{site}")).await;
+        assert!(d["tests_due_today"].is_null() && d["releases"].is_null(), "{engine}: {d}");
+
+        // The information group sees the people, masked, and may not reveal.
+        let info = app.login("zl-info").await;
+        assert_eq!(status(&app, &info, &format!("/quarantine/batches/{batch}")).await, StatusCode::OK);
+        let path = format!("/quarantine/batches/{batch}/timeline?format=csv&reveal=true");
+        assert_eq!(status(&app, &info, &path).await, StatusCode::FORBIDDEN, "{engine}");
+        assert_eq!(status(&app, &info, &format!("/quarantine/batches/{batch}/timeline?format=csv")).await, 200);
+
+        // Another site's manager: not found, by page or API, whatever the id.
+        let theirs = app.login("sb-manager").await;
+        for path in [format!("/quarantine/sites/{site}"), format!("/quarantine/batches/{batch}")] {
+            assert_eq!(status(&app, &theirs, &path).await, StatusCode::NOT_FOUND, "{engine}: {path}");
+        }
+        let token = app.db.store.create_token("sb-manager").await.unwrap();
+        let sites = app.api_json(&token, "/api/v1/quarantine/sites").await;
+        assert_eq!(sites.as_array().unwrap().len(), 1, "{engine}: {sites}");
+        assert_eq!(sites[0]["site"]["id"], other);
+        // A squad member has no sites at all.
+        let member = app.login("member-a").await;
+        assert_eq!(status(&app, &member, "/quarantine").await, StatusCode::FORBIDDEN, "{engine}");
+    }
+}
