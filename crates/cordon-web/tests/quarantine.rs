@@ -145,3 +145,42 @@ async fn each_site_account_opens_only_what_its_group_sees_and_never_another_site
         assert_eq!(status(&app, &member, "/quarantine").await, StatusCode::FORBIDDEN, "{engine}");
     }
 }
+
+#[tokio::test]
+async fn a_room_card_opens_its_persons_own_page_in_russian_without_signing_in() {
+    for (app, site, other, _) in fixture().await {
+        let engine = app.db.engine;
+        let hotel = app.login("zl-hotel").await;
+        let cards = app.page(&hotel, &format!("/quarantine/sites/{site}/cards")).await;
+        // Six people in five rooms (the pair of G1 shares 305): five cards, a QR each person.
+        assert_eq!(cards.matches("class=\"room-card\"").count(), 5, "{engine}: {cards}");
+        assert_eq!(cards.matches("<svg").count(), 6, "{engine}");
+        assert!(cards.contains("Сканируйте"), "{engine}: the card speaks the person's language");
+        let theirs = app.login("sb-manager").await;
+        assert_eq!(status(&app, &theirs, &format!("/quarantine/sites/{site}/cards")).await, StatusCode::NOT_FOUND);
+        assert_eq!(status(&app, &theirs, &format!("/quarantine/sites/{other}/cards")).await, StatusCode::OK);
+
+        let room_cards = app.db.store.room_cards(&Actor::system(), site).await.unwrap();
+        assert_eq!(room_cards.iter().map(|c| c.people.len()).sum::<usize>(), 6);
+        // Room 305 has two beds: the pair of G1, person 0 (born on 20 September) first.
+        let pair = room_cards.iter().find(|c| c.number == "305").unwrap();
+        let tokens: Vec<String> = pair.people.iter().map(|p| p.token.clone()).collect();
+        assert_eq!(tokens.len(), 2, "{engine}");
+        let anyone = common::client();
+        let own = anyone.get(app.url(&format!("/stay/{}", tokens[0]))).send().await.unwrap();
+        assert_eq!(own.status(), StatusCode::OK, "{engine}: no sign-in");
+        let page = own.text().await.unwrap();
+        assert!(page.contains("lang=\"ru\""), "{engine}: {page}");
+        assert!(page.contains("Иванова Анна") && page.contains("день 4"), "{engine}: {page}");
+        assert!(page.contains("2026-09-23") && page.contains("2026-09-30"), "{engine}");
+        assert!(page.contains("С днём рождения"), "{engine}: person 0 was born on 20 September");
+        assert!(!page.contains("751000000") && !page.contains("+7"), "{engine}: no passport, no phone");
+        let roommate = app.page(&anyone, &format!("/stay/{}", tokens[1])).await;
+        assert!(roommate.contains("Петровна") && !roommate.contains("Сергеевна"), "{engine}: only one's own page");
+        let english = app.page(&anyone, &format!("/stay/{}?lang=en", tokens[0])).await;
+        assert!(english.contains("Next test") && english.contains("2026-09-21"), "{engine}: {english}");
+        for bad in ["0123456789abcdef0123456789abcdef", "x", "%27%20OR%201=1"] {
+            assert_eq!(status(&app, &anyone, &format!("/stay/{bad}")).await, StatusCode::NOT_FOUND, "{engine}: {bad}");
+        }
+    }
+}

@@ -94,12 +94,17 @@ impl Store {
             let mut occupied: Vec<&VacantRoom> = Vec::new();
             for (person, room) in plan.assignments() {
                 let room = vacant.iter().find(|r| r.number == room.as_str()).expect("the plan uses the rooms given");
-                let moved = sqlx::query("UPDATE quarantined SET room_id = $1 WHERE id = $2 AND room_id IS NULL")
-                    .bind(room.id)
-                    .bind(*person)
-                    .execute(&mut *tx)
-                    .await?
-                    .rows_affected();
+                // The token of the person's own page: kept if they had one, so a card printed stays good.
+                let moved = sqlx::query(
+                    "UPDATE quarantined SET room_id = $1, page_token = COALESCE(page_token, $2) \
+                     WHERE id = $3 AND room_id IS NULL",
+                )
+                .bind(room.id)
+                .bind(crate::accounts::random_secret(16))
+                .bind(*person)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
                 if moved != 1 {
                     // Only possible if the lock above did not hold: refuse rather than double-book.
                     return Err(StoreError::conflict(Key::QuarantinePersonNotInPlan));

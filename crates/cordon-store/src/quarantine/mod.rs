@@ -6,7 +6,8 @@
 //! - `manifest`: a batch's manifest imported, whole or nothing;
 //! - `checkin`: rooms assigned by the rooming plan, under the site's lock;
 //! - `timeline`: every stay's dates, listed and exported;
-//! - `dashboard`: what a site's page and the command's list of sites show.
+//! - `dashboard`: what a site's page and the command's list of sites show;
+//! - `own_page`: a person's own page, opened from their room's card.
 //!
 //! Who may do what at a site is asked in one place, `Store::site_role`: the
 //! command sees every site; a site account sees only its own, and within it
@@ -38,6 +39,7 @@ mod batches;
 mod checkin;
 mod dashboard;
 mod manifest;
+mod own_page;
 mod sites;
 mod timeline;
 
@@ -48,6 +50,7 @@ use serde::Serialize;
 pub use batches::{Batch, NewBatch};
 pub use checkin::CheckIn;
 pub use dashboard::{BatchLine, Dashboard, Named, RoomCounts, RoomLine, SiteLine};
+pub use own_page::{CardPerson, OwnStay, RoomCard};
 pub use sites::SiteCreated;
 pub use timeline::Stay;
 

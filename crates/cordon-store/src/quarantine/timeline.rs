@@ -74,6 +74,14 @@ struct ExtensionRow {
     reason: String,
 }
 
+impl ExtensionRow {
+    /// Its days and reason; both were checked when written, so a row edited by hand reads as a CDC decision.
+    fn extension(&self) -> (u32, ExtensionReason) {
+        let reason = ExtensionReason::parse(&self.reason).unwrap_or(ExtensionReason::CdcDecision);
+        (u32::try_from(self.days).unwrap_or(0), reason)
+    }
+}
+
 /// A state as the export writes it: Chinese and English.
 fn state_text(s: TimelineState) -> &'static str {
     match s {
@@ -148,9 +156,8 @@ impl Store {
         for person in people {
             let mut timeline = base.clone();
             for e in extensions.iter().filter(|e| e.person_id == person.id) {
-                let reason = ExtensionReason::parse(&e.reason).unwrap_or(ExtensionReason::CdcDecision);
-                timeline =
-                    timeline.extended(u32::try_from(e.days).unwrap_or(0), reason).map_err(StoreError::invalid)?;
+                let (days, reason) = e.extension();
+                timeline = timeline.extended(days, reason).map_err(StoreError::invalid)?;
             }
             let passport = match (reveal, Passport::parse(&person.passport)) {
                 (Reveal::Full, _) => person.passport.clone(),
@@ -173,6 +180,17 @@ impl Store {
             });
         }
         Ok(stays)
+    }
+
+    /// One person's extensions, in the order they were given.
+    pub(super) async fn extensions_of(&self, person_id: i64) -> StoreResult<Vec<(u32, ExtensionReason)>> {
+        let rows: Vec<ExtensionRow> = on_pool!(self, |p| {
+            sqlx::query_as("SELECT person_id, days, reason FROM stay_extensions WHERE person_id = $1 ORDER BY id")
+                .bind(person_id)
+                .fetch_all(p)
+                .await?
+        });
+        Ok(rows.iter().map(ExtensionRow::extension).collect())
     }
 
     /// A batch's timeline as CSV or XLSX: one row a person (see `stays`).

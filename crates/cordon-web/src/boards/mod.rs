@@ -71,19 +71,20 @@ fn density(b: &Board) -> &'static str {
     }
 }
 
-/// The address the QR code encodes: the configured public address, else
-/// this server as the browser reached it (behind a proxy, configure it).
-fn public_url(app: &AppState, headers: &HeaderMap, token: &str) -> String {
+/// The address a QR code encodes for a path of this site: under the
+/// configured public address, else this server as the browser reached it
+/// (behind a proxy, configure it).
+pub(crate) fn public_link(app: &AppState, headers: &HeaderMap, path: &str) -> String {
     if let Some(base) = &app.public_url {
-        return format!("{base}/c/{token}");
+        return format!("{base}{path}");
     }
     let host = headers.get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("localhost");
     let scheme = if app.secure_cookies { "https" } else { "http" };
-    format!("{scheme}://{host}/c/{token}")
+    format!("{scheme}://{host}{path}")
 }
 
 /// The QR code of a URL as SVG markup made by fast_qr from our own URL (no user text inside).
-fn qr_svg(url: &str) -> String {
+pub(crate) fn qr_svg(url: &str) -> String {
     match QRBuilder::new(url).build() {
         Ok(qr) => SvgBuilder::default().margin(2).to_str(&qr),
         Err(e) => {
@@ -105,7 +106,7 @@ async fn board(
     headers: HeaderMap,
 ) -> Result<BoardView, PageError> {
     let b = app.store.board(&ctx.actor, id).await?;
-    let url = public_url(&app, &headers, &b.token);
+    let url = public_link(&app, &headers, &format!("/c/{}", b.token));
     let at = app.zone.local(app.store.now()).format("%Y-%m-%d %H:%M").to_string();
     let printed = ctx.tr.t_with("board-printed", &[("at", at)]);
     let unreachable =
@@ -131,6 +132,24 @@ struct PublicView {
     roles: Vec<Vec<String>>,
 }
 
+/// The 429 page when an address has asked a page opened by a token (a
+/// board's, a quarantined person's) more than `PUBLIC_LIMIT` times in
+/// `PUBLIC_WINDOW`; counted before the token is looked up, so a wrong token counts too.
+pub(crate) async fn over_public_limit(
+    app: &AppState,
+    bucket: &str,
+    peer: SocketAddr,
+    tr: Tr,
+) -> Result<Option<Response>, PageError> {
+    let who = crate::accounts::client_address(peer);
+    if app.store.hit_rate(bucket, &who, PUBLIC_LIMIT, PUBLIC_WINDOW).await? {
+        return Ok(None);
+    }
+    let page = ErrorView { tr, status: 429, message: tr.t("public-too-many"), detail: None };
+    let wait = PUBLIC_WINDOW.num_seconds().to_string();
+    Ok(Some((StatusCode::TOO_MANY_REQUESTS, [(header::RETRY_AFTER, wait)], page).into_response()))
+}
+
 /// Anyone with the QR code may read the compound's contacts: no login, but
 /// at most `PUBLIC_LIMIT` requests a minute from one address, counted before
 /// the token is looked up (a wrong token counts too).
@@ -141,11 +160,8 @@ async fn public(
     headers: HeaderMap,
 ) -> Result<Response, PageError> {
     let tr = crate::accounts::tr_of(&app, &headers);
-    let who = crate::accounts::client_address(peer);
-    if !app.store.hit_rate("public-board", &who, PUBLIC_LIMIT, PUBLIC_WINDOW).await? {
-        let page = ErrorView { tr, status: 429, message: tr.t("public-too-many"), detail: None };
-        let wait = PUBLIC_WINDOW.num_seconds().to_string();
-        return Ok((StatusCode::TOO_MANY_REQUESTS, [(header::RETRY_AFTER, wait)], page).into_response());
+    if let Some(refused) = over_public_limit(&app, "public-board", peer, tr).await? {
+        return Ok(refused);
     }
     let b = app.store.public_board(&token).await?;
     Ok(PublicView { tr, roles: roles(&tr, &b), b }.into_response())

@@ -7,14 +7,17 @@
 
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::extract::{Path, Query, State};
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, Path, Query, State};
+use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use cordon_domain::quarantine::site::{Sight, SiteRole};
 use cordon_domain::quarantine::timeline::TimelineState;
 use cordon_store::StoreError;
-use cordon_store::quarantine::{Batch, Dashboard, RoomLine, SiteLine, Stay};
+use cordon_store::quarantine::{Batch, Dashboard, OwnStay, RoomLine, SiteLine, Stay};
 use cordon_store::residents::Reveal;
 use cordon_store::sheets::SheetFormat;
 use serde::Deserialize;
@@ -24,6 +27,7 @@ use utoipa_axum::routes;
 use crate::AppState;
 use crate::accounts::{ApiActor, Ctx};
 use crate::error::{ApiError, PageError};
+use crate::i18n::{Lang, Tr};
 use crate::views::Layout;
 
 /// Page routes.
@@ -33,6 +37,8 @@ pub fn router() -> Router<AppState> {
         .route("/quarantine/sites/{id}", get(site_page))
         .route("/quarantine/batches/{id}", get(batch_page))
         .route("/quarantine/batches/{id}/timeline", get(timeline_download))
+        .route("/quarantine/sites/{id}/cards", get(cards_page))
+        .route("/stay/{token}", get(own_page))
 }
 
 /// API routes.
@@ -117,7 +123,7 @@ struct StayLine {
 }
 
 /// A stay's state with its day: "On site, day 2".
-fn stay_state(tr: &crate::i18n::Tr, state: TimelineState) -> String {
+fn stay_state(tr: &Tr, state: TimelineState) -> String {
     let word = tr.tk("stay-state", state.as_str());
     match state {
         TimelineState::OnSite { day } | TimelineState::HomeMonitoring { day } => {
@@ -232,4 +238,118 @@ pub async fn api_stays(
 ) -> Result<Json<Vec<Stay>>, ApiError> {
     let b = app.store.batch(&actor, id).await?;
     Ok(Json(app.store.stays(&actor, &b, Reveal::Masked).await?))
+}
+
+/// A person on a printed room card: the QR of their own page, and its words in their language.
+struct CardLine {
+    name: String,
+    name_latin: String,
+    qr: String,
+    scan: String,
+}
+
+/// A room's card.
+struct CardView {
+    number: String,
+    people: Vec<CardLine>,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "quarantine/cards.html")]
+struct CardsView {
+    tr: Tr,
+    site: String,
+    site_id: i64,
+    cards: Vec<CardView>,
+    unreachable: Option<String>,
+}
+
+/// The language a person's page and card speak: asked for, else the person's own if Cordon
+/// speaks it, else English (the common language of foreign arrivals).
+fn own_lang(asked: Option<&str>, language: &str) -> Lang {
+    asked.and_then(Lang::parse).or_else(|| Lang::parse(language)).unwrap_or(Lang::En)
+}
+
+/// The cards of the site's occupied rooms, to print and put on each door: one QR a person.
+async fn cards_page(
+    State(app): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<i64>,
+    headers: HeaderMap,
+) -> Result<CardsView, PageError> {
+    let cards = app.store.room_cards(&ctx.actor, id).await?;
+    let site = app.store.site(&ctx.actor, id).await?;
+    let mut unreachable = None;
+    let cards = cards
+        .into_iter()
+        .map(|c| CardView {
+            number: c.number,
+            people: c
+                .people
+                .into_iter()
+                .map(|p| {
+                    let url = crate::boards::public_link(&app, &headers, &format!("/stay/{}", p.token));
+                    if unreachable.is_none() {
+                        unreachable = cordon_domain::webhooks::private_host(&url)
+                            .map(|host| ctx.tr.t_with("board-unreachable", &[("host", host)]));
+                    }
+                    let own = Tr::new(own_lang(None, &p.language), app.zone);
+                    CardLine {
+                        qr: crate::boards::qr_svg(&url),
+                        scan: own.t("card-scan"),
+                        name: p.name,
+                        name_latin: p.name_latin,
+                    }
+                })
+                .collect(),
+        })
+        .collect();
+    Ok(CardsView { tr: ctx.tr, site: site.name, site_id: id, cards, unreachable })
+}
+
+/// A language on the person's page switcher.
+struct LangChoice {
+    code: &'static str,
+    html: &'static str,
+    name: &'static str,
+    current: bool,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "quarantine/own.html")]
+struct OwnView {
+    tr: Tr,
+    s: OwnStay,
+    state: String,
+    birthday_today: bool,
+    langs: Vec<LangChoice>,
+}
+
+#[derive(Deserialize)]
+struct OwnQuery {
+    lang: Option<String>,
+}
+
+/// A person's own page, opened from their room's card without signing in:
+/// their day, next test and release dates, in their language. Rate-limited
+/// per address like the boards' public pages, before the token is looked up.
+async fn own_page(
+    State(app): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    Path(token): Path<String>,
+    Query(q): Query<OwnQuery>,
+    headers: HeaderMap,
+) -> Result<Response, PageError> {
+    let visitor = crate::accounts::tr_of(&app, &headers);
+    if let Some(refused) = crate::boards::over_public_limit(&app, "stay-page", peer, visitor).await? {
+        return Ok(refused);
+    }
+    let s = app.store.own_stay(&token).await?;
+    let tr = Tr::new(own_lang(q.lang.as_deref(), &s.language), app.zone);
+    let langs = Lang::ALL
+        .into_iter()
+        .map(|l| LangChoice { code: l.code(), html: l.html(), name: l.native_name(), current: l == tr.lang })
+        .collect();
+    Ok(OwnView { state: stay_state(&tr, s.state), birthday_today: s.birthday_in_stay == Some(s.today), tr, langs, s }
+        .into_response())
 }

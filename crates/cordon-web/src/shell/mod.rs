@@ -164,6 +164,7 @@ const ASSETS: &[(&str, &str, &str)] = &[
     ("board-a4.css", "text/css; charset=utf-8", include_str!("../../static/board-a4.css")),
     ("board-a3.css", "text/css; charset=utf-8", include_str!("../../static/board-a3.css")),
     ("board.js", "text/javascript; charset=utf-8", include_str!("../../static/board.js")),
+    ("cards.css", "text/css; charset=utf-8", include_str!("../../static/cards.css")),
 ];
 
 async fn asset(Path(file): Path<String>) -> Response {
