@@ -515,6 +515,12 @@ keys! {
     QuarantineBatchNameTaken = "quarantine-batch-name-taken",
     /// A batch's transport missing or too long (`max`).
     QuarantineTransport = "quarantine-transport",
+    /// A test result that is neither negative nor positive (`value`).
+    QuarantineResultUnknown = "quarantine-result-unknown",
+    /// A result for a person and day that already has a different one (`date`, `recorded`).
+    QuarantineResultConflict = "quarantine-result-conflict",
+    /// A passport not on the batch's manifest (`passport`).
+    QuarantinePassportUnknown = "quarantine-passport-unknown",
 }
 
 #[cfg(test)]

@@ -304,3 +304,106 @@ async fn a_hotel_group_member_sees_no_people_and_another_sites_account_finds_not
         assert_eq!(s.site(&theirs, other).await.unwrap().name, "松北宾馆隔离点");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_positive_opens_one_transfer_extends_the_roommate_and_its_room_awaits_disinfection() {
+    use cordon_domain::quarantine::results::TestResult::{Negative, Positive};
+    use cordon_domain::quarantine::transfer::{FollowUpKind, Note, TransferEvent, TransferState, Vehicle};
+    use cordon_domain::values::PersonName;
+    for db in engines().await {
+        let s = &db.store;
+        let system = Actor::system();
+        let site = quarantine_site(s, SITE, 10).await;
+        let b = arrival_batch(s, site, "B1").await;
+        import(s, &system, &b, &manifest_csv(6), SheetFormat::Csv).await;
+        s.check_in(&system, &b, &[]).await.unwrap();
+        let cdc = user(s, "zl-cdc", Role::SiteGroup, &format!("site:{SITE}")).await;
+        s.set_site_group(&system, "zl-cdc", Group::Cdc).await.unwrap();
+        let day = |d: &str| d.parse::<NaiveDate>().unwrap();
+
+        // Person 1 shares room 305 with person 0 (group G1): positive on day 2.
+        let done = s.record_result(&cdc, &b, "751000001", day("2026-09-18"), Positive, 7).await.unwrap();
+        assert!(done.written && done.transfer.is_some(), "{}: {done:?}", db.engine);
+        assert_eq!(done.extended, 1, "{}: the roommate", db.engine);
+        let again = s.record_result(&cdc, &b, "751000001", day("2026-09-18"), Positive, 7).await.unwrap();
+        assert!(!again.written && again.extended == 0, "{}: the same result again changes nothing", db.engine);
+        match s.record_result(&cdc, &b, "751000001", day("2026-09-18"), Negative, 7).await {
+            Err(StoreError::Conflict(r)) => assert_eq!(r.key, Key::QuarantineResultConflict, "{}", db.engine),
+            other => panic!("{}: a conflicting result is flagged, not written: {other:?}", db.engine),
+        }
+        let stays = s.stays(&system, &b, Reveal::Full).await.unwrap();
+        let roommate = stays.iter().find(|p| p.passport == "751000000").unwrap();
+        assert_eq!(roommate.onsite_end, day("2026-09-30"), "{}: 23 September + 7 days", db.engine);
+        let other_person = stays.iter().find(|p| p.passport == "751000003").unwrap();
+        assert_eq!(other_person.onsite_end, day("2026-09-23"), "{}: nobody else is extended", db.engine);
+
+        // Two results for person 2 at the same instant: one transfer.
+        let mut tasks = tokio::task::JoinSet::new();
+        for d in ["2026-09-18", "2026-09-19"] {
+            let (s, cdc, b) = (s.clone(), cdc.clone(), b.clone());
+            tasks.spawn(async move { s.record_result(&cdc, &b, "751000002", day(d), Positive, 7).await });
+        }
+        let results = tasks.join_all().await;
+        assert!(results.iter().all(Result::is_ok), "{}: {results:?}", db.engine);
+        let transfers = s.transfers(&system, site).await.unwrap();
+        assert_eq!(transfers.len(), 2, "{}: one transfer per positive person: {transfers:?}", db.engine);
+
+        // Person 2 leaves in the vehicle: alone in their room, it awaits disinfection.
+        let police = user(s, "zl-police", Role::SiteGroup, &format!("site:{SITE}")).await;
+        s.set_site_group(&system, "zl-police", Group::Police).await.unwrap();
+        let t2 = transfers.iter().find(|t| t.person_id != transfers.last().unwrap().person_id).unwrap().id;
+        let t1 = transfers.iter().find(|t| t.id != t2).unwrap().id;
+        let now = s.now();
+        let depart = TransferEvent::Depart {
+            vehicle: Vehicle::parse("黑A·12345").unwrap(),
+            escorts: vec![PersonName::parse("王医生").unwrap()],
+            at: now,
+        };
+        let no_escort =
+            TransferEvent::Depart { vehicle: Vehicle::parse("黑A·12345").unwrap(), escorts: vec![], at: now };
+        assert!(matches!(s.step_transfer(&police, site, t2, &no_escort).await, Err(StoreError::Invalid(_))));
+        assert_eq!(s.step_transfer(&police, site, t2, &depart).await.unwrap(), TransferState::Departed);
+        assert_eq!(s.step_transfer(&police, site, t1, &depart).await.unwrap(), TransferState::Departed);
+        let rooms = s.site_rooms(&system, site).await.unwrap();
+        let room = |n: &str| rooms.iter().find(|r| r.number == n).unwrap().clone();
+        assert_eq!(
+            (room("305").state.as_str(), room("305").people),
+            ("occupied", 1),
+            "{}: the roommate stays",
+            db.engine
+        );
+        let emptied: Vec<_> = rooms.iter().filter(|r| r.state == "awaiting-disinfection").collect();
+        assert_eq!(emptied.len(), 1, "{}: {rooms:?}", db.engine);
+        assert_eq!(emptied[0].people, 0);
+        // Someone who left for hospital is never checked in again.
+        let again = s.check_in(&system, &b, &[]).await.unwrap();
+        assert_eq!((again.checked_in, again.already_in), (0, 6), "{}", db.engine);
+        let left = s.stays(&system, &b, Reveal::Full).await.unwrap();
+        assert!(left.iter().find(|p| p.passport == "751000002").unwrap().room.is_none(), "{}", db.engine);
+        // Hand-over, then follow-ups; none dated before the hand-over.
+        let later = now + chrono::Duration::hours(1);
+        s.step_transfer(&police, site, t2, &TransferEvent::HandOver { at: later }).await.unwrap();
+        let note = Note::parse("已入院，体温正常").unwrap();
+        let early = TransferEvent::FollowUp { at: now, kind: FollowUpKind::Call, note: note.clone() };
+        assert!(matches!(s.step_transfer(&cdc, site, t2, &early).await, Err(StoreError::Invalid(_))), "{}", db.engine);
+        let call = TransferEvent::FollowUp { at: later + chrono::Duration::hours(2), kind: FollowUpKind::Call, note };
+        assert_eq!(s.step_transfer(&cdc, site, t2, &call).await.unwrap(), TransferState::FollowedUp);
+
+        // Who may see and record results.
+        let hotel = user(s, "zl-hotel", Role::SiteGroup, &format!("site:{SITE}")).await;
+        s.set_site_group(&system, "zl-hotel", Group::Hotel).await.unwrap();
+        assert!(matches!(s.stay_results(&hotel, &b).await, Err(StoreError::Forbidden)), "{}", db.engine);
+        assert!(matches!(s.transfers(&hotel, site).await, Err(StoreError::Forbidden)));
+        let by_hotel = s.record_result(&hotel, &b, "751000003", day("2026-09-18"), Negative, 7).await;
+        assert!(matches!(by_hotel, Err(StoreError::Forbidden)), "{}", db.engine);
+        assert!(matches!(s.step_transfer(&hotel, site, t1, &depart).await, Err(StoreError::Forbidden)));
+        assert_eq!(s.stay_results(&cdc, &b).await.unwrap().len(), 3, "{}", db.engine);
+        let d = s.site_dashboard(&cdc, site).await.unwrap();
+        assert_eq!((d.positives, d.transfers_under_way), (Some(2), Some(1)), "{}", db.engine);
+        let elsewhere = quarantine_site(s, "松北宾馆隔离点", 2).await;
+        let theirs = user(s, "sb-cdc", Role::SiteManager, "site:松北宾馆隔离点").await;
+        assert!(matches!(s.stay_results(&theirs, &b).await, Err(StoreError::NotFound)), "{}", db.engine);
+        assert!(matches!(s.step_transfer(&theirs, site, t1, &depart).await, Err(StoreError::NotFound)));
+        assert!(matches!(s.step_transfer(&theirs, elsewhere, t1, &depart).await, Err(StoreError::NotFound)));
+    }
+}

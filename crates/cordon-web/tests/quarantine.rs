@@ -91,6 +91,19 @@ async fn the_command_sees_every_site_and_a_sites_page_shows_todays_birthdays_and
         let stays = app.api_json(&token, &format!("/api/v1/quarantine/batches/{batch}/stays")).await;
         assert_eq!(stays.as_array().unwrap().len(), 6);
         assert_eq!(stays[0]["onsite_end"], "2026-09-23", "{engine}: {stays}");
+        let results = app.url(&format!("/api/v1/quarantine/batches/{batch}/results"));
+        let body = serde_json::json!({"passport": "751000003", "day": "2026-09-19", "result": "阳性"});
+        let res = common::api().post(&results).bearer_auth(&token).json(&body).send().await.unwrap();
+        assert_eq!(res.status(), StatusCode::OK, "{engine}");
+        let recorded: serde_json::Value = res.json().await.unwrap();
+        assert!(recorded["written"] == true && recorded["transfer"].is_i64(), "{engine}: {recorded}");
+        let conflicting = serde_json::json!({"passport": "751000003", "day": "2026-09-19", "result": "negative"});
+        let res = common::api().post(&results).bearer_auth(&token).json(&conflicting).send().await.unwrap();
+        assert_eq!(res.status(), StatusCode::CONFLICT, "{engine}");
+        let listed = app.api_json(&token, &format!("/api/v1/quarantine/batches/{batch}/results")).await;
+        assert_eq!(listed.as_array().unwrap().len(), 1, "{engine}: {listed}");
+        let page = app.page(&cmd, &format!("/quarantine/sites/{site}")).await;
+        assert!(page.contains("阳性") && page.contains("转运中"), "{engine}");
     }
 }
 
@@ -121,8 +134,16 @@ async fn each_site_account_opens_only_what_its_group_sees_and_never_another_site
             .await
             .unwrap();
         assert_eq!(res.status(), StatusCode::FORBIDDEN, "{engine}");
+        let res = common::api()
+            .get(app.url(&format!("/api/v1/quarantine/batches/{batch}/results")))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::FORBIDDEN, "{engine}: the hotel group reads no test results");
         let d = app.api_json(&token, &format!("/api/v1/quarantine/sites/{site}")).await;
         assert!(d["tests_due_today"].is_null() && d["releases"].is_null(), "{engine}: {d}");
+        assert!(d["positives"].is_null() && d["transfers_under_way"].is_null(), "{engine}: {d}");
 
         // The information group sees the people, masked, and may not reveal.
         let info = app.login("zl-info").await;

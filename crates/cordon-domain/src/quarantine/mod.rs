@@ -8,10 +8,12 @@
 //! - `site`: the site's and its rooms' state machines, and who at a site sees what;
 //! - `transfer`: a positive person's closed-loop transfer to hospital and its follow-up;
 //! - `manifest`: one row of an arrival batch's manifest, parsed into values;
-//! - `rooming`: who sleeps in which room at check-in, planned before anyone is checked in.
+//! - `rooming`: who sleeps in which room at check-in, planned before anyone is checked in;
+//! - `results`: a test day's result, and what a result that comes again does.
 
 pub mod manifest;
 pub mod policy;
+pub mod results;
 pub mod rooming;
 pub mod site;
 pub mod timeline;

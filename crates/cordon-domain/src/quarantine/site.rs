@@ -471,6 +471,18 @@ impl SiteRole {
         matches!(self, SiteRole::Manager | SiteRole::Member(Group::Information))
     }
 
+    /// Whether this role records test results: the manager, the CDC group
+    /// that samples and the medical group that cares for the sick.
+    pub fn records_tests(self) -> bool {
+        matches!(self, SiteRole::Manager | SiteRole::Member(Group::Cdc | Group::Medical))
+    }
+
+    /// Whether this role takes a transfer's steps: the manager, the CDC and
+    /// medical groups, and the police who escort the closed loop.
+    pub fn runs_transfers(self) -> bool {
+        matches!(self, SiteRole::Manager | SiteRole::Member(Group::Cdc | Group::Medical | Group::Police))
+    }
+
     /// Whether this role sees this part of the site's records: each group
     /// what its work needs, and health data only the groups who care for it.
     pub fn may_see(self, sight: Sight) -> bool {

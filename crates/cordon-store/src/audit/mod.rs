@@ -43,6 +43,8 @@ pub const ACTIONS: &[&str] = &[
     "search-id-number",
     "reveal-passport",
     "check-in",
+    "record-result",
+    "extend",
 ];
 
 /// Every kind of record the store names in the log (`entity`), checked as [`ACTIONS`] is.
@@ -69,6 +71,7 @@ pub const ENTITIES: &[&str] = &[
     "quarantine-policy",
     "arrival-batch",
     "quarantined",
+    "transfer",
 ];
 
 /// One line of the log.

@@ -18,7 +18,7 @@ pub struct CheckIn {
     pub checked_in: usize,
     /// Rooms that were vacant and are occupied now.
     pub rooms: usize,
-    /// People of the batch who had a room already.
+    /// People of the batch checked in before (some may have left since, for hospital or home).
     pub already_in: usize,
 }
 
@@ -49,16 +49,17 @@ impl Store {
             let mut tx = crate::db::WritePool::begin_write(p).await?;
             lock_site!(tx, p, batch.site_id).await?.check_in().map_err(StoreError::invalid)?;
             let waiting: Vec<Waiting> = sqlx::query_as(
-                "SELECT id, passport, travel_group FROM quarantined WHERE batch_id = $1 AND room_id IS NULL ORDER BY id",
+                "SELECT id, passport, travel_group FROM quarantined WHERE batch_id = $1 AND checked_in_at IS NULL ORDER BY id",
             )
             .bind(batch.id)
             .fetch_all(&mut *tx)
             .await?;
-            let already_in: i64 =
-                sqlx::query_scalar("SELECT COUNT(*) FROM quarantined WHERE batch_id = $1 AND room_id IS NOT NULL")
-                    .bind(batch.id)
-                    .fetch_one(&mut *tx)
-                    .await?;
+            let already_in: i64 = sqlx::query_scalar(
+                "SELECT COUNT(*) FROM quarantined WHERE batch_id = $1 AND checked_in_at IS NOT NULL",
+            )
+            .bind(batch.id)
+            .fetch_one(&mut *tx)
+            .await?;
             let vacant: Vec<VacantRoom> = sqlx::query_as(
                 "SELECT r.id, r.floor, r.number, r.capacity FROM site_rooms r WHERE r.site_id = $1 AND r.state = 'vacant' \
                  AND NOT EXISTS (SELECT 1 FROM quarantined q WHERE q.room_id = r.id) ORDER BY r.floor, r.number",
@@ -96,11 +97,12 @@ impl Store {
                 let room = vacant.iter().find(|r| r.number == room.as_str()).expect("the plan uses the rooms given");
                 // The token of the person's own page: kept if they had one, so a card printed stays good.
                 let moved = sqlx::query(
-                    "UPDATE quarantined SET room_id = $1, page_token = COALESCE(page_token, $2) \
-                     WHERE id = $3 AND room_id IS NULL",
+                    "UPDATE quarantined SET room_id = $1, page_token = COALESCE(page_token, $2), checked_in_at = $3 \
+                     WHERE id = $4 AND checked_in_at IS NULL",
                 )
                 .bind(room.id)
                 .bind(crate::accounts::random_secret(16))
+                .bind(self.now())
                 .bind(*person)
                 .execute(&mut *tx)
                 .await?

@@ -107,6 +107,10 @@ pub struct Dashboard {
     pub birthdays: Option<Vec<Named>>,
     /// People with a test day of their policy today; none for a role that does not see tests.
     pub tests_due_today: Option<usize>,
+    /// People with a positive result over the site's stays; none for a role that does not see tests.
+    pub positives: Option<i64>,
+    /// Transfers not yet handed over to a hospital; none for a role that does not see transfers.
+    pub transfers_under_way: Option<i64>,
 }
 
 impl Store {
@@ -225,6 +229,21 @@ impl Store {
                 batch,
             });
         }
+        let (positives, under_way): (i64, i64) = on_pool!(self, |p| {
+            let positives = sqlx::query_scalar(
+                "SELECT COUNT(DISTINCT person_id) FROM stay_results WHERE site_id = $1 AND result = 'positive'",
+            )
+            .bind(site_id)
+            .fetch_one(p)
+            .await?;
+            let under_way = sqlx::query_scalar(
+                "SELECT COUNT(*) FROM transfers WHERE site_id = $1 AND state IN ('opened', 'departed')",
+            )
+            .bind(site_id)
+            .fetch_one(p)
+            .await?;
+            (positives, under_way)
+        });
         releases.sort_by(|a, b| (a.date, &a.room).cmp(&(b.date, &b.room)));
         birthdays.sort_by(|a, b| (a.date, &a.room).cmp(&(b.date, &b.room)));
         Ok(Dashboard {
@@ -233,6 +252,8 @@ impl Store {
             releases: role.may_see(Sight::Releases).then_some(releases),
             birthdays: role.may_see(Sight::Care).then_some(birthdays),
             tests_due_today: role.may_see(Sight::TestResults).then_some(due),
+            positives: role.may_see(Sight::TestResults).then_some(positives),
+            transfers_under_way: role.may_see(Sight::Transfers).then_some(under_way),
             today,
             site,
         })

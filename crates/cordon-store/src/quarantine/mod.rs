@@ -7,7 +7,8 @@
 //! - `checkin`: rooms assigned by the rooming plan, under the site's lock;
 //! - `timeline`: every stay's dates, listed and exported;
 //! - `dashboard`: what a site's page and the command's list of sites show;
-//! - `own_page`: a person's own page, opened from their room's card.
+//! - `own_page`: a person's own page, opened from their room's card;
+//! - `results`: test results, and the transfers and extensions a positive opens.
 //!
 //! Who may do what at a site is asked in one place, `Store::site_role`: the
 //! command sees every site; a site account sees only its own, and within it
@@ -40,6 +41,7 @@ mod checkin;
 mod dashboard;
 mod manifest;
 mod own_page;
+mod results;
 mod sites;
 mod timeline;
 
@@ -51,6 +53,7 @@ pub use batches::{Batch, NewBatch};
 pub use checkin::CheckIn;
 pub use dashboard::{BatchLine, Dashboard, Named, RoomCounts, RoomLine, SiteLine};
 pub use own_page::{CardPerson, OwnStay, RoomCard};
+pub use results::{Recorded, ResultLine, Transfer};
 pub use sites::SiteCreated;
 pub use timeline::Stay;
 

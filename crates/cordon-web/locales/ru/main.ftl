@@ -196,6 +196,9 @@ quarantine-rooms-none = В файле номеров нет ни одного н
 quarantine-zone-unknown = «{ $zone }» — не часовой пояс; укажите его как в базе tz, например Asia/Shanghai.
 quarantine-batch-name-taken = На пункте уже есть группа прибытия { $name }.
 quarantine-transport = Укажите транспорт (рейс, поезд или чартер), от 1 до { $max } символов.
+quarantine-result-unknown = «{ $value }» — не результат: напишите negative или positive (阴性/阳性).
+quarantine-result-conflict = За { $date } уже записан результат { $recorded }: другой не записывается поверх, решает группа CDC.
+quarantine-passport-unknown = В этой группе нет человека с паспортом { $passport }.
 # A quarantined person's own page and the room cards that open it.
 card-title = Карточки комнат
 card-none = Ни в одну комнату ещё никто не заселён.

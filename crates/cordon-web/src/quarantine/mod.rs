@@ -48,6 +48,7 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(api_site))
         .routes(routes!(api_rooms))
         .routes(routes!(api_stays))
+        .routes(routes!(api_results, api_record_result))
 }
 
 #[derive(Template, WebTemplate)]
@@ -352,4 +353,44 @@ async fn own_page(
         .collect();
     Ok(OwnView { state: stay_state(&tr, s.state), birthday_today: s.birthday_in_stay == Some(s.today), tr, langs, s }
         .into_response())
+}
+
+/// A result to record.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub struct ResultBody {
+    /// The person's passport number.
+    pub passport: String,
+    /// The test day, YYYY-MM-DD (local).
+    #[schema(value_type = String)]
+    pub day: chrono::NaiveDate,
+    /// negative or positive (阴性/阳性).
+    pub result: String,
+    /// Days a positive adds to each roommate's stay (default 7).
+    pub roommate_days: Option<u32>,
+}
+
+/// Records a person's result for a test day: the same result again changes nothing, a different
+/// one is refused (409) for the CDC group to decide; a positive opens a transfer and extends roommates.
+#[utoipa::path(post, path = "/api/v1/quarantine/batches/{id}/results", tag = "quarantine", params(("id" = i64, Path)), request_body = ResultBody, responses((status = 200, description = "what was recorded", body = Object), (status = 403, description = "the caller's group does not record results"), (status = 409, description = "a different result is recorded for that day"), (status = 422, description = "bad input")))]
+pub async fn api_record_result(
+    State(app): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<i64>,
+    Json(body): Json<ResultBody>,
+) -> Result<Json<cordon_store::quarantine::Recorded>, ApiError> {
+    let b = app.store.batch(&actor, id).await?;
+    let result = cordon_domain::quarantine::results::TestResult::parse(&body.result).map_err(StoreError::invalid)?;
+    let days = body.roommate_days.unwrap_or(7);
+    Ok(Json(app.store.record_result(&actor, &b, &body.passport, body.day, result, days).await?))
+}
+
+/// A batch's results, newest day first (not for the hotel group).
+#[utoipa::path(get, path = "/api/v1/quarantine/batches/{id}/results", tag = "quarantine", params(("id" = i64, Path)), responses((status = 200, description = "the results", body = Vec<cordon_store::quarantine::ResultLine>), (status = 403, description = "the caller's group does not see results"), (status = 404, description = "no such batch for the caller")))]
+pub async fn api_results(
+    State(app): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<i64>,
+) -> Result<Json<Vec<cordon_store::quarantine::ResultLine>>, ApiError> {
+    let b = app.store.batch(&actor, id).await?;
+    Ok(Json(app.store.stay_results(&actor, &b).await?))
 }

@@ -9,6 +9,7 @@ use anyhow::Result;
 use chrono::{DateTime, Utc};
 use clap::Subcommand;
 use cordon_domain::quarantine::manifest::Passport;
+use cordon_domain::quarantine::results::TestResult;
 use cordon_domain::quarantine::site::{Group, RoomNo};
 use cordon_store::quarantine::{Batch, NewBatch};
 use cordon_store::residents::Reveal;
@@ -75,6 +76,30 @@ pub(super) enum Verb {
         /// Full passport numbers (the site manager and the command only; recorded in the audit log).
         #[arg(long)]
         reveal: bool,
+        /// Act as this user; default: the operator, city-wide.
+        #[arg(long = "as")]
+        as_user: Option<String>,
+    },
+    /// Records one person's test result for a day; a positive opens a transfer and extends roommates.
+    Result {
+        /// The site's name.
+        #[arg(long)]
+        site: String,
+        /// The batch's name.
+        #[arg(long)]
+        batch: String,
+        /// The person's passport number.
+        #[arg(long)]
+        passport: String,
+        /// The test day, YYYY-MM-DD.
+        #[arg(long)]
+        day: chrono::NaiveDate,
+        /// negative or positive (阴性/阳性).
+        #[arg(long)]
+        result: String,
+        /// Days a positive adds to each roommate's stay at the site.
+        #[arg(long, default_value_t = 7)]
+        roommate_days: u32,
         /// Act as this user; default: the operator, city-wide.
         #[arg(long = "as")]
         as_user: Option<String>,
@@ -243,6 +268,18 @@ pub(super) async fn run(db: &DbArgs, verb: Verb) -> Result<()> {
             let reveal = if reveal { Reveal::Full } else { Reveal::Masked };
             let bytes = store.export_timeline(&actor, &batch, format.sheet(), reveal).await.map_err(store_error)?;
             write_out(output, &bytes)?;
+        }
+        Verb::Result { site, batch, passport, day, result, roommate_days, as_user } => {
+            let actor = actor(&store, as_user.as_deref()).await?;
+            let batch = batch_of(&store, &actor, &site, &batch).await?;
+            let result = TestResult::parse(&result).map_err(|r| usage(english().refusal(&r)))?;
+            let done = store.record_result(&actor, &batch, &passport, day, result, roommate_days).await;
+            let done = done.map_err(store_error)?;
+            match (done.written, done.transfer) {
+                (false, _) => println!("the same result was recorded already: nothing changed"),
+                (true, Some(t)) => println!("recorded; transfer {t} is open; {} roommate(s) extended", done.extended),
+                (true, None) => println!("recorded"),
+            }
         }
         Verb::Member { user, group } => {
             let group = Group::parse(&group).map_err(|e| usage(english().refusal(&e.into())))?;

@@ -583,6 +583,13 @@ mod tests {
             let birthdays: Vec<_> = stays.iter().filter_map(|p| p.birthday_in_stay).collect();
             assert_eq!(birthdays.len(), 5, "{}", db.engine);
             assert_eq!(birthdays.iter().filter(|d| **d == today + chrono::Duration::days(1)).count(), 1);
+            // The first positive, transferred on day 2, is still on the list of tomorrow's birthdays.
+            let d = s.site_dashboard(&manager, site.id).await.unwrap();
+            assert_eq!((d.positives, d.transfers_under_way), (Some(1), Some(0)), "{}", db.engine);
+            let birthdays = d.birthdays.unwrap();
+            assert_eq!(birthdays.len(), 1, "{}", db.engine);
+            assert_eq!(birthdays[0].room, None, "{}: she has left for hospital", db.engine);
+            assert_eq!(s.transfers(&manager, site.id).await.unwrap()[0].state, "handed-over");
             let hotel = s.actor_by_username("demo-site-hotel").await.unwrap().unwrap();
             assert!(matches!(
                 s.stays(&hotel, &batch, cordon_store::residents::Reveal::Masked).await,

@@ -182,7 +182,7 @@ fn manifest(spec: &BatchSpec, timeline: &Timeline, synth: &mut Synth) -> Sheet {
             vec![
                 format!("{surname} {first}"),
                 format!("{surname_latin} {first_latin}"),
-                format!("75{:07}", 3_100_000 + i * 37),
+                passport(i),
                 spec.nationality.clone(),
                 birth.format("%Y-%m-%d").to_string(),
                 if female { "Ж" } else { "М" }.to_string(),
@@ -258,7 +258,36 @@ pub(super) async fn build(
     let none = |_: &cordon_store::imports::ImportProgress| {};
     let manifest = store.import_manifest(&system, &batch_row, &sheet, &none).await?;
     let done = store.check_in(&system, &batch_row, &[]).await?;
+    first_positive(store, id, &batch_row, &timeline).await?;
     Ok(SiteSummary { manifest, in_rooms: done.checked_in + done.already_in })
+}
+
+/// The scenario's first positive: student 0 (whose birthday is tomorrow),
+/// positive on today's test, day 2, and already taken closed-loop to the
+/// designated hospital. A second run finds the result there and does nothing.
+async fn first_positive(store: &Store, site: i64, batch: &Batch, timeline: &Timeline) -> Result<()> {
+    use cordon_domain::quarantine::results::TestResult;
+    use cordon_domain::quarantine::transfer::{TransferEvent, Vehicle};
+    use cordon_domain::values::PersonName;
+    let system = Actor::system();
+    let day2 = timeline.arrival_date() + Duration::days(2);
+    let done = store.record_result(&system, batch, &passport(0), day2, TestResult::Positive, 7).await?;
+    if let (true, Some(transfer)) = (done.written, done.transfer) {
+        let now = store.now();
+        let depart = TransferEvent::Depart {
+            vehicle: Vehicle::parse("黑A·120急")?,
+            escorts: vec![PersonName::parse("王医生")?, PersonName::parse("李警官")?],
+            at: now,
+        };
+        store.step_transfer(&system, site, transfer, &depart).await?;
+        store.step_transfer(&system, site, transfer, &TransferEvent::HandOver { at: now }).await?;
+    }
+    Ok(())
+}
+
+/// Student `i`'s passport number.
+fn passport(i: usize) -> String {
+    format!("75{:07}", 3_100_000 + i * 37)
 }
 
 /// The batch, created on the first run: it landed at 15:30 local time two days ago.

@@ -1,0 +1,338 @@
+//! Test results of a stay and the transfers positives open. A result is
+//! recorded by the groups that test (`SiteRole::records_tests`) and read by
+//! those who see results (`Sight::TestResults`: not the hotel group). A
+//! positive opens a closed-loop transfer and extends the on-site phase of
+//! everyone sharing the person's room, with the reason; when the person
+//! departs, their room, if no one is left in it, awaits disinfection. Every
+//! write takes the site's lock first, so two results at once for the same
+//! person give one transfer and one set of extensions.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use cordon_domain::quarantine::manifest::Passport;
+use cordon_domain::quarantine::results::{Recording, TestResult, judge};
+use cordon_domain::quarantine::site::{RoomEvent, RoomState, Sight};
+use cordon_domain::quarantine::timeline::{ExtensionReason, MAX_EXTENSION_DAYS};
+use cordon_domain::quarantine::transfer::{TransferEvent, TransferState};
+use cordon_domain::{Actor, Key};
+use serde::Serialize;
+
+use super::Batch;
+use crate::{Store, StoreError, StoreResult};
+
+/// What recording a result did.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Recorded {
+    /// False when the same result was there already (nothing changed).
+    pub written: bool,
+    /// The transfer a positive opened (or the one already open).
+    pub transfer: Option<i64>,
+    /// Roommates whose stay was extended.
+    pub extended: usize,
+}
+
+/// A result as the CDC list shows it.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+pub struct ResultLine {
+    /// The person's name.
+    pub name: String,
+    /// Their room, if in one.
+    pub room: Option<String>,
+    /// The test day.
+    pub day: NaiveDate,
+    /// negative or positive.
+    pub result: String,
+}
+
+/// A transfer on the site's list.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+pub struct Transfer {
+    /// Its id.
+    pub id: i64,
+    /// The person's id.
+    pub person_id: i64,
+    /// The person's name.
+    pub name: String,
+    /// opened, departed, handed-over, followed-up or cancelled.
+    pub state: String,
+    /// When the positive result opened it.
+    pub opened_at: DateTime<Utc>,
+    /// When it entered its present state.
+    pub state_since: DateTime<Utc>,
+    /// The vehicle, once departed.
+    pub vehicle: Option<String>,
+    /// The escorts, once departed (comma-separated).
+    pub escorts: Option<String>,
+}
+
+#[derive(sqlx::FromRow)]
+struct PersonAt {
+    id: i64,
+    room_id: Option<i64>,
+}
+
+impl Store {
+    /// Records one person's result for a test day. `roommate_days`: how many
+    /// days a positive adds to each roommate's on-site phase.
+    pub async fn record_result(
+        &self,
+        actor: &Actor,
+        batch: &Batch,
+        passport: &str,
+        day: NaiveDate,
+        result: TestResult,
+        roommate_days: u32,
+    ) -> StoreResult<Recorded> {
+        self.site_role_that(actor, batch.site_id, |r| r.records_tests()).await?;
+        if !(1..=MAX_EXTENSION_DAYS).contains(&roommate_days) {
+            return Err(StoreError::invalid(Key::QuarantineExtensionDays.with("max", i64::from(MAX_EXTENSION_DAYS))));
+        }
+        let passport = Passport::parse(passport)
+            .map_err(|_| StoreError::invalid(Key::QuarantinePassportUnknown.with("passport", passport.trim())))?;
+        let now = self.now();
+        let recorded = on_pool!(self, |p| {
+            let mut tx = crate::db::WritePool::begin_write(p).await?;
+            lock_site!(tx, p, batch.site_id).await?;
+            let person: Option<PersonAt> =
+                sqlx::query_as("SELECT id, room_id FROM quarantined WHERE batch_id = $1 AND passport = $2")
+                    .bind(batch.id)
+                    .bind(passport.as_str().to_string())
+                    .fetch_optional(&mut *tx)
+                    .await?;
+            let person = person.ok_or_else(|| {
+                StoreError::invalid(Key::QuarantinePassportUnknown.with("passport", passport.masked()))
+            })?;
+            let before: Option<String> =
+                sqlx::query_scalar("SELECT result FROM stay_results WHERE person_id = $1 AND day = $2")
+                    .bind(person.id)
+                    .bind(day)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+            let before = before.as_deref().and_then(|r| TestResult::parse(r).ok());
+            match judge(before, result) {
+                Recording::Same => return Ok(Recorded { written: false, transfer: None, extended: 0 }),
+                Recording::Conflict { recorded } => {
+                    return Err(StoreError::conflict(
+                        Key::QuarantineResultConflict.with("date", day.to_string()).with("recorded", recorded.as_str()),
+                    ));
+                }
+                Recording::New => {}
+            }
+            sqlx::query(
+                "INSERT INTO stay_results (person_id, site_id, day, result, at, actor) VALUES ($1, $2, $3, $4, $5, $6)",
+            )
+            .bind(person.id)
+            .bind(batch.site_id)
+            .bind(day)
+            .bind(result.as_str())
+            .bind(now)
+            .bind(actor.username.clone())
+            .execute(&mut *tx)
+            .await?;
+            audit_insert!(
+                &mut *tx,
+                crate::audit::NewEntry::new(now, actor, "record-result", "quarantined", person.id.to_string())
+                    .after(serde_json::json!({"day": day, "result": result.as_str()}).to_string())
+            )?;
+            let mut done = Recorded { written: true, transfer: None, extended: 0 };
+            let open: Option<i64> =
+                sqlx::query_scalar("SELECT id FROM transfers WHERE person_id = $1 AND state <> 'cancelled'")
+                    .bind(person.id)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+            // A second positive of someone already being transferred opens nothing more.
+            if let Some(open) = open {
+                done.transfer = Some(open);
+            } else if result == TestResult::Positive {
+                let transfer: i64 = sqlx::query_scalar(
+                    "INSERT INTO transfers (person_id, site_id, state, opened_at, state_since) \
+                     VALUES ($1, $2, 'opened', $3, $3) RETURNING id",
+                )
+                .bind(person.id)
+                .bind(batch.site_id)
+                .bind(now)
+                .fetch_one(&mut *tx)
+                .await?;
+                audit_insert!(
+                    &mut *tx,
+                    crate::audit::NewEntry::new(now, actor, "create", "transfer", transfer.to_string())
+                        .after(serde_json::json!({"person": person.id, "day": day}).to_string())
+                )?;
+                done.transfer = Some(transfer);
+                let roommates: Vec<i64> = match person.room_id {
+                    None => Vec::new(),
+                    Some(room) => {
+                        sqlx::query_scalar("SELECT id FROM quarantined WHERE room_id = $1 AND id <> $2 ORDER BY id")
+                            .bind(room)
+                            .bind(person.id)
+                            .fetch_all(&mut *tx)
+                            .await?
+                    }
+                };
+                let reason = ExtensionReason::PositiveRoommate;
+                for mate in &roommates {
+                    sqlx::query(
+                        "INSERT INTO stay_extensions (person_id, days, reason, at, user_id, actor) \
+                         VALUES ($1, $2, $3, $4, $5, $6)",
+                    )
+                    .bind(*mate)
+                    .bind(i64::from(roommate_days))
+                    .bind(reason.as_str())
+                    .bind(now)
+                    .bind(actor.user_id)
+                    .bind(actor.username.clone())
+                    .execute(&mut *tx)
+                    .await?;
+                    audit_insert!(
+                        &mut *tx,
+                        crate::audit::NewEntry::new(now, actor, "extend", "quarantined", mate.to_string()).after(
+                            serde_json::json!({"days": roommate_days, "reason": reason.as_str(), "positive": person.id})
+                                .to_string()
+                        )
+                    )?;
+                }
+                done.extended = roommates.len();
+            }
+            tx.commit().await?;
+            done
+        });
+        Ok(recorded)
+    }
+
+    /// A batch's results, newest day first, for a role that sees results.
+    pub async fn stay_results(&self, actor: &Actor, batch: &Batch) -> StoreResult<Vec<ResultLine>> {
+        self.site_role_that(actor, batch.site_id, |r| r.may_see(Sight::TestResults)).await?;
+        Ok(on_pool!(self, |p| {
+            sqlx::query_as(
+                "SELECT q.name, r.number AS room, t.day, t.result FROM stay_results t \
+                 JOIN quarantined q ON q.id = t.person_id LEFT JOIN site_rooms r ON r.id = q.room_id \
+                 WHERE q.batch_id = $1 ORDER BY t.day DESC, q.id",
+            )
+            .bind(batch.id)
+            .fetch_all(p)
+            .await?
+        }))
+    }
+
+    /// A site's transfers, newest first, for a role that sees them.
+    pub async fn transfers(&self, actor: &Actor, site_id: i64) -> StoreResult<Vec<Transfer>> {
+        self.site_role_that(actor, site_id, |r| r.may_see(Sight::Transfers)).await?;
+        Ok(on_pool!(self, |p| {
+            sqlx::query_as(
+                "SELECT t.id, t.person_id, q.name, t.state, t.opened_at, t.state_since, t.vehicle, t.escorts \
+                 FROM transfers t JOIN quarantined q ON q.id = t.person_id WHERE t.site_id = $1 ORDER BY t.id DESC",
+            )
+            .bind(site_id)
+            .fetch_all(p)
+            .await?
+        }))
+    }
+
+    /// Takes a transfer's step. On departure the person leaves their room,
+    /// which awaits disinfection if no one is left in it.
+    pub async fn step_transfer(
+        &self,
+        actor: &Actor,
+        site_id: i64,
+        transfer_id: i64,
+        event: &TransferEvent,
+    ) -> StoreResult<TransferState> {
+        self.site_role_that(actor, site_id, |r| r.runs_transfers()).await?;
+        let now = self.now();
+        let next = on_pool!(self, |p| {
+            let mut tx = crate::db::WritePool::begin_write(p).await?;
+            lock_site!(tx, p, site_id).await?;
+            let row: Option<(i64, String, DateTime<Utc>)> =
+                sqlx::query_as("SELECT person_id, state, state_since FROM transfers WHERE id = $1 AND site_id = $2")
+                    .bind(transfer_id)
+                    .bind(site_id)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+            let (person, state, since) = row.ok_or(StoreError::NotFound)?;
+            let from = TransferState::parse(&state).unwrap_or(TransferState::Opened);
+            let next = from.apply(event, since).map_err(StoreError::invalid)?;
+            let at = match event {
+                TransferEvent::Depart { at, .. }
+                | TransferEvent::HandOver { at }
+                | TransferEvent::FollowUp { at, .. } => *at,
+                TransferEvent::Cancel { .. } => now,
+            };
+            // A follow-up keeps the hand-over as the time its state began: follow-ups may be logged late.
+            let since = if matches!(event, TransferEvent::FollowUp { .. }) { since } else { at };
+            sqlx::query("UPDATE transfers SET state = $1, state_since = $2 WHERE id = $3")
+                .bind(next.as_str())
+                .bind(since)
+                .bind(transfer_id)
+                .execute(&mut *tx)
+                .await?;
+            match event {
+                TransferEvent::Depart { vehicle, escorts, at } => {
+                    let escorts: Vec<&str> = escorts.iter().map(|e| e.as_str()).collect();
+                    sqlx::query("UPDATE transfers SET vehicle = $1, escorts = $2, departed_at = $3 WHERE id = $4")
+                        .bind(vehicle.as_str().to_string())
+                        .bind(escorts.join(", "))
+                        .bind(*at)
+                        .bind(transfer_id)
+                        .execute(&mut *tx)
+                        .await?;
+                    let room: Option<i64> = sqlx::query_scalar("SELECT room_id FROM quarantined WHERE id = $1")
+                        .bind(person)
+                        .fetch_one(&mut *tx)
+                        .await?;
+                    sqlx::query("UPDATE quarantined SET room_id = NULL WHERE id = $1")
+                        .bind(person)
+                        .execute(&mut *tx)
+                        .await?;
+                    if let Some(room) = room {
+                        let left: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM quarantined WHERE room_id = $1")
+                            .bind(room)
+                            .fetch_one(&mut *tx)
+                            .await?;
+                        if left == 0 {
+                            let state = RoomState::Occupied.apply(RoomEvent::Vacate).map_err(StoreError::invalid)?;
+                            sqlx::query("UPDATE site_rooms SET state = $1 WHERE id = $2")
+                                .bind(state.as_str())
+                                .bind(room)
+                                .execute(&mut *tx)
+                                .await?;
+                        }
+                    }
+                }
+                TransferEvent::HandOver { at } => {
+                    sqlx::query("UPDATE transfers SET handed_over_at = $1 WHERE id = $2")
+                        .bind(*at)
+                        .bind(transfer_id)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                TransferEvent::FollowUp { at, kind, note } => {
+                    sqlx::query(
+                        "INSERT INTO transfer_follow_ups (transfer_id, at, kind, note, actor) VALUES ($1, $2, $3, $4, $5)",
+                    )
+                    .bind(transfer_id)
+                    .bind(*at)
+                    .bind(kind.as_str())
+                    .bind(note.as_str().to_string())
+                    .bind(actor.username.clone())
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                TransferEvent::Cancel { reason } => {
+                    sqlx::query("UPDATE transfers SET reason = $1 WHERE id = $2")
+                        .bind(reason.as_str().to_string())
+                        .bind(transfer_id)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+            }
+            audit_insert!(
+                &mut *tx,
+                crate::audit::NewEntry::new(now, actor, "update", "transfer", transfer_id.to_string())
+                    .before(serde_json::json!({"state": from.as_str()}).to_string())
+                    .after(serde_json::json!({"state": next.as_str(), "event": event.key()}).to_string())
+            )?;
+            tx.commit().await?;
+            next
+        });
+        Ok(next)
+    }
+}
