@@ -353,6 +353,14 @@ async fn a_positive_opens_one_transfer_extends_the_roommate_and_its_room_awaits_
         s.set_site_group(&system, "zl-police", Group::Police).await.unwrap();
         let t2 = transfers.iter().find(|t| t.person_id != transfers.last().unwrap().person_id).unwrap().id;
         let t1 = transfers.iter().find(|t| t.id != t2).unwrap().id;
+        let tokens: Vec<String> = s
+            .room_cards(&system, site)
+            .await
+            .unwrap()
+            .into_iter()
+            .flat_map(|c| c.people.into_iter().map(|p| p.token))
+            .collect();
+        assert_eq!(tokens.len(), 6, "{}", db.engine);
         let now = s.now();
         let depart = TransferEvent::Depart {
             vehicle: Vehicle::parse("黑A·12345").unwrap(),
@@ -375,6 +383,18 @@ async fn a_positive_opens_one_transfer_extends_the_roommate_and_its_room_awaits_
         let emptied: Vec<_> = rooms.iter().filter(|r| r.state == "awaiting-disinfection").collect();
         assert_eq!(emptied.len(), 1, "{}: {rooms:?}", db.engine);
         assert_eq!(emptied[0].people, 0);
+        // The card left on the door of someone who has left opens nothing any more.
+        let cards = s.room_cards(&system, site).await.unwrap();
+        assert_eq!(cards.iter().map(|c| c.people.len()).sum::<usize>(), 4, "{}", db.engine);
+        let mut open = 0;
+        for t in &tokens {
+            match s.own_stay(t).await {
+                Ok(_) => open += 1,
+                Err(StoreError::NotFound) => {}
+                Err(e) => panic!("{}: {e:?}", db.engine),
+            }
+        }
+        assert_eq!(open, 4, "{}: the two who left have no page", db.engine);
         // Someone who left for hospital is never checked in again.
         let again = s.check_in(&system, &b, &[]).await.unwrap();
         assert_eq!((again.checked_in, again.already_in), (0, 6), "{}", db.engine);

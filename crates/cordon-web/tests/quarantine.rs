@@ -76,8 +76,15 @@ async fn the_command_sees_every_site_and_a_sites_page_shows_todays_birthdays_and
         assert!(csv.headers()["content-disposition"].to_str().unwrap().contains("attachment"));
         let text = csv.text().await.unwrap();
         assert!(text.contains("居家监测结束 home_end") && !text.contains("751000000"), "{engine}: {text}");
-        let full = app.page(&cmd, &format!("/quarantine/batches/{batch}/timeline?format=csv&reveal=true")).await;
-        assert!(full.contains("751000000"), "{engine}");
+        // Full passports only by the page's form (its CSRF token), never by a link.
+        let link = app.page(&cmd, &format!("/quarantine/batches/{batch}/timeline?format=csv&reveal=true")).await;
+        assert!(!link.contains("751000000"), "{engine}");
+        let csrf = app.csrf(&cmd, &format!("/quarantine/batches/{batch}")).await;
+        let path = format!("/quarantine/batches/{batch}/timeline");
+        let full = app.post_form(&cmd, &path, &format!("csrf={csrf}&format=csv")).await.text().await.unwrap();
+        assert!(full.contains("751000000"), "{engine}: {full}");
+        let forged = app.post_form(&cmd, &path, "format=csv").await;
+        assert_eq!(forged.status(), StatusCode::FORBIDDEN, "{engine}: no token, no file");
         assert_eq!(status(&app, &cmd, &format!("/quarantine/batches/{batch}/timeline?format=pdf")).await, 422);
 
         // The API answers the same, under the same rules.
@@ -148,8 +155,10 @@ async fn each_site_account_opens_only_what_its_group_sees_and_never_another_site
         // The information group sees the people, masked, and may not reveal.
         let info = app.login("zl-info").await;
         assert_eq!(status(&app, &info, &format!("/quarantine/batches/{batch}")).await, StatusCode::OK);
-        let path = format!("/quarantine/batches/{batch}/timeline?format=csv&reveal=true");
-        assert_eq!(status(&app, &info, &path).await, StatusCode::FORBIDDEN, "{engine}");
+        let csrf = app.csrf(&info, &format!("/quarantine/batches/{batch}")).await;
+        let path = format!("/quarantine/batches/{batch}/timeline");
+        let res = app.post_form(&info, &path, &format!("csrf={csrf}&format=csv")).await;
+        assert_eq!(res.status(), StatusCode::FORBIDDEN, "{engine}");
         assert_eq!(status(&app, &info, &format!("/quarantine/batches/{batch}/timeline?format=csv")).await, 200);
 
         // Another site's manager: not found, by page or API, whatever the id.
@@ -172,7 +181,10 @@ async fn a_room_card_opens_its_persons_own_page_in_russian_without_signing_in() 
     for (app, site, other, _) in fixture().await {
         let engine = app.db.engine;
         let hotel = app.login("zl-hotel").await;
-        let cards = app.page(&hotel, &format!("/quarantine/sites/{site}/cards")).await;
+        let path = format!("/quarantine/sites/{site}/cards");
+        assert_eq!(status(&app, &hotel, &path).await, StatusCode::FORBIDDEN, "{engine}: a card opens people's dates");
+        let info = app.login("zl-info").await;
+        let cards = app.page(&info, &path).await;
         // Six people in five rooms (the pair of G1 shares 305): five cards, a QR each person.
         assert_eq!(cards.matches("class=\"room-card\"").count(), 5, "{engine}: {cards}");
         assert_eq!(cards.matches("<svg").count(), 6, "{engine}");

@@ -515,6 +515,7 @@ const STATE_CHANGING: &[&str] = &[
     "/orders",
     "/orders/{id}/step",
     "/places/{id}/control",
+    "/quarantine/batches/{id}/timeline",
     "/residents/export",
     "/residents/{id}/reveal",
     "/shifts/{id}/handover",

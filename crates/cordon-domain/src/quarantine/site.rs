@@ -471,6 +471,13 @@ impl SiteRole {
         matches!(self, SiteRole::Manager | SiteRole::Member(Group::Information))
     }
 
+    /// Whether this role prints the room cards: a card's QR opens a person's
+    /// own page with their dates, so only the roles that keep the roll (and
+    /// see releases) hand them out.
+    pub fn prints_cards(self) -> bool {
+        self.keeps_roll() && self.may_see(Sight::Releases)
+    }
+
     /// Whether this role records test results: the manager, the CDC group
     /// that samples and the medical group that cares for the sick.
     pub fn records_tests(self) -> bool {

@@ -18,7 +18,8 @@ CREATE TABLE site_rooms (
     UNIQUE (site_id, number)
 );
 
--- A site account's place at its site: no row (or no group) is the manager.
+-- A site-group account's group at its site (its site is its scope); an account of
+-- that role without a row sees nothing of the site until it is put in a group.
 CREATE TABLE site_members (
     user_id INTEGER PRIMARY KEY REFERENCES users(id),
     grp     TEXT NOT NULL CHECK (grp IN ('information','foreign-affairs','cdc','medical','police','hotel'))

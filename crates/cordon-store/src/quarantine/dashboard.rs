@@ -202,15 +202,17 @@ impl Store {
             let stays = self.compute_stays(&batch, site.zone, Reveal::Masked).await?;
             let policy = self.policy(&batch.policy).await?;
             let timeline = cordon_domain::quarantine::timeline::Timeline::new(batch.arrived_at, site.zone, &policy);
+            let sees_rooms = role.may_see(Sight::Rooms);
             let named = |s: &Stay, date: NaiveDate| Named {
                 name: s.name.clone(),
                 name_latin: s.name_latin.clone(),
-                room: s.room.clone(),
+                room: s.room.clone().filter(|_| sees_rooms),
                 batch: batch.name.clone(),
                 date,
             };
             for s in &stays {
-                if s.onsite_end == today || s.onsite_end == tomorrow {
+                // Someone who has left (for hospital) is not released from the site.
+                if s.room.is_some() && (s.onsite_end == today || s.onsite_end == tomorrow) {
                     releases.push(named(s, s.onsite_end));
                 }
                 if let Some(day) = s.birthday_in_stay.filter(|d| *d == today || *d == tomorrow) {

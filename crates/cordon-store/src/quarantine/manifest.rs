@@ -164,6 +164,8 @@ impl Store {
         let total = rows.len();
         let summary = on_pool!(self, |p| {
             let mut tx = crate::db::WritePool::begin_write(p).await?;
+            // Two uploads of the same manifest at once are taken one after the other: the second changes nothing.
+            lock_site!(tx, p, batch.site_id).await?;
             let found: Vec<Existing> = sqlx::query_as(
                 "SELECT id, passport, name, name_latin, nationality, birth_date, sex, language, phone, \
                  destination_province, destination_institution, emergency_contact, travel_group \

@@ -4,7 +4,6 @@
 //! no phone, nobody else's name.
 
 use chrono::NaiveDate;
-use cordon_domain::quarantine::site::Sight;
 use cordon_domain::quarantine::timeline::{TestDay, Timeline, TimelineState};
 use serde::Serialize;
 
@@ -69,7 +68,7 @@ struct OwnRow {
     name_latin: String,
     language: String,
     birth_date: NaiveDate,
-    room: Option<String>,
+    room: String,
     policy: String,
     arrived_at: chrono::DateTime<chrono::Utc>,
     site: String,
@@ -88,8 +87,10 @@ struct CardRow {
 }
 
 impl Store {
-    /// The stay a page token opens, for anyone holding the token; a token
-    /// that opens nothing is `NotFound`, told apart from nothing else.
+    /// The stay a page token opens, for anyone holding the token, while the
+    /// person is in a room: the card stays on the door when they leave (for
+    /// hospital or home), and the next person in the room must not read it.
+    /// A token that opens nothing is `NotFound`, told apart from nothing else.
     pub async fn own_stay(&self, token: &str) -> StoreResult<OwnStay> {
         let token = crate::clean(token);
         // Tokens are 32 hex digits; anything else is not looked up.
@@ -101,7 +102,7 @@ impl Store {
                 "SELECT q.id AS person_id, q.name, q.name_latin, q.language, q.birth_date, r.number AS room, \
                  b.policy, b.arrived_at, s.name AS site, s.zone \
                  FROM quarantined q JOIN arrival_batches b ON b.id = q.batch_id JOIN sites s ON s.id = q.site_id \
-                 LEFT JOIN site_rooms r ON r.id = q.room_id WHERE q.page_token = $1",
+                 JOIN site_rooms r ON r.id = q.room_id WHERE q.page_token = $1",
             )
             .bind(token.clone())
             .fetch_optional(p)
@@ -120,7 +121,7 @@ impl Store {
             name_latin: row.name_latin,
             language: row.language,
             site: row.site,
-            room: row.room,
+            room: Some(row.room),
             arrival_date: timeline.arrival_date(),
             onsite_end: timeline.onsite_end(),
             home_end: timeline.home_end(),
@@ -131,9 +132,11 @@ impl Store {
         })
     }
 
-    /// The cards of a site's occupied rooms, by floor and number, for a role that sees rooms.
+    /// The cards of a site's occupied rooms, by floor and number, for the
+    /// roles that keep the roll: a card's QR opens a person's dates, which
+    /// not every group that sees rooms may read.
     pub async fn room_cards(&self, actor: &cordon_domain::Actor, site_id: i64) -> StoreResult<Vec<RoomCard>> {
-        self.site_role_that(actor, site_id, |r| r.may_see(Sight::Rooms)).await?;
+        self.site_role_that(actor, site_id, |r| r.prints_cards()).await?;
         let rows: Vec<CardRow> = on_pool!(self, |p| {
             sqlx::query_as(
                 "SELECT r.number, r.floor, q.name, q.name_latin, q.language, q.page_token \

@@ -136,7 +136,7 @@ impl Store {
             let people = sqlx::query_as(
                 "SELECT q.id, q.passport, q.name, q.name_latin, q.language, q.birth_date, r.number AS room \
                  FROM quarantined q LEFT JOIN site_rooms r ON r.id = q.room_id WHERE q.batch_id = $1 \
-                 ORDER BY r.floor, r.number, q.passport",
+                 ORDER BY r.id IS NULL, r.floor, r.number, q.passport",
             )
             .bind(batch.id)
             .fetch_all(p)

@@ -36,7 +36,7 @@ pub fn router() -> Router<AppState> {
         .route("/quarantine", get(sites_page))
         .route("/quarantine/sites/{id}", get(site_page))
         .route("/quarantine/batches/{id}", get(batch_page))
-        .route("/quarantine/batches/{id}/timeline", get(timeline_download))
+        .route("/quarantine/batches/{id}/timeline", get(timeline_download).post(timeline_revealed))
         .route("/quarantine/sites/{id}/cards", get(cards_page))
         .route("/stay/{token}", get(own_page))
 }
@@ -87,6 +87,7 @@ struct SiteView {
     batches: Vec<BatchCard>,
     rooms: Option<Vec<RoomLine>>,
     sees_people: bool,
+    prints_cards: bool,
 }
 
 async fn site_page(State(app): State<AppState>, ctx: Ctx, Path(id): Path<i64>) -> Result<SiteView, PageError> {
@@ -112,6 +113,7 @@ async fn site_page(State(app): State<AppState>, ctx: Ctx, Path(id): Path<i64>) -
         batches,
         rooms,
         sees_people: role.may_see(Sight::People),
+        prints_cards: role.prints_cards(),
         d,
     })
 }
@@ -173,20 +175,45 @@ async fn batch_page(State(app): State<AppState>, ctx: Ctx, Path(id): Path<i64>) 
 #[derive(Deserialize)]
 struct TimelineQuery {
     format: Option<String>,
-    #[serde(default)]
-    reveal: bool,
 }
 
+/// The timeline as a file, passports masked; revealed ones are a form's POST
+/// (`timeline_revealed`), so a link from elsewhere cannot make a manager's
+/// browser download them and write a reveal into the log.
 async fn timeline_download(
     State(app): State<AppState>,
     ctx: Ctx,
     Path(id): Path<i64>,
     Query(q): Query<TimelineQuery>,
 ) -> Result<Response, PageError> {
-    let format = SheetFormat::parse(q.format.as_deref().unwrap_or("xlsx"))
+    timeline_file(&app, &ctx, id, q.format.as_deref(), Reveal::Masked).await
+}
+
+#[derive(Deserialize)]
+struct RevealForm {
+    format: Option<String>,
+}
+
+/// The timeline with full passports, from the batch page's form (CSRF-checked), for the manager.
+async fn timeline_revealed(
+    State(app): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<i64>,
+    axum::Form(f): axum::Form<RevealForm>,
+) -> Result<Response, PageError> {
+    timeline_file(&app, &ctx, id, f.format.as_deref(), Reveal::Full).await
+}
+
+async fn timeline_file(
+    app: &AppState,
+    ctx: &Ctx,
+    id: i64,
+    format: Option<&str>,
+    reveal: Reveal,
+) -> Result<Response, PageError> {
+    let format = SheetFormat::parse(format.unwrap_or("xlsx"))
         .ok_or_else(|| StoreError::invalid(cordon_domain::Key::ExportBadFormat))?;
     let b = app.store.batch(&ctx.actor, id).await?;
-    let reveal = if q.reveal { Reveal::Full } else { Reveal::Masked };
     let bytes = app.store.export_timeline(&ctx.actor, &b, format, reveal).await?;
     let name = format!("timeline-{}.{}", b.id, format.extension());
     let disposition = format!("attachment; filename=\"{name}\"");

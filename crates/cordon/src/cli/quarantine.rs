@@ -121,7 +121,7 @@ pub(super) enum Verb {
         /// The on-site test days, e.g. 1,4,7 (day 0 is the local date of arrival).
         #[arg(long, value_delimiter = ',')]
         onsite_tests: Vec<u32>,
-        /// The test days of home monitoring, counted on from the end of the on-site phase.
+        /// The test days of home monitoring, numbered on from day 0 like the on-site ones (7+7: 10,14).
         #[arg(long, value_delimiter = ',')]
         home_tests: Vec<u32>,
     },
