@@ -4,7 +4,8 @@
 //! kits page fit the width with no sideways scrolling, every tap target is at
 //! least 44 × 44 px (measured, not assumed), the header is one bar, and the
 //! command's first screen names the unguarded compound and the order still
-//! waiting. Drives the real binary over WebDriver.
+//! waiting. The quarantine hotel's pages and a student's own page, the same way.
+//! Drives the real binary over WebDriver.
 
 mod common;
 
@@ -47,6 +48,11 @@ return {
 
 /// The page fits the width, every target is big enough, the header is one bar.
 async fn check_layout(browser: &Client, page: &str) -> R<()> {
+    check_page(browser, page, true).await
+}
+
+/// As `check_layout`; `signed_in` false for a public page, which has no header.
+async fn check_page(browser: &Client, page: &str, signed_in: bool) -> R<()> {
     let m = browser.execute(MEASURE, vec![]).await?;
     let overflow = m["overflow"].as_i64().unwrap_or(i64::MAX);
     let small: Vec<String> =
@@ -57,7 +63,7 @@ async fn check_layout(browser: &Client, page: &str) -> R<()> {
     std::fs::write(format!("{}/screenshots/gate-{page}.png", env!("CARGO_TARGET_TMPDIR")), png).ok();
     assert!(overflow <= 0, "{page}: {overflow} px wider than a {WIDTH} px phone");
     assert!(small.is_empty(), "{page}: tap targets under 44 x 44 px: {small:?}");
-    assert!(header > 0 && header <= 60, "{page}: the header is one bar on a phone, not {header} px");
+    assert!(!signed_in || (header > 0 && header <= 60), "{page}: the header is one bar on a phone, not {header} px");
     assert!(m["targets"].as_i64().unwrap_or(0) > 0, "{page}: the measure found the page's controls");
     Ok(())
 }
@@ -190,4 +196,61 @@ async fn the_guarantee_at_the_gate_on_a_phone_with_javascript_off() {
     let _ = browser.close().await;
     let _ = std::fs::remove_dir_all(&root);
     result.expect("the walk through the pages at the gate");
+}
+
+/// The quarantine hotel on a phone, JavaScript off: the site manager's site page and the batch of
+/// 110 people, then a student's own page as her room card's QR opens it — in Russian, her day of
+/// quarantine and her dates, every control big enough for a thumb, and a switch to English.
+#[tokio::test]
+async fn the_quarantine_hotel_and_a_students_own_page_on_a_phone() {
+    let Some((chromium, driver)) = browser_tools("quarantine phone test") else {
+        return;
+    };
+    let root = std::env::temp_dir().join(format!("cordon_quarantine_phone_{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&root);
+    std::fs::create_dir_all(&root).unwrap();
+    let data = root.join("db");
+    cordon(&data, &["demo"], None);
+    let token = {
+        use cordon_store::{Database, Store};
+        let store = Store::connect(&Database::choose(data.clone(), None)).await.unwrap();
+        let site = store.site_named(&cordon_domain::Actor::system(), "卓林酒店隔离点").await.unwrap();
+        let cards = store.room_cards(&cordon_domain::Actor::system(), site.id).await.unwrap();
+        store.close().await;
+        cards[0].people[0].token.clone()
+    };
+    let (_server, base) = serve(&data).await;
+    let (_driver, browser) =
+        common::browser_with(&chromium, &driver, &root.join("profile"), (WIDTH, HEIGHT), false).await;
+    let result = async {
+        sign_in(&browser, &base, "demo-site-manager").await?;
+        // Their list is their one site.
+        browser.goto(&format!("{base}/quarantine")).await?;
+        browser.wait().for_element(Locator::Css("nav.counts")).await?;
+        assert!(browser.current_url().await?.path().starts_with("/quarantine/sites/"));
+        check_layout(&browser, "quarantine-site").await?;
+        let batch = browser.find(Locator::Css("a.card[href^='/quarantine/batches/']")).await?.attr("href").await?;
+        browser.goto(&format!("{base}{}", batch.unwrap())).await?;
+        browser.wait().for_element(Locator::Css("table.cards")).await?;
+        let rows = browser.find_all(Locator::Css("table.cards tbody tr")).await?;
+        assert_eq!(rows.len(), 110, "the charter's 110 students");
+        check_layout(&browser, "quarantine-batch").await?;
+        sign_out(&browser).await?;
+
+        browser.goto(&format!("{base}/stay/{token}")).await?;
+        browser.wait().for_element(Locator::Css("p.own-day")).await?;
+        let lang = browser.find(Locator::Css("html")).await?.attr("lang").await?;
+        assert_eq!(lang.as_deref(), Some("ru"), "a Russian student's page is in Russian");
+        let day = browser.find(Locator::Css("p.own-day")).await?.text().await?;
+        assert!(day.contains("день 2"), "day 2 of the stay: {day}");
+        check_page(&browser, "quarantine-own", false).await?;
+        tap(&browser, Locator::Css("a[hreflang=en]"), true).await?;
+        let day = browser.wait().for_element(Locator::Css("p.own-day")).await?.text().await?;
+        assert!(day.contains("day 2"), "the switch to English: {day}");
+        Ok::<_, fantoccini::error::CmdError>(())
+    }
+    .await;
+    let _ = browser.close().await;
+    let _ = std::fs::remove_dir_all(&root);
+    result.expect("the quarantine hotel's pages on a phone");
 }
