@@ -519,6 +519,8 @@ keys! {
     QuarantineResultUnknown = "quarantine-result-unknown",
     /// A result for a person and day that already has a different one (`date`, `recorded`).
     QuarantineResultConflict = "quarantine-result-conflict",
+    /// A batch or a result for a site in terminal disinfection or closed.
+    QuarantineSiteClosed = "quarantine-site-closed",
     /// A passport not on the batch's manifest (`passport`).
     QuarantinePassportUnknown = "quarantine-passport-unknown",
 }

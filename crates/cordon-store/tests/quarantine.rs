@@ -127,6 +127,19 @@ async fn a_rooms_file_with_a_bad_cell_creates_no_site_and_every_bad_cell_is_repo
         // The site's state machine: it cannot be closed while active.
         assert!(s.step_site(&manager, id, "close").await.is_err(), "{}", db.engine);
         assert_eq!(s.site(&manager, id).await.unwrap().state, SiteState::Active);
+        // Nobody is on site: terminal disinfection, after which the site takes no new batch.
+        assert_eq!(s.step_site(&manager, id, "disinfect").await.unwrap(), SiteState::TerminalDisinfection);
+        let late = cordon_store::quarantine::NewBatch {
+            name: "late",
+            policy: "7+7",
+            arrived_at: cordon_store::test_support::arrived(),
+            transport: "train",
+            origin: "",
+        };
+        match s.create_batch(&manager, id, &late).await {
+            Err(StoreError::Invalid(r)) => assert_eq!(r.key, Key::QuarantineSiteClosed, "{}", db.engine),
+            other => panic!("{}: {other:?}", db.engine),
+        }
     }
 }
 

@@ -162,6 +162,12 @@ impl SiteState {
         }
     }
 
+    /// Whether the site still takes new records (batches, results): not once
+    /// everyone has left and it is being disinfected or is closed.
+    pub fn takes_records(self) -> bool {
+        !matches!(self, SiteState::TerminalDisinfection | SiteState::Closed)
+    }
+
     /// Whether people may be checked in now: only while the site is active.
     pub fn check_in(self) -> Result<(), SiteError> {
         if self == SiteState::Active { Ok(()) } else { Err(SiteError::NotActive) }

@@ -135,6 +135,9 @@ impl Store {
     /// Creates an arrival batch at a site, by its manager or information group.
     pub async fn create_batch(&self, actor: &Actor, site_id: i64, batch: &NewBatch<'_>) -> StoreResult<Batch> {
         self.site_role_that(actor, site_id, |r| r.keeps_roll()).await?;
+        if !self.site(actor, site_id).await?.state.takes_records() {
+            return Err(StoreError::invalid(Key::QuarantineSiteClosed));
+        }
         let name = PlaceName::parse(&crate::clean(batch.name)).map_err(StoreError::invalid)?;
         let policy = self.policy(batch.policy).await?;
         let transport = short_text(batch.transport, true)?;

@@ -91,7 +91,9 @@ impl Store {
         let now = self.now();
         let recorded = on_pool!(self, |p| {
             let mut tx = crate::db::WritePool::begin_write(p).await?;
-            lock_site!(tx, p, batch.site_id).await?;
+            if !lock_site!(tx, p, batch.site_id).await?.takes_records() {
+                return Err(StoreError::invalid(Key::QuarantineSiteClosed));
+            }
             let person: Option<PersonAt> =
                 sqlx::query_as("SELECT id, room_id FROM quarantined WHERE batch_id = $1 AND passport = $2")
                     .bind(batch.id)

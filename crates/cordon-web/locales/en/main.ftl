@@ -656,6 +656,7 @@ quarantine-transport = Name the transport (flight, train or charter) in 1 to { $
 quarantine-result-unknown = "{ $value }" is not a result: write negative or positive (阴性/阳性).
 quarantine-result-conflict = A { $recorded } result is already recorded for { $date }: a different one is not written over it; the CDC group decides.
 quarantine-passport-unknown = No one with passport { $passport } is on this batch.
+quarantine-site-closed = The site is in terminal disinfection or closed: it takes no new batches or results.
 # Quarantine sites: the site, batch and stay pages.
 nav-quarantine = Quarantine sites
 home-quarantine = Sites, rooms, arrival batches and every stay's dates.

@@ -199,6 +199,7 @@ quarantine-transport = Укажите транспорт (рейс, поезд �
 quarantine-result-unknown = «{ $value }» — не результат: напишите negative или positive (阴性/阳性).
 quarantine-result-conflict = За { $date } уже записан результат { $recorded }: другой не записывается поверх, решает группа CDC.
 quarantine-passport-unknown = В этой группе нет человека с паспортом { $passport }.
+quarantine-site-closed = Пункт на заключительной дезинфекции или закрыт: новые группы и результаты не принимаются.
 # A quarantined person's own page and the room cards that open it.
 card-title = Карточки комнат
 card-none = Ни в одну комнату ещё никто не заселён.

@@ -656,6 +656,7 @@ quarantine-transport = 请填写交通方式（航班、列车或包机），1 �
 quarantine-result-unknown = "{ $value }"不是检测结果：请填写阴性或阳性（negative/positive）。
 quarantine-result-conflict = { $date } 已有{ $recorded }结果，不同的结果不会覆盖它，由疾控组研判。
 quarantine-passport-unknown = 本批次没有护照号为 { $passport } 的人员。
+quarantine-site-closed = 隔离点已进入终末消毒或已关闭，不再接收新的批次或结果。
 # Quarantine sites: the site, batch and stay pages.
 nav-quarantine = 集中隔离点
 home-quarantine = 隔离点、房间、入境批次和每人的隔离日期。
