@@ -300,6 +300,11 @@ async fn a_hotel_group_member_sees_no_people_and_another_sites_account_finds_not
         let masked = s.stays(&info, &b, Reveal::Masked).await.unwrap();
         assert_eq!(masked.len(), 4, "{}", db.engine);
         assert!(masked.iter().all(|p| p.passport.contains('*')), "{}", db.engine);
+        assert!(
+            masked.iter().all(|p| p.birthday_in_stay.is_none()),
+            "{}: birthdays are for the caring groups",
+            db.engine
+        );
         assert!(matches!(s.stays(&info, &b, Reveal::Full).await, Err(StoreError::Forbidden)), "{}", db.engine);
         let manager = user(s, "zl-manager", Role::SiteManager, &format!("site:{SITE}")).await;
         let audit_before = audit_count(s).await;

@@ -49,15 +49,18 @@ impl Store {
             let mut tx = crate::db::WritePool::begin_write(p).await?;
             lock_site!(tx, p, batch.site_id).await?.check_in().map_err(StoreError::invalid)?;
             let waiting: Vec<Waiting> = sqlx::query_as(
-                "SELECT id, passport, travel_group FROM quarantined WHERE batch_id = $1 AND checked_in_at IS NULL ORDER BY id",
+                "SELECT id, passport, travel_group FROM quarantined WHERE batch_id = $1 AND site_id = $2 \
+                 AND checked_in_at IS NULL ORDER BY id",
             )
             .bind(batch.id)
+            .bind(batch.site_id)
             .fetch_all(&mut *tx)
             .await?;
             let already_in: i64 = sqlx::query_scalar(
-                "SELECT COUNT(*) FROM quarantined WHERE batch_id = $1 AND checked_in_at IS NOT NULL",
+                "SELECT COUNT(*) FROM quarantined WHERE batch_id = $1 AND site_id = $2 AND checked_in_at IS NOT NULL",
             )
             .bind(batch.id)
+            .bind(batch.site_id)
             .fetch_one(&mut *tx)
             .await?;
             let vacant: Vec<VacantRoom> = sqlx::query_as(

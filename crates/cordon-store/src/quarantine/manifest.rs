@@ -169,9 +169,10 @@ impl Store {
             let found: Vec<Existing> = sqlx::query_as(
                 "SELECT id, passport, name, name_latin, nationality, birth_date, sex, language, phone, \
                  destination_province, destination_institution, emergency_contact, travel_group \
-                 FROM quarantined WHERE batch_id = $1",
+                 FROM quarantined WHERE batch_id = $1 AND site_id = $2",
             )
             .bind(batch.id)
+            .bind(batch.site_id)
             .fetch_all(&mut *tx)
             .await?;
             let existing: HashMap<String, Existing> = found.into_iter().map(|e| (e.passport.clone(), e)).collect();

@@ -94,12 +94,14 @@ impl Store {
             if !lock_site!(tx, p, batch.site_id).await?.takes_records() {
                 return Err(StoreError::invalid(Key::QuarantineSiteClosed));
             }
-            let person: Option<PersonAt> =
-                sqlx::query_as("SELECT id, room_id FROM quarantined WHERE batch_id = $1 AND passport = $2")
-                    .bind(batch.id)
-                    .bind(passport.as_str().to_string())
-                    .fetch_optional(&mut *tx)
-                    .await?;
+            let person: Option<PersonAt> = sqlx::query_as(
+                "SELECT id, room_id FROM quarantined WHERE batch_id = $1 AND passport = $2 AND site_id = $3",
+            )
+            .bind(batch.id)
+            .bind(passport.as_str().to_string())
+            .bind(batch.site_id)
+            .fetch_optional(&mut *tx)
+            .await?;
             let person = person.ok_or_else(|| {
                 StoreError::invalid(Key::QuarantinePassportUnknown.with("passport", passport.masked()))
             })?;
@@ -207,9 +209,10 @@ impl Store {
             sqlx::query_as(
                 "SELECT q.name, r.number AS room, t.day, t.result FROM stay_results t \
                  JOIN quarantined q ON q.id = t.person_id LEFT JOIN site_rooms r ON r.id = q.room_id \
-                 WHERE q.batch_id = $1 ORDER BY t.day DESC, q.id",
+                 WHERE q.batch_id = $1 AND q.site_id = $2 ORDER BY t.day DESC, q.id",
             )
             .bind(batch.id)
+            .bind(batch.site_id)
             .fetch_all(p)
             .await?
         }))

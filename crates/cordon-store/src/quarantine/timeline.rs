@@ -102,7 +102,13 @@ impl Store {
             return Err(StoreError::Forbidden);
         }
         let site = self.site(actor, batch.site_id).await?;
-        let stays = self.compute_stays(batch, site.zone, reveal).await?;
+        let mut stays = self.compute_stays(batch, site.zone, reveal).await?;
+        // A birthday is a care need: only the groups that care for people are told it.
+        if !role.may_see(Sight::Care) {
+            for s in &mut stays {
+                s.birthday_in_stay = None;
+            }
+        }
         if reveal == Reveal::Full {
             on_pool!(self, |p| {
                 audit_insert!(
@@ -136,16 +142,18 @@ impl Store {
             let people = sqlx::query_as(
                 "SELECT q.id, q.passport, q.name, q.name_latin, q.language, q.birth_date, r.number AS room \
                  FROM quarantined q LEFT JOIN site_rooms r ON r.id = q.room_id WHERE q.batch_id = $1 \
-                 ORDER BY r.id IS NULL, r.floor, r.number, q.passport",
+                 AND q.site_id = $2 ORDER BY r.id IS NULL, r.floor, r.number, q.passport",
             )
             .bind(batch.id)
+            .bind(batch.site_id)
             .fetch_all(p)
             .await?;
             let extensions = sqlx::query_as(
                 "SELECT e.person_id, e.days, e.reason FROM stay_extensions e \
-                 JOIN quarantined q ON q.id = e.person_id WHERE q.batch_id = $1 ORDER BY e.id",
+                 JOIN quarantined q ON q.id = e.person_id WHERE q.batch_id = $1 AND q.site_id = $2 ORDER BY e.id",
             )
             .bind(batch.id)
+            .bind(batch.site_id)
             .fetch_all(p)
             .await?;
             (people, extensions)
@@ -202,6 +210,7 @@ impl Store {
         reveal: Reveal,
     ) -> StoreResult<Vec<u8>> {
         let date = |d: NaiveDate| d.format("%Y-%m-%d").to_string();
+        let sees_care = self.site_role(actor, batch.site_id).await?.may_see(Sight::Care);
         let rows = self
             .stays(actor, batch, reveal)
             .await?
@@ -215,7 +224,12 @@ impl Store {
                     date(s.arrival_date),
                     date(s.onsite_end),
                     date(s.home_end),
-                    if s.birthday_in_stay.is_some() { "是 yes" } else { "否 no" }.to_string(),
+                    match (sees_care, s.birthday_in_stay) {
+                        (false, _) => "",
+                        (true, Some(_)) => "是 yes",
+                        (true, None) => "否 no",
+                    }
+                    .to_string(),
                     state_text(s.state).to_string(),
                 ]
             })
