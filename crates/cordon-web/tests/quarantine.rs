@@ -95,6 +95,9 @@ async fn the_command_sees_every_site_and_a_sites_page_shows_todays_birthdays_and
         assert_eq!(d["rooms"]["total"], 10, "{engine}: {d}");
         assert_eq!(d["batches"][0]["in_rooms"], 6);
         assert_eq!(d["tests_due_today"], 0);
+        // Day 4: days 1, 2 and 3 were test days and nobody has a result: 6 people x 3 days flagged.
+        assert_eq!(d["missing_results"].as_array().unwrap().len(), 18, "{engine}: {}", d["missing_results"]);
+        assert_eq!(d["due_today"].as_array().unwrap().len(), 0);
         let stays = app.api_json(&token, &format!("/api/v1/quarantine/batches/{batch}/stays")).await;
         assert_eq!(stays.as_array().unwrap().len(), 6);
         assert_eq!(stays[0]["onsite_end"], "2026-09-23", "{engine}: {stays}");
@@ -109,6 +112,8 @@ async fn the_command_sees_every_site_and_a_sites_page_shows_todays_birthdays_and
         assert_eq!(res.status(), StatusCode::CONFLICT, "{engine}");
         let listed = app.api_json(&token, &format!("/api/v1/quarantine/batches/{batch}/results")).await;
         assert_eq!(listed.as_array().unwrap().len(), 1, "{engine}: {listed}");
+        let d = app.api_json(&token, &format!("/api/v1/quarantine/sites/{site}")).await;
+        assert_eq!(d["missing_results"].as_array().unwrap().len(), 17, "{engine}: one result came in");
         let page = app.page(&cmd, &format!("/quarantine/sites/{site}")).await;
         assert!(page.contains("阳性") && page.contains("转运中"), "{engine}");
     }
@@ -151,6 +156,7 @@ async fn each_site_account_opens_only_what_its_group_sees_and_never_another_site
         let d = app.api_json(&token, &format!("/api/v1/quarantine/sites/{site}")).await;
         assert!(d["tests_due_today"].is_null() && d["releases"].is_null(), "{engine}: {d}");
         assert!(d["positives"].is_null() && d["transfers_under_way"].is_null(), "{engine}: {d}");
+        assert!(d["missing_results"].is_null() && d["due_today"].is_null(), "{engine}: {d}");
 
         // The information group sees the people, masked, and may not reveal.
         let info = app.login("zl-info").await;

@@ -107,6 +107,10 @@ pub struct Dashboard {
     pub birthdays: Option<Vec<Named>>,
     /// People with a test day of their policy today; none for a role that does not see tests.
     pub tests_due_today: Option<usize>,
+    /// The CDC group's list for today: people on site with a test today and no result yet.
+    pub due_today: Option<Vec<Named>>,
+    /// Test days gone by (before today) of people still on site that have no result: flagged.
+    pub missing_results: Option<Vec<Named>>,
     /// People with a positive result over the site's stays; none for a role that does not see tests.
     pub positives: Option<i64>,
     /// Transfers not yet handed over to a hospital; none for a role that does not see transfers.
@@ -198,6 +202,15 @@ impl Store {
         let rooms = self.room_lines(site_id).await?;
         let mut batches = Vec::new();
         let (mut releases, mut birthdays, mut due) = (Vec::new(), Vec::new(), 0usize);
+        let (mut due_today, mut missing) = (Vec::new(), Vec::new());
+        // Every result of the site, by person and day: what is due or missing is what has none.
+        let results: Vec<(i64, NaiveDate)> = on_pool!(self, |p| {
+            sqlx::query_as("SELECT person_id, day FROM stay_results WHERE site_id = $1")
+                .bind(site_id)
+                .fetch_all(p)
+                .await?
+        });
+        let results: std::collections::HashSet<(i64, NaiveDate)> = results.into_iter().collect();
         for batch in self.batches(actor, site_id).await? {
             let stays = self.compute_stays(&batch, site.zone, Reveal::Masked).await?;
             let policy = self.policy(&batch.policy).await?;
@@ -222,6 +235,14 @@ impl Store {
                 // Each person's own next test: an extended stay has its own test days.
                 if on_site && s.room.is_some() && s.next_test == Some(today) {
                     due += 1;
+                    if !results.contains(&(s.id, today)) {
+                        due_today.push(named(s, today));
+                    }
+                }
+                if on_site && s.room.is_some() {
+                    for day in s.test_days.iter().filter(|d| **d < today && !results.contains(&(s.id, **d))) {
+                        missing.push(named(s, *day));
+                    }
                 }
             }
             batches.push(BatchLine {
@@ -254,6 +275,8 @@ impl Store {
             releases: role.may_see(Sight::Releases).then_some(releases),
             birthdays: role.may_see(Sight::Care).then_some(birthdays),
             tests_due_today: role.may_see(Sight::TestResults).then_some(due),
+            due_today: role.may_see(Sight::TestResults).then_some(due_today),
+            missing_results: role.may_see(Sight::TestResults).then_some(missing),
             positives: role.may_see(Sight::TestResults).then_some(positives),
             transfers_under_way: role.may_see(Sight::Transfers).then_some(under_way),
             today,

@@ -52,6 +52,8 @@ pub struct Stay {
     pub birthday_in_stay: Option<NaiveDate>,
     /// The next test day from today, if any.
     pub next_test: Option<NaiveDate>,
+    /// Every test day of the stay (its policy's, moved by extensions), as local dates.
+    pub test_days: Vec<NaiveDate>,
     /// Where the stay stands now.
     pub state: TimelineState,
 }
@@ -184,6 +186,7 @@ impl Store {
                 home_end: timeline.home_end(),
                 birthday_in_stay: timeline.birthday_in_stay(person.birth_date),
                 next_test: timeline.next_test(now).map(|t| t.date),
+                test_days: timeline.test_days().into_iter().map(|t| t.date).collect(),
                 state: timeline.state_at(now),
             });
         }

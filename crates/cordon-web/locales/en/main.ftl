@@ -721,3 +721,7 @@ own-home-end = Last day of home monitoring
 own-rule = The day of arrival is day 0; each phase ends at midnight of its last day, local time.
 site-positives = positive
 site-transfers = transfers under way
+site-missing-title = Results missing (test day gone by)
+site-none-missing = No result is missing.
+site-due-title = To test today
+site-none-due = Nobody is left to test today.

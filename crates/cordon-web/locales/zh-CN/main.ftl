@@ -721,3 +721,7 @@ own-home-end = 居家监测最后一天
 own-rule = 入境当日为第0天；每一阶段在其最后一天的当地时间24时结束。
 site-positives = 阳性
 site-transfers = 转运中
+site-missing-title = 结果缺失（检测日已过）
+site-none-missing = 没有缺失的结果。
+site-due-title = 今日待检
+site-none-due = 今天没有待检人员。

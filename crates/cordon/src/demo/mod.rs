@@ -586,6 +586,8 @@ mod tests {
             // The first positive, transferred on day 2, is still on the list of tomorrow's birthdays.
             let d = s.site_dashboard(&manager, site.id).await.unwrap();
             assert_eq!((d.positives, d.transfers_under_way), (Some(1), Some(0)), "{}", db.engine);
+            assert_eq!(d.missing_results.map(|m| m.len()), Some(0), "{}: day 1's results are in", db.engine);
+            assert_eq!(d.due_today.map(|m| m.len()), Some(109), "{}: today's test, but the one who left", db.engine);
             let birthdays = d.birthdays.unwrap();
             assert_eq!(birthdays.len(), 1, "{}", db.engine);
             assert_eq!(birthdays[0].room, None, "{}: she has left for hospital", db.engine);

@@ -258,18 +258,24 @@ pub(super) async fn build(
     let none = |_: &cordon_store::imports::ImportProgress| {};
     let manifest = store.import_manifest(&system, &batch_row, &sheet, &none).await?;
     let done = store.check_in(&system, &batch_row, &[]).await?;
-    first_positive(store, id, &batch_row, &timeline).await?;
+    tests_so_far(store, id, &batch_row, batch.persons, &timeline).await?;
     Ok(SiteSummary { manifest, in_rooms: done.checked_in + done.already_in })
 }
 
-/// The scenario's first positive: student 0 (whose birthday is tomorrow),
-/// positive on today's test, day 2, and already taken closed-loop to the
-/// designated hospital. A second run finds the result there and does nothing.
-async fn first_positive(store: &Store, site: i64, batch: &Batch, timeline: &Timeline) -> Result<()> {
+/// The tests so far: day 1 negative for everyone, then the scenario's first
+/// positive: student 0 (whose birthday is tomorrow), positive on today's test,
+/// day 2, and already taken closed-loop to the designated hospital. A second
+/// run finds the results there and does nothing.
+async fn tests_so_far(store: &Store, site: i64, batch: &Batch, persons: usize, timeline: &Timeline) -> Result<()> {
     use cordon_domain::quarantine::results::TestResult;
     use cordon_domain::quarantine::transfer::{TransferEvent, Vehicle};
     use cordon_domain::values::PersonName;
     let system = Actor::system();
+    // Day 1's test came back negative for everyone; day 2's (today) is under way.
+    let day1 = timeline.arrival_date() + Duration::days(1);
+    for i in 0..persons {
+        store.record_result(&system, batch, &passport(i), day1, TestResult::Negative, 7).await?;
+    }
     let day2 = timeline.arrival_date() + Duration::days(2);
     let done = store.record_result(&system, batch, &passport(0), day2, TestResult::Positive, 7).await?;
     if let (true, Some(transfer)) = (done.written, done.transfer) {
