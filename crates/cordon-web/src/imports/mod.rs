@@ -386,12 +386,8 @@ pub fn report_csv(tr: &Tr, report: &StoredReport) -> Result<Vec<u8>, SheetError>
 /// The download of a kept report.
 fn report_response(tr: &Tr, report: &StoredReport) -> Result<Response, StoreError> {
     let bytes = report_csv(tr, report)?;
-    let name = format!("attachment; filename=\"import-report-{}.csv\"", report.id);
-    Ok((
-        [(header::CONTENT_TYPE, SheetFormat::Csv.content_type().to_string()), (header::CONTENT_DISPOSITION, name)],
-        bytes,
-    )
-        .into_response())
+    let name = format!("import-report-{}.csv", report.id);
+    Ok(crate::residents::download::attachment(SheetFormat::Csv.content_type(), &name, bytes))
 }
 
 /// The full report of the user's rejected upload, in their language.

@@ -216,15 +216,7 @@ async fn timeline_file(
     let b = app.store.batch(&ctx.actor, id).await?;
     let bytes = app.store.export_timeline(&ctx.actor, &b, format, reveal).await?;
     let name = format!("timeline-{}.{}", b.id, format.extension());
-    let disposition = format!("attachment; filename=\"{name}\"");
-    Ok((
-        [
-            (axum::http::header::CONTENT_TYPE, format.content_type().to_string()),
-            (axum::http::header::CONTENT_DISPOSITION, disposition),
-        ],
-        bytes,
-    )
-        .into_response())
+    Ok(crate::residents::download::attachment(format.content_type(), &name, bytes))
 }
 
 /// The sites the caller works at (every site for the command), with their rooms by state.

@@ -85,12 +85,14 @@ where
         tracing::warn!(error = %failed, "a streamed download broke off");
         Some((Err(failed), (None, rx, None)))
     });
+    Ok(attachment(content_type, file_name, Body::from_stream(body)))
+}
+
+/// A file the browser saves rather than shows: its type, its name and its body.
+pub fn attachment(content_type: &str, file_name: &str, body: impl Into<Body>) -> Response {
     let disposition = format!("attachment; filename=\"{file_name}\"");
-    Ok((
-        [(header::CONTENT_TYPE, content_type.to_string()), (header::CONTENT_DISPOSITION, disposition)],
-        Body::from_stream(body),
-    )
-        .into_response())
+    ([(header::CONTENT_TYPE, content_type.to_string()), (header::CONTENT_DISPOSITION, disposition)], body.into())
+        .into_response()
 }
 
 #[cfg(test)]

@@ -1,7 +1,7 @@
 //! Residents: lists and detail pages with personal numbers masked, reveal as a
 //! logged action, and exports of what the caller may see, streamed.
 
-mod download;
+pub(crate) mod download;
 
 use askama::Template;
 use askama_web::WebTemplate;
