@@ -507,6 +507,14 @@ keys! {
     QuarantinePersonNotInPlan = "quarantine-person-not-in-plan",
     /// A site name already in use (`name`).
     QuarantineSiteNameTaken = "quarantine-site-name-taken",
+    /// A release before the last on-site day (`date`).
+    QuarantineReleaseTooEarly = "quarantine-release-too-early",
+    /// A release of someone who tested positive or was transferred.
+    QuarantineReleasePositive = "quarantine-release-positive",
+    /// A release of someone never given a room.
+    QuarantineReleaseNotCheckedIn = "quarantine-release-not-checked-in",
+    /// A release whose receiver or onward transport is missing or too long (`max`).
+    QuarantineReleaseHandover = "quarantine-release-handover",
     /// A rooms file without a room.
     QuarantineRoomsNone = "quarantine-rooms-none",
     /// A time zone that is not in the tz database (`zone`).

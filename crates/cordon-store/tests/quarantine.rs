@@ -11,7 +11,7 @@ use cordon_store::quarantine::{Batch, Stay};
 use cordon_store::residents::Reveal;
 use cordon_store::sheets::{SheetFormat, read_sheet};
 use cordon_store::test_support::{arrival_batch, engines, manifest_csv, manifest_person, quarantine_site, sheet, user};
-use cordon_store::{Store, StoreError};
+use cordon_store::{Store, StoreError, StoreResult};
 
 const SITE: &str = "卓林酒店隔离点";
 
@@ -443,5 +443,112 @@ async fn a_positive_opens_one_transfer_extends_the_roommate_and_its_room_awaits_
         assert!(matches!(s.stay_results(&theirs, &b).await, Err(StoreError::NotFound)), "{}", db.engine);
         assert!(matches!(s.step_transfer(&theirs, site, t1, &depart).await, Err(StoreError::NotFound)));
         assert!(matches!(s.step_transfer(&theirs, elsewhere, t1, &depart).await, Err(StoreError::NotFound)));
+    }
+}
+
+/// An instant in Harbin.
+fn harbin(at: &str) -> chrono::DateTime<chrono::Utc> {
+    chrono::DateTime::parse_from_rfc3339(at).unwrap().with_timezone(&chrono::Utc)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn certificates_come_on_the_last_onsite_day_verify_once_and_a_release_empties_the_room() {
+    use cordon_domain::quarantine::release::Handover;
+    use cordon_domain::quarantine::results::TestResult::Positive;
+    for db in engines().await {
+        let clock = cordon_domain::clock::FixedClock::at(harbin("2026-09-16T16:00:00+08:00"));
+        let s = &db.store.with_clock(std::sync::Arc::new(clock.clone()));
+        let system = Actor::system();
+        let site = quarantine_site(s, SITE, 10).await;
+        let b = arrival_batch(s, site, "B1").await;
+        import(s, &system, &b, &manifest_csv(6), SheetFormat::Csv).await;
+        s.check_in(&system, &b, &[]).await.unwrap();
+        let day = |d: &str| d.parse::<NaiveDate>().unwrap();
+        // Person 1 positive on day 2: transferred; person 0, their roommate, stays 7 days more.
+        s.record_result(&system, &b, "751000001", day("2026-09-18"), Positive, 7).await.unwrap();
+
+        // The day before the last on-site day: nobody yet, each with the reason.
+        clock.set(harbin("2026-09-22T10:00:00+08:00"));
+        let early = s.issue_certificates(&system, &b).await.unwrap();
+        assert_eq!((early.issued, early.refused.len()), (0, 6), "{}: {early:?}", db.engine);
+        let keys: Vec<Key> = early.refused.iter().map(|(_, r)| r.key).collect();
+        assert_eq!(keys.iter().filter(|k| **k == Key::QuarantineReleasePositive).count(), 1, "{}", db.engine);
+        assert_eq!(keys.iter().filter(|k| **k == Key::QuarantineReleaseTooEarly).count(), 5, "{}", db.engine);
+
+        // On the last on-site day four people at once press the button: four
+        // certificates, one site key (a second key would fail its insert).
+        clock.set(harbin("2026-09-23T09:00:00+08:00"));
+        let mut tasks = tokio::task::JoinSet::new();
+        for _ in 0..4 {
+            let (s, b) = (s.clone(), b.clone());
+            tasks.spawn(async move { s.issue_certificates(&Actor::system(), &b).await });
+        }
+        let done: Vec<_> = tasks.join_all().await.into_iter().map(|r| r.unwrap()).collect();
+        assert_eq!(done.iter().map(|d| d.issued).sum::<usize>(), 4, "{}: {done:?}", db.engine);
+        assert!(done.iter().all(|d| d.issued + d.already == 4), "{}: {done:?}", db.engine);
+        let certs = s.certificates(&system, site, Some(&b), None).await.unwrap();
+        assert_eq!(certs.len(), 4, "{}", db.engine);
+        let today = s.certificates(&system, site, None, Some(day("2026-09-23"))).await.unwrap();
+        assert_eq!(today.len(), 4, "{}: released today", db.engine);
+        assert!(s.certificates(&system, site, None, Some(day("2026-09-24"))).await.unwrap().is_empty());
+        let again = s.issue_certificates(&system, &b).await.unwrap();
+        assert_eq!((again.issued, again.already), (0, 4), "{}: the same certificates", db.engine);
+        assert_eq!(s.certificates(&system, site, Some(&b), None).await.unwrap()[0].code, certs[0].code);
+
+        // Verification: the paper's code holds; one character changed, or made up, does not.
+        let c = &certs[0];
+        let shown = s.verify_certificate(&c.code).await.unwrap().expect("a real certificate verifies");
+        assert_eq!(shown, c.text, "{}", db.engine);
+        assert_eq!(
+            (shown.site.as_str(), shown.onsite_end, shown.home_end),
+            (SITE, day("2026-09-23"), day("2026-09-30"))
+        );
+        assert!(shown.passport.starts_with('*') && !shown.passport.contains("75100"), "masked: {}", shown.passport);
+        let mut changed = c.code.clone().into_bytes();
+        changed[10] = if changed[10] == b'A' { b'B' } else { b'A' };
+        assert_eq!(s.verify_certificate(&String::from_utf8(changed).unwrap()).await.unwrap(), None, "{}", db.engine);
+        for junk in ["", "x.y", "..."] {
+            assert_eq!(s.verify_certificate(junk).await.unwrap(), None, "{}: {junk}", db.engine);
+        }
+
+        // Who may: the hotel group neither issues nor prints; another site finds nothing.
+        let hotel = user(s, "zl-hotel", Role::SiteGroup, &format!("site:{SITE}")).await;
+        s.set_site_group(&system, "zl-hotel", Group::Hotel).await.unwrap();
+        assert!(matches!(s.issue_certificates(&hotel, &b).await, Err(StoreError::Forbidden)), "{}", db.engine);
+        assert!(matches!(s.certificates(&hotel, site, Some(&b), None).await, Err(StoreError::Forbidden)));
+        let handover = Handover::parse("哈尔滨工业大学 王老师", "学校专车").unwrap();
+        assert!(matches!(s.release(&hotel, &b, "751000003", &handover).await, Err(StoreError::Forbidden)));
+        quarantine_site(s, "松北宾馆隔离点", 2).await;
+        let theirs = user(s, "sb-manager", Role::SiteManager, "site:松北宾馆隔离点").await;
+        assert!(matches!(s.release(&theirs, &b, "751000003", &handover).await, Err(StoreError::NotFound)));
+        assert!(matches!(s.certificates(&theirs, site, None, None).await, Err(StoreError::NotFound)));
+
+        // The release: handed over, out of the room, which awaits disinfection; twice is once.
+        let info = user(s, "zl-info", Role::SiteGroup, &format!("site:{SITE}")).await;
+        s.set_site_group(&system, "zl-info", Group::Information).await.unwrap();
+        let released = s.release(&info, &b, "751000003", &handover).await.unwrap();
+        assert!(released.written, "{}", db.engine);
+        assert!(!s.release(&info, &b, "751000003", &handover).await.unwrap().written, "{}", db.engine);
+        let stays = s.stays(&system, &b, Reveal::Full).await.unwrap();
+        let person = |p: &str| stays.iter().find(|s| s.passport == p).unwrap().clone();
+        assert!(person("751000003").room.is_none(), "{}", db.engine);
+        let rooms = s.site_rooms(&system, site).await.unwrap();
+        let emptied: Vec<_> = rooms.iter().filter(|r| r.state == "awaiting-disinfection").collect();
+        assert_eq!(emptied.len(), 1, "{}: the released person's room: {rooms:?}", db.engine);
+        // Too early (the extended roommate), positive, or not on the manifest: refused with why.
+        let refused = |r: StoreResult<cordon_store::quarantine::Released>| match r {
+            Err(StoreError::Invalid(r)) => r.key,
+            other => panic!("refused: {other:?}"),
+        };
+        assert_eq!(refused(s.release(&info, &b, "751000000", &handover).await), Key::QuarantineReleaseTooEarly);
+        assert_eq!(refused(s.release(&info, &b, "751000001", &handover).await), Key::QuarantineReleasePositive);
+        assert_eq!(refused(s.release(&info, &b, "759999999", &handover).await), Key::QuarantinePassportUnknown);
+
+        // The site's page: the released person is monitored at home until 30 September.
+        let d = s.site_dashboard(&info, site).await.unwrap();
+        let at_home = d.at_home.unwrap();
+        assert_eq!(at_home.len(), 1, "{}", db.engine);
+        assert_eq!((at_home[0].name.as_str(), at_home[0].date), (person("751000003").name.as_str(), day("2026-09-30")));
+        assert!(s.site_dashboard(&hotel, site).await.unwrap().at_home.is_none(), "{}", db.engine);
     }
 }

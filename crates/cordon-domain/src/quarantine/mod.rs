@@ -10,9 +10,11 @@
 //! - `manifest`: one row of an arrival batch's manifest, parsed into values;
 //! - `rooming`: who sleeps in which room at check-in, planned before anyone is checked in;
 //! - `results`: a test day's result, and what a result that comes again does.
+//! - `release`: when a person may be released, and the signed certificate that proves it.
 
 pub mod manifest;
 pub mod policy;
+pub mod release;
 pub mod results;
 pub mod rooming;
 pub mod site;

@@ -496,6 +496,13 @@ impl SiteRole {
         matches!(self, SiteRole::Manager | SiteRole::Member(Group::Cdc | Group::Medical | Group::Police))
     }
 
+    /// Whether this role releases people: issues their certificates and
+    /// records the hand-over. The manager, the CDC group that decides on
+    /// releases, and the information group that keeps the roll.
+    pub fn releases(self) -> bool {
+        matches!(self, SiteRole::Manager | SiteRole::Member(Group::Cdc | Group::Information))
+    }
+
     /// Whether this role sees this part of the site's records: each group
     /// what its work needs, and health data only the groups who care for it.
     pub fn may_see(self, sight: Sight) -> bool {

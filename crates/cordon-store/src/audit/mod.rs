@@ -43,6 +43,7 @@ pub const ACTIONS: &[&str] = &[
     "search-id-number",
     "reveal-passport",
     "check-in",
+    "release",
     "record-result",
     "extend",
 ];
@@ -70,6 +71,7 @@ pub const ENTITIES: &[&str] = &[
     "site-member",
     "quarantine-policy",
     "arrival-batch",
+    "release-certificate",
     "quarantined",
     "transfer",
 ];

@@ -1,7 +1,7 @@
 //! What a site's page and the command's page of every site show: rooms by
 //! state, the batches with how many of their people are in rooms, and, for
-//! roles that see them, today's and tomorrow's releases, birthdays and tests
-//! due — all counted from the same stays the timeline export lists.
+//! roles that see them, today's and tomorrow's releases, the released still
+//! monitored at home, birthdays and tests due — all counted from the same stays the timeline export lists.
 
 use chrono::{Duration, NaiveDate};
 use cordon_domain::quarantine::site::{RoomState, Sight};
@@ -103,6 +103,9 @@ pub struct Dashboard {
     /// People whose on-site phase ends today or tomorrow (released after their last on-site day);
     /// none for a role that does not see releases.
     pub releases: Option<Vec<Named>>,
+    /// People released and handed over whose home monitoring has not ended,
+    /// dated by its last day; none for a role that does not see releases.
+    pub at_home: Option<Vec<Named>>,
     /// Birthdays today or tomorrow; none for a role that does not see care needs.
     pub birthdays: Option<Vec<Named>>,
     /// People with a test day of their policy today; none for a role that does not see tests.
@@ -211,6 +214,9 @@ impl Store {
                 .await?
         });
         let results: std::collections::HashSet<(i64, NaiveDate)> = results.into_iter().collect();
+        let released: std::collections::HashSet<i64> =
+            self.released_at(site_id).await?.into_iter().map(|(id, _)| id).collect();
+        let mut at_home = Vec::new();
         for batch in self.batches(actor, site_id).await? {
             let stays = self.compute_stays(&batch, site.zone, Reveal::Masked).await?;
             let policy = self.policy(&batch.policy).await?;
@@ -227,6 +233,9 @@ impl Store {
                 // Someone who has left (for hospital) is not released from the site.
                 if s.room.is_some() && (s.onsite_end == today || s.onsite_end == tomorrow) {
                     releases.push(named(s, s.onsite_end));
+                }
+                if released.contains(&s.id) && s.state != TimelineState::Ended {
+                    at_home.push(named(s, s.home_end));
                 }
                 if let Some(day) = s.birthday_in_stay.filter(|d| *d == today || *d == tomorrow) {
                     birthdays.push(named(s, day));
@@ -273,6 +282,7 @@ impl Store {
             rooms: counts(&rooms),
             batches,
             releases: role.may_see(Sight::Releases).then_some(releases),
+            at_home: role.may_see(Sight::Releases).then_some(at_home),
             birthdays: role.may_see(Sight::Care).then_some(birthdays),
             tests_due_today: role.may_see(Sight::TestResults).then_some(due),
             due_today: role.may_see(Sight::TestResults).then_some(due_today),

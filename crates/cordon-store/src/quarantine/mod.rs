@@ -8,7 +8,8 @@
 //! - `timeline`: every stay's dates, listed and exported;
 //! - `dashboard`: what a site's page and the command's list of sites show;
 //! - `own_page`: a person's own page, opened from their room's card;
-//! - `results`: test results, and the transfers and extensions a positive opens.
+//! - `results`: test results, and the transfers and extensions a positive opens;
+//! - `release`: release certificates signed with the site's key, their verification, and the hand-over.
 //!
 //! Who may do what at a site is asked in one place, `Store::site_role`: the
 //! command sees every site; a site account sees only its own, and within it
@@ -36,11 +37,44 @@ macro_rules! lock_site {
     };
 }
 
+/// Takes a person out of their room inside a write transaction (a departure
+/// to hospital, a release): a room left empty awaits disinfection before
+/// anyone else sleeps in it; a roommate who stays keeps it occupied.
+macro_rules! leave_room {
+    ($tx:ident, $person:expr) => {
+        async {
+            let person: i64 = $person;
+            let room: Option<i64> = sqlx::query_scalar("SELECT room_id FROM quarantined WHERE id = $1")
+                .bind(person)
+                .fetch_one(&mut *$tx)
+                .await?;
+            sqlx::query("UPDATE quarantined SET room_id = NULL WHERE id = $1").bind(person).execute(&mut *$tx).await?;
+            if let Some(room) = room {
+                let left: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM quarantined WHERE room_id = $1")
+                    .bind(room)
+                    .fetch_one(&mut *$tx)
+                    .await?;
+                if left == 0 {
+                    use cordon_domain::quarantine::site::{RoomEvent, RoomState};
+                    let state = RoomState::Occupied.apply(RoomEvent::Vacate).map_err(crate::StoreError::invalid)?;
+                    sqlx::query("UPDATE site_rooms SET state = $1 WHERE id = $2")
+                        .bind(state.as_str())
+                        .bind(room)
+                        .execute(&mut *$tx)
+                        .await?;
+                }
+            }
+            crate::StoreResult::Ok(())
+        }
+    };
+}
+
 mod batches;
 mod checkin;
 mod dashboard;
 mod manifest;
 mod own_page;
+mod release;
 mod results;
 mod sites;
 mod timeline;
@@ -53,6 +87,7 @@ pub use batches::{Batch, NewBatch};
 pub use checkin::CheckIn;
 pub use dashboard::{BatchLine, Dashboard, Named, RoomCounts, RoomLine, SiteLine};
 pub use own_page::{CardPerson, OwnStay, RoomCard};
+pub use release::{Certificate, Issued, Released};
 pub use results::{Recorded, ResultLine, Transfer};
 pub use sites::SiteCreated;
 pub use timeline::Stay;

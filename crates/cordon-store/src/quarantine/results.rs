@@ -10,7 +10,7 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use cordon_domain::quarantine::manifest::Passport;
 use cordon_domain::quarantine::results::{Recording, TestResult, judge};
-use cordon_domain::quarantine::site::{RoomEvent, RoomState, Sight};
+use cordon_domain::quarantine::site::Sight;
 use cordon_domain::quarantine::timeline::{ExtensionReason, MAX_EXTENSION_DAYS};
 use cordon_domain::quarantine::transfer::{TransferEvent, TransferState};
 use cordon_domain::{Actor, Key};
@@ -279,28 +279,7 @@ impl Store {
                         .bind(transfer_id)
                         .execute(&mut *tx)
                         .await?;
-                    let room: Option<i64> = sqlx::query_scalar("SELECT room_id FROM quarantined WHERE id = $1")
-                        .bind(person)
-                        .fetch_one(&mut *tx)
-                        .await?;
-                    sqlx::query("UPDATE quarantined SET room_id = NULL WHERE id = $1")
-                        .bind(person)
-                        .execute(&mut *tx)
-                        .await?;
-                    if let Some(room) = room {
-                        let left: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM quarantined WHERE room_id = $1")
-                            .bind(room)
-                            .fetch_one(&mut *tx)
-                            .await?;
-                        if left == 0 {
-                            let state = RoomState::Occupied.apply(RoomEvent::Vacate).map_err(StoreError::invalid)?;
-                            sqlx::query("UPDATE site_rooms SET state = $1 WHERE id = $2")
-                                .bind(state.as_str())
-                                .bind(room)
-                                .execute(&mut *tx)
-                                .await?;
-                        }
-                    }
+                    leave_room!(tx, person).await?;
                 }
                 TransferEvent::HandOver { at } => {
                     sqlx::query("UPDATE transfers SET handed_over_at = $1 WHERE id = $2")

@@ -70,15 +70,15 @@ struct PersonRow {
 }
 
 #[derive(sqlx::FromRow)]
-struct ExtensionRow {
-    person_id: i64,
+pub(super) struct ExtensionRow {
+    pub(super) person_id: i64,
     days: i64,
     reason: String,
 }
 
 impl ExtensionRow {
     /// Its days and reason; both were checked when written, so a row edited by hand reads as a CDC decision.
-    fn extension(&self) -> (u32, ExtensionReason) {
+    pub(super) fn extension(&self) -> (u32, ExtensionReason) {
         let reason = ExtensionReason::parse(&self.reason).unwrap_or(ExtensionReason::CdcDecision);
         (u32::try_from(self.days).unwrap_or(0), reason)
     }
