@@ -455,6 +455,7 @@ fn harbin(at: &str) -> chrono::DateTime<chrono::Utc> {
 async fn certificates_come_on_the_last_onsite_day_verify_once_and_a_release_empties_the_room() {
     use cordon_domain::quarantine::release::Handover;
     use cordon_domain::quarantine::results::TestResult::Positive;
+    use cordon_store::quarantine::Who;
     for db in engines().await {
         let clock = cordon_domain::clock::FixedClock::at(harbin("2026-09-16T16:00:00+08:00"));
         let s = &db.store.with_clock(std::sync::Arc::new(clock.clone()));
@@ -517,18 +518,24 @@ async fn certificates_come_on_the_last_onsite_day_verify_once_and_a_release_empt
         assert!(matches!(s.issue_certificates(&hotel, &b).await, Err(StoreError::Forbidden)), "{}", db.engine);
         assert!(matches!(s.certificates(&hotel, site, Some(&b), None).await, Err(StoreError::Forbidden)));
         let handover = Handover::parse("哈尔滨工业大学 王老师", "学校专车").unwrap();
-        assert!(matches!(s.release(&hotel, &b, "751000003", &handover).await, Err(StoreError::Forbidden)));
+        assert!(matches!(
+            s.release(&hotel, &b, Who::Passport("751000003"), &handover).await,
+            Err(StoreError::Forbidden)
+        ));
         quarantine_site(s, "松北宾馆隔离点", 2).await;
         let theirs = user(s, "sb-manager", Role::SiteManager, "site:松北宾馆隔离点").await;
-        assert!(matches!(s.release(&theirs, &b, "751000003", &handover).await, Err(StoreError::NotFound)));
+        assert!(matches!(
+            s.release(&theirs, &b, Who::Passport("751000003"), &handover).await,
+            Err(StoreError::NotFound)
+        ));
         assert!(matches!(s.certificates(&theirs, site, None, None).await, Err(StoreError::NotFound)));
 
         // The release: handed over, out of the room, which awaits disinfection; twice is once.
         let info = user(s, "zl-info", Role::SiteGroup, &format!("site:{SITE}")).await;
         s.set_site_group(&system, "zl-info", Group::Information).await.unwrap();
-        let released = s.release(&info, &b, "751000003", &handover).await.unwrap();
+        let released = s.release(&info, &b, Who::Passport("751000003"), &handover).await.unwrap();
         assert!(released.written, "{}", db.engine);
-        assert!(!s.release(&info, &b, "751000003", &handover).await.unwrap().written, "{}", db.engine);
+        assert!(!s.release(&info, &b, Who::Passport("751000003"), &handover).await.unwrap().written, "{}", db.engine);
         let stays = s.stays(&system, &b, Reveal::Full).await.unwrap();
         let person = |p: &str| stays.iter().find(|s| s.passport == p).unwrap().clone();
         assert!(person("751000003").room.is_none(), "{}", db.engine);
@@ -540,9 +547,18 @@ async fn certificates_come_on_the_last_onsite_day_verify_once_and_a_release_empt
             Err(StoreError::Invalid(r)) => r.key,
             other => panic!("refused: {other:?}"),
         };
-        assert_eq!(refused(s.release(&info, &b, "751000000", &handover).await), Key::QuarantineReleaseTooEarly);
-        assert_eq!(refused(s.release(&info, &b, "751000001", &handover).await), Key::QuarantineReleasePositive);
-        assert_eq!(refused(s.release(&info, &b, "759999999", &handover).await), Key::QuarantinePassportUnknown);
+        assert_eq!(
+            refused(s.release(&info, &b, Who::Passport("751000000"), &handover).await),
+            Key::QuarantineReleaseTooEarly
+        );
+        assert_eq!(
+            refused(s.release(&info, &b, Who::Passport("751000001"), &handover).await),
+            Key::QuarantineReleasePositive
+        );
+        assert_eq!(
+            refused(s.release(&info, &b, Who::Passport("759999999"), &handover).await),
+            Key::QuarantinePassportUnknown
+        );
 
         // The site's page: the released person is monitored at home until 30 September.
         let d = s.site_dashboard(&info, site).await.unwrap();

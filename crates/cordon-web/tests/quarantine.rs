@@ -25,9 +25,14 @@ const SITE: &str = "卓林酒店隔离点";
 /// site, and an account of each kind; the clock on 20 September 2026 (day 4:
 /// person 0's birthday, 20 September, is today).
 async fn fixture() -> Vec<(App, i64, i64, i64)> {
+    fixture_at(Utc.with_ymd_and_hms(2026, 9, 20, 2, 0, 0).unwrap()).await
+}
+
+/// The same fixture with the clock at another instant.
+async fn fixture_at(now: chrono::DateTime<Utc>) -> Vec<(App, i64, i64, i64)> {
     let mut out = Vec::new();
     for mut db in engines().await {
-        db.store = db.store.with_clock(Arc::new(FixedClock::at(Utc.with_ymd_and_hms(2026, 9, 20, 2, 0, 0).unwrap())));
+        db.store = db.store.with_clock(Arc::new(FixedClock::at(now)));
         let s = &db.store;
         let system = Actor::system();
         let site = quarantine_site(s, SITE, 10).await;
@@ -221,5 +226,83 @@ async fn a_room_card_opens_its_persons_own_page_in_russian_without_signing_in() 
         for bad in ["0123456789abcdef0123456789abcdef", "x", "%27%20OR%201=1"] {
             assert_eq!(status(&app, &anyone, &format!("/stay/{bad}")).await, StatusCode::NOT_FOUND, "{engine}: {bad}");
         }
+    }
+}
+
+#[tokio::test]
+async fn on_the_last_onsite_day_certificates_print_and_verify_and_a_release_hands_the_person_over() {
+    use cordon_store::residents::Reveal;
+    // 23 September, 10:00 in Harbin: the last on-site day of the 7+7 stay.
+    for (app, site, other, batch) in fixture_at(Utc.with_ymd_and_hms(2026, 9, 23, 2, 0, 0).unwrap()).await {
+        let engine = app.db.engine;
+        let info = app.login("zl-info").await;
+        let page = app.page(&info, &format!("/quarantine/batches/{batch}")).await;
+        assert!(page.contains("id=\"issue-certificates\""), "{engine}: the information group issues");
+        assert_eq!(page.matches("class=\"release\"").count(), 6, "{engine}: a release form a person");
+        let csrf = common::csrf_of(&page);
+        let issued =
+            app.post_form(&info, &format!("/quarantine/batches/{batch}/certificates"), &format!("csrf={csrf}")).await;
+        assert_eq!(issued.status(), StatusCode::SEE_OTHER, "{engine}");
+        let to = issued.headers()["location"].to_str().unwrap().to_string();
+        assert_eq!(to, format!("/quarantine/batches/{batch}/certificates?issued=6&refused=0"), "{engine}");
+        let print = app.page(&info, &to).await;
+        assert_eq!(print.matches("<section class=\"certificate\">").count(), 6, "{engine}");
+        assert!(print.contains("解除集中隔离证明") && print.contains("Справка об окончании обсервации"), "{engine}");
+        assert!(print.contains("Q00") && print.contains("<svg"), "{engine}: numbered, with a QR code");
+        assert!(!print.contains("751000000"), "{engine}: the passport is masked on the paper");
+        // Today's certificates of the site are the same six.
+        let today = app.page(&info, &format!("/quarantine/sites/{site}/certificates")).await;
+        assert_eq!(today.matches("<section class=\"certificate\">").count(), 6, "{engine}");
+
+        // The QR's page, opened by anyone: genuine; one character changed: not valid.
+        let system = Actor::system();
+        let b = app.db.store.batch(&system, batch).await.unwrap();
+        let certs = app.db.store.certificates(&system, site, Some(&b), None).await.unwrap();
+        let anyone = common::client();
+        let code = &certs[0].code;
+        let res = anyone.get(app.url(&format!("/v/{code}"))).send().await.unwrap();
+        assert_eq!(res.status(), StatusCode::OK, "{engine}");
+        let shown = res.text().await.unwrap();
+        assert!(shown.contains("cert-valid") && shown.contains(&certs[0].text.name), "{engine}: {shown}");
+        assert!(shown.contains("2026-09-23") && shown.contains(SITE), "{engine}");
+        let mut changed = code.clone().into_bytes();
+        changed[20] = if changed[20] == b'x' { b'y' } else { b'x' };
+        let changed = String::from_utf8(changed).unwrap();
+        let res = anyone.get(app.url(&format!("/v/{changed}"))).send().await.unwrap();
+        assert_eq!(res.status(), StatusCode::NOT_FOUND, "{engine}");
+        assert!(res.text().await.unwrap().contains("cert-invalid"), "{engine}");
+
+        // The hotel group neither issues nor prints; the other site's manager finds nothing.
+        let hotel = app.login("zl-hotel").await;
+        let hotel_csrf = app.csrf(&hotel, &format!("/quarantine/sites/{site}")).await;
+        let res = app
+            .post_form(&hotel, &format!("/quarantine/batches/{batch}/certificates"), &format!("csrf={hotel_csrf}"))
+            .await;
+        assert_eq!(res.status(), StatusCode::FORBIDDEN, "{engine}");
+        assert_eq!(status(&app, &hotel, &format!("/quarantine/batches/{batch}/certificates")).await, 403);
+        let theirs = app.login("sb-manager").await;
+        assert_eq!(status(&app, &theirs, &format!("/quarantine/batches/{batch}/certificates")).await, 404);
+        assert_eq!(status(&app, &theirs, &format!("/quarantine/sites/{site}/certificates")).await, 404);
+
+        // The release form: without a receiver it says why; with one, the person leaves the room.
+        let person = app.db.store.stays(&system, &b, Reveal::Masked).await.unwrap()[0].id;
+        let path = format!("/quarantine/batches/{batch}/release");
+        let empty =
+            app.post_form(&info, &path, &format!("csrf={csrf}&person={person}&received_by=&transport=bus")).await;
+        assert_eq!(empty.status(), StatusCode::UNPROCESSABLE_ENTITY, "{engine}");
+        assert!(empty.text().await.unwrap().contains("接收人"), "{engine}: the message names what is missing");
+        let body = format!(
+            "csrf={csrf}&person={person}&received_by=%E7%8E%8B%E8%80%81%E5%B8%88&transport=%E5%AD%A6%E6%A0%A1%E4%B8%93%E8%BD%A6"
+        );
+        assert_eq!(app.post_form(&info, &path, &body).await.status(), StatusCode::SEE_OTHER, "{engine}");
+        let page = app.page(&info, &format!("/quarantine/batches/{batch}")).await;
+        assert_eq!(page.matches("class=\"release\"").count(), 5, "{engine}: released, no form");
+        let site_page = app.page(&info, &format!("/quarantine/sites/{site}")).await;
+        let at_home = site_page.split("id=\"at-home\"").nth(1).unwrap().split("</ul>").next().unwrap();
+        assert!(at_home.contains("2026-09-30"), "{engine}: monitored at home until 30 September: {at_home}");
+        // Another site's manager cannot release this batch's people.
+        let theirs_csrf = app.csrf(&theirs, &format!("/quarantine/sites/{other}")).await;
+        let res = app.post_form(&theirs, &path, &body.replace(&csrf, &theirs_csrf)).await;
+        assert_eq!(res.status(), StatusCode::NOT_FOUND, "{engine}");
     }
 }

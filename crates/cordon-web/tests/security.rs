@@ -515,6 +515,8 @@ const STATE_CHANGING: &[&str] = &[
     "/orders",
     "/orders/{id}/step",
     "/places/{id}/control",
+    "/quarantine/batches/{id}/certificates",
+    "/quarantine/batches/{id}/release",
     "/quarantine/batches/{id}/timeline",
     "/residents/export",
     "/residents/{id}/reveal",

@@ -87,7 +87,7 @@ pub use batches::{Batch, NewBatch};
 pub use checkin::CheckIn;
 pub use dashboard::{BatchLine, Dashboard, Named, RoomCounts, RoomLine, SiteLine};
 pub use own_page::{CardPerson, OwnStay, RoomCard};
-pub use release::{Certificate, Issued, Released};
+pub use release::{Certificate, Issued, Released, Who};
 pub use results::{Recorded, ResultLine, Transfer};
 pub use sites::SiteCreated;
 pub use timeline::Stay;

@@ -44,6 +44,26 @@ pub struct Issued {
     pub refused: Vec<(String, Refusal)>,
 }
 
+/// Whom a release is for: by passport (the command line, the API) or by the
+/// person's id (a page's form, whose passports are masked).
+#[derive(Debug, Clone, Copy)]
+pub enum Who<'a> {
+    /// The passport on the batch's manifest.
+    Passport(&'a str),
+    /// The person's id.
+    Id(i64),
+}
+
+/// A passport as the manifest keeps it (checked by `release` before it gets here).
+fn fold_passport(p: &str) -> String {
+    Passport::parse(p).map(|p| p.as_str().to_string()).unwrap_or_default()
+}
+
+/// A passport masked for a refusal.
+fn mask(p: &str) -> String {
+    Passport::parse(p).map(|p| p.masked()).unwrap_or_default()
+}
+
 /// What a release did.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Released {
@@ -122,12 +142,14 @@ impl Store {
         &self,
         actor: &Actor,
         batch: &Batch,
-        passport: &str,
+        who: Who<'_>,
         handover: &Handover,
     ) -> StoreResult<Released> {
-        let passport = Passport::parse(passport)
-            .map_err(|_| StoreError::invalid(Key::QuarantinePassportUnknown.with("passport", passport.trim())))?;
-        let (released, _) = self.issue(actor, batch, Some((passport, handover))).await?;
+        if let Who::Passport(p) = who {
+            Passport::parse(p)
+                .map_err(|_| StoreError::invalid(Key::QuarantinePassportUnknown.with("passport", p.trim())))?;
+        }
+        let (released, _) = self.issue(actor, batch, Some((who, handover))).await?;
         released.ok_or(StoreError::NotFound)
     }
 
@@ -137,7 +159,7 @@ impl Store {
         &self,
         actor: &Actor,
         batch: &Batch,
-        release: Option<(Passport, &Handover)>,
+        release: Option<(Who<'_>, &Handover)>,
     ) -> StoreResult<(Option<Released>, Issued)> {
         self.site_role_that(actor, batch.site_id, |r| r.releases()).await?;
         let site = self.site(actor, batch.site_id).await?;
@@ -145,21 +167,22 @@ impl Store {
         let base = Timeline::new(batch.arrived_at, site.zone, &policy);
         let now = self.now();
         let today = site.zone.date_of(now);
-        let passport = release.as_ref().map(|(p, _)| p.as_str().to_string());
         let done = on_pool!(self, |p| {
             let mut tx = crate::db::WritePool::begin_write(p).await?;
             if !lock_site!(tx, p, batch.site_id).await?.takes_records() {
                 return Err(StoreError::invalid(Key::QuarantineSiteClosed));
             }
-            let sql = match passport {
-                Some(_) => format!("{RELEASE_ROWS} AND q.passport = $3 ORDER BY q.id"),
+            let sql = match &release {
+                Some((Who::Passport(_), _)) => format!("{RELEASE_ROWS} AND q.passport = $3 ORDER BY q.id"),
+                Some((Who::Id(_), _)) => format!("{RELEASE_ROWS} AND q.id = $3 ORDER BY q.id"),
                 None => format!("{RELEASE_ROWS} ORDER BY q.id"),
             };
-            let mut query =
-                sqlx::query_as::<_, ReleaseRow>(sqlx::AssertSqlSafe(sql)).bind(batch.id).bind(batch.site_id);
-            if let Some(p) = &passport {
-                query = query.bind(p.clone());
-            }
+            let query = sqlx::query_as::<_, ReleaseRow>(sqlx::AssertSqlSafe(sql)).bind(batch.id).bind(batch.site_id);
+            let query = match &release {
+                Some((Who::Passport(p), _)) => query.bind(fold_passport(p)),
+                Some((Who::Id(id), _)) => query.bind(*id),
+                None => query,
+            };
             let rows: Vec<ReleaseRow> = query.fetch_all(&mut *tx).await?;
             let extensions: Vec<ExtensionRow> = sqlx::query_as(
                 "SELECT e.person_id, e.days, e.reason FROM stay_extensions e \
@@ -235,9 +258,10 @@ impl Store {
                 issued.issued += 1;
             }
             let mut released = None;
-            if let Some((passport, handover)) = &release {
-                let row = rows.first().ok_or_else(|| {
-                    StoreError::invalid(Key::QuarantinePassportUnknown.with("passport", passport.masked()))
+            if let Some((who, handover)) = &release {
+                let row = rows.first().ok_or_else(|| match who {
+                    Who::Passport(p) => StoreError::invalid(Key::QuarantinePassportUnknown.with("passport", mask(p))),
+                    Who::Id(_) => StoreError::NotFound,
                 })?;
                 if let Some((_, refusal)) = issued.refused.first() {
                     return Err(StoreError::invalid(refusal.clone()));

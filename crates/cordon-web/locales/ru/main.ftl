@@ -204,6 +204,20 @@ quarantine-result-unknown = «{ $value }» — не результат: напи
 quarantine-result-conflict = За { $date } уже записан результат { $recorded }: другой не записывается поверх, решает группа CDC.
 quarantine-passport-unknown = В этой группе нет человека с паспортом { $passport }.
 quarantine-site-closed = Пункт на заключительной дезинфекции или закрыт: новые группы и результаты не принимаются.
+# Release certificates and the public verification page.
+cert-title = Справка об окончании обсервации
+cert-body = Настоящим подтверждается, что { $name } ({ $latin }, паспорт { $passport }), прибывший(ая) { $arrival }, прошёл(ла) обсервацию в пункте «{ $site }» и освобождён(а) по окончании { $onsite }; далее домашнее медицинское наблюдение до { $home }.
+cert-scan = Отсканируйте, чтобы проверить подлинность справки.
+cert-verify-title = Проверка справки об окончании обсервации
+cert-valid = Справка подлинная. Её выдал пункт:
+cert-invalid = Справка недействительна: она изменена или не выдавалась пунктом.
+cert-number = Номер
+cert-site = Пункт
+col-person = Имя
+col-passport = Паспорт
+stay-arrival = Прибытие (день 0)
+stay-onsite-end = Последний день в пункте
+stay-home-end = Последний день домашнего наблюдения
 # A quarantined person's own page and the room cards that open it.
 card-title = Карточки комнат
 card-none = Ни в одну комнату ещё никто не заселён.

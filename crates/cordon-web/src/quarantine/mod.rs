@@ -30,6 +30,8 @@ use crate::error::{ApiError, PageError};
 use crate::i18n::{Lang, Tr};
 use crate::views::Layout;
 
+mod release;
+
 /// Page routes.
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -39,6 +41,7 @@ pub fn router() -> Router<AppState> {
         .route("/quarantine/batches/{id}/timeline", get(timeline_download).post(timeline_revealed))
         .route("/quarantine/sites/{id}/cards", get(cards_page))
         .route("/stay/{token}", get(own_page))
+        .merge(release::router())
 }
 
 /// API routes.
@@ -49,6 +52,7 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(api_rooms))
         .routes(routes!(api_stays))
         .routes(routes!(api_results, api_record_result))
+        .merge(release::api_router())
 }
 
 #[derive(Template, WebTemplate)]
@@ -123,6 +127,8 @@ struct StayLine {
     s: Stay,
     state: String,
     next_test: String,
+    /// Whether the page offers the release form: in a room on or after the last on-site day.
+    releasable: bool,
 }
 
 /// A stay's state with its day: "On site, day 2".
@@ -145,12 +151,17 @@ struct BatchView {
     site: String,
     people: Vec<StayLine>,
     can_reveal: bool,
+    /// Whether the caller issues certificates and releases people.
+    releases: bool,
+    /// Whether the caller sees (and prints) the batch's certificates.
+    sees_releases: bool,
 }
 
 async fn batch_page(State(app): State<AppState>, ctx: Ctx, Path(id): Path<i64>) -> Result<BatchView, PageError> {
     let b = app.store.batch(&ctx.actor, id).await?;
     let site = app.store.site(&ctx.actor, b.site_id).await?;
     let role = app.store.site_role(&ctx.actor, b.site_id).await?;
+    let today = site.zone.date_of(app.store.now());
     let people = app
         .store
         .stays(&ctx.actor, &b, Reveal::Masked)
@@ -159,6 +170,7 @@ async fn batch_page(State(app): State<AppState>, ctx: Ctx, Path(id): Path<i64>) 
         .map(|s| StayLine {
             state: stay_state(&ctx.tr, s.state),
             next_test: s.next_test.map(|d| d.format("%Y-%m-%d").to_string()).unwrap_or_default(),
+            releasable: role.releases() && s.room.is_some() && s.onsite_end <= today,
             s,
         })
         .collect();
@@ -167,6 +179,8 @@ async fn batch_page(State(app): State<AppState>, ctx: Ctx, Path(id): Path<i64>) 
         site: site.name,
         people,
         can_reveal: role == SiteRole::Manager,
+        releases: role.releases(),
+        sees_releases: role.may_see(Sight::Releases),
         arrived: ctx.tr.time(&b.arrived_at),
         b,
     })
@@ -286,7 +300,7 @@ struct CardsView {
 
 /// The language a person's page and card speak: asked for, else the person's own if Cordon
 /// speaks it, else English (the common language of foreign arrivals).
-fn own_lang(asked: Option<&str>, language: &str) -> Lang {
+pub(super) fn own_lang(asked: Option<&str>, language: &str) -> Lang {
     asked.and_then(Lang::parse).or_else(|| Lang::parse(language)).unwrap_or(Lang::En)
 }
 
