@@ -116,5 +116,27 @@ fn a_hotel_receives_a_charter_batch_from_the_command_line() {
     let out = cordon(d, &[&timeline[..], &["--as", "zl-hotel"]].concat());
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
     assert!(text(&out).contains("may not"), "{}", text(&out));
+
+    // Olga tests positive; by today (the real clock, long after the stay) the
+    // others are due: their certificates, then Anna's release and hand-over.
+    let at = ["--site", SITE, "--batch", "CH-0916"];
+    let result = ["quarantine", "result", "--passport", "751000002", "--day", "2026-09-18", "--result", "阳性"];
+    ok(d, &[&result[..], &at[..]].concat());
+    let issued = ok(d, &[&["quarantine", "certificates"][..], &at[..]].concat());
+    assert!(issued.contains("issued 2; 0 had one already; 1 not released yet"), "{issued}");
+    assert!(issued.contains("Петрова Ольга: Not released: this person tested positive"), "{issued}");
+    let again = ok(d, &[&["quarantine", "certificates"][..], &at[..]].concat());
+    assert!(again.contains("issued 0; 2 had one already"), "{again}");
+    let release =
+        ["quarantine", "release", "--passport", "751000001", "--to", "哈工大 王老师", "--transport", "学校专车"];
+    let released = ok(d, &[&release[..], &at[..]].concat());
+    assert!(released.contains("released with certificate Q001-"), "{released}");
+    assert!(ok(d, &[&release[..], &at[..]].concat()).contains("released already"));
+    let out =
+        cordon(d, &[&release[..2], &["--passport", "751000001", "--to", "", "--transport", "bus"], &at[..]].concat());
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(text(&out).contains("Write who receives the person"), "{}", text(&out));
+    let out = cordon(d, &[&release[..], &at[..], &["--as", "zl-hotel"]].concat());
+    assert_eq!(out.status.code(), Some(2), "the hotel group releases nobody: {}", text(&out));
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -6,19 +6,8 @@
 
 mod common;
 
-use common::{browser_tools, cordon, serve};
+use common::{browser_tools, cordon, serve, sign_in};
 use fantoccini::{Client, Locator};
-
-const PASSWORD: &str = "cordon-demo-2022";
-
-async fn sign_in(browser: &Client, base: &str, user: &str) -> Result<(), fantoccini::error::CmdError> {
-    browser.goto(&format!("{base}/login")).await?;
-    browser.wait().for_element(Locator::Css("input[name=username]")).await?.send_keys(user).await?;
-    browser.find(Locator::Css("input[name=password]")).await?.send_keys(PASSWORD).await?;
-    browser.find(Locator::Css("form[action='/login'] button[type=submit]")).await?.click().await?;
-    browser.wait().for_element(Locator::Css("nav")).await?;
-    Ok(())
-}
 
 async fn fits(browser: &Client) -> bool {
     browser

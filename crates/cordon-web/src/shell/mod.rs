@@ -165,6 +165,7 @@ const ASSETS: &[(&str, &str, &str)] = &[
     ("board-a3.css", "text/css; charset=utf-8", include_str!("../../static/board-a3.css")),
     ("board.js", "text/javascript; charset=utf-8", include_str!("../../static/board.js")),
     ("cards.css", "text/css; charset=utf-8", include_str!("../../static/cards.css")),
+    ("certificate.css", "text/css; charset=utf-8", include_str!("../../static/certificate.css")),
 ];
 
 async fn asset(Path(file): Path<String>) -> Response {

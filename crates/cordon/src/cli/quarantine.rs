@@ -1,5 +1,6 @@
 //! `cordon quarantine …`: a quarantine site from its rooms file, its steps,
-//! arrival batches, their manifests, check-in and the timeline export. Every
+//! arrival batches, their manifests, check-in, the timeline export, results,
+//! release certificates and releases. Every
 //! verb acts as `--as USER` (by default the operator, city-wide), so a site
 //! account's scope and group hold here as on the pages.
 
@@ -9,9 +10,10 @@ use anyhow::Result;
 use chrono::{DateTime, Utc};
 use clap::Subcommand;
 use cordon_domain::quarantine::manifest::Passport;
+use cordon_domain::quarantine::release::Handover;
 use cordon_domain::quarantine::results::TestResult;
 use cordon_domain::quarantine::site::{Group, RoomNo};
-use cordon_store::quarantine::{Batch, NewBatch};
+use cordon_store::quarantine::{Batch, NewBatch, Who};
 use cordon_store::residents::Reveal;
 use cordon_store::sheets::{Sheet, SheetFormat, SheetLimits, read_sheet_within};
 use cordon_store::{Store, StoreError};
@@ -32,41 +34,23 @@ pub(super) enum Verb {
     },
     /// Imports a batch's manifest (CSV or XLSX, Chinese or English headers); all or nothing.
     ImportManifest {
-        /// The site's name.
-        #[arg(long)]
-        site: String,
-        /// The batch's name.
-        #[arg(long)]
-        batch: String,
+        #[command(flatten)]
+        at: At,
         /// The manifest file.
         file: PathBuf,
-        /// Act as this user; default: the operator, city-wide.
-        #[arg(long = "as")]
-        as_user: Option<String>,
     },
     /// Gives every person of a batch without a room one (groups together); all of them or none.
     CheckIn {
-        /// The site's name.
-        #[arg(long)]
-        site: String,
-        /// The batch's name.
-        #[arg(long)]
-        batch: String,
+        #[command(flatten)]
+        at: At,
         /// Put a person in another vacant room than the plan chose: PASSPORT=ROOM (repeatable).
         #[arg(long = "move", value_name = "PASSPORT=ROOM")]
         moves: Vec<String>,
-        /// Act as this user; default: the operator, city-wide.
-        #[arg(long = "as")]
-        as_user: Option<String>,
     },
     /// Exports a batch's timeline: one row per person with arrival, on-site end and home-monitoring end.
     Timeline {
-        /// The site's name.
-        #[arg(long)]
-        site: String,
-        /// The batch's name.
-        #[arg(long)]
-        batch: String,
+        #[command(flatten)]
+        at: At,
         /// csv or xlsx.
         #[arg(long, default_value = "xlsx")]
         format: FormatArg,
@@ -76,18 +60,11 @@ pub(super) enum Verb {
         /// Full passport numbers (the site manager and the command only; recorded in the audit log).
         #[arg(long)]
         reveal: bool,
-        /// Act as this user; default: the operator, city-wide.
-        #[arg(long = "as")]
-        as_user: Option<String>,
     },
     /// Records one person's test result for a day; a positive opens a transfer and extends roommates.
     Result {
-        /// The site's name.
-        #[arg(long)]
-        site: String,
-        /// The batch's name.
-        #[arg(long)]
-        batch: String,
+        #[command(flatten)]
+        at: At,
         /// The person's passport number.
         #[arg(long)]
         passport: String,
@@ -100,9 +77,26 @@ pub(super) enum Verb {
         /// Days a positive adds to each roommate's stay at the site.
         #[arg(long, default_value_t = 7)]
         roommate_days: u32,
-        /// Act as this user; default: the operator, city-wide.
-        #[arg(long = "as")]
-        as_user: Option<String>,
+    },
+    /// Issues the release certificate of everyone in the batch on or after their last on-site day
+    /// (never positive, never transferred); prints who is not released yet and why.
+    Certificates {
+        #[command(flatten)]
+        at: At,
+    },
+    /// Releases a person (certificate, hand-over, room left) on or after their last on-site day.
+    Release {
+        #[command(flatten)]
+        at: At,
+        /// The person's passport number.
+        #[arg(long)]
+        passport: String,
+        /// Who receives them: their institution's or province's contact.
+        #[arg(long = "to")]
+        received_by: String,
+        /// The onward transport.
+        #[arg(long)]
+        transport: String,
     },
     /// Puts a site account in one of its site's functional groups.
     Member {
@@ -125,6 +119,29 @@ pub(super) enum Verb {
         #[arg(long, value_delimiter = ',')]
         home_tests: Vec<u32>,
     },
+}
+
+/// The batch a verb works on, and who acts.
+#[derive(clap::Args, Debug)]
+pub(super) struct At {
+    /// The site's name.
+    #[arg(long)]
+    site: String,
+    /// The batch's name.
+    #[arg(long)]
+    batch: String,
+    /// Act as this user; default: the operator, city-wide.
+    #[arg(long = "as")]
+    as_user: Option<String>,
+}
+
+impl At {
+    /// The acting user and the batch, found under that user's scope.
+    async fn open(&self, store: &Store) -> Result<(cordon_domain::Actor, Batch)> {
+        let actor = actor(store, self.as_user.as_deref()).await?;
+        let batch = batch_of(store, &actor, &self.site, &self.batch).await?;
+        Ok((actor, batch))
+    }
 }
 
 #[derive(Subcommand, Debug)]
@@ -241,9 +258,8 @@ pub(super) async fn run(db: &DbArgs, verb: Verb) -> Result<()> {
                 found.zone.date_of(made.arrived_at).format("%Y-%m-%d")
             );
         }
-        Verb::ImportManifest { site, batch, file, as_user } => {
-            let actor = actor(&store, as_user.as_deref()).await?;
-            let batch = batch_of(&store, &actor, &site, &batch).await?;
+        Verb::ImportManifest { at, file } => {
+            let (actor, batch) = at.open(&store).await?;
             let sheet = read_file(&file)?;
             let bar = progress_bar(0, "importing manifest");
             let tick = |p: &cordon_store::imports::ImportProgress| bar.update(p.done as usize, p.total as usize);
@@ -252,9 +268,8 @@ pub(super) async fn run(db: &DbArgs, verb: Verb) -> Result<()> {
             let summary = summary.map_err(store_error)?;
             println!("imported {}, updated {}, unchanged {}", summary.imported, summary.updated, summary.unchanged);
         }
-        Verb::CheckIn { site, batch, moves, as_user } => {
-            let actor = actor(&store, as_user.as_deref()).await?;
-            let batch = batch_of(&store, &actor, &site, &batch).await?;
+        Verb::CheckIn { at, moves } => {
+            let (actor, batch) = at.open(&store).await?;
             let moves = moves.iter().map(|m| parse_move(m)).collect::<Result<Vec<_>>>()?;
             let done = store.check_in(&actor, &batch, &moves).await.map_err(store_error)?;
             println!(
@@ -262,16 +277,14 @@ pub(super) async fn run(db: &DbArgs, verb: Verb) -> Result<()> {
                 done.checked_in, done.rooms, done.already_in
             );
         }
-        Verb::Timeline { site, batch, format, output, reveal, as_user } => {
-            let actor = actor(&store, as_user.as_deref()).await?;
-            let batch = batch_of(&store, &actor, &site, &batch).await?;
+        Verb::Timeline { at, format, output, reveal } => {
+            let (actor, batch) = at.open(&store).await?;
             let reveal = if reveal { Reveal::Full } else { Reveal::Masked };
             let bytes = store.export_timeline(&actor, &batch, format.sheet(), reveal).await.map_err(store_error)?;
             write_out(output, &bytes)?;
         }
-        Verb::Result { site, batch, passport, day, result, roommate_days, as_user } => {
-            let actor = actor(&store, as_user.as_deref()).await?;
-            let batch = batch_of(&store, &actor, &site, &batch).await?;
+        Verb::Result { at, passport, day, result, roommate_days } => {
+            let (actor, batch) = at.open(&store).await?;
             let result = TestResult::parse(&result).map_err(|r| usage(english().refusal(&r)))?;
             let done = store.record_result(&actor, &batch, &passport, day, result, roommate_days).await;
             let done = done.map_err(store_error)?;
@@ -279,6 +292,30 @@ pub(super) async fn run(db: &DbArgs, verb: Verb) -> Result<()> {
                 (false, _) => println!("the same result was recorded already: nothing changed"),
                 (true, Some(t)) => println!("recorded; transfer {t} is open; {} roommate(s) extended", done.extended),
                 (true, None) => println!("recorded"),
+            }
+        }
+        Verb::Certificates { at } => {
+            let (actor, batch) = at.open(&store).await?;
+            let done = store.issue_certificates(&actor, &batch).await.map_err(store_error)?;
+            println!(
+                "issued {}; {} had one already; {} not released yet",
+                done.issued,
+                done.already,
+                done.refused.len()
+            );
+            for (name, why) in &done.refused {
+                println!("  {name}: {}", english().refusal(why));
+            }
+        }
+        Verb::Release { at, passport, received_by, transport } => {
+            let (actor, batch) = at.open(&store).await?;
+            let handover = Handover::parse(&received_by, &transport).map_err(|r| usage(english().refusal(&r)))?;
+            let done = store.release(&actor, &batch, Who::Passport(&passport), &handover).await;
+            let done = done.map_err(store_error)?;
+            if done.written {
+                println!("released with certificate {}, handed over to {received_by}", done.number);
+            } else {
+                println!("released already (certificate {}): nothing changed", done.number);
             }
         }
         Verb::Member { user, group } => {

@@ -5,6 +5,13 @@
 //! birthdays fall inside the stay, the first student's tomorrow, as the
 //! scenario tells it. Names are synthetic, in Cyrillic with their Latin
 //! transliteration; 18 destination provinces, 56 universities.
+//!
+//! The stay is played from a script (`POSITIVES`): each test day's results up
+//! to today, ten positives over the stay, each taken to hospital at once. A
+//! run on a later day plays on from where the last one stopped, so the
+//! scenario's counts can be checked by replaying the whole stay. Beside the
+//! charter, an earlier flight of eight travellers is on its last on-site day,
+//! so the site has people to certify and release today.
 
 use anyhow::{Context, Result};
 use chrono::{Datelike, Duration, NaiveDate, NaiveTime};
@@ -127,6 +134,20 @@ const UNIVERSITIES: &[(&str, &[&str])] = &[
 /// the first, a woman who is the first to test positive, on day 3 (tomorrow).
 const BIRTHDAYS: &[(usize, i64)] = &[(0, 3), (17, 0), (38, 1), (61, 5), (90, 6)];
 
+/// The scenario's ten positives over the stay: (student, test day). The first
+/// is student 0 on day 2, two days after arrival; each has a room of their
+/// own, so no roommate's stay is extended.
+const POSITIVES: &[(usize, u32)] =
+    &[(0, 2), (12, 3), (27, 3), (33, 5), (46, 5), (58, 5), (64, 7), (71, 7), (85, 7), (93, 7)];
+
+/// The earlier flight, on its last on-site day: its name, transport, size and passports' first number.
+const EARLIER: &str = "SU6411 莫斯科—哈尔滨";
+const EARLIER_TRANSPORT: &str = "flight SU6411 Moscow–Harbin";
+const EARLIER_PEOPLE: usize = 8;
+const EARLIER_PASSPORTS: usize = 4_200_000;
+/// The charter's passports' first number.
+const CHARTER_PASSPORTS: usize = 3_100_000;
+
 /// Students 100-109 travel as five pairs and room together.
 fn group_of(i: usize) -> String {
     if (100..110).contains(&i) { format!("G{:02}", (i - 100) / 2 + 1) } else { String::new() }
@@ -163,9 +184,18 @@ fn birth_date(synth: &mut Synth, timeline: &Timeline, day: Option<i64>) -> Naive
     }
 }
 
-fn manifest(spec: &BatchSpec, timeline: &Timeline, synth: &mut Synth) -> Sheet {
+/// A batch's manifest: `persons` people, with the birthdays of `birthdays`
+/// (person, day of the stay) inside the stay, passports from `first_passport`.
+fn manifest(
+    spec: &BatchSpec,
+    persons: usize,
+    birthdays: &[(usize, i64)],
+    first_passport: usize,
+    timeline: &Timeline,
+    synth: &mut Synth,
+) -> Sheet {
     let all: Vec<(&str, &str)> = UNIVERSITIES.iter().flat_map(|(p, us)| us.iter().map(move |u| (*p, *u))).collect();
-    let rows = (0..spec.persons)
+    let rows = (0..persons)
         .map(|i| {
             let female = i == 0 || synth.chance(0.55);
             let (first, first_latin) = *synth.pick(if female { FEMALE } else { MALE });
@@ -175,14 +205,14 @@ fn manifest(spec: &BatchSpec, timeline: &Timeline, synth: &mut Synth) -> Sheet {
             } else {
                 (surname.into(), surname_latin.into())
             };
-            let day = BIRTHDAYS.iter().find(|(who, _)| *who == i).map(|(_, day)| *day);
+            let day = birthdays.iter().find(|(who, _)| *who == i).map(|(_, day)| *day);
             let birth = birth_date(synth, timeline, day);
             // Every university has a student; the rest are spread at random.
             let (province, university) = if i < all.len() { all[i] } else { *synth.pick(&all) };
             vec![
                 format!("{surname} {first}"),
                 format!("{surname_latin} {first_latin}"),
-                passport(i),
+                passport(first_passport, i),
                 spec.nationality.clone(),
                 birth.format("%Y-%m-%d").to_string(),
                 if female { "Ж" } else { "М" }.to_string(),
@@ -249,78 +279,176 @@ pub(super) async fn build(
             store.set_site_group(&system, &name, group).await?;
         }
     }
-    let batch_row = arrival_batch(store, id, batch).await?;
-    let policy = Policy::preset(&batch.policy).context("the scenario's policy is a preset")?;
-    let timeline = Timeline::new(batch_row.arrived_at, zone, &policy);
-    // The manifest is the same on every run for the same arrival date.
-    let seed = u64::try_from(timeline.arrival_date().num_days_from_ce()).unwrap_or(0);
-    let sheet = manifest(batch, &timeline, &mut Synth::new(seed));
-    let none = |_: &cordon_store::imports::ImportProgress| {};
-    let manifest = store.import_manifest(&system, &batch_row, &sheet, &none).await?;
-    let done = store.check_in(&system, &batch_row, &[]).await?;
-    tests_so_far(store, id, &batch_row, batch.persons, &timeline).await?;
+    let charter = Arrival {
+        name: BATCH,
+        transport: &batch.transport,
+        origin: &batch.origin,
+        days_ago: 2,
+        landed: (15, 30),
+        persons: batch.persons,
+        birthdays: BIRTHDAYS,
+        first_passport: CHARTER_PASSPORTS,
+        positives: POSITIVES,
+    };
+    let (manifest, done) = arrive(store, id, batch, &charter).await?;
+    let earlier = Arrival {
+        name: EARLIER,
+        transport: EARLIER_TRANSPORT,
+        origin: "Москва",
+        days_ago: 7,
+        landed: (10, 5),
+        persons: EARLIER_PEOPLE,
+        birthdays: &[],
+        first_passport: EARLIER_PASSPORTS,
+        positives: &[],
+    };
+    arrive(store, id, batch, &earlier).await?;
     Ok(SiteSummary { manifest, in_rooms: done.checked_in + done.already_in })
 }
 
-/// The tests so far: day 1 negative for everyone, then the scenario's first
-/// positive: student 0 (whose birthday is tomorrow), positive on today's test,
-/// day 2, and already taken closed-loop to the designated hospital. A second
-/// run finds the results there and does nothing.
-async fn tests_so_far(store: &Store, site: i64, batch: &Batch, persons: usize, timeline: &Timeline) -> Result<()> {
+/// One arrival of the demo: a batch, its people and its script.
+struct Arrival<'a> {
+    name: &'a str,
+    transport: &'a str,
+    origin: &'a str,
+    /// Its day 0, counted back from the first run's today.
+    days_ago: i64,
+    /// The local time it landed.
+    landed: (u32, u32),
+    persons: usize,
+    birthdays: &'a [(usize, i64)],
+    first_passport: usize,
+    positives: &'a [(usize, u32)],
+}
+
+/// The batch (made on the first run), its manifest, its check-in and its
+/// tests up to today: the import and the check-in as they went.
+async fn arrive(
+    store: &Store,
+    site: i64,
+    spec: &BatchSpec,
+    a: &Arrival<'_>,
+) -> Result<(ImportSummary, cordon_store::quarantine::CheckIn)> {
+    let system = Actor::system();
+    let zone = Zone::default();
+    let batch = match store.batch_named(&system, site, a.name).await {
+        Ok(b) => b,
+        Err(StoreError::NotFound) => {
+            let day0 = zone.date_of(store.now()) - Duration::days(a.days_ago);
+            let landed = NaiveTime::from_hms_opt(a.landed.0, a.landed.1, 0).expect("a time of day");
+            let new = NewBatch {
+                name: a.name,
+                policy: &spec.policy,
+                arrived_at: zone.instant(day0.and_time(landed)),
+                transport: a.transport,
+                origin: a.origin,
+            };
+            store.create_batch(&system, site, &new).await?
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let policy = Policy::preset(&spec.policy).context("the scenario's policy is a preset")?;
+    let timeline = Timeline::new(batch.arrived_at, zone, &policy);
+    // The manifest is the same on every run for the same arrival date.
+    let seed = u64::try_from(timeline.arrival_date().num_days_from_ce()).unwrap_or(0);
+    let mut synth = Synth::new(seed);
+    let sheet = manifest(spec, a.persons, a.birthdays, a.first_passport, &timeline, &mut synth);
+    let none = |_: &cordon_store::imports::ImportProgress| {};
+    let imported = store.import_manifest(&system, &batch, &sheet, &none).await?;
+    let done = store.check_in(&system, &batch, &[]).await?;
+    play(store, site, &batch, a, &timeline).await?;
+    Ok((imported, done))
+}
+
+/// Plays the tests of the stay up to today by the script: every test day
+/// before today has everyone's result (a person positive earlier has left
+/// and is not tested); of today's, the positives are in and the rest are
+/// still at the lab, except on a batch's last on-site day, when all are in
+/// before release. Each positive is taken closed-loop to the designated
+/// hospital at once. A result already recorded changes nothing, so a second
+/// run (or a run on a later day) plays on from where the last one stopped.
+async fn play(store: &Store, site: i64, batch: &Batch, a: &Arrival<'_>, timeline: &Timeline) -> Result<()> {
     use cordon_domain::quarantine::results::TestResult;
+    use cordon_domain::quarantine::timeline::Phase;
     use cordon_domain::quarantine::transfer::{TransferEvent, Vehicle};
     use cordon_domain::values::PersonName;
     let system = Actor::system();
-    // Day 1's test came back negative for everyone; day 2's (today) is under way.
-    let day1 = timeline.arrival_date() + Duration::days(1);
-    for i in 0..persons {
-        store.record_result(&system, batch, &passport(i), day1, TestResult::Negative, 7).await?;
-    }
-    let day2 = timeline.arrival_date() + Duration::days(2);
-    let done = store.record_result(&system, batch, &passport(0), day2, TestResult::Positive, 7).await?;
-    if let (true, Some(transfer)) = (done.written, done.transfer) {
-        let now = store.now();
-        let depart = TransferEvent::Depart {
-            vehicle: Vehicle::parse("黑A·120急")?,
-            escorts: vec![PersonName::parse("王医生")?, PersonName::parse("李警官")?],
-            at: now,
-        };
-        store.step_transfer(&system, site, transfer, &depart).await?;
-        store.step_transfer(&system, site, transfer, &TransferEvent::HandOver { at: now }).await?;
+    let today = Zone::default().date_of(store.now());
+    let onsite = timeline.test_days().into_iter().filter(|t| t.phase == Phase::OnSite && t.date <= today);
+    for test in onsite {
+        let all_in = test.date < today || test.date == timeline.onsite_end();
+        for i in 0..a.persons {
+            let positive_on = a.positives.iter().find(|(who, _)| *who == i).map(|(_, day)| *day);
+            if positive_on.is_some_and(|d| d < test.day) {
+                continue;
+            }
+            let result = if positive_on == Some(test.day) { TestResult::Positive } else { TestResult::Negative };
+            if result == TestResult::Negative && !all_in {
+                continue;
+            }
+            let pp = passport(a.first_passport, i);
+            let done = store.record_result(&system, batch, &pp, test.date, result, 7).await?;
+            if let (true, Some(transfer)) = (done.written, done.transfer) {
+                let now = store.now();
+                let depart = TransferEvent::Depart {
+                    vehicle: Vehicle::parse("黑A·120急")?,
+                    escorts: vec![PersonName::parse("王医生")?, PersonName::parse("李警官")?],
+                    at: now,
+                };
+                store.step_transfer(&system, site, transfer, &depart).await?;
+                store.step_transfer(&system, site, transfer, &TransferEvent::HandOver { at: now }).await?;
+            }
+        }
     }
     Ok(())
 }
 
-/// Student `i`'s passport number.
-fn passport(i: usize) -> String {
-    format!("75{:07}", 3_100_000 + i * 37)
-}
-
-/// The batch, created on the first run: it landed at 15:30 local time two days ago.
-async fn arrival_batch(store: &Store, site: i64, spec: &BatchSpec) -> Result<Batch> {
-    let system = Actor::system();
-    match store.batch_named(&system, site, BATCH).await {
-        Ok(b) => Ok(b),
-        Err(StoreError::NotFound) => {
-            let zone = Zone::default();
-            let day0 = zone.date_of(store.now()) - Duration::days(2);
-            let landed = NaiveTime::from_hms_opt(15, 30, 0).expect("a time of day");
-            let new = NewBatch {
-                name: BATCH,
-                policy: &spec.policy,
-                arrived_at: zone.instant(day0.and_time(landed)),
-                transport: &spec.transport,
-                origin: &spec.origin,
-            };
-            Ok(store.create_batch(&system, site, &new).await?)
-        }
-        Err(e) => Err(e.into()),
-    }
+/// Person `i`'s passport number, counted from `first`.
+fn passport(first: usize, i: usize) -> String {
+    format!("75{:07}", first + i * 37)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The whole stay played day by day from the demo's first run (day 2) to
+    /// the charter's last on-site day: the scenario's ten positives, each
+    /// taken to hospital, five birthdays, and a certificate for everyone else;
+    /// the earlier flight is certified on the first day.
+    #[tokio::test]
+    async fn the_stay_played_to_its_last_day_holds_the_scenarios_counts() {
+        use std::sync::Arc;
+        let db = cordon_store::test_support::sqlite().await;
+        let clock = cordon_domain::clock::FixedClock::at(
+            chrono::DateTime::parse_from_rfc3339("2026-09-18T12:00:00+08:00").unwrap().with_timezone(&chrono::Utc),
+        );
+        let store = db.store.with_clock(Arc::new(clock.clone()));
+        let s = super::super::scenario().unwrap();
+        let (site, spec) = (&s.quarantine_site, &s.arrival_batch[0]);
+        let system = Actor::system();
+        build(&store, site, spec, &super::super::Reporter::quiet()).await.unwrap();
+        let id = store.site_named(&system, &site.name_zh).await.unwrap().id;
+        let earlier = store.batch_named(&system, id, EARLIER).await.unwrap();
+        let certified = store.issue_certificates(&system, &earlier).await.unwrap();
+        assert_eq!((certified.issued, certified.refused.len()), (EARLIER_PEOPLE, 0), "released on day 7");
+        let d = store.site_dashboard(&system, id).await.unwrap();
+        assert_eq!(d.positives, Some(1), "day 2: the first positive");
+        for _ in 0..5 {
+            clock.advance(Duration::days(1));
+            build(&store, site, spec, &super::super::Reporter::quiet()).await.unwrap();
+        }
+        let charter = store.batch_named(&system, id, BATCH).await.unwrap();
+        let stays = store.stays(&system, &charter, cordon_store::residents::Reveal::Masked).await.unwrap();
+        assert_eq!(stays[0].onsite_end, Zone::default().date_of(store.now()), "the last on-site day");
+        assert_eq!(stays.iter().filter(|p| p.birthday_in_stay.is_some()).count(), 5);
+        let d = store.site_dashboard(&system, id).await.unwrap();
+        assert_eq!((d.positives, d.transfers_under_way), (Some(10), Some(0)), "ten positives, all handed over");
+        assert_eq!(d.missing_results.map(|m| m.len()), Some(0), "every test day has its results");
+        assert_eq!(store.transfers(&system, id).await.unwrap().len(), 10);
+        let certified = store.issue_certificates(&system, &charter).await.unwrap();
+        assert_eq!((certified.issued, certified.refused.len()), (100, 10), "everyone but the positives");
+    }
 
     #[test]
     fn the_universities_are_more_than_fifty_in_eighteen_provinces() {

@@ -3,6 +3,8 @@
 //! missing tool is a loud skip, or a failure under CORDON_TEST_REQUIRE_BROWSER=1.
 #![allow(dead_code)]
 
+pub mod pdf;
+
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
@@ -188,4 +190,15 @@ impl fantoccini::wd::WebDriverCompatibleCommand for Cdp {
     fn method_and_body(&self, _: &reqwest::Url) -> (reqwest::Method, Option<String>) {
         (reqwest::Method::POST, Some(serde_json::json!({ "cmd": self.0, "params": self.1 }).to_string()))
     }
+}
+
+/// Signs a demo account in through the login form, with the demo's password.
+pub async fn sign_in(browser: &Client, base: &str, user: &str) -> Result<(), fantoccini::error::CmdError> {
+    use fantoccini::Locator;
+    browser.goto(&format!("{base}/login")).await?;
+    browser.wait().for_element(Locator::Css("input[name=username]")).await?.send_keys(user).await?;
+    browser.find(Locator::Css("input[name=password]")).await?.send_keys("cordon-demo-2022").await?;
+    browser.find(Locator::Css("form[action='/login'] button[type=submit]")).await?.click().await?;
+    browser.wait().for_element(Locator::Css("nav")).await?;
+    Ok(())
 }
