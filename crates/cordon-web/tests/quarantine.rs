@@ -65,6 +65,8 @@ async fn the_command_sees_every_site_and_a_sites_page_shows_todays_birthdays_and
         let list = app.page(&cmd, "/quarantine").await;
         assert!(list.contains(SITE) && list.contains("松北宾馆隔离点"), "{engine}: {list}");
         assert!(list.contains(&format!("/quarantine/sites/{other}")));
+        // Every site on one page, in numbers: day 4, three test days without results for six people.
+        assert!(list.contains("18 结果缺失") && list.contains("2 今明两日生日"), "{engine}: {list}");
         let page = app.page(&cmd, &format!("/quarantine/sites/{site}")).await;
         // 7+7 from the 16th: the 20th is day 4, not a test day (1, 2, 3, 5, 7); people 0 and 4 were born on 20 September.
         assert!(page.contains("2026-09-20"), "{engine}: {page}");
@@ -96,6 +98,8 @@ async fn the_command_sees_every_site_and_a_sites_page_shows_todays_birthdays_and
         let token = app.db.store.create_token("cmd").await.unwrap();
         let sites = app.api_json(&token, "/api/v1/quarantine/sites").await;
         assert_eq!(sites.as_array().unwrap().len(), 2, "{engine}: {sites}");
+        let ours = sites.as_array().unwrap().iter().find(|s| s["site"]["id"] == site).unwrap();
+        assert_eq!((ours["glance"]["missing_results"].as_i64(), ours["glance"]["birthdays"].as_i64()), (Some(18), Some(2)));
         let d = app.api_json(&token, &format!("/api/v1/quarantine/sites/{site}")).await;
         assert_eq!(d["rooms"]["total"], 10, "{engine}: {d}");
         assert_eq!(d["batches"][0]["in_rooms"], 6);

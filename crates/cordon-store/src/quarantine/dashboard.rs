@@ -40,6 +40,43 @@ pub struct SiteLine {
     pub rooms: RoomCounts,
     /// People in rooms now.
     pub people_in_rooms: i64,
+    /// The site's page in numbers, as far as the caller's role sees it.
+    pub glance: Glance,
+}
+
+/// A site's page in numbers, for the command's page of every site: each
+/// `None` where the caller's role does not see that part.
+#[derive(Debug, Clone, Default, Serialize, utoipa::ToSchema)]
+pub struct Glance {
+    /// People with a test today and no result yet.
+    pub due_today: Option<usize>,
+    /// Test days gone by without a result.
+    pub missing_results: Option<usize>,
+    /// People with a positive result.
+    pub positives: Option<i64>,
+    /// Transfers not yet handed over.
+    pub transfers_under_way: Option<i64>,
+    /// Last on-site day today or tomorrow.
+    pub releases: Option<usize>,
+    /// Released, still monitored at home.
+    pub at_home: Option<usize>,
+    /// Birthdays today or tomorrow.
+    pub birthdays: Option<usize>,
+}
+
+impl Glance {
+    fn of(d: &Dashboard) -> Glance {
+        let len = |l: &Option<Vec<Named>>| l.as_ref().map(Vec::len);
+        Glance {
+            due_today: len(&d.due_today),
+            missing_results: len(&d.missing_results),
+            positives: d.positives,
+            transfers_under_way: d.transfers_under_way,
+            releases: len(&d.releases),
+            at_home: len(&d.at_home),
+            birthdays: len(&d.birthdays),
+        }
+    }
 }
 
 /// A room as the site's page lists it.
@@ -143,7 +180,13 @@ impl Store {
         for row in rows {
             let site = row.site();
             let rooms = self.room_lines(site.id).await?;
-            out.push(SiteLine { people_in_rooms: rooms.iter().map(|r| r.people).sum(), rooms: counts(&rooms), site });
+            let glance = Glance::of(&self.site_dashboard(actor, site.id).await?);
+            out.push(SiteLine {
+                people_in_rooms: rooms.iter().map(|r| r.people).sum(),
+                rooms: counts(&rooms),
+                site,
+                glance,
+            });
         }
         Ok(out)
     }

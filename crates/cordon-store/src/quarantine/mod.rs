@@ -85,7 +85,7 @@ use serde::Serialize;
 
 pub use batches::{Batch, NewBatch};
 pub use checkin::CheckIn;
-pub use dashboard::{BatchLine, Dashboard, Named, RoomCounts, RoomLine, SiteLine};
+pub use dashboard::{BatchLine, Dashboard, Glance, Named, RoomCounts, RoomLine, SiteLine};
 pub use own_page::{CardPerson, OwnStay, RoomCard};
 pub use release::{Certificate, Issued, Released, Who};
 pub use results::{Recorded, ResultLine, Transfer};
