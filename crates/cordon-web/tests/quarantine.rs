@@ -99,7 +99,10 @@ async fn the_command_sees_every_site_and_a_sites_page_shows_todays_birthdays_and
         let sites = app.api_json(&token, "/api/v1/quarantine/sites").await;
         assert_eq!(sites.as_array().unwrap().len(), 2, "{engine}: {sites}");
         let ours = sites.as_array().unwrap().iter().find(|s| s["site"]["id"] == site).unwrap();
-        assert_eq!((ours["glance"]["missing_results"].as_i64(), ours["glance"]["birthdays"].as_i64()), (Some(18), Some(2)));
+        assert_eq!(
+            (ours["glance"]["missing_results"].as_i64(), ours["glance"]["birthdays"].as_i64()),
+            (Some(18), Some(2))
+        );
         let d = app.api_json(&token, &format!("/api/v1/quarantine/sites/{site}")).await;
         assert_eq!(d["rooms"]["total"], 10, "{engine}: {d}");
         assert_eq!(d["batches"][0]["in_rooms"], 6);
@@ -304,6 +307,24 @@ async fn on_the_last_onsite_day_certificates_print_and_verify_and_a_release_hand
         let site_page = app.page(&info, &format!("/quarantine/sites/{site}")).await;
         let at_home = site_page.split("id=\"at-home\"").nth(1).unwrap().split("</ul>").next().unwrap();
         assert!(at_home.contains("2026-09-30"), "{engine}: monitored at home until 30 September: {at_home}");
+        // The command's site page: today's test (day 7) with a tap for each result.
+        let cmd = app.login("cmd").await;
+        let page = app.page(&cmd, &format!("/quarantine/sites/{site}")).await;
+        let due = page.split("id=\"due\"").nth(1).unwrap().split("</ul>").next().unwrap().to_string();
+        assert_eq!(due.matches("class=\"result\"").count(), 5, "{engine}: five left on site to test: {due}");
+        let first = due.split("name=\"person\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_string();
+        let cmd_csrf = common::csrf_of(&page);
+        let results = format!("/quarantine/sites/{site}/results");
+        let tap = format!("csrf={cmd_csrf}&person={first}&day=2026-09-23&result=negative");
+        assert_eq!(app.post_form(&cmd, &results, &tap).await.status(), StatusCode::SEE_OTHER, "{engine}");
+        let page = app.page(&cmd, &format!("/quarantine/sites/{site}")).await;
+        let due = page.split("id=\"due\"").nth(1).unwrap().split("</ul>").next().unwrap().to_string();
+        assert_eq!(due.matches("class=\"result\"").count(), 4, "{engine}: one result in");
+        // The information group does not record results; another site's id finds nothing.
+        let info_tap = format!("csrf={csrf}&person={first}&day=2026-09-23&result=negative");
+        assert_eq!(app.post_form(&info, &results, &info_tap).await.status(), StatusCode::FORBIDDEN, "{engine}");
+        let elsewhere = format!("/quarantine/sites/{other}/results");
+        assert_eq!(app.post_form(&cmd, &elsewhere, &tap).await.status(), StatusCode::NOT_FOUND, "{engine}");
         // Another site's manager cannot release this batch's people.
         let theirs_csrf = app.csrf(&theirs, &format!("/quarantine/sites/{other}")).await;
         let res = app.post_form(&theirs, &path, &body.replace(&csrf, &theirs_csrf)).await;

@@ -518,6 +518,7 @@ const STATE_CHANGING: &[&str] = &[
     "/quarantine/batches/{id}/certificates",
     "/quarantine/batches/{id}/release",
     "/quarantine/batches/{id}/timeline",
+    "/quarantine/sites/{id}/results",
     "/residents/export",
     "/residents/{id}/reveal",
     "/shifts/{id}/handover",

@@ -113,6 +113,8 @@ pub struct BatchLine {
 /// Someone on a list of the day: a release or a birthday.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Named {
+    /// The person's id (for a page's forms; it proves nothing: every write checks the site).
+    pub id: i64,
     /// The name in its own script.
     pub name: String,
     /// The name in Latin letters.
@@ -266,6 +268,7 @@ impl Store {
             let timeline = cordon_domain::quarantine::timeline::Timeline::new(batch.arrived_at, site.zone, &policy);
             let sees_rooms = role.may_see(Sight::Rooms);
             let named = |s: &Stay, date: NaiveDate| Named {
+                id: s.id,
                 name: s.name.clone(),
                 name_latin: s.name_latin.clone(),
                 room: s.room.clone().filter(|_| sees_rooms),

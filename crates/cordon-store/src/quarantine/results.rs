@@ -202,6 +202,31 @@ impl Store {
         Ok(recorded)
     }
 
+    /// Records a result for a person of a site by their id (a page's form,
+    /// whose passports are masked): the id is looked up within the site the
+    /// actor has a role at, so another site's person is `NotFound`.
+    pub async fn record_result_of(
+        &self,
+        actor: &Actor,
+        site_id: i64,
+        person_id: i64,
+        day: NaiveDate,
+        result: TestResult,
+        roommate_days: u32,
+    ) -> StoreResult<Recorded> {
+        self.site_role_that(actor, site_id, |r| r.records_tests()).await?;
+        let found: Option<(i64, String)> = on_pool!(self, |p| {
+            sqlx::query_as("SELECT batch_id, passport FROM quarantined WHERE id = $1 AND site_id = $2")
+                .bind(person_id)
+                .bind(site_id)
+                .fetch_optional(p)
+                .await?
+        });
+        let (batch_id, passport) = found.ok_or(StoreError::NotFound)?;
+        let batch = self.batch(actor, batch_id).await?;
+        self.record_result(actor, &batch, &passport, day, result, roommate_days).await
+    }
+
     /// A batch's results, newest day first, for a role that sees results.
     pub async fn stay_results(&self, actor: &Actor, batch: &Batch) -> StoreResult<Vec<ResultLine>> {
         self.site_role_that(actor, batch.site_id, |r| r.may_see(Sight::TestResults)).await?;

@@ -40,6 +40,7 @@ pub fn router() -> Router<AppState> {
         .route("/quarantine/batches/{id}", get(batch_page))
         .route("/quarantine/batches/{id}/timeline", get(timeline_download).post(timeline_revealed))
         .route("/quarantine/sites/{id}/cards", get(cards_page))
+        .route("/quarantine/sites/{id}/results", axum::routing::post(result_form))
         .route("/stay/{token}", get(own_page))
         .merge(release::router())
 }
@@ -92,6 +93,8 @@ struct SiteView {
     rooms: Option<Vec<RoomLine>>,
     sees_people: bool,
     prints_cards: bool,
+    /// Whether the caller records results: today's list gets its buttons.
+    records_tests: bool,
 }
 
 async fn site_page(State(app): State<AppState>, ctx: Ctx, Path(id): Path<i64>) -> Result<SiteView, PageError> {
@@ -118,8 +121,29 @@ async fn site_page(State(app): State<AppState>, ctx: Ctx, Path(id): Path<i64>) -
         rooms,
         sees_people: role.may_see(Sight::People),
         prints_cards: role.prints_cards(),
+        records_tests: role.records_tests(),
         d,
     })
+}
+
+#[derive(Deserialize)]
+struct ResultForm {
+    person: i64,
+    day: chrono::NaiveDate,
+    result: String,
+}
+
+/// One result from the site page's list of today's tests: a tap for
+/// negative, a confirmed tap for positive (it opens a transfer).
+async fn result_form(
+    State(app): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<i64>,
+    axum::Form(f): axum::Form<ResultForm>,
+) -> Result<Response, PageError> {
+    let result = cordon_domain::quarantine::results::TestResult::parse(&f.result).map_err(StoreError::invalid)?;
+    app.store.record_result_of(&ctx.actor, id, f.person, f.day, result, 7).await?;
+    Ok(axum::response::Redirect::to(&format!("/quarantine/sites/{id}#due")).into_response())
 }
 
 /// A person's line on the batch's page, its dates and state worded.
