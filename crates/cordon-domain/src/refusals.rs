@@ -513,6 +513,10 @@ keys! {
     QuarantineReleasePositive = "quarantine-release-positive",
     /// A release of someone never given a room.
     QuarantineReleaseNotCheckedIn = "quarantine-release-not-checked-in",
+    /// An extension of someone no longer on site (left for hospital or released).
+    QuarantineExtendNotOnSite = "quarantine-extend-not-on-site",
+    /// An extension's reason that is not close-contact or cdc-decision (`value`).
+    QuarantineExtendReason = "quarantine-extend-reason",
     /// A release whose receiver or onward transport is missing or too long (`max`).
     QuarantineReleaseHandover = "quarantine-release-handover",
     /// A rooms file without a room.

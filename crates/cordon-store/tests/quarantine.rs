@@ -446,6 +446,15 @@ async fn a_positive_opens_one_transfer_extends_the_roommate_and_its_room_awaits_
     }
 }
 
+/// An active site of 10 rooms and a 7+7 batch of `people` checked in.
+async fn checked_in(s: &Store, people: usize) -> (i64, Batch) {
+    let site = quarantine_site(s, SITE, 10).await;
+    let b = arrival_batch(s, site, "B1").await;
+    import(s, &Actor::system(), &b, &manifest_csv(people), SheetFormat::Csv).await;
+    s.check_in(&Actor::system(), &b, &[]).await.unwrap();
+    (site, b)
+}
+
 /// An instant in Harbin.
 fn harbin(at: &str) -> chrono::DateTime<chrono::Utc> {
     chrono::DateTime::parse_from_rfc3339(at).unwrap().with_timezone(&chrono::Utc)
@@ -460,10 +469,7 @@ async fn certificates_come_on_the_last_onsite_day_verify_once_and_a_release_empt
         let clock = cordon_domain::clock::FixedClock::at(harbin("2026-09-16T16:00:00+08:00"));
         let s = &db.store.with_clock(std::sync::Arc::new(clock.clone()));
         let system = Actor::system();
-        let site = quarantine_site(s, SITE, 10).await;
-        let b = arrival_batch(s, site, "B1").await;
-        import(s, &system, &b, &manifest_csv(6), SheetFormat::Csv).await;
-        s.check_in(&system, &b, &[]).await.unwrap();
+        let (site, b) = checked_in(s, 6).await;
         let day = |d: &str| d.parse::<NaiveDate>().unwrap();
         // Person 1 positive on day 2: transferred; person 0, their roommate, stays 7 days more.
         s.record_result(&system, &b, "751000001", day("2026-09-18"), Positive, 7).await.unwrap();
@@ -566,5 +572,53 @@ async fn certificates_come_on_the_last_onsite_day_verify_once_and_a_release_empt
         assert_eq!(at_home.len(), 1, "{}", db.engine);
         assert_eq!((at_home[0].name.as_str(), at_home[0].date), (person("751000003").name.as_str(), day("2026-09-30")));
         assert!(s.site_dashboard(&hotel, site).await.unwrap().at_home.is_none(), "{}", db.engine);
+    }
+}
+
+#[tokio::test]
+async fn a_close_contact_is_extended_by_the_cdc_with_the_reason_and_loses_a_certificate_issued_before() {
+    use cordon_domain::quarantine::timeline::ExtensionReason;
+    use cordon_store::quarantine::Who;
+    for db in engines().await {
+        let clock = cordon_domain::clock::FixedClock::at(harbin("2026-09-23T09:00:00+08:00"));
+        let s = &db.store.with_clock(std::sync::Arc::new(clock.clone()));
+        let system = Actor::system();
+        let (site, b) = checked_in(s, 4).await;
+        let day = |d: &str| d.parse::<NaiveDate>().unwrap();
+        assert_eq!(s.issue_certificates(&system, &b).await.unwrap().issued, 4, "{}", db.engine);
+
+        let cdc = user(s, "zl-cdc", Role::SiteGroup, &format!("site:{SITE}")).await;
+        s.set_site_group(&system, "zl-cdc", Group::Cdc).await.unwrap();
+        let info = user(s, "zl-info", Role::SiteGroup, &format!("site:{SITE}")).await;
+        s.set_site_group(&system, "zl-info", Group::Information).await.unwrap();
+        let contact = ExtensionReason::by_hand("密接").unwrap();
+        let by_info = s.extend_stay(&info, &b, Who::Passport("751000003"), 7, contact).await;
+        assert!(matches!(by_info, Err(StoreError::Forbidden)), "{}: only the CDC decides", db.engine);
+        let end = s.extend_stay(&cdc, &b, Who::Passport("751000003"), 7, contact).await.unwrap();
+        assert_eq!(end, day("2026-09-30"), "{}", db.engine);
+        // The certificate of the old dates is withdrawn: it no longer verifies or prints.
+        let certs = s.certificates(&system, site, Some(&b), None).await.unwrap();
+        assert_eq!(certs.len(), 3, "{}", db.engine);
+        let again = s.issue_certificates(&system, &b).await.unwrap();
+        assert_eq!((again.issued, again.refused.len()), (0, 1), "{}: too early now", db.engine);
+        let too_many = s.extend_stay(&cdc, &b, Who::Passport("751000003"), 99, contact).await;
+        assert!(matches!(too_many, Err(StoreError::Invalid(r)) if r.key == Key::QuarantineExtensionDays));
+        let unknown = s.extend_stay(&cdc, &b, Who::Passport("759999999"), 3, contact).await;
+        assert!(matches!(unknown, Err(StoreError::Invalid(r)) if r.key == Key::QuarantinePassportUnknown));
+        assert!(ExtensionReason::by_hand("positive-roommate").is_err(), "given by a result, not by hand");
+        // Someone released is not extended.
+        let handover = cordon_domain::quarantine::release::Handover::parse("王老师", "学校专车").unwrap();
+        s.release(&system, &b, Who::Passport("751000002"), &handover).await.unwrap();
+        let gone = s.extend_stay(&cdc, &b, Who::Passport("751000002"), 3, contact).await;
+        assert!(
+            matches!(gone, Err(StoreError::Invalid(r)) if r.key == Key::QuarantineExtendNotOnSite),
+            "{}",
+            db.engine
+        );
+        // Another site's manager finds nothing.
+        quarantine_site(s, "松北宾馆隔离点", 2).await;
+        let theirs = user(s, "sb-manager", Role::SiteManager, "site:松北宾馆隔离点").await;
+        let elsewhere = s.extend_stay(&theirs, &b, Who::Passport("751000001"), 3, contact).await;
+        assert!(matches!(elsewhere, Err(StoreError::NotFound)), "{}", db.engine);
     }
 }

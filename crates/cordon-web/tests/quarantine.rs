@@ -320,6 +320,16 @@ async fn on_the_last_onsite_day_certificates_print_and_verify_and_a_release_hand
         let page = app.page(&cmd, &format!("/quarantine/sites/{site}")).await;
         let due = page.split("id=\"due\"").nth(1).unwrap().split("</ul>").next().unwrap().to_string();
         assert_eq!(due.matches("class=\"result\"").count(), 4, "{engine}: one result in");
+        // The command extends a close contact from the batch page: the last on-site day moves.
+        let extend = format!("/quarantine/batches/{batch}/extend");
+        let ext = format!("csrf={cmd_csrf}&person={first}&days=7&reason=close-contact");
+        assert_eq!(app.post_form(&cmd, &extend, &ext).await.status(), StatusCode::SEE_OTHER, "{engine}");
+        let people = app.page(&cmd, &format!("/quarantine/batches/{batch}")).await;
+        assert!(people.contains("2026-09-30"), "{engine}: extended to 30 September");
+        let bad = format!("csrf={cmd_csrf}&person={first}&days=7&reason=boredom");
+        assert_eq!(app.post_form(&cmd, &extend, &bad).await.status(), StatusCode::UNPROCESSABLE_ENTITY, "{engine}");
+        let by_info = format!("csrf={csrf}&person={first}&days=7&reason=close-contact");
+        assert_eq!(app.post_form(&info, &extend, &by_info).await.status(), StatusCode::FORBIDDEN, "{engine}");
         // The information group does not record results; another site's id finds nothing.
         let info_tap = format!("csrf={csrf}&person={first}&day=2026-09-23&result=negative");
         assert_eq!(app.post_form(&info, &results, &info_tap).await.status(), StatusCode::FORBIDDEN, "{engine}");

@@ -516,6 +516,7 @@ const STATE_CHANGING: &[&str] = &[
     "/orders/{id}/step",
     "/places/{id}/control",
     "/quarantine/batches/{id}/certificates",
+    "/quarantine/batches/{id}/extend",
     "/quarantine/batches/{id}/release",
     "/quarantine/batches/{id}/timeline",
     "/quarantine/sites/{id}/results",

@@ -496,6 +496,12 @@ impl SiteRole {
         matches!(self, SiteRole::Manager | SiteRole::Member(Group::Cdc | Group::Medical | Group::Police))
     }
 
+    /// Whether this role extends a stay by hand (a close contact, a doubtful
+    /// result): the manager and the CDC group that decides on it.
+    pub fn extends_stays(self) -> bool {
+        matches!(self, SiteRole::Manager | SiteRole::Member(Group::Cdc))
+    }
+
     /// Whether this role releases people: issues their certificates and
     /// records the hand-over. The manager, the CDC group that decides on
     /// releases, and the information group that keeps the roll.

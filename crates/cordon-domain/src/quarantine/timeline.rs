@@ -50,6 +50,17 @@ impl ExtensionReason {
     pub fn parse(s: &str) -> Option<ExtensionReason> {
         ExtensionReason::ALL.into_iter().find(|r| r.as_str() == s.trim())
     }
+
+    /// A reason a person gives by hand: a close contact or the CDC's
+    /// decision, by key or in Chinese (密接, 疾控研判). A positive roommate's
+    /// extension is given by the result itself, never by hand.
+    pub fn by_hand(s: &str) -> Result<ExtensionReason, crate::Refusal> {
+        match s.trim() {
+            "close-contact" | "密接" | "密切接触者" => Ok(ExtensionReason::CloseContact),
+            "cdc-decision" | "疾控研判" => Ok(ExtensionReason::CdcDecision),
+            other => Err(crate::Key::QuarantineExtendReason.with("value", other)),
+        }
+    }
 }
 
 /// Days added to the on-site phase, and why.

@@ -54,14 +54,31 @@ pub enum Who<'a> {
     Id(i64),
 }
 
-/// A passport as the manifest keeps it (checked by `release` before it gets here).
-fn fold_passport(p: &str) -> String {
-    Passport::parse(p).map(|p| p.as_str().to_string()).unwrap_or_default()
-}
+impl Who<'_> {
+    /// The binds of `(passport = $n OR id = $m)`: the passport as the
+    /// manifest keeps it, or the id; the other never matches (no passport is
+    /// empty, no id is 0). A passport that is none is refused here.
+    pub(super) fn binds(&self) -> StoreResult<(String, i64)> {
+        match self {
+            Who::Passport(p) => {
+                let parsed = Passport::parse(p)
+                    .map_err(|_| StoreError::invalid(Key::QuarantinePassportUnknown.with("passport", p.trim())))?;
+                Ok((parsed.as_str().to_string(), 0))
+            }
+            Who::Id(id) => Ok((String::new(), *id)),
+        }
+    }
 
-/// A passport masked for a refusal.
-fn mask(p: &str) -> String {
-    Passport::parse(p).map(|p| p.masked()).unwrap_or_default()
+    /// Who was not found, said as a refusal when it was a passport.
+    pub(super) fn not_found(&self) -> StoreError {
+        match self {
+            Who::Passport(p) => StoreError::invalid(
+                Key::QuarantinePassportUnknown
+                    .with("passport", Passport::parse(p).map(|p| p.masked()).unwrap_or_default()),
+            ),
+            Who::Id(_) => StoreError::NotFound,
+        }
+    }
 }
 
 /// What a release did.
@@ -145,10 +162,7 @@ impl Store {
         who: Who<'_>,
         handover: &Handover,
     ) -> StoreResult<Released> {
-        if let Who::Passport(p) = who {
-            Passport::parse(p)
-                .map_err(|_| StoreError::invalid(Key::QuarantinePassportUnknown.with("passport", p.trim())))?;
-        }
+        who.binds()?;
         let (released, _) = self.issue(actor, batch, Some((who, handover))).await?;
         released.ok_or(StoreError::NotFound)
     }
@@ -172,15 +186,17 @@ impl Store {
             if !lock_site!(tx, p, batch.site_id).await?.takes_records() {
                 return Err(StoreError::invalid(Key::QuarantineSiteClosed));
             }
-            let sql = match &release {
-                Some((Who::Passport(_), _)) => format!("{RELEASE_ROWS} AND q.passport = $3 ORDER BY q.id"),
-                Some((Who::Id(_), _)) => format!("{RELEASE_ROWS} AND q.id = $3 ORDER BY q.id"),
+            let one = match &release {
+                Some((who, _)) => Some(who.binds()?),
+                None => None,
+            };
+            let sql = match one {
+                Some(_) => format!("{RELEASE_ROWS} AND (q.passport = $3 OR q.id = $4) ORDER BY q.id"),
                 None => format!("{RELEASE_ROWS} ORDER BY q.id"),
             };
             let query = sqlx::query_as::<_, ReleaseRow>(sqlx::AssertSqlSafe(sql)).bind(batch.id).bind(batch.site_id);
-            let query = match &release {
-                Some((Who::Passport(p), _)) => query.bind(fold_passport(p)),
-                Some((Who::Id(id), _)) => query.bind(*id),
+            let query = match one {
+                Some((passport, id)) => query.bind(passport).bind(id),
                 None => query,
             };
             let rows: Vec<ReleaseRow> = query.fetch_all(&mut *tx).await?;
@@ -259,10 +275,7 @@ impl Store {
             }
             let mut released = None;
             if let Some((who, handover)) = &release {
-                let row = rows.first().ok_or_else(|| match who {
-                    Who::Passport(p) => StoreError::invalid(Key::QuarantinePassportUnknown.with("passport", mask(p))),
-                    Who::Id(_) => StoreError::NotFound,
-                })?;
+                let row = rows.first().ok_or_else(|| who.not_found())?;
                 if let Some((_, refusal)) = issued.refused.first() {
                     return Err(StoreError::invalid(refusal.clone()));
                 }

@@ -64,6 +64,44 @@ pub struct Transfer {
     pub escorts: Option<String>,
 }
 
+/// Days of an extension, checked before anything is written.
+fn extension_days(days: u32) -> StoreResult<()> {
+    if (1..=MAX_EXTENSION_DAYS).contains(&days) {
+        Ok(())
+    } else {
+        Err(StoreError::invalid(Key::QuarantineExtensionDays.with("max", i64::from(MAX_EXTENSION_DAYS))))
+    }
+}
+
+/// Extends a person's on-site phase inside a write transaction that holds
+/// the site's lock, and withdraws a release certificate issued before: its
+/// dates no longer hold. Expands to whether one was withdrawn.
+macro_rules! extend {
+    ($tx:ident, $person:expr, $days:expr, $reason:expr, $actor:expr, $now:expr) => {
+        async {
+            let person: i64 = $person;
+            sqlx::query(
+                "INSERT INTO stay_extensions (person_id, days, reason, at, user_id, actor) \
+                 VALUES ($1, $2, $3, $4, $5, $6)",
+            )
+            .bind(person)
+            .bind(i64::from($days))
+            .bind($reason.as_str())
+            .bind($now)
+            .bind($actor.user_id)
+            .bind($actor.username.clone())
+            .execute(&mut *$tx)
+            .await?;
+            let withdrawn = sqlx::query("DELETE FROM release_certificates WHERE person_id = $1")
+                .bind(person)
+                .execute(&mut *$tx)
+                .await?
+                .rows_affected();
+            StoreResult::Ok(withdrawn > 0)
+        }
+    };
+}
+
 #[derive(sqlx::FromRow)]
 struct PersonAt {
     id: i64,
@@ -83,9 +121,7 @@ impl Store {
         roommate_days: u32,
     ) -> StoreResult<Recorded> {
         self.site_role_that(actor, batch.site_id, |r| r.records_tests()).await?;
-        if !(1..=MAX_EXTENSION_DAYS).contains(&roommate_days) {
-            return Err(StoreError::invalid(Key::QuarantineExtensionDays.with("max", i64::from(MAX_EXTENSION_DAYS))));
-        }
+        extension_days(roommate_days)?;
         let passport = Passport::parse(passport)
             .map_err(|_| StoreError::invalid(Key::QuarantinePassportUnknown.with("passport", passport.trim())))?;
         let now = self.now();
@@ -174,18 +210,7 @@ impl Store {
                 };
                 let reason = ExtensionReason::PositiveRoommate;
                 for mate in &roommates {
-                    sqlx::query(
-                        "INSERT INTO stay_extensions (person_id, days, reason, at, user_id, actor) \
-                         VALUES ($1, $2, $3, $4, $5, $6)",
-                    )
-                    .bind(*mate)
-                    .bind(i64::from(roommate_days))
-                    .bind(reason.as_str())
-                    .bind(now)
-                    .bind(actor.user_id)
-                    .bind(actor.username.clone())
-                    .execute(&mut *tx)
-                    .await?;
+                    extend!(tx, *mate, roommate_days, reason, actor, now).await?;
                     audit_insert!(
                         &mut *tx,
                         crate::audit::NewEntry::new(now, actor, "extend", "quarantined", mate.to_string()).after(
@@ -225,6 +250,57 @@ impl Store {
         let (batch_id, passport) = found.ok_or(StoreError::NotFound)?;
         let batch = self.batch(actor, batch_id).await?;
         self.record_result(actor, &batch, &passport, day, result, roommate_days).await
+    }
+
+    /// Extends one person's on-site phase by hand (a declared close contact,
+    /// the CDC's decision), under the site's lock, with the reason in the
+    /// audit log; a release certificate issued before is withdrawn, since its
+    /// dates no longer hold. Gives the new last on-site day.
+    pub async fn extend_stay(
+        &self,
+        actor: &Actor,
+        batch: &Batch,
+        who: super::Who<'_>,
+        days: u32,
+        reason: ExtensionReason,
+    ) -> StoreResult<NaiveDate> {
+        self.site_role_that(actor, batch.site_id, |r| r.extends_stays()).await?;
+        extension_days(days)?;
+        let (passport, id) = who.binds()?;
+        let now = self.now();
+        let person = on_pool!(self, |p| {
+            let mut tx = crate::db::WritePool::begin_write(p).await?;
+            if !lock_site!(tx, p, batch.site_id).await?.takes_records() {
+                return Err(StoreError::invalid(Key::QuarantineSiteClosed));
+            }
+            let person: Option<PersonAt> = sqlx::query_as(
+                "SELECT id, room_id FROM quarantined WHERE batch_id = $1 AND site_id = $2 \
+                 AND (passport = $3 OR id = $4)",
+            )
+            .bind(batch.id)
+            .bind(batch.site_id)
+            .bind(passport.clone())
+            .bind(id)
+            .fetch_optional(&mut *tx)
+            .await?;
+            let person = person.ok_or_else(|| who.not_found())?;
+            if person.room_id.is_none() {
+                return Err(StoreError::invalid(Key::QuarantineExtendNotOnSite));
+            }
+            let withdrawn = extend!(tx, person.id, days, reason, actor, now).await?;
+            audit_insert!(
+                &mut *tx,
+                crate::audit::NewEntry::new(now, actor, "extend", "quarantined", person.id.to_string()).after(
+                    serde_json::json!({"days": days, "reason": reason.as_str(), "certificate_withdrawn": withdrawn})
+                        .to_string()
+                )
+            )?;
+            tx.commit().await?;
+            person.id
+        });
+        let site = self.site(actor, batch.site_id).await?;
+        let stays = self.compute_stays(batch, site.zone, crate::residents::Reveal::Masked).await?;
+        stays.into_iter().find(|s| s.id == person).map(|s| s.onsite_end).ok_or(StoreError::NotFound)
     }
 
     /// A batch's results, newest day first, for a role that sees results.

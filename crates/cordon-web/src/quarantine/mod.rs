@@ -15,7 +15,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use cordon_domain::quarantine::site::{Sight, SiteRole};
-use cordon_domain::quarantine::timeline::TimelineState;
+use cordon_domain::quarantine::timeline::{ExtensionReason, TimelineState};
 use cordon_store::StoreError;
 use cordon_store::quarantine::{Batch, Dashboard, OwnStay, RoomLine, SiteLine, Stay};
 use cordon_store::residents::Reveal;
@@ -41,6 +41,7 @@ pub fn router() -> Router<AppState> {
         .route("/quarantine/batches/{id}/timeline", get(timeline_download).post(timeline_revealed))
         .route("/quarantine/sites/{id}/cards", get(cards_page))
         .route("/quarantine/sites/{id}/results", axum::routing::post(result_form))
+        .route("/quarantine/batches/{id}/extend", axum::routing::post(extend_form))
         .route("/stay/{token}", get(own_page))
         .merge(release::router())
 }
@@ -146,6 +147,26 @@ async fn result_form(
     Ok(axum::response::Redirect::to(&format!("/quarantine/sites/{id}#due")).into_response())
 }
 
+#[derive(Deserialize)]
+struct ExtendForm {
+    person: i64,
+    days: u32,
+    reason: String,
+}
+
+/// An extension by hand from the batch page (the CDC group, the manager).
+async fn extend_form(
+    State(app): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<i64>,
+    axum::Form(f): axum::Form<ExtendForm>,
+) -> Result<Response, PageError> {
+    let b = app.store.batch(&ctx.actor, id).await?;
+    let reason = ExtensionReason::by_hand(&f.reason).map_err(StoreError::invalid)?;
+    app.store.extend_stay(&ctx.actor, &b, cordon_store::quarantine::Who::Id(f.person), f.days, reason).await?;
+    Ok(axum::response::Redirect::to(&format!("/quarantine/batches/{id}")).into_response())
+}
+
 /// A person's line on the batch's page, its dates and state worded.
 struct StayLine {
     s: Stay,
@@ -179,6 +200,8 @@ struct BatchView {
     releases: bool,
     /// Whether the caller sees (and prints) the batch's certificates.
     sees_releases: bool,
+    /// Whether the caller extends stays by hand.
+    extends: bool,
 }
 
 async fn batch_page(State(app): State<AppState>, ctx: Ctx, Path(id): Path<i64>) -> Result<BatchView, PageError> {
@@ -205,6 +228,7 @@ async fn batch_page(State(app): State<AppState>, ctx: Ctx, Path(id): Path<i64>) 
         can_reveal: role == SiteRole::Manager,
         releases: role.releases(),
         sees_releases: role.may_see(Sight::Releases),
+        extends: role.extends_stays(),
         arrived: ctx.tr.time(&b.arrived_at),
         b,
     })

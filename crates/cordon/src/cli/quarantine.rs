@@ -13,6 +13,7 @@ use cordon_domain::quarantine::manifest::Passport;
 use cordon_domain::quarantine::release::Handover;
 use cordon_domain::quarantine::results::TestResult;
 use cordon_domain::quarantine::site::{Group, RoomNo};
+use cordon_domain::quarantine::timeline::ExtensionReason;
 use cordon_store::quarantine::{Batch, NewBatch, Who};
 use cordon_store::residents::Reveal;
 use cordon_store::sheets::{Sheet, SheetFormat, SheetLimits, read_sheet_within};
@@ -97,6 +98,20 @@ pub(super) enum Verb {
         /// The onward transport.
         #[arg(long)]
         transport: String,
+    },
+    /// Extends a person's stay at the site by hand: a declared close contact or the CDC's decision.
+    Extend {
+        #[command(flatten)]
+        at: At,
+        /// The person's passport number.
+        #[arg(long)]
+        passport: String,
+        /// Days added to the on-site phase (1 to 21).
+        #[arg(long)]
+        days: u32,
+        /// close-contact (密接) or cdc-decision (疾控研判).
+        #[arg(long)]
+        reason: String,
     },
     /// Puts a site account in one of its site's functional groups.
     Member {
@@ -317,6 +332,13 @@ pub(super) async fn run(db: &DbArgs, verb: Verb) -> Result<()> {
             } else {
                 println!("released already (certificate {}): nothing changed", done.number);
             }
+        }
+        Verb::Extend { at, passport, days, reason } => {
+            let (actor, batch) = at.open(&store).await?;
+            let reason = ExtensionReason::by_hand(&reason).map_err(|r| usage(english().refusal(&r)))?;
+            let end = store.extend_stay(&actor, &batch, Who::Passport(&passport), days, reason).await;
+            let end = end.map_err(store_error)?;
+            println!("extended by {days} days ({}): last on-site day {end}", reason.as_str());
         }
         Verb::Member { user, group } => {
             let group = Group::parse(&group).map_err(|e| usage(english().refusal(&e.into())))?;
