@@ -513,6 +513,10 @@ keys! {
     QuarantineReleasePositive = "quarantine-release-positive",
     /// A release of someone never given a room.
     QuarantineReleaseNotCheckedIn = "quarantine-release-not-checked-in",
+    /// A results file without one of its columns (`field`).
+    QuarantineResultsColumnMissing = "quarantine-results-column-missing",
+    /// A test day that is not a date (`value`).
+    QuarantineResultDay = "quarantine-result-day",
     /// An extension of someone no longer on site (left for hospital or released).
     QuarantineExtendNotOnSite = "quarantine-extend-not-on-site",
     /// An extension's reason that is not close-contact or cdc-decision (`value`).

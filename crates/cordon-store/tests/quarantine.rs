@@ -622,3 +622,51 @@ async fn a_close_contact_is_extended_by_the_cdc_with_the_reason_and_loses_a_cert
         assert!(matches!(elsewhere, Err(StoreError::NotFound)), "{}", db.engine);
     }
 }
+
+#[tokio::test]
+async fn a_results_file_imports_whole_or_not_at_all_and_twice_changes_nothing() {
+    for db in engines().await {
+        let s = &db.store;
+        let system = Actor::system();
+        let (site, b) = checked_in(s, 6).await;
+        let file = |rows: &[&str]| {
+            let mut text = String::from("结果,护照号 passport,检测日期 day\n");
+            for r in rows {
+                text.push_str(r);
+                text.push('\n');
+            }
+            read_sheet(text.as_bytes(), SheetFormat::Csv).unwrap()
+        };
+        let day1: Vec<String> = (0..6).map(|i| format!("阴性,75{:07},2026-09-17", 1_000_000 + i)).collect();
+        let mut rows: Vec<&str> = day1.iter().map(String::as_str).collect();
+        rows.push("阳性,751000003,2026/09/18");
+        let good = file(&rows);
+        // A bad file: an unknown passport, a day that is no date, the same person and day twice.
+        let bad = file(&["阴性,759999999,2026-09-17", "阴性,751000001,tomorrow", rows[0], rows[0]]);
+        match s.import_results(&system, &b, &bad, 7).await {
+            Err(StoreError::Rejected(report)) => {
+                let at: Vec<usize> = report.bad_rows.iter().map(|r| r.row).collect();
+                assert_eq!(at, vec![2, 3, 5], "{}: {report:?}", db.engine);
+            }
+            other => panic!("{}: {other:?}", db.engine),
+        }
+        let cdc = user(s, "zl-cdc", Role::SiteGroup, &format!("site:{SITE}")).await;
+        s.set_site_group(&system, "zl-cdc", Group::Cdc).await.unwrap();
+        assert!(s.stay_results(&cdc, &b).await.unwrap().is_empty(), "{}: nothing of a bad file", db.engine);
+        let first = s.import_results(&cdc, &b, &good, 7).await.unwrap();
+        assert_eq!((first.imported, first.unchanged), (7, 0), "{}", db.engine);
+        assert_eq!(s.transfers(&cdc, site).await.unwrap().len(), 1, "{}: the positive's transfer", db.engine);
+        let again = s.import_results(&cdc, &b, &good, 7).await.unwrap();
+        assert_eq!((again.imported, again.unchanged), (0, 7), "{}: the same file twice", db.engine);
+        // A result that conflicts with one recorded refuses the whole file.
+        let conflict = file(&["阳性,751000000,2026-09-17", "阴性,751000004,2026-09-18"]);
+        assert!(matches!(s.import_results(&cdc, &b, &conflict, 7).await, Err(StoreError::Rejected(_))));
+        assert_eq!(s.stay_results(&cdc, &b).await.unwrap().len(), 7, "{}", db.engine);
+        // The hotel group imports nothing.
+        let hotel = user(s, "zl-hotel", Role::SiteGroup, &format!("site:{SITE}")).await;
+        s.set_site_group(&system, "zl-hotel", Group::Hotel).await.unwrap();
+        assert!(matches!(s.import_results(&hotel, &b, &good, 7).await, Err(StoreError::Forbidden)));
+        let missing = read_sheet("passport,结果\n751000001,阴性\n".as_bytes(), SheetFormat::Csv).unwrap();
+        assert!(matches!(s.import_results(&cdc, &b, &missing, 7).await, Err(StoreError::Rejected(_))));
+    }
+}

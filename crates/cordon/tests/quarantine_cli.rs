@@ -120,8 +120,19 @@ fn a_hotel_receives_a_charter_batch_from_the_command_line() {
     // Olga tests positive; by today (the real clock, long after the stay) the
     // others are due: their certificates, then Anna's release and hand-over.
     let at = ["--site", SITE, "--batch", "CH-0916"];
-    let result = ["quarantine", "result", "--passport", "751000002", "--day", "2026-09-18", "--result", "阳性"];
-    ok(d, &[&result[..], &at[..]].concat());
+    std::fs::write(
+        d.join("results.csv"),
+        "护照号,检测日期,结果\n751000001,2026-09-17,阴性\n751000002,2026-09-18,阳性\n",
+    )
+    .unwrap();
+    let import = ["quarantine", "import-results", &path("results.csv")];
+    let recorded = ok(d, &[&import[..], &at[..]].concat());
+    assert!(recorded.contains("recorded 2, unchanged 0"), "{recorded}");
+    assert!(ok(d, &[&import[..], &at[..]].concat()).contains("recorded 0, unchanged 2"));
+    std::fs::write(d.join("bad-results.csv"), "护照号,检测日期,结果\n751000001,2026-09-17,阳性\n").unwrap();
+    let out = cordon(d, &[&["quarantine", "import-results", &path("bad-results.csv")][..], &at[..]].concat());
+    assert_eq!(out.status.code(), Some(2), "a conflicting result: {}", text(&out));
+    assert!(text(&out).contains("nothing was imported"), "{}", text(&out));
     let issued = ok(d, &[&["quarantine", "certificates"][..], &at[..]].concat());
     assert!(issued.contains("issued 2; 0 had one already; 1 not released yet"), "{issued}");
     assert!(issued.contains("Петрова Ольга: Not released: this person tested positive"), "{issued}");

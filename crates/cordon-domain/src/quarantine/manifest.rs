@@ -368,20 +368,24 @@ pub fn excel_serial_date(serial: f64) -> Option<NaiveDate> {
     day_zero.checked_add_days(Days::new(days))
 }
 
-/// A birth date from a cell: `YYYY-MM-DD` (also with `/` or `.`, as WPS may
-/// show it), a date cell's `YYYY-MM-DD 00:00:00`, or an Excel serial number
-/// of 10000 or more.
-/// It must be from 1900 to the day of arrival.
-pub fn parse_birth_date(input: &str, arrival: NaiveDate) -> Result<NaiveDate, ManifestError> {
+/// A date from a cell: `YYYY-MM-DD` (also with `/` or `.`, as WPS may show
+/// it), a date cell's `YYYY-MM-DD 00:00:00`, or an Excel serial number of
+/// 10000 or more.
+pub fn parse_date_cell(input: &str) -> Option<NaiveDate> {
     let t = fold_width(input).trim().to_string();
     let day = t.split_whitespace().next().unwrap_or("").replace(['/', '.'], "-");
-    let date = NaiveDate::parse_from_str(&day, "%Y-%m-%d")
+    NaiveDate::parse_from_str(&day, "%Y-%m-%d")
         .ok()
         .filter(|_| day.len() >= 8 && day.find('-') == Some(4))
         // A bare number below 10000 (before 1927) is more likely a year typed
         // alone than a date cell, so it is refused rather than read as 1905.
         .or_else(|| t.parse::<f64>().ok().filter(|n| *n >= 10_000.0).and_then(excel_serial_date))
-        .ok_or_else(|| ManifestError::BirthDate(input.trim().to_string()))?;
+}
+
+/// A birth date from a cell, read as `parse_date_cell` reads dates.
+/// It must be from 1900 to the day of arrival.
+pub fn parse_birth_date(input: &str, arrival: NaiveDate) -> Result<NaiveDate, ManifestError> {
+    let date = parse_date_cell(input).ok_or_else(|| ManifestError::BirthDate(input.trim().to_string()))?;
     let first = NaiveDate::from_ymd_opt(1900, 1, 1).expect("a date");
     if (first..=arrival).contains(&date) { Ok(date) } else { Err(ManifestError::BirthDateRange) }
 }

@@ -3,7 +3,10 @@
 //! result that comes again: the same result changes nothing, a different one
 //! is never written over the first but refused for a person to decide.
 
+use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
+
+use super::manifest::{Passport, parse_date_cell};
 
 use crate::values::fold_width;
 use crate::{Key, Refusal};
@@ -61,9 +64,129 @@ pub fn judge(recorded: Option<TestResult>, new: TestResult) -> Recording {
     }
 }
 
+/// A column of a results file (as labs and the CDC group send them).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ResultField {
+    /// 护照号 passport.
+    Passport,
+    /// 检测日期 day: the test day, a local date.
+    Day,
+    /// 结果 result.
+    Result,
+}
+
+impl ResultField {
+    /// Every column, in the order of the file's template.
+    pub const ALL: [ResultField; 3] = [ResultField::Passport, ResultField::Day, ResultField::Result];
+
+    /// The English key.
+    pub fn key(self) -> &'static str {
+        match self {
+            ResultField::Passport => "passport",
+            ResultField::Day => "day",
+            ResultField::Result => "result",
+        }
+    }
+
+    /// The Chinese header.
+    pub fn zh(self) -> &'static str {
+        match self {
+            ResultField::Passport => "护照号",
+            ResultField::Day => "检测日期",
+            ResultField::Result => "结果",
+        }
+    }
+
+    /// The column a header names: Chinese, English, or both ("护照号 passport").
+    pub fn from_header(header: &str) -> Option<ResultField> {
+        let h = fold_width(header).trim().to_lowercase();
+        ResultField::ALL.into_iter().find(|f| {
+            h == f.key()
+                || h == f.zh()
+                || h == format!("{} {}", f.zh(), f.key())
+                || (*f == ResultField::Day && h == "test_day")
+        })
+    }
+}
+
+/// Where a results file keeps each column.
+#[derive(Debug, Clone, Copy)]
+pub struct ResultColumns([usize; 3]);
+
+/// One row of a results file, parsed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ResultRow {
+    /// Whose result.
+    pub passport: Passport,
+    /// The test day.
+    pub day: NaiveDate,
+    /// Negative or positive.
+    pub result: TestResult,
+}
+
+impl ResultColumns {
+    /// Finds the three columns; each missing one is refused.
+    pub fn locate<S: AsRef<str>>(headers: &[S]) -> Result<ResultColumns, Vec<Refusal>> {
+        let find = |f: ResultField| headers.iter().position(|h| ResultField::from_header(h.as_ref()) == Some(f));
+        let at: Vec<Option<usize>> = ResultField::ALL.iter().map(|f| find(*f)).collect();
+        let missing: Vec<Refusal> = ResultField::ALL
+            .iter()
+            .zip(&at)
+            .filter(|(_, i)| i.is_none())
+            .map(|(f, _)| Key::QuarantineResultsColumnMissing.with("field", format!("{} {}", f.zh(), f.key())))
+            .collect();
+        match (at.as_slice(), missing.is_empty()) {
+            ([Some(p), Some(d), Some(r)], true) => Ok(ResultColumns([*p, *d, *r])),
+            _ => Err(missing),
+        }
+    }
+
+    /// The cell of a column in a row ("" when the row is short).
+    pub fn cell<'a, S: AsRef<str>>(&self, row: &'a [S], field: ResultField) -> &'a str {
+        let i = self.0[field as usize];
+        row.get(i).map_or("", AsRef::as_ref)
+    }
+
+    /// Parses a row; each bad cell is refused with its column.
+    pub fn row<S: AsRef<str>>(&self, row: &[S]) -> Result<ResultRow, Vec<(ResultField, Refusal)>> {
+        let mut bad = Vec::new();
+        let passport = Passport::parse(self.cell(row, ResultField::Passport))
+            .map_err(|e| bad.push((ResultField::Passport, e.into())))
+            .ok();
+        let day_cell = self.cell(row, ResultField::Day);
+        let day = parse_date_cell(day_cell)
+            .ok_or_else(|| bad.push((ResultField::Day, Key::QuarantineResultDay.with("value", day_cell.trim()))))
+            .ok();
+        let result =
+            TestResult::parse(self.cell(row, ResultField::Result)).map_err(|r| bad.push((ResultField::Result, r))).ok();
+        match (passport, day, result) {
+            (Some(passport), Some(day), Some(result)) => Ok(ResultRow { passport, day, result }),
+            _ => Err(bad),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_results_file_is_read_by_chinese_or_english_headers_and_each_bad_cell_is_named() {
+        let cols = ResultColumns::locate(&["结果", "护照号 passport", "day"]).unwrap();
+        let row = cols.row(&["阳性", "751000001", "2026-09-18 00:00:00"]).unwrap();
+        assert_eq!(
+            (row.passport.as_str(), row.day.to_string(), row.result),
+            ("751000001", "2026-09-18".into(), TestResult::Positive)
+        );
+        let serial = cols.row(&["negative", "751000001", "46283"]).unwrap();
+        assert_eq!(serial.day.to_string(), "2026-09-18", "an Excel date cell");
+        let bad = cols.row(&["maybe", "!", "yesterday"]).unwrap_err();
+        let fields: Vec<ResultField> = bad.iter().map(|(f, _)| *f).collect();
+        assert_eq!(fields, vec![ResultField::Passport, ResultField::Day, ResultField::Result]);
+        let missing = ResultColumns::locate(&["passport", "结果"]).unwrap_err();
+        assert_eq!(missing.len(), 1);
+        assert_eq!(missing[0].key, Key::QuarantineResultsColumnMissing);
+    }
 
     #[test]
     fn results_read_as_labs_write_them() {

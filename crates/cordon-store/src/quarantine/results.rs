@@ -9,14 +9,18 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 use cordon_domain::quarantine::manifest::Passport;
-use cordon_domain::quarantine::results::{Recording, TestResult, judge};
+use cordon_domain::quarantine::results::{Recording, ResultColumns, ResultField, ResultRow, TestResult, judge};
 use cordon_domain::quarantine::site::Sight;
 use cordon_domain::quarantine::timeline::{ExtensionReason, MAX_EXTENSION_DAYS};
 use cordon_domain::quarantine::transfer::{TransferEvent, TransferState};
 use cordon_domain::{Actor, Key};
 use serde::Serialize;
 
+use std::collections::HashMap;
+
 use super::Batch;
+use crate::imports::{BadReason, BadRow, Checker, ImportSummary};
+use crate::sheets::Sheet;
 use crate::{Store, StoreError, StoreResult};
 
 /// What recording a result did.
@@ -102,6 +106,101 @@ macro_rules! extend {
     };
 }
 
+/// Records one result of a person inside a write transaction that holds
+/// the site's lock: the same result again changes nothing, a different one
+/// is refused for the CDC group; a positive opens the person's transfer and
+/// extends everyone in their room. Expands to what it did.
+macro_rules! record_in_tx {
+    ($tx:ident, $actor:expr, $batch:expr, $person:expr, $day:expr, $result:expr, $roommate_days:expr, $now:expr) => {
+        async {
+                let before: Option<String> =
+                    sqlx::query_scalar("SELECT result FROM stay_results WHERE person_id = $1 AND day = $2")
+                        .bind($person.id)
+                        .bind($day)
+                        .fetch_optional(&mut *$tx)
+                        .await?;
+                let before = before.as_deref().and_then(|r| TestResult::parse(r).ok());
+                match judge(before, $result) {
+                    Recording::Same => return StoreResult::Ok(Recorded { written: false, transfer: None, extended: 0 }),
+                    Recording::Conflict { recorded } => {
+                        return Err(StoreError::conflict(
+                            Key::QuarantineResultConflict.with("date", $day.to_string()).with("recorded", recorded.as_str()),
+                        ));
+                    }
+                    Recording::New => {}
+                }
+                sqlx::query(
+                    "INSERT INTO stay_results (person_id, site_id, day, result, at, actor) VALUES ($1, $2, $3, $4, $5, $6)",
+                )
+                .bind($person.id)
+                .bind($batch.site_id)
+                .bind($day)
+                .bind($result.as_str())
+                .bind($now)
+                .bind($actor.username.clone())
+                .execute(&mut *$tx)
+                .await?;
+                audit_insert!(
+                    &mut *$tx,
+                    crate::audit::NewEntry::new($now, $actor, "record-result", "quarantined", $person.id.to_string())
+                        .after(serde_json::json!({"day": $day, "result": $result.as_str()}).to_string())
+                )?;
+                let mut done = Recorded { written: true, transfer: None, extended: 0 };
+                let open: Option<i64> =
+                    sqlx::query_scalar("SELECT id FROM transfers WHERE person_id = $1 AND state <> 'cancelled'")
+                        .bind($person.id)
+                        .fetch_optional(&mut *$tx)
+                        .await?;
+                // A second positive of someone already being transferred opens nothing more.
+                if let Some(open) = open {
+                    done.transfer = Some(open);
+                } else if $result == TestResult::Positive {
+                    let transfer: i64 = sqlx::query_scalar(
+                        "INSERT INTO transfers (person_id, site_id, state, opened_at, state_since) \
+                         VALUES ($1, $2, 'opened', $3, $3) RETURNING id",
+                    )
+                    .bind($person.id)
+                    .bind($batch.site_id)
+                    .bind($now)
+                    .fetch_one(&mut *$tx)
+                    .await?;
+                    audit_insert!(
+                        &mut *$tx,
+                        crate::audit::NewEntry::new($now, $actor, "create", "transfer", transfer.to_string())
+                            .after(serde_json::json!({"person": $person.id, "day": $day}).to_string())
+                    )?;
+                    done.transfer = Some(transfer);
+                    let roommates: Vec<i64> = match $person.room_id {
+                        None => Vec::new(),
+                        Some(room) => {
+                            sqlx::query_scalar("SELECT id FROM quarantined WHERE room_id = $1 AND id <> $2 ORDER BY id")
+                                .bind(room)
+                                .bind($person.id)
+                                .fetch_all(&mut *$tx)
+                                .await?
+                        }
+                    };
+                    let reason = ExtensionReason::PositiveRoommate;
+                    for mate in &roommates {
+                        extend!($tx, *mate, $roommate_days, reason, $actor, $now).await?;
+                        audit_insert!(
+                            &mut *$tx,
+                            crate::audit::NewEntry::new($now, $actor, "extend", "quarantined", mate.to_string()).after(
+                                serde_json::json!({"days": $roommate_days, "reason": reason.as_str(), "positive": $person.id})
+                                    .to_string()
+                            )
+                        )?;
+                    }
+                    done.extended = roommates.len();
+                }
+            StoreResult::Ok(done)
+        }
+    };
+}
+
+/// Results recorded, by person and day.
+type ResultsByDay = HashMap<(i64, NaiveDate), String>;
+
 #[derive(sqlx::FromRow)]
 struct PersonAt {
     id: i64,
@@ -141,86 +240,7 @@ impl Store {
             let person = person.ok_or_else(|| {
                 StoreError::invalid(Key::QuarantinePassportUnknown.with("passport", passport.masked()))
             })?;
-            let before: Option<String> =
-                sqlx::query_scalar("SELECT result FROM stay_results WHERE person_id = $1 AND day = $2")
-                    .bind(person.id)
-                    .bind(day)
-                    .fetch_optional(&mut *tx)
-                    .await?;
-            let before = before.as_deref().and_then(|r| TestResult::parse(r).ok());
-            match judge(before, result) {
-                Recording::Same => return Ok(Recorded { written: false, transfer: None, extended: 0 }),
-                Recording::Conflict { recorded } => {
-                    return Err(StoreError::conflict(
-                        Key::QuarantineResultConflict.with("date", day.to_string()).with("recorded", recorded.as_str()),
-                    ));
-                }
-                Recording::New => {}
-            }
-            sqlx::query(
-                "INSERT INTO stay_results (person_id, site_id, day, result, at, actor) VALUES ($1, $2, $3, $4, $5, $6)",
-            )
-            .bind(person.id)
-            .bind(batch.site_id)
-            .bind(day)
-            .bind(result.as_str())
-            .bind(now)
-            .bind(actor.username.clone())
-            .execute(&mut *tx)
-            .await?;
-            audit_insert!(
-                &mut *tx,
-                crate::audit::NewEntry::new(now, actor, "record-result", "quarantined", person.id.to_string())
-                    .after(serde_json::json!({"day": day, "result": result.as_str()}).to_string())
-            )?;
-            let mut done = Recorded { written: true, transfer: None, extended: 0 };
-            let open: Option<i64> =
-                sqlx::query_scalar("SELECT id FROM transfers WHERE person_id = $1 AND state <> 'cancelled'")
-                    .bind(person.id)
-                    .fetch_optional(&mut *tx)
-                    .await?;
-            // A second positive of someone already being transferred opens nothing more.
-            if let Some(open) = open {
-                done.transfer = Some(open);
-            } else if result == TestResult::Positive {
-                let transfer: i64 = sqlx::query_scalar(
-                    "INSERT INTO transfers (person_id, site_id, state, opened_at, state_since) \
-                     VALUES ($1, $2, 'opened', $3, $3) RETURNING id",
-                )
-                .bind(person.id)
-                .bind(batch.site_id)
-                .bind(now)
-                .fetch_one(&mut *tx)
-                .await?;
-                audit_insert!(
-                    &mut *tx,
-                    crate::audit::NewEntry::new(now, actor, "create", "transfer", transfer.to_string())
-                        .after(serde_json::json!({"person": person.id, "day": day}).to_string())
-                )?;
-                done.transfer = Some(transfer);
-                let roommates: Vec<i64> = match person.room_id {
-                    None => Vec::new(),
-                    Some(room) => {
-                        sqlx::query_scalar("SELECT id FROM quarantined WHERE room_id = $1 AND id <> $2 ORDER BY id")
-                            .bind(room)
-                            .bind(person.id)
-                            .fetch_all(&mut *tx)
-                            .await?
-                    }
-                };
-                let reason = ExtensionReason::PositiveRoommate;
-                for mate in &roommates {
-                    extend!(tx, *mate, roommate_days, reason, actor, now).await?;
-                    audit_insert!(
-                        &mut *tx,
-                        crate::audit::NewEntry::new(now, actor, "extend", "quarantined", mate.to_string()).after(
-                            serde_json::json!({"days": roommate_days, "reason": reason.as_str(), "positive": person.id})
-                                .to_string()
-                        )
-                    )?;
-                }
-                done.extended = roommates.len();
-            }
+            let done = record_in_tx!(tx, actor, batch, person, day, result, roommate_days, now).await?;
             tx.commit().await?;
             done
         });
@@ -301,6 +321,147 @@ impl Store {
         let site = self.site(actor, batch.site_id).await?;
         let stays = self.compute_stays(batch, site.zone, crate::residents::Reveal::Masked).await?;
         stays.into_iter().find(|s| s.id == person).map(|s| s.onsite_end).ok_or(StoreError::NotFound)
+    }
+
+    /// Imports a batch's results from a file (护照号 passport, 检测日期 day,
+    /// 结果 result; Chinese or English headers, date cells too), whole or
+    /// nothing: every bad cell, unknown passport or result conflicting with
+    /// one recorded is reported, and nothing is written. A result already
+    /// recorded changes nothing, so the same file twice writes nothing more.
+    /// Each positive does what one recorded by hand does.
+    pub async fn import_results(
+        &self,
+        actor: &Actor,
+        batch: &Batch,
+        sheet: &Sheet,
+        roommate_days: u32,
+    ) -> StoreResult<ImportSummary> {
+        self.site_role_that(actor, batch.site_id, |r| r.records_tests()).await?;
+        extension_days(roommate_days)?;
+        let mut check = Checker::new(false);
+        let columns = match ResultColumns::locate(&sheet.headers) {
+            Ok(c) => c,
+            Err(refusals) => {
+                for r in refusals {
+                    check.push(BadRow {
+                        row: 1,
+                        column: String::new(),
+                        value: String::new(),
+                        reason: BadReason::Refused(r),
+                    });
+                }
+                return Err(self.reject(actor, None, check).await);
+            }
+        };
+        let header = |f: ResultField| sheet.headers.iter().find(|h| ResultField::from_header(h) == Some(f));
+        let header = |f: ResultField| header(f).cloned().unwrap_or_else(|| f.key().to_string());
+        let (people, recorded) = self.results_of(batch).await?;
+        let mut rows: Vec<(usize, ResultRow)> = Vec::with_capacity(sheet.rows.len());
+        let mut seen: HashMap<(String, NaiveDate), usize> = HashMap::new();
+        for row in &sheet.rows {
+            let r = match columns.row(&row.cells) {
+                Ok(r) => r,
+                Err(bad) => {
+                    for (field, refusal) in bad {
+                        let value = columns.cell(&row.cells, field).to_string();
+                        check.push(BadRow {
+                            row: row.number,
+                            column: header(field),
+                            value,
+                            reason: BadReason::Refused(refusal),
+                        });
+                    }
+                    continue;
+                }
+            };
+            let bad = |reason| BadRow {
+                row: row.number,
+                column: header(ResultField::Passport),
+                value: r.passport.masked(),
+                reason,
+            };
+            let key = (r.passport.as_str().to_string(), r.day);
+            if let Some(first) = seen.get(&key) {
+                check.push(bad(BadReason::DuplicateInFile(*first)));
+                continue;
+            }
+            seen.insert(key, row.number);
+            let Some(person) = people.get(r.passport.as_str()) else {
+                let unknown = Key::QuarantinePassportUnknown.with("passport", r.passport.masked());
+                check.push(bad(BadReason::Refused(unknown)));
+                continue;
+            };
+            let before = recorded.get(&(person.id, r.day)).and_then(|t| TestResult::parse(t).ok());
+            if let Recording::Conflict { recorded } = judge(before, r.result) {
+                let conflict =
+                    Key::QuarantineResultConflict.with("date", r.day.to_string()).with("recorded", recorded.as_str());
+                check.push(BadRow {
+                    row: row.number,
+                    column: header(ResultField::Result),
+                    value: r.result.as_str().to_string(),
+                    reason: BadReason::Refused(conflict),
+                });
+                continue;
+            }
+            rows.push((row.number, r));
+        }
+        self.finish_check(actor, None, check).await?;
+
+        let now = self.now();
+        let summary = on_pool!(self, |p| {
+            let mut tx = crate::db::WritePool::begin_write(p).await?;
+            if !lock_site!(tx, p, batch.site_id).await?.takes_records() {
+                return Err(StoreError::invalid(Key::QuarantineSiteClosed));
+            }
+            // Read again under the lock: a room may have changed since the check.
+            let found: Vec<(i64, Option<i64>, String)> =
+                sqlx::query_as("SELECT id, room_id, passport FROM quarantined WHERE batch_id = $1 AND site_id = $2")
+                    .bind(batch.id)
+                    .bind(batch.site_id)
+                    .fetch_all(&mut *tx)
+                    .await?;
+            let people: HashMap<String, PersonAt> =
+                found.into_iter().map(|(id, room_id, passport)| (passport, PersonAt { id, room_id })).collect();
+            let mut summary = ImportSummary::default();
+            for (_, r) in &rows {
+                let person = people.get(r.passport.as_str()).ok_or(StoreError::NotFound)?;
+                // A result that arrived between the check and here and conflicts refuses the whole file.
+                let done = record_in_tx!(tx, actor, batch, person, r.day, r.result, roommate_days, now).await?;
+                if done.written {
+                    summary.imported += 1;
+                } else {
+                    summary.unchanged += 1;
+                }
+            }
+            tx.commit().await?;
+            summary
+        });
+        Ok(summary)
+    }
+
+    /// A batch's people by passport, and its recorded results by person and day.
+    async fn results_of(&self, batch: &Batch) -> StoreResult<(HashMap<String, PersonAt>, ResultsByDay)> {
+        let (people, results): (Vec<(i64, Option<i64>, String)>, Vec<(i64, NaiveDate, String)>) = on_pool!(self, |p| {
+            let people =
+                sqlx::query_as("SELECT id, room_id, passport FROM quarantined WHERE batch_id = $1 AND site_id = $2")
+                    .bind(batch.id)
+                    .bind(batch.site_id)
+                    .fetch_all(p)
+                    .await?;
+            let results = sqlx::query_as(
+                "SELECT t.person_id, t.day, t.result FROM stay_results t JOIN quarantined q ON q.id = t.person_id \
+                     WHERE q.batch_id = $1 AND q.site_id = $2",
+            )
+            .bind(batch.id)
+            .bind(batch.site_id)
+            .fetch_all(p)
+            .await?;
+            (people, results)
+        });
+        Ok((
+            people.into_iter().map(|(id, room_id, passport)| (passport, PersonAt { id, room_id })).collect(),
+            results.into_iter().map(|(person, day, result)| ((person, day), result)).collect(),
+        ))
     }
 
     /// A batch's results, newest day first, for a role that sees results.

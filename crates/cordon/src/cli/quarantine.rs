@@ -79,6 +79,16 @@ pub(super) enum Verb {
         #[arg(long, default_value_t = 7)]
         roommate_days: u32,
     },
+    /// Imports test results from a file (护照号 passport, 检测日期 day, 结果 result); all or nothing.
+    ImportResults {
+        #[command(flatten)]
+        at: At,
+        /// The results file (CSV or XLSX).
+        file: PathBuf,
+        /// Days a positive adds to each roommate's stay at the site.
+        #[arg(long, default_value_t = 7)]
+        roommate_days: u32,
+    },
     /// Issues the release certificate of everyone in the batch on or after their last on-site day
     /// (never positive, never transferred); prints who is not released yet and why.
     Certificates {
@@ -308,6 +318,12 @@ pub(super) async fn run(db: &DbArgs, verb: Verb) -> Result<()> {
                 (true, Some(t)) => println!("recorded; transfer {t} is open; {} roommate(s) extended", done.extended),
                 (true, None) => println!("recorded"),
             }
+        }
+        Verb::ImportResults { at, file, roommate_days } => {
+            let (actor, batch) = at.open(&store).await?;
+            let sheet = read_file(&file)?;
+            let done = store.import_results(&actor, &batch, &sheet, roommate_days).await.map_err(store_error)?;
+            println!("recorded {}, unchanged {}", done.imported, done.unchanged);
         }
         Verb::Certificates { at } => {
             let (actor, batch) = at.open(&store).await?;
