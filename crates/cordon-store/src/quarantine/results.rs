@@ -198,6 +198,9 @@ macro_rules! record_in_tx {
     };
 }
 
+/// A person of a batch: id, room, passport.
+type PersonRow = (i64, Option<i64>, String);
+
 /// Results recorded, by person and day.
 type ResultsByDay = HashMap<(i64, NaiveDate), String>;
 
@@ -414,7 +417,7 @@ impl Store {
                 return Err(StoreError::invalid(Key::QuarantineSiteClosed));
             }
             // Read again under the lock: a room may have changed since the check.
-            let found: Vec<(i64, Option<i64>, String)> =
+            let found: Vec<PersonRow> =
                 sqlx::query_as("SELECT id, room_id, passport FROM quarantined WHERE batch_id = $1 AND site_id = $2")
                     .bind(batch.id)
                     .bind(batch.site_id)
@@ -441,7 +444,7 @@ impl Store {
 
     /// A batch's people by passport, and its recorded results by person and day.
     async fn results_of(&self, batch: &Batch) -> StoreResult<(HashMap<String, PersonAt>, ResultsByDay)> {
-        let (people, results): (Vec<(i64, Option<i64>, String)>, Vec<(i64, NaiveDate, String)>) = on_pool!(self, |p| {
+        let (people, results): (Vec<PersonRow>, Vec<(i64, NaiveDate, String)>) = on_pool!(self, |p| {
             let people =
                 sqlx::query_as("SELECT id, room_id, passport FROM quarantined WHERE batch_id = $1 AND site_id = $2")
                     .bind(batch.id)
