@@ -513,6 +513,8 @@ keys! {
     QuarantineReleasePositive = "quarantine-release-positive",
     /// A release of someone never given a room.
     QuarantineReleaseNotCheckedIn = "quarantine-release-not-checked-in",
+    /// A care need of the manifest too long or with hidden characters (`max`).
+    QuarantineCareNote = "quarantine-care-note",
     /// A results file without one of its columns (`field`).
     QuarantineResultsColumnMissing = "quarantine-results-column-missing",
     /// A test day that is not a date (`value`).

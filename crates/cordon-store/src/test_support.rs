@@ -319,7 +319,7 @@ pub async fn arrival_batch(s: &Store, site: i64, name: &str) -> crate::quarantin
 /// Person `i` of a manifest: a Cyrillic name, a nine-digit passport, a birth
 /// date that falls inside a 7+7 stay from 16 September for every fourth
 /// person, and the first two travelling as group G1.
-pub fn manifest_person(i: usize) -> [String; 12] {
+pub fn manifest_person(i: usize) -> [String; 15] {
     let birthday = if i.is_multiple_of(4) { "2004-09-20" } else { "2003-03-0" };
     [
         format!("Иванова Анна {}", ["Сергеевна", "Петровна", "Ивановна"][i % 3]),
@@ -334,6 +334,9 @@ pub fn manifest_person(i: usize) -> [String; 12] {
         "哈尔滨工业大学".into(),
         String::new(),
         if i < 2 { "G1".into() } else { String::new() },
+        if i == 3 { "清真 halal".into() } else { String::new() },
+        String::new(),
+        if i == 3 { "哮喘，随身吸入器".into() } else { String::new() },
     ]
 }
 

@@ -670,3 +670,48 @@ async fn a_results_file_imports_whole_or_not_at_all_and_twice_changes_nothing() 
         assert!(matches!(s.import_results(&cdc, &b, &missing, 7).await, Err(StoreError::Rejected(_))));
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn care_needs_become_tasks_for_the_group_that_meets_them_and_a_tick_is_kept_once() {
+    use cordon_domain::quarantine::care::CareKind;
+    for db in engines().await {
+        let s = &db.store;
+        let system = Actor::system();
+        // Person 3 eats halal and carries an inhaler; all six speak Russian.
+        let (site, _b) = checked_in(s, 6).await;
+        let member = |name: &'static str, group| async move {
+            let a = user(s, name, Role::SiteGroup, &format!("site:{SITE}")).await;
+            s.set_site_group(&Actor::system(), name, group).await.unwrap();
+            a
+        };
+        let hotel = member("zl-hotel", Group::Hotel).await;
+        let medical = member("zl-medical", Group::Medical).await;
+        let foreign = member("zl-foreign", Group::ForeignAffairs).await;
+        let cdc = member("zl-cdc", Group::Cdc).await;
+        let meals = s.care_tasks(&hotel, site).await.unwrap();
+        assert_eq!(meals.tasks.len(), 1, "{}: {meals:?}", db.engine);
+        assert_eq!((meals.tasks[0].kind, meals.tasks[0].detail.as_str()), (CareKind::Meals, "清真 halal"));
+        assert!(meals.languages.is_empty(), "{}", db.engine);
+        let medicine = s.care_tasks(&medical, site).await.unwrap();
+        assert_eq!(medicine.tasks.iter().map(|t| t.kind).collect::<Vec<_>>(), vec![CareKind::Medical]);
+        let languages = s.care_tasks(&foreign, site).await.unwrap();
+        assert!(languages.tasks.is_empty(), "{}: no faith need in the file", db.engine);
+        assert_eq!((languages.languages[0].language.as_str(), languages.languages[0].people), ("ru", 6));
+        assert_eq!(s.care_tasks(&system, site).await.unwrap().tasks.len(), 2, "{}: the manager sees all", db.engine);
+        assert!(matches!(s.care_tasks(&cdc, site).await, Err(StoreError::Forbidden)), "{}", db.engine);
+
+        // Two taps at once on the hotel's task: one tick. The hotel may not tick the medical one.
+        let person = meals.tasks[0].person_id;
+        assert!(matches!(s.care_done(&hotel, site, person, CareKind::Medical).await, Err(StoreError::Forbidden)));
+        let mut tasks = tokio::task::JoinSet::new();
+        for _ in 0..2 {
+            let (s, hotel) = (s.clone(), hotel.clone());
+            tasks.spawn(async move { s.care_done(&hotel, site, person, CareKind::Meals).await });
+        }
+        let written: Vec<bool> = tasks.join_all().await.into_iter().map(|r| r.unwrap()).collect();
+        assert_eq!(written.iter().filter(|w| **w).count(), 1, "{}: {written:?}", db.engine);
+        assert!(s.care_tasks(&hotel, site).await.unwrap().tasks[0].done, "{}", db.engine);
+        let elsewhere = quarantine_site(s, "松北宾馆隔离点", 2).await;
+        assert!(matches!(s.care_done(&system, elsewhere, person, CareKind::Meals).await, Err(StoreError::NotFound)));
+    }
+}

@@ -143,6 +143,23 @@ async fn each_site_account_opens_only_what_its_group_sees_and_never_another_site
         assert!(page.contains("id=\"rooms\"") && page.contains("id=\"birthdays\""), "{engine}: rooms and care");
         assert!(!page.contains(&format!("/quarantine/batches/{batch}")), "{engine}: no link to the people");
         assert!(!page.contains("id=\"releases\""), "{engine}");
+        // Its care tasks: the halal meals of person 3, never the inhaler (a medical need).
+        let care = page.split("id=\"care\"").nth(1).unwrap().split("</ul>").next().unwrap().to_string();
+        assert!(care.contains("清真 halal") && !care.contains("哮喘"), "{engine}: {care}");
+        let person = care.split("name=\"person\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_string();
+        let hotel_csrf = common::csrf_of(&page);
+        let path = format!("/quarantine/sites/{site}/care");
+        let tick = format!("csrf={hotel_csrf}&person={person}&kind=meals");
+        assert_eq!(app.post_form(&hotel, &path, &tick).await.status(), StatusCode::SEE_OTHER, "{engine}");
+        assert_eq!(
+            app.post_form(&hotel, &path, &tick).await.status(),
+            StatusCode::SEE_OTHER,
+            "{engine}: twice is once"
+        );
+        let page_after = app.page(&hotel, &format!("/quarantine/sites/{site}")).await;
+        assert!(!page_after.split("id=\"care\"").nth(1).unwrap().contains("name=\"kind\""), "{engine}: ticked off");
+        let medical = format!("csrf={hotel_csrf}&person={person}&kind=medical");
+        assert_eq!(app.post_form(&hotel, &path, &medical).await.status(), StatusCode::FORBIDDEN, "{engine}");
         for path in [format!("/quarantine/batches/{batch}"), format!("/quarantine/batches/{batch}/timeline?format=csv")]
         {
             assert_eq!(status(&app, &hotel, &path).await, StatusCode::FORBIDDEN, "{engine}: {path}");

@@ -519,6 +519,7 @@ const STATE_CHANGING: &[&str] = &[
     "/quarantine/batches/{id}/extend",
     "/quarantine/batches/{id}/release",
     "/quarantine/batches/{id}/timeline",
+    "/quarantine/sites/{id}/care",
     "/quarantine/sites/{id}/results",
     "/residents/export",
     "/residents/{id}/reveal",

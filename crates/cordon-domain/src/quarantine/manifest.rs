@@ -17,6 +17,7 @@ use std::fmt;
 use chrono::{Days, NaiveDate};
 use serde::{Serialize, Serializer};
 
+use super::care::CareNote;
 use crate::places::PlaceName;
 use crate::values::{PersonName, Phone, Sex, fold_width, header_key};
 use crate::{Key, Refusal};
@@ -49,11 +50,17 @@ pub enum Field {
     EmergencyContact,
     /// 同行组: people with the same value room together.
     Group,
+    /// 饮食需求: halal, vegetarian, allergies (a task for the hotel group).
+    Dietary,
+    /// 宗教习俗: prayer times, fasting (a task for the foreign-affairs group).
+    Religion,
+    /// 医疗需求: medicine, conditions to watch (a task for the medical group).
+    Medical,
 }
 
 impl Field {
     /// Every field, in the order of the list (and of exports).
-    pub const ALL: [Field; 12] = [
+    pub const ALL: [Field; 15] = [
         Field::Name,
         Field::NameLatin,
         Field::Passport,
@@ -66,6 +73,9 @@ impl Field {
         Field::DestinationInstitution,
         Field::EmergencyContact,
         Field::Group,
+        Field::Dietary,
+        Field::Religion,
+        Field::Medical,
     ];
 
     /// The English header, also the field's key in refusals and the API.
@@ -83,6 +93,9 @@ impl Field {
             Field::DestinationInstitution => "destination_institution",
             Field::EmergencyContact => "emergency_contact",
             Field::Group => "group",
+            Field::Dietary => "dietary",
+            Field::Religion => "religion",
+            Field::Medical => "medical",
         }
     }
 
@@ -101,15 +114,22 @@ impl Field {
             Field::DestinationInstitution => "目的地单位",
             Field::EmergencyContact => "紧急联系人",
             Field::Group => "同行组",
+            Field::Dietary => "饮食需求",
+            Field::Religion => "宗教习俗",
+            Field::Medical => "医疗需求",
         }
     }
 
     /// Whether a row must have a value here (and the file the column). The
-    /// phone, the emergency contact and the group may be blank: a student
-    /// without a number yet is still checked in, and all-or-nothing imports
-    /// must not turn away a whole flight for a missing contact.
+    /// phone, the emergency contact, the group and the care needs may be
+    /// blank: a student without a number yet is still checked in, and
+    /// all-or-nothing imports must not turn away a whole flight for a
+    /// missing contact.
     pub fn required(self) -> bool {
-        !matches!(self, Field::Phone | Field::EmergencyContact | Field::Group)
+        !matches!(
+            self,
+            Field::Phone | Field::EmergencyContact | Field::Group | Field::Dietary | Field::Religion | Field::Medical
+        )
     }
 
     /// The field a header names: the Chinese header, the English one, or
@@ -417,6 +437,12 @@ pub struct ManifestRow {
     pub emergency_contact: Option<PersonName>,
     /// The declared travel group, if any.
     pub group: Option<TravelGroup>,
+    /// Dietary needs, if any.
+    pub dietary: Option<CareNote>,
+    /// Religious customs, if any.
+    pub religion: Option<CareNote>,
+    /// Medical needs, if any.
+    pub medical: Option<CareNote>,
 }
 
 impl ManifestRow {
@@ -454,6 +480,9 @@ impl ManifestRow {
         let institution = one(r, Field::DestinationInstitution, cell(Field::DestinationInstitution), PlaceName::parse);
         let contact = one(r, Field::EmergencyContact, cell(Field::EmergencyContact), PersonName::parse);
         let group = one(r, Field::Group, cell(Field::Group), TravelGroup::parse);
+        let dietary = one(r, Field::Dietary, cell(Field::Dietary), CareNote::parse);
+        let religion = one(r, Field::Religion, cell(Field::Religion), CareNote::parse);
+        let medical = one(r, Field::Medical, cell(Field::Medical), CareNote::parse);
         match (name, name_latin, passport, nationality, birth_date, sex, language, province, institution) {
             (
                 Some(name),
@@ -478,6 +507,9 @@ impl ManifestRow {
                 destination_institution,
                 emergency_contact: contact,
                 group,
+                dietary,
+                religion,
+                medical,
             }),
             _ => Err(refusals),
         }
@@ -587,6 +619,9 @@ mod tests {
             "哈尔滨工业大学",
             "Иванов Сергей +79161112233",
             "G1",
+            "清真 halal",
+            "",
+            "哮喘，随身吸入器",
         ]
     }
 
@@ -603,6 +638,8 @@ mod tests {
         assert_eq!(row.phone.unwrap().as_str(), "+79161234567");
         assert_eq!(row.group.unwrap().as_str(), "G1");
         assert_eq!(row.destination_institution.as_str(), "哈尔滨工业大学");
+        assert_eq!(row.dietary.unwrap().as_str(), "清真 halal");
+        assert_eq!((row.religion, row.medical.unwrap().as_str().to_string()), (None, "哮喘，随身吸入器".to_string()));
     }
 
     #[test]

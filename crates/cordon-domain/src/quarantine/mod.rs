@@ -9,9 +9,11 @@
 //! - `transfer`: a positive person's closed-loop transfer to hospital and its follow-up;
 //! - `manifest`: one row of an arrival batch's manifest, parsed into values;
 //! - `rooming`: who sleeps in which room at check-in, planned before anyone is checked in;
-//! - `results`: a test day's result, and what a result that comes again does.
+//! - `results`: a test day's result, and what a result that comes again does;
+//! - `care`: a person's diet, faith, medicine and language as tasks for the groups that meet them.
 //! - `release`: when a person may be released, and the signed certificate that proves it.
 
+pub mod care;
 pub mod manifest;
 pub mod policy;
 pub mod release;

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use super::manifest::{Passport, parse_date_cell};
 
-use crate::values::fold_width;
+use crate::values::{fold_width, header_key};
 use crate::{Key, Refusal};
 
 /// A test's result.
@@ -99,12 +99,10 @@ impl ResultField {
 
     /// The column a header names: Chinese, English, or both ("护照号 passport").
     pub fn from_header(header: &str) -> Option<ResultField> {
-        let h = fold_width(header).trim().to_lowercase();
+        let h = header_key(header);
         ResultField::ALL.into_iter().find(|f| {
-            h == f.key()
-                || h == f.zh()
-                || h == format!("{} {}", f.zh(), f.key())
-                || (*f == ResultField::Day && h == "test_day")
+            let (zh, en) = (header_key(f.zh()), header_key(f.key()));
+            h == zh || h == en || h == format!("{zh}{en}") || (*f == ResultField::Day && h == "testday")
         })
     }
 }

@@ -17,7 +17,7 @@ use crate::{Store, StoreResult};
 
 /// A person's stored values, in the columns' order: what a row of the file
 /// is compared with to tell a change from a repeat.
-type Values = [Option<String>; 11];
+type Values = [Option<String>; 14];
 
 /// Binds a person's columns in the order the statements below name them
 /// (the birth date as a date, where [`Values`] holds its text for comparing).
@@ -34,6 +34,9 @@ macro_rules! bind_person {
             .bind($v[8].clone())
             .bind($v[9].clone())
             .bind($v[10].clone())
+            .bind($v[11].clone())
+            .bind($v[12].clone())
+            .bind($v[13].clone())
     };
 }
 
@@ -50,6 +53,9 @@ fn values(r: &ManifestRow) -> Values {
         Some(r.destination_institution.as_str().to_string()),
         r.emergency_contact.as_ref().map(|c| c.as_str().to_string()),
         r.group.as_ref().map(|g| g.as_str().to_string()),
+        r.dietary.as_ref().map(|n| n.as_str().to_string()),
+        r.religion.as_ref().map(|n| n.as_str().to_string()),
+        r.medical.as_ref().map(|n| n.as_str().to_string()),
     ]
 }
 
@@ -78,6 +84,9 @@ struct Existing {
     destination_institution: String,
     emergency_contact: Option<String>,
     travel_group: Option<String>,
+    dietary: Option<String>,
+    religion: Option<String>,
+    medical: Option<String>,
 }
 
 impl Existing {
@@ -94,6 +103,9 @@ impl Existing {
             Some(self.destination_institution.clone()),
             self.emergency_contact.clone(),
             self.travel_group.clone(),
+            self.dietary.clone(),
+            self.religion.clone(),
+            self.medical.clone(),
         ]
     }
 }
@@ -168,8 +180,8 @@ impl Store {
             lock_site!(tx, p, batch.site_id).await?;
             let found: Vec<Existing> = sqlx::query_as(
                 "SELECT id, passport, name, name_latin, nationality, birth_date, sex, language, phone, \
-                 destination_province, destination_institution, emergency_contact, travel_group \
-                 FROM quarantined WHERE batch_id = $1 AND site_id = $2",
+                 destination_province, destination_institution, emergency_contact, travel_group, \
+                 dietary, religion, medical FROM quarantined WHERE batch_id = $1 AND site_id = $2",
             )
             .bind(batch.id)
             .bind(batch.site_id)
@@ -187,7 +199,8 @@ impl Store {
                             sqlx::query(
                                 "UPDATE quarantined SET name = $1, name_latin = $2, nationality = $3, birth_date = $4, \
                                  sex = $5, language = $6, phone = $7, destination_province = $8, \
-                                 destination_institution = $9, emergency_contact = $10, travel_group = $11 WHERE id = $12",
+                                 destination_institution = $9, emergency_contact = $10, travel_group = $11, dietary = $12, \
+                                 religion = $13, medical = $14 WHERE id = $15",
                             ),
                             v,
                             r.birth_date
@@ -208,8 +221,9 @@ impl Store {
                             sqlx::query_scalar(
                                 "INSERT INTO quarantined (batch_id, site_id, passport, name, name_latin, nationality, \
                                  birth_date, sex, language, phone, destination_province, destination_institution, \
-                                 emergency_contact, travel_group) \
-                                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING id",
+                                 emergency_contact, travel_group, dietary, religion, medical) \
+                                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17) \
+                                 RETURNING id",
                             )
                             .bind(batch.id)
                             .bind(batch.site_id)

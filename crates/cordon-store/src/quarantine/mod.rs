@@ -9,6 +9,7 @@
 //! - `dashboard`: what a site's page and the command's list of sites show;
 //! - `own_page`: a person's own page, opened from their room's card;
 //! - `results`: test results, and the transfers and extensions a positive opens;
+//! - `care`: the manifest's care needs as tasks for the groups that meet them;
 //! - `release`: release certificates signed with the site's key, their verification, and the hand-over.
 //!
 //! Who may do what at a site is asked in one place, `Store::site_role`: the
@@ -70,6 +71,7 @@ macro_rules! leave_room {
 }
 
 mod batches;
+mod care;
 mod checkin;
 mod dashboard;
 mod manifest;
@@ -84,6 +86,7 @@ use cordon_domain::{Actor, Role, Scope};
 use serde::Serialize;
 
 pub use batches::{Batch, NewBatch};
+pub use care::{CareList, CareTask, LanguageNeed};
 pub use checkin::CheckIn;
 pub use dashboard::{BatchLine, Dashboard, Glance, Named, RoomCounts, RoomLine, SiteLine};
 pub use own_page::{CardPerson, OwnStay, RoomCard};

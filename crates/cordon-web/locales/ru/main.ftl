@@ -196,6 +196,7 @@ quarantine-extend-not-on-site = Продление невозможно: чел�
 quarantine-extend-reason = «{ $value }» — не причина: укажите close-contact (контакт) или cdc-decision (решение CDC).
 quarantine-results-column-missing = В файле результатов нет столбца { $field }.
 quarantine-result-day = «{ $value }» — не дата теста: пишите ГГГГ-ММ-ДД.
+quarantine-care-note = Особая потребность — не более { $max } символов обычного текста.
 quarantine-release-too-early = Ещё рано: карантин на месте длится до { $date }, освобождение в этот день.
 quarantine-release-positive = Нельзя освободить: положительный результат или перевод в больницу.
 quarantine-release-not-checked-in = Нельзя освободить: человек не был заселён в номер.

@@ -42,6 +42,7 @@ pub fn router() -> Router<AppState> {
         .route("/quarantine/sites/{id}/cards", get(cards_page))
         .route("/quarantine/sites/{id}/results", axum::routing::post(result_form))
         .route("/quarantine/batches/{id}/extend", axum::routing::post(extend_form))
+        .route("/quarantine/sites/{id}/care", axum::routing::post(care_form))
         .route("/stay/{token}", get(own_page))
         .merge(release::router())
 }
@@ -52,6 +53,7 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(api_sites))
         .routes(routes!(api_site))
         .routes(routes!(api_rooms))
+        .routes(routes!(api_care))
         .routes(routes!(api_stays))
         .routes(routes!(api_results, api_record_result))
         .merge(release::api_router())
@@ -96,12 +98,15 @@ struct SiteView {
     prints_cards: bool,
     /// Whether the caller records results: today's list gets its buttons.
     records_tests: bool,
+    /// The care tasks of the caller's group, if it sees care needs.
+    care: Option<cordon_store::quarantine::CareList>,
 }
 
 async fn site_page(State(app): State<AppState>, ctx: Ctx, Path(id): Path<i64>) -> Result<SiteView, PageError> {
     let d = app.store.site_dashboard(&ctx.actor, id).await?;
     let role = app.store.site_role(&ctx.actor, id).await?;
     let rooms = if role.may_see(Sight::Rooms) { Some(app.store.site_rooms(&ctx.actor, id).await?) } else { None };
+    let care = if role.may_see(Sight::Care) { Some(app.store.care_tasks(&ctx.actor, id).await?) } else { None };
     let batches = d
         .batches
         .iter()
@@ -123,6 +128,7 @@ async fn site_page(State(app): State<AppState>, ctx: Ctx, Path(id): Path<i64>) -
         sees_people: role.may_see(Sight::People),
         prints_cards: role.prints_cards(),
         records_tests: role.records_tests(),
+        care,
         d,
     })
 }
@@ -145,6 +151,25 @@ async fn result_form(
     let result = cordon_domain::quarantine::results::TestResult::parse(&f.result).map_err(StoreError::invalid)?;
     app.store.record_result_of(&ctx.actor, id, f.person, f.day, result, 7).await?;
     Ok(axum::response::Redirect::to(&format!("/quarantine/sites/{id}#due")).into_response())
+}
+
+#[derive(Deserialize)]
+struct CareForm {
+    person: i64,
+    kind: String,
+}
+
+/// Ticks a care task off from the site page.
+async fn care_form(
+    State(app): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<i64>,
+    axum::Form(f): axum::Form<CareForm>,
+) -> Result<Response, PageError> {
+    let kind = cordon_domain::quarantine::care::CareKind::parse(&f.kind)
+        .ok_or(PageError::Status(axum::http::StatusCode::BAD_REQUEST, "error-invalid"))?;
+    app.store.care_done(&ctx.actor, id, f.person, kind).await?;
+    Ok(axum::response::Redirect::to(&format!("/quarantine/sites/{id}#care")).into_response())
 }
 
 #[derive(Deserialize)]
@@ -309,6 +334,16 @@ pub async fn api_rooms(
     Path(id): Path<i64>,
 ) -> Result<Json<Vec<RoomLine>>, ApiError> {
     Ok(Json(app.store.site_rooms(&actor, id).await?))
+}
+
+/// The care tasks of the people on site, of the kinds the caller's group meets, and the languages spoken.
+#[utoipa::path(get, path = "/api/v1/quarantine/sites/{id}/care", tag = "quarantine", params(("id" = i64, Path)), responses((status = 200, description = "the care tasks", body = cordon_store::quarantine::CareList), (status = 403, description = "the caller's group does not see care needs"), (status = 404, description = "no such site for the caller")))]
+pub async fn api_care(
+    State(app): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<i64>,
+) -> Result<Json<cordon_store::quarantine::CareList>, ApiError> {
+    Ok(Json(app.store.care_tasks(&actor, id).await?))
 }
 
 /// A batch's people with their rooms and dates (passports masked).

@@ -592,6 +592,14 @@ mod tests {
             assert_eq!(birthdays.len(), 1, "{}", db.engine);
             assert_eq!(birthdays[0].room, None, "{}: she has left for hospital", db.engine);
             assert_eq!(s.transfers(&manager, site.id).await.unwrap()[0].state, "handed-over");
+            // Care needs for the groups that meet them: the hotel's meals, and Russian for foreign affairs.
+            let hotel_account = s.actor_by_username("demo-site-hotel").await.unwrap().unwrap();
+            let hotel_care = s.care_tasks(&hotel_account, site.id).await.unwrap();
+            // Four on the charter's manifest, one on the earlier flight's (its sixth traveller eats halal).
+            assert_eq!(hotel_care.tasks.len(), 5, "{}: {:?}", db.engine, hotel_care.tasks);
+            let foreign = s.actor_by_username("demo-site-foreign-affairs").await.unwrap().unwrap();
+            let languages = s.care_tasks(&foreign, site.id).await.unwrap().languages;
+            assert_eq!((languages[0].language.as_str(), languages[0].people), ("ru", 109 + 8), "{}", db.engine);
             let hotel = s.actor_by_username("demo-site-hotel").await.unwrap().unwrap();
             assert!(matches!(
                 s.stays(&hotel, &batch, cordon_store::residents::Reveal::Masked).await,

@@ -148,6 +148,18 @@ const EARLIER_PASSPORTS: usize = 4_200_000;
 /// The charter's passports' first number.
 const CHARTER_PASSPORTS: usize = 3_100_000;
 
+/// Care needs on the charter's manifest (student, need): the hotel's meals,
+/// the foreign-affairs group's faith, the medical group's medicine.
+const DIETARY: [(usize, &str); 4] =
+    [(5, "清真 halal"), (28, "清真 halal"), (51, "素食 vegetarian"), (74, "坚果过敏 nut allergy")];
+const RELIGION: [(usize, &str); 2] = [(11, "东正教斋戒 Orthodox fast"), (28, "每日礼拜 daily prayers")];
+const MEDICAL: [(usize, &str); 2] = [(44, "哮喘，随身吸入器 asthma inhaler"), (77, "青霉素过敏 penicillin allergy")];
+
+/// Student `i`'s need of one kind, or blank.
+fn needs(i: usize, list: &[(usize, &str)]) -> String {
+    list.iter().find(|(who, _)| *who == i).map(|(_, n)| n.to_string()).unwrap_or_default()
+}
+
 /// Students 100-109 travel as five pairs and room together.
 fn group_of(i: usize) -> String {
     if (100..110).contains(&i) { format!("G{:02}", (i - 100) / 2 + 1) } else { String::new() }
@@ -222,6 +234,9 @@ fn manifest(
                 university.to_string(),
                 String::new(),
                 group_of(i),
+                needs(i, &DIETARY),
+                needs(i, &RELIGION),
+                needs(i, &MEDICAL),
             ]
         })
         .collect();
