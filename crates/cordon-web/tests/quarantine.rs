@@ -122,6 +122,15 @@ async fn the_command_sees_every_site_and_a_sites_page_shows_todays_birthdays_and
         let conflicting = serde_json::json!({"passport": "751000003", "day": "2026-09-19", "result": "negative"});
         let res = common::api().post(&results).bearer_auth(&token).json(&conflicting).send().await.unwrap();
         assert_eq!(res.status(), StatusCode::CONFLICT, "{engine}");
+        // An extension by the API: the close contact's last on-site day moves a week.
+        let extend = app.url(&format!("/api/v1/quarantine/batches/{batch}/extensions"));
+        let body = serde_json::json!({"passport": "751000004", "days": 7, "reason": "close-contact"});
+        let res = common::api().post(&extend).bearer_auth(&token).json(&body).send().await.unwrap();
+        assert_eq!(res.status(), StatusCode::OK, "{engine}");
+        assert_eq!(res.json::<serde_json::Value>().await.unwrap(), "2026-09-30", "{engine}");
+        let body = serde_json::json!({"passport": "751000004", "days": 7, "reason": "positive-roommate"});
+        let res = common::api().post(&extend).bearer_auth(&token).json(&body).send().await.unwrap();
+        assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY, "{engine}: given by results only");
         let listed = app.api_json(&token, &format!("/api/v1/quarantine/batches/{batch}/results")).await;
         assert_eq!(listed.as_array().unwrap().len(), 1, "{engine}: {listed}");
         let d = app.api_json(&token, &format!("/api/v1/quarantine/sites/{site}")).await;

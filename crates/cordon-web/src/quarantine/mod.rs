@@ -54,6 +54,7 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(api_site))
         .routes(routes!(api_rooms))
         .routes(routes!(api_care))
+        .routes(routes!(api_extend))
         .routes(routes!(api_stays))
         .routes(routes!(api_results, api_record_result))
         .merge(release::api_router())
@@ -469,6 +470,31 @@ async fn own_page(
         .collect();
     Ok(OwnView { state: stay_state(&tr, s.state), birthday_today: s.birthday_in_stay == Some(s.today), tr, langs, s }
         .into_response())
+}
+
+/// An extension by hand.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub struct ExtensionBody {
+    /// The person's passport number.
+    pub passport: String,
+    /// Days added to the on-site phase (1 to 21).
+    pub days: u32,
+    /// close-contact (密接) or cdc-decision (疾控研判).
+    pub reason: String,
+}
+
+/// Extends a person's stay at the site (the CDC group or the manager); gives the new last on-site day.
+#[utoipa::path(post, path = "/api/v1/quarantine/batches/{id}/extensions", tag = "quarantine", params(("id" = i64, Path)), request_body = ExtensionBody, responses((status = 200, description = "the new last on-site day", body = String), (status = 403, description = "the caller's group does not extend stays"), (status = 422, description = "bad input, or the person is no longer on site")))]
+pub async fn api_extend(
+    State(app): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<i64>,
+    Json(body): Json<ExtensionBody>,
+) -> Result<Json<chrono::NaiveDate>, ApiError> {
+    let b = app.store.batch(&actor, id).await?;
+    let reason = ExtensionReason::by_hand(&body.reason).map_err(StoreError::invalid)?;
+    let who = cordon_store::quarantine::Who::Passport(&body.passport);
+    Ok(Json(app.store.extend_stay(&actor, &b, who, body.days, reason).await?))
 }
 
 /// A result to record.
