@@ -9,10 +9,14 @@
 //! - `transfer`: a positive person's closed-loop transfer to hospital and its follow-up;
 //! - `manifest`: one row of an arrival batch's manifest, parsed into values;
 //! - `rooming`: who sleeps in which room at check-in, planned before anyone is checked in;
-//! - `results`: a test day's result, and what a result that comes again does.
+//! - `results`: a test day's result, and what a result that comes again does;
+//! - `health`: temperatures and symptoms twice a day, and the fever rule that alerts;
+//! - `requests`: what a person asks the site for, the group that handles it, and its steps.
 
+pub mod health;
 pub mod manifest;
 pub mod policy;
+pub mod requests;
 pub mod results;
 pub mod rooming;
 pub mod site;

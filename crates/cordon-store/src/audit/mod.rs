@@ -72,6 +72,8 @@ pub const ENTITIES: &[&str] = &[
     "arrival-batch",
     "quarantined",
     "transfer",
+    "health-check",
+    "stay-request",
 ];
 
 /// One line of the log.

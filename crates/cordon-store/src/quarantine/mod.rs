@@ -8,7 +8,9 @@
 //! - `timeline`: every stay's dates, listed and exported;
 //! - `dashboard`: what a site's page and the command's list of sites show;
 //! - `own_page`: a person's own page, opened from their room's card;
-//! - `results`: test results, and the transfers and extensions a positive opens.
+//! - `results`: test results, and the transfers and extensions a positive opens;
+//! - `health`: temperatures and symptoms, and the alerts they raise;
+//! - `requests`: what people ask for from their own page, and its steps.
 //!
 //! Who may do what at a site is asked in one place, `Store::site_role`: the
 //! command sees every site; a site account sees only its own, and within it
@@ -39,8 +41,10 @@ macro_rules! lock_site {
 mod batches;
 mod checkin;
 mod dashboard;
+mod health;
 mod manifest;
 mod own_page;
+mod requests;
 mod results;
 mod sites;
 mod timeline;
@@ -52,7 +56,9 @@ use serde::Serialize;
 pub use batches::{Batch, NewBatch};
 pub use checkin::CheckIn;
 pub use dashboard::{BatchLine, Dashboard, Named, RoomCounts, RoomLine, SiteLine};
+pub use health::{CheckRecorded, HealthCheck, OnSitePerson};
 pub use own_page::{CardPerson, OwnStay, RoomCard};
+pub use requests::{OwnRequest, RequestLine, RequestMade};
 pub use results::{Recorded, ResultLine, Transfer};
 pub use sites::SiteCreated;
 pub use timeline::Stay;
