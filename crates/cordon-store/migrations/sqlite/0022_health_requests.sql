@@ -22,15 +22,15 @@ CREATE TABLE health_checks (
 CREATE INDEX health_checks_site_day ON health_checks(site_id, day);
 CREATE INDEX health_checks_open_alerts ON health_checks(site_id, id) WHERE alert AND acknowledged_at IS NULL;
 
--- What a person asks the site for from their own page. The page's form
--- carries an id made when it was shown: the same form sent twice is one
--- request, by the unique (person, client id).
+-- What a person asks the site for from their own page, in their words
+-- (`body`). The page's form carries an id made when it was shown: the same
+-- form sent twice is one request, by the unique (person, client id).
 CREATE TABLE stay_requests (
     id          INTEGER PRIMARY KEY,
     person_id   INTEGER NOT NULL REFERENCES quarantined(id),
     site_id     INTEGER NOT NULL REFERENCES sites(id),
     kind        TEXT NOT NULL CHECK (kind IN ('food','medicine','translation','other')),
-    text        TEXT NOT NULL,
+    body        TEXT NOT NULL,
     state       TEXT NOT NULL CHECK (state IN ('open','acknowledged','done')),
     client_id   TEXT NOT NULL,
     created_at  TEXT NOT NULL,

@@ -86,7 +86,7 @@ impl Store {
             let mut tx = crate::db::WritePool::begin_write(p).await?;
             // The unique (person, client id) makes the second of two at once insert nothing.
             let id: Option<i64> = sqlx::query_scalar(
-                "INSERT INTO stay_requests (person_id, site_id, kind, text, state, client_id, created_at, state_since) \
+                "INSERT INTO stay_requests (person_id, site_id, kind, body, state, client_id, created_at, state_since) \
                  VALUES ($1, $2, $3, $4, 'open', $5, $6, $6) ON CONFLICT (person_id, client_id) DO NOTHING RETURNING id",
             )
             .bind(who.person_id)
@@ -128,7 +128,7 @@ impl Store {
         let who = self.token_person(token).await?;
         Ok(on_pool!(self, |p| {
             sqlx::query_as(
-                "SELECT id, kind, text, state, created_at FROM stay_requests WHERE person_id = $1 \
+                "SELECT id, kind, body AS text, state, created_at FROM stay_requests WHERE person_id = $1 \
                  ORDER BY id DESC LIMIT 20",
             )
             .bind(who.person_id)
@@ -144,7 +144,7 @@ impl Store {
         let [a, b, c, d] = kind_binds(role);
         Ok(on_pool!(self, |p| {
             sqlx::query_as(
-                "SELECT t.id, t.person_id, q.name, q.name_latin, q.language, r.number AS room, t.kind, t.text, \
+                "SELECT t.id, t.person_id, q.name, q.name_latin, q.language, r.number AS room, t.kind, t.body AS text, \
                  t.state, t.created_at, t.state_since, t.handled_by \
                  FROM stay_requests t JOIN quarantined q ON q.id = t.person_id \
                  LEFT JOIN site_rooms r ON r.id = q.room_id \

@@ -267,3 +267,36 @@ pub async fn api_acknowledge(
 ) -> Result<Json<bool>, ApiError> {
     Ok(Json(app.store.acknowledge_alert(&actor, id, check).await?))
 }
+
+#[cfg(test)]
+mod tests {
+    use cordon_domain::quarantine::health::{Slot, Source, Symptom};
+    use cordon_domain::quarantine::requests::{RequestEvent, RequestKind, RequestState};
+
+    /// The keys a locale file defines.
+    fn keys(ftl: &str) -> std::collections::BTreeSet<String> {
+        ftl.lines().filter_map(|l| l.split_once(" = ").map(|(k, _)| k.trim().to_string())).collect()
+    }
+
+    #[test]
+    fn every_symptom_slot_and_request_word_has_its_text_and_the_own_page_s_in_russian_too() {
+        let mut own: Vec<String> = Symptom::ALL.iter().map(|s| format!("symptom-{}", s.as_str())).collect();
+        own.extend(Slot::ALL.iter().map(|s| format!("slot-{}", s.as_str())));
+        own.extend(RequestKind::ALL.iter().map(|k| format!("request-kind-{}", k.as_str())));
+        own.extend(RequestState::ALL.iter().map(|s| format!("request-state-{}", s.as_str())));
+        let mut staff: Vec<String> = RequestEvent::ALL.iter().map(|e| format!("request-do-{}", e.key())).collect();
+        staff.extend([Source::Staff, Source::SelfReport].iter().map(|s| format!("check-source-{}", s.as_str())));
+        let ru = keys(include_str!("../../locales/ru/main.ftl"));
+        for (lang, ftl) in
+            [("zh-CN", include_str!("../../locales/zh-CN/main.ftl")), ("en", include_str!("../../locales/en/main.ftl"))]
+        {
+            let have = keys(ftl);
+            for k in own.iter().chain(&staff) {
+                assert!(have.contains(k), "{lang}: {k}");
+            }
+        }
+        for k in &own {
+            assert!(ru.contains(k), "ru: {k}");
+        }
+    }
+}
