@@ -541,6 +541,28 @@ keys! {
     QuarantineSiteClosed = "quarantine-site-closed",
     /// A passport not on the batch's manifest (`passport`).
     QuarantinePassportUnknown = "quarantine-passport-unknown",
+    /// A temperature that is not a reading in range (`value`, `min`, `max`).
+    QuarantineTemperature = "quarantine-temperature",
+    /// A symptom not on the list (`value`).
+    QuarantineSymptomUnknown = "quarantine-symptom-unknown",
+    /// A check's slot that is neither morning nor afternoon (`value`).
+    QuarantineSlotUnknown = "quarantine-slot-unknown",
+    /// A check for a slot that already has a different reading (`date`, `slot`, `recorded`).
+    QuarantineCheckConflict = "quarantine-check-conflict",
+    /// A health check or request for someone not in a room at the site.
+    QuarantinePersonNotOnSite = "quarantine-person-not-on-site",
+    /// A request kind not on the list (`value`).
+    QuarantineRequestKind = "quarantine-request-kind",
+    /// A request with no text.
+    QuarantineRequestEmpty = "quarantine-request-empty",
+    /// A request text longer than `max` characters.
+    QuarantineRequestTooLong = "quarantine-request-too-long",
+    /// A request text with control or hidden characters.
+    QuarantineRequestCharacters = "quarantine-request-characters",
+    /// A request form without a usable client id (an old or altered page).
+    QuarantineRequestClientId = "quarantine-request-client-id",
+    /// A request's step that does not follow from its state (`from`, `event`).
+    QuarantineRequestStep = "quarantine-request-step-not-allowed",
 }
 
 #[cfg(test)]

@@ -715,3 +715,229 @@ async fn care_needs_become_tasks_for_the_group_that_meets_them_and_a_tick_is_kep
         assert!(matches!(s.care_done(&system, elsewhere, person, CareKind::Meals).await, Err(StoreError::NotFound)));
     }
 }
+
+/// `checked_in`, with the page tokens of everyone, in manifest order.
+async fn checked_in_with_tokens(s: &Store, people: usize) -> (i64, Batch, Vec<String>) {
+    let system = Actor::system();
+    let (site, b) = checked_in(s, people).await;
+    let cards = s.room_cards(&system, site).await.unwrap();
+    let mut people: Vec<(String, String)> =
+        cards.into_iter().flat_map(|c| c.people.into_iter().map(|p| (p.name, p.token))).collect();
+    // Cards go by room; the manifest's order is by passport, which the stays give.
+    let stays = s.stays(&system, &b, Reveal::Full).await.unwrap();
+    let mut tokens = Vec::new();
+    for st in &stays {
+        let i = people.iter().position(|(name, _)| *name == st.name).unwrap();
+        tokens.push(people.remove(i).1);
+    }
+    (site, b, tokens)
+}
+
+/// A site account put in a group.
+async fn member(s: &Store, name: &str, group: Group) -> Actor {
+    let a = user(s, name, Role::SiteGroup, &format!("site:{SITE}")).await;
+    s.set_site_group(&Actor::system(), name, group).await.unwrap();
+    a
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn health_checks_are_recorded_once_a_slot_alert_the_medical_group_and_stay_hidden_from_the_hotel() {
+    use cordon_domain::quarantine::health::{Reading, Slot, Symptom, Temperature};
+    for db in engines().await {
+        let s = &db.store;
+        let (site, _b, tokens) = checked_in_with_tokens(s, 4).await;
+        let medical = member(s, "zl-medical", Group::Medical).await;
+        let hotel = member(s, "zl-hotel", Group::Hotel).await;
+        let cdc = member(s, "zl-cdc", Group::Cdc).await;
+        let reading = |t: &str, symptoms: &[Symptom]| Reading::new(Temperature::parse(t).unwrap(), symptoms);
+        let people = s.people_on_site(&medical, site).await.unwrap();
+        assert_eq!(people.len(), 4, "{}", db.engine);
+        let (p0, p1, p2, p3) = (people[0].id, people[1].id, people[2].id, people[3].id);
+
+        // The same check again changes nothing; a different reading for the slot is refused, not written over.
+        let audit_before = audit_count(s).await;
+        let first = s.record_health_check(&medical, site, p0, Slot::Morning, &reading("36.6", &[])).await.unwrap();
+        assert!(first.written && !first.alert, "{}: {first:?}", db.engine);
+        let again = s.record_health_check(&medical, site, p0, Slot::Morning, &reading("36.6", &[])).await.unwrap();
+        assert_eq!((again.id, again.written), (first.id, false), "{}", db.engine);
+        match s.record_health_check(&medical, site, p0, Slot::Morning, &reading("38.1", &[])).await {
+            Err(StoreError::Conflict(r)) => assert_eq!(r.key, Key::QuarantineCheckConflict, "{}", db.engine),
+            other => panic!("{}: a different reading is refused: {other:?}", db.engine),
+        }
+        assert_eq!(audit_count(s).await, audit_before + 1, "{}: one check, one line", db.engine);
+        // The person's own reading is kept apart from the staff's: no clash.
+        let own = s.record_own_check(&tokens[0], Slot::Morning, &reading("36.8", &[])).await.unwrap();
+        assert!(own.written && own.id != first.id, "{}", db.engine);
+        assert_eq!(s.own_checks(&tokens[0]).await.unwrap()[0].source, "self");
+
+        // A fever (37.3 and up) or any symptom alerts; 37.2 without symptoms does not.
+        let fever = s.record_health_check(&medical, site, p1, Slot::Afternoon, &reading("37.3", &[])).await.unwrap();
+        let cough = s.record_own_check(&tokens[2], Slot::Morning, &reading("36.5", &[Symptom::Cough])).await.unwrap();
+        let fine = s.record_health_check(&medical, site, p3, Slot::Morning, &reading("37.2", &[])).await.unwrap();
+        assert_eq!((fever.alert, cough.alert, fine.alert), (true, true, false), "{}", db.engine);
+        let alerts = s.health_alerts(&medical, site).await.unwrap();
+        let ids: Vec<i64> = alerts.iter().map(|a| a.id).collect();
+        assert_eq!(ids, [fever.id, cough.id], "{}", db.engine);
+        assert_eq!((alerts[0].temperature.as_str(), alerts[0].fever), ("37.3", true));
+        assert_eq!((alerts[1].symptoms.clone(), alerts[1].person_id), (vec!["cough".to_string()], p2));
+        assert!(alerts.iter().all(|a| a.room.is_some()));
+        assert_eq!(s.health_checks(&medical, site).await.unwrap().len(), 5, "{}", db.engine);
+        assert_eq!(s.site_dashboard(&medical, site).await.unwrap().health_alerts, Some(2));
+
+        // The hotel group sees none of it and records nothing; the CDC group reads but does not acknowledge.
+        assert!(matches!(s.health_checks(&hotel, site).await, Err(StoreError::Forbidden)), "{}", db.engine);
+        assert!(matches!(s.health_alerts(&hotel, site).await, Err(StoreError::Forbidden)));
+        assert!(matches!(s.people_on_site(&hotel, site).await, Err(StoreError::Forbidden)));
+        let by_hotel = s.record_health_check(&hotel, site, p2, Slot::Morning, &reading("36.6", &[])).await;
+        assert!(matches!(by_hotel, Err(StoreError::Forbidden)), "{}", db.engine);
+        assert!(matches!(s.acknowledge_alert(&hotel, site, fever.id).await, Err(StoreError::Forbidden)));
+        assert_eq!(s.site_dashboard(&hotel, site).await.unwrap().health_alerts, None, "{}", db.engine);
+        assert_eq!(s.health_alerts(&cdc, site).await.unwrap().len(), 2);
+        assert!(matches!(s.acknowledge_alert(&cdc, site, fever.id).await, Err(StoreError::Forbidden)));
+
+        // Acknowledged once, logged once; the list keeps the other.
+        let audit_before = audit_count(s).await;
+        assert!(s.acknowledge_alert(&medical, site, fever.id).await.unwrap(), "{}", db.engine);
+        assert!(!s.acknowledge_alert(&medical, site, fever.id).await.unwrap(), "{}: twice is once", db.engine);
+        assert_eq!(audit_count(s).await, audit_before + 1, "{}", db.engine);
+        assert_eq!(s.health_alerts(&medical, site).await.unwrap().len(), 1);
+        let acked = s.health_checks(&medical, site).await.unwrap().into_iter().find(|c| c.id == fever.id).unwrap();
+        assert_eq!(acked.acknowledged_by.as_deref(), Some("zl-medical"), "{}", db.engine);
+        // A check that is no alert has nothing to acknowledge.
+        assert!(matches!(s.acknowledge_alert(&medical, site, fine.id).await, Err(StoreError::NotFound)));
+
+        // The same check from four tasks at the same instant: one row.
+        let barrier = std::sync::Arc::new(tokio::sync::Barrier::new(4));
+        let mut tasks = tokio::task::JoinSet::new();
+        for _ in 0..4 {
+            let (s, medical, barrier) = (s.clone(), medical.clone(), barrier.clone());
+            tasks.spawn(async move {
+                barrier.wait().await;
+                s.record_health_check(&medical, site, p3, Slot::Afternoon, &reading("36.9", &[])).await
+            });
+        }
+        let results = tasks.join_all().await;
+        let written = results.iter().filter(|r| matches!(r, Ok(c) if c.written)).count();
+        assert!(results.iter().all(Result::is_ok), "{}: {results:?}", db.engine);
+        assert_eq!(written, 1, "{}: {results:?}", db.engine);
+        assert_eq!(s.health_checks(&medical, site).await.unwrap().len(), 6, "{}", db.engine);
+
+        // Another site sees nothing of this one's, and cannot record for its people.
+        let elsewhere = quarantine_site(s, "松北宾馆隔离点", 2).await;
+        let theirs = user(s, "sb-manager", Role::SiteManager, "site:松北宾馆隔离点").await;
+        assert!(matches!(s.health_checks(&theirs, site).await, Err(StoreError::NotFound)), "{}", db.engine);
+        assert!(matches!(s.health_alerts(&theirs, site).await, Err(StoreError::NotFound)));
+        assert!(matches!(s.acknowledge_alert(&theirs, site, cough.id).await, Err(StoreError::NotFound)));
+        assert!(matches!(s.acknowledge_alert(&theirs, elsewhere, cough.id).await, Err(StoreError::NotFound)));
+        match s.record_health_check(&theirs, elsewhere, p2, Slot::Morning, &reading("36.6", &[])).await {
+            Err(StoreError::Invalid(r)) => assert_eq!(r.key, Key::QuarantinePersonNotOnSite, "{}", db.engine),
+            other => panic!("{}: {other:?}", db.engine),
+        }
+        assert!(s.health_alerts(&theirs, elsewhere).await.unwrap().is_empty());
+        let nobody = "0123456789abcdef0123456789abcdef";
+        assert!(matches!(
+            s.record_own_check(nobody, Slot::Morning, &reading("36.6", &[])).await,
+            Err(StoreError::NotFound)
+        ));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn requests_go_to_the_group_of_their_kind_step_once_and_a_double_tap_is_one_request() {
+    use cordon_domain::quarantine::requests::{ClientId, RequestEvent, RequestKind, RequestState, RequestText};
+    for db in engines().await {
+        let s = &db.store;
+        let (site, _b, tokens) = checked_in_with_tokens(s, 4).await;
+        let text = |t: &str| RequestText::parse(t).unwrap();
+        let client = |c: &str| ClientId::parse(&format!("{c:0>16}")).unwrap();
+
+        // A double tap: the same form (its client id) from six tasks at the same instant.
+        let barrier = std::sync::Arc::new(tokio::sync::Barrier::new(6));
+        let mut tasks = tokio::task::JoinSet::new();
+        for _ in 0..6 {
+            let (s, token, barrier) = (s.clone(), tokens[0].clone(), barrier.clone());
+            tasks.spawn(async move {
+                barrier.wait().await;
+                s.make_request(&token, RequestKind::Food, &RequestText::parse("Нужна вода").unwrap(), &client("tap"))
+                    .await
+            });
+        }
+        let made: Vec<_> = tasks.join_all().await.into_iter().map(|r| r.unwrap()).collect();
+        assert_eq!(made.iter().filter(|m| m.created).count(), 1, "{}: {made:?}", db.engine);
+        assert!(made.iter().all(|m| m.id == made[0].id), "{}: {made:?}", db.engine);
+        assert_eq!(s.own_requests(&tokens[0]).await.unwrap().len(), 1, "{}", db.engine);
+        // Another form of the same person is another request; another person's same id is theirs.
+        let translation = s
+            .make_request(&tokens[0], RequestKind::Translation, &text("Переводчик к врачу"), &client("2"))
+            .await
+            .unwrap();
+        let medicine =
+            s.make_request(&tokens[1], RequestKind::Medicine, &text("Ибупрофен"), &client("tap")).await.unwrap();
+        let other =
+            s.make_request(&tokens[2], RequestKind::Other, &text("Зарядка для телефона"), &client("3")).await.unwrap();
+        assert!(translation.created && medicine.created && other.created, "{}", db.engine);
+        let mine = s.own_requests(&tokens[0]).await.unwrap();
+        assert_eq!(mine.iter().map(|r| r.kind.as_str()).collect::<Vec<_>>(), ["translation", "food"]);
+
+        // Each group sees the open requests of its kinds; the manager all; CDC and police none.
+        let hotel = member(s, "zl-hotel", Group::Hotel).await;
+        let foreign = member(s, "zl-foreign", Group::ForeignAffairs).await;
+        let medical = member(s, "zl-medical", Group::Medical).await;
+        let info = member(s, "zl-info", Group::Information).await;
+        let cdc = member(s, "zl-cdc", Group::Cdc).await;
+        let manager = user(s, "zl-manager", Role::SiteManager, &format!("site:{SITE}")).await;
+        let kinds = async |a: &Actor| -> Vec<String> {
+            s.site_requests(a, site).await.unwrap().into_iter().map(|r| r.kind).collect()
+        };
+        assert_eq!(kinds(&hotel).await, ["food"], "{}", db.engine);
+        assert_eq!(kinds(&foreign).await, ["translation"]);
+        assert_eq!(kinds(&medical).await, ["medicine"]);
+        assert_eq!(kinds(&info).await, ["other"]);
+        assert_eq!(kinds(&manager).await, ["food", "translation", "medicine", "other"]);
+        assert!(matches!(s.site_requests(&cdc, site).await, Err(StoreError::Forbidden)), "{}", db.engine);
+        assert_eq!(s.site_dashboard(&hotel, site).await.unwrap().open_requests, Some(1));
+        assert_eq!(s.site_dashboard(&manager, site).await.unwrap().open_requests, Some(4));
+        assert_eq!(s.site_dashboard(&cdc, site).await.unwrap().open_requests, None);
+
+        // Open → acknowledged → done, each step once; another group's request is not theirs to step.
+        let food = made[0].id;
+        assert_eq!(
+            s.step_request(&hotel, site, food, RequestEvent::Acknowledge).await.unwrap(),
+            RequestState::Acknowledged
+        );
+        match s.step_request(&hotel, site, food, RequestEvent::Acknowledge).await {
+            Err(StoreError::Conflict(r)) => assert_eq!(r.key, Key::QuarantineRequestStep, "{}", db.engine),
+            other => panic!("{}: {other:?}", db.engine),
+        }
+        assert!(matches!(
+            s.step_request(&hotel, site, translation.id, RequestEvent::Done).await,
+            Err(StoreError::Forbidden)
+        ));
+        assert_eq!(s.step_request(&hotel, site, food, RequestEvent::Done).await.unwrap(), RequestState::Done);
+        assert!(matches!(s.step_request(&hotel, site, food, RequestEvent::Done).await, Err(StoreError::Conflict(_))));
+        assert_eq!(
+            s.step_request(&foreign, site, translation.id, RequestEvent::Done).await.unwrap(),
+            RequestState::Done
+        );
+        assert!(s.site_requests(&hotel, site).await.unwrap().is_empty(), "{}: done is off the list", db.engine);
+        assert_eq!(s.own_requests(&tokens[0]).await.unwrap()[1].state, "done");
+        assert_eq!(s.site_dashboard(&manager, site).await.unwrap().open_requests, Some(2));
+
+        // Another site: nothing, whatever the ids.
+        let elsewhere = quarantine_site(s, "松北宾馆隔离点", 2).await;
+        let theirs = user(s, "sb-manager", Role::SiteManager, "site:松北宾馆隔离点").await;
+        assert!(matches!(s.site_requests(&theirs, site).await, Err(StoreError::NotFound)), "{}", db.engine);
+        assert!(matches!(
+            s.step_request(&theirs, site, medicine.id, RequestEvent::Done).await,
+            Err(StoreError::NotFound)
+        ));
+        assert!(matches!(
+            s.step_request(&theirs, elsewhere, medicine.id, RequestEvent::Done).await,
+            Err(StoreError::NotFound)
+        ));
+        assert!(s.site_requests(&theirs, elsewhere).await.unwrap().is_empty());
+        let nobody = "0123456789abcdef0123456789abcdef";
+        let lost = s.make_request(nobody, RequestKind::Food, &text("x"), &client("4")).await;
+        assert!(matches!(lost, Err(StoreError::NotFound)), "{}", db.engine);
+    }
+}

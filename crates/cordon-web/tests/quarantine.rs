@@ -2,7 +2,8 @@
 //! site's page on day 4 of a 7+7 stay (birthdays and releases of today and
 //! tomorrow, tests due), a batch's people with masked passports, the timeline
 //! download, and what each account may open: the hotel group no people, the
-//! information group no full passports, another site nothing at all.
+//! information group no full passports, another site nothing at all; a
+//! person's own health check and requests in Russian, and who sees them.
 
 use std::sync::Arc;
 
@@ -42,7 +43,12 @@ async fn fixture_at(now: chrono::DateTime<Utc>) -> Vec<(App, i64, i64, i64)> {
         s.import_manifest(&system, &batch, &sheet, &|_| {}).await.unwrap();
         s.check_in(&system, &batch, &[]).await.unwrap();
         user(s, "zl-manager", Role::SiteManager, &format!("site:{SITE}")).await;
-        for (name, group) in [("zl-hotel", Group::Hotel), ("zl-info", Group::Information)] {
+        for (name, group) in [
+            ("zl-hotel", Group::Hotel),
+            ("zl-info", Group::Information),
+            ("zl-medical", Group::Medical),
+            ("zl-foreign", Group::ForeignAffairs),
+        ] {
             user(s, name, Role::SiteGroup, &format!("site:{SITE}")).await;
             s.set_site_group(&system, name, group).await.unwrap();
         }
@@ -364,6 +370,163 @@ async fn on_the_last_onsite_day_certificates_print_and_verify_and_a_release_hand
         // Another site's manager cannot release this batch's people.
         let theirs_csrf = app.csrf(&theirs, &format!("/quarantine/sites/{other}")).await;
         let res = app.post_form(&theirs, &path, &body.replace(&csrf, &theirs_csrf)).await;
+        assert_eq!(res.status(), StatusCode::NOT_FOUND, "{engine}");
+    }
+}
+
+/// The value of a hidden field of a page's form.
+fn hidden(html: &str, name: &str) -> String {
+    let at = format!("name=\"{name}\" value=\"");
+    let start = html.find(&at).unwrap_or_else(|| panic!("no field {name}")) + at.len();
+    html[start..].split('"').next().unwrap().to_string()
+}
+
+#[tokio::test]
+async fn a_person_reports_a_fever_and_asks_for_a_translator_in_russian_and_only_the_right_groups_see_it() {
+    for (app, site, other, _) in fixture().await {
+        let engine = app.db.engine;
+        let cards = app.db.store.room_cards(&Actor::system(), site).await.unwrap();
+        let token = cards.iter().find(|c| c.number == "305").unwrap().people[0].token.clone();
+        let own = format!("/stay/{token}");
+        let anyone = common::client();
+        let page = app.page(&anyone, &own).await;
+        assert!(page.contains("Моё самочувствие") && page.contains("Кашель"), "{engine}: {page}");
+        assert!(page.contains("Просьб пока нет"), "{engine}");
+        let csrf = common::csrf_of(&page);
+        let client = hidden(&page, "client");
+
+        // A fever with a cough, this morning (10:00 in Harbin): recorded, and the page says so.
+        let body = format!("csrf={csrf}&lang=ru&slot=morning&temperature=38%2C2&symptom=cough");
+        let res = app.post_form(&anyone, &format!("{own}/health"), &body).await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER, "{engine}");
+        let to = res.headers()["location"].to_str().unwrap().to_string();
+        assert_eq!(to, format!("{own}?lang=ru&saved=health"), "{engine}");
+        let page = app.page(&anyone, &to).await;
+        assert!(page.contains("ваш замер записан") && page.contains("38.2"), "{engine}: {page}");
+        // A reading out of range, and another reading for the same slot: refused in Russian.
+        let res = app
+            .post_form(&anyone, &format!("{own}/health"), &format!("csrf={csrf}&lang=ru&slot=morning&temperature=45"))
+            .await;
+        assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY, "{engine}");
+        assert!(res.text().await.unwrap().contains("не температура"), "{engine}");
+        let res = app
+            .post_form(&anyone, &format!("{own}/health"), &format!("csrf={csrf}&lang=ru&slot=morning&temperature=36.6"))
+            .await;
+        assert_eq!(res.status(), StatusCode::CONFLICT, "{engine}");
+        assert!(res.text().await.unwrap().contains("Утренний замер 2026-09-20 уже записан"), "{engine}");
+        let forged = app.post_form(&anyone, &format!("{own}/health"), "lang=ru&slot=morning&temperature=36.6").await;
+        assert_eq!(forged.status(), StatusCode::FORBIDDEN, "{engine}: no token, nothing recorded");
+
+        // A request sent twice from the same form (a double tap) is one request.
+        let body = format!(
+            "csrf={csrf}&lang=ru&kind=translation&text=%D0%9D%D1%83%D0%B6%D0%B5%D0%BD+%D0%BF%D0%B5%D1%80%D0%B5%D0%B2%D0%BE%D0%B4%D1%87%D0%B8%D0%BA&client={client}"
+        );
+        for _ in 0..2 {
+            let res = app.post_form(&anyone, &format!("{own}/requests"), &body).await;
+            assert_eq!(res.status(), StatusCode::SEE_OTHER, "{engine}");
+        }
+        assert_eq!(app.db.store.own_requests(&token).await.unwrap().len(), 1, "{engine}");
+        let page = app.page(&anyone, &format!("{own}?saved=request")).await;
+        assert!(page.contains("Просьба отправлена") && page.contains("Нужен переводчик"), "{engine}: {page}");
+        assert!(page.contains("Перевод") && page.contains("Отправлено"), "{engine}");
+        assert_ne!(hidden(&page, "client"), client, "{engine}: each page shown makes its own form id");
+        let empty = format!("csrf={csrf}&lang=ru&kind=food&text=+++&client={}", hidden(&page, "client"));
+        let res = app.post_form(&anyone, &format!("{own}/requests"), &empty).await;
+        assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY, "{engine}");
+        assert!(res.text().await.unwrap().contains("Напишите, что вам нужно"), "{engine}");
+
+        // The medical group sees the alert on the site page and acknowledges it there.
+        let medical = app.login("zl-medical").await;
+        let path = format!("/quarantine/sites/{site}");
+        let page = app.page(&medical, &path).await;
+        let alerts = page.split("id=\"alerts\"").nth(1).unwrap().split("</ul>").next().unwrap();
+        assert!(alerts.contains("38.2") && alerts.contains("发热") && alerts.contains("咳嗽"), "{engine}: {alerts}");
+        assert!(alerts.contains("Иванова Анна") && alerts.contains("305") && alerts.contains("本人自报"), "{engine}");
+        let csrf = app.csrf(&medical, &path).await;
+        let token_api = app.db.store.create_token("zl-medical").await.unwrap();
+        let board = app.api_json(&token_api, &format!("/api/v1/quarantine/sites/{site}/health-checks")).await;
+        let alert = board["alerts"][0]["id"].as_i64().unwrap();
+        assert_eq!(board["alerts"][0]["temperature"], "38.2", "{engine}: {board}");
+        let d = app.api_json(&token_api, &format!("/api/v1/quarantine/sites/{site}")).await;
+        assert_eq!(d["health_alerts"], 1, "{engine}");
+        let res = app
+            .post_form(&medical, &format!("{path}/health-alerts/{alert}/acknowledge"), &format!("csrf={csrf}"))
+            .await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER, "{engine}");
+        let page = app.page(&medical, &path).await;
+        assert!(page.contains("没有待处理的健康预警"), "{engine}");
+        // The medical group records a check on the site page; the API refuses a conflicting one.
+        let person = board["alerts"][0]["person_id"].as_i64().unwrap();
+        let res = app
+            .post_form(
+                &medical,
+                &format!("{path}/health-checks"),
+                &format!("csrf={csrf}&person={person}&slot=afternoon&temperature=37.2"),
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER, "{engine}");
+        let url = app.url(&format!("/api/v1/quarantine/sites/{site}/health-checks"));
+        let body = serde_json::json!({"person_id": person, "slot": "afternoon", "temperature": "37.9"});
+        let res = common::api().post(&url).bearer_auth(&token_api).json(&body).send().await.unwrap();
+        assert_eq!(res.status(), StatusCode::CONFLICT, "{engine}");
+
+        // The hotel group sees no health data at all, by page or API, and records none.
+        let hotel = app.login("zl-hotel").await;
+        let page = app.page(&hotel, &path).await;
+        assert!(
+            !page.contains("id=\"alerts\"") && !page.contains("id=\"health\"") && !page.contains("38.2"),
+            "{engine}"
+        );
+        assert!(page.contains("id=\"requests\"") && !page.contains("Нужен переводчик"), "{engine}: food only");
+        let hotel_api = app.db.store.create_token("zl-hotel").await.unwrap();
+        let res = common::api().get(&url).bearer_auth(&hotel_api).send().await.unwrap();
+        assert_eq!(res.status(), StatusCode::FORBIDDEN, "{engine}");
+        let csrf_hotel = app.csrf(&hotel, &path).await;
+        let res = app
+            .post_form(
+                &hotel,
+                &format!("{path}/health-checks"),
+                &format!("csrf={csrf_hotel}&person={person}&slot=afternoon&temperature=36.6"),
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::FORBIDDEN, "{engine}");
+        let d = app.api_json(&hotel_api, &format!("/api/v1/quarantine/sites/{site}")).await;
+        assert!(d["health_alerts"].is_null() && d["open_requests"] == 0, "{engine}: {d}");
+
+        // Foreign affairs sees the translation request and marks it done; the person's page says so.
+        let foreign = app.login("zl-foreign").await;
+        let page = app.page(&foreign, &path).await;
+        let requests = page.split("id=\"requests\"").nth(1).unwrap();
+        assert!(requests.contains("Нужен переводчик") && requests.contains("翻译"), "{engine}: {requests}");
+        let foreign_api = app.db.store.create_token("zl-foreign").await.unwrap();
+        let listed = app.api_json(&foreign_api, &format!("/api/v1/quarantine/sites/{site}/requests")).await;
+        let rid = listed[0]["id"].as_i64().unwrap();
+        let csrf = app.csrf(&foreign, &path).await;
+        let step = format!("{path}/requests/{rid}/step");
+        let res = app.post_form(&hotel, &step, &format!("csrf={csrf_hotel}&event=done")).await;
+        assert_eq!(res.status(), StatusCode::FORBIDDEN, "{engine}: not the hotel's kind");
+        let res = app.post_form(&foreign, &step, &format!("csrf={csrf}&event=done")).await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER, "{engine}");
+        let res = app.post_form(&foreign, &step, &format!("csrf={csrf}&event=acknowledge")).await;
+        assert_eq!(res.status(), StatusCode::CONFLICT, "{engine}: done is done");
+        assert!(app.page(&anyone, &own).await.contains("Выполнено"), "{engine}");
+
+        // Another site's manager: this site's health checks and requests are not found, whatever the ids.
+        let theirs = app.db.store.create_token("sb-manager").await.unwrap();
+        for p in [
+            format!("/api/v1/quarantine/sites/{site}/health-checks"),
+            format!("/api/v1/quarantine/sites/{site}/requests"),
+        ] {
+            let res = common::api().get(app.url(&p)).bearer_auth(&theirs).send().await.unwrap();
+            assert_eq!(res.status(), StatusCode::NOT_FOUND, "{engine}: {p}");
+        }
+        let res = common::api()
+            .post(app.url(&format!("/api/v1/quarantine/sites/{other}/requests/{rid}/step")))
+            .bearer_auth(&theirs)
+            .json(&serde_json::json!({"event": "done"}))
+            .send()
+            .await
+            .unwrap();
         assert_eq!(res.status(), StatusCode::NOT_FOUND, "{engine}");
     }
 }

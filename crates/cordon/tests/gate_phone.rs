@@ -200,7 +200,8 @@ async fn the_guarantee_at_the_gate_on_a_phone_with_javascript_off() {
 
 /// The quarantine hotel on a phone, JavaScript off: the site manager's site page and the batch of
 /// 110 people, then a student's own page as her room card's QR opens it — in Russian, her day of
-/// quarantine and her dates, every control big enough for a thumb, and a switch to English.
+/// quarantine and her dates, every control big enough for a thumb, her health check sent from the
+/// page, and a switch to English.
 #[tokio::test]
 async fn the_quarantine_hotel_and_a_students_own_page_on_a_phone() {
     let Some((chromium, driver)) = browser_tools("quarantine phone test") else {
@@ -244,6 +245,14 @@ async fn the_quarantine_hotel_and_a_students_own_page_on_a_phone() {
         let day = browser.find(Locator::Css("p.own-day")).await?.text().await?;
         assert!(day.contains("день 2"), "day 2 of the stay: {day}");
         check_page(&browser, "quarantine-own", false).await?;
+        // Her morning or afternoon check, typed with a comma as a Russian keyboard gives it, with a cough ticked.
+        browser.find(Locator::Css("input[name=temperature]")).await?.send_keys("37,9").await?;
+        tap(&browser, Locator::Css("input[name=symptom][value=cough]"), false).await?;
+        tap(&browser, Locator::Css("form[action$='/health'] button"), true).await?;
+        let said = browser.wait().for_element(Locator::Css("p.ok")).await?.text().await?;
+        assert!(said.contains("замер записан"), "the check is recorded: {said}");
+        let today = browser.find(Locator::Css("#health ~ ul.cards-list")).await?.text().await?;
+        assert!(today.contains("37.9") && today.contains("Кашель"), "her check of today: {today}");
         tap(&browser, Locator::Css("a[hreflang=en]"), true).await?;
         let day = browser.wait().for_element(Locator::Css("p.own-day")).await?.text().await?;
         assert!(day.contains("day 2"), "the switch to English: {day}");

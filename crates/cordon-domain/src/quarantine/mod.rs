@@ -10,13 +10,17 @@
 //! - `manifest`: one row of an arrival batch's manifest, parsed into values;
 //! - `rooming`: who sleeps in which room at check-in, planned before anyone is checked in;
 //! - `results`: a test day's result, and what a result that comes again does;
-//! - `care`: a person's diet, faith, medicine and language as tasks for the groups that meet them.
-//! - `release`: when a person may be released, and the signed certificate that proves it.
+//! - `care`: a person's diet, faith, medicine and language as tasks for the groups that meet them;
+//! - `release`: when a person may be released, and the signed certificate that proves it;
+//! - `health`: temperatures and symptoms twice a day, and the fever rule that alerts;
+//! - `requests`: what a person asks the site for, the group that handles it, and its steps.
 
 pub mod care;
+pub mod health;
 pub mod manifest;
 pub mod policy;
 pub mod release;
+pub mod requests;
 pub mod results;
 pub mod rooming;
 pub mod site;

@@ -74,6 +74,8 @@ pub const ENTITIES: &[&str] = &[
     "release-certificate",
     "quarantined",
     "transfer",
+    "health-check",
+    "stay-request",
 ];
 
 /// One line of the log.

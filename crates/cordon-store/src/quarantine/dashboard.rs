@@ -1,7 +1,8 @@
 //! What a site's page and the command's page of every site show: rooms by
 //! state, the batches with how many of their people are in rooms, and, for
 //! roles that see them, today's and tomorrow's releases, the released still
-//! monitored at home, birthdays and tests due — all counted from the same stays the timeline export lists.
+//! monitored at home, birthdays and tests due (counted from the same stays
+//! the timeline export lists), health alerts and open requests.
 
 use chrono::{Duration, NaiveDate};
 use cordon_domain::quarantine::site::{RoomState, Sight};
@@ -157,6 +158,10 @@ pub struct Dashboard {
     pub positives: Option<i64>,
     /// Transfers not yet handed over to a hospital; none for a role that does not see transfers.
     pub transfers_under_way: Option<i64>,
+    /// Health alerts not yet acknowledged; none for a role that does not see health checks.
+    pub health_alerts: Option<i64>,
+    /// Requests not yet done of the kinds the role handles; none for a role that does not see requests.
+    pub open_requests: Option<i64>,
 }
 
 impl Store {
@@ -322,6 +327,14 @@ impl Store {
             .await?;
             (positives, under_way)
         });
+        let health_alerts = match role.may_see(Sight::HealthChecks) {
+            true => Some(self.open_alert_count(site_id).await?),
+            false => None,
+        };
+        let open_requests = match role.may_see(Sight::Requests) {
+            true => Some(self.open_request_count(role, site_id).await?),
+            false => None,
+        };
         releases.sort_by(|a, b| (a.date, &a.room).cmp(&(b.date, &b.room)));
         birthdays.sort_by(|a, b| (a.date, &a.room).cmp(&(b.date, &b.room)));
         Ok(Dashboard {
@@ -335,6 +348,8 @@ impl Store {
             missing_results: role.may_see(Sight::TestResults).then_some(missing),
             positives: role.may_see(Sight::TestResults).then_some(positives),
             transfers_under_way: role.may_see(Sight::Transfers).then_some(under_way),
+            health_alerts,
+            open_requests,
             today,
             site,
         })

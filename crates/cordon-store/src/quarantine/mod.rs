@@ -11,6 +11,8 @@
 //! - `results`: test results, and the transfers and extensions a positive opens;
 //! - `care`: the manifest's care needs as tasks for the groups that meet them;
 //! - `release`: release certificates signed with the site's key, their verification, and the hand-over.
+//! - `health`: temperatures and symptoms, and the alerts they raise;
+//! - `requests`: what people ask for from their own page, and its steps.
 //!
 //! Who may do what at a site is asked in one place, `Store::site_role`: the
 //! command sees every site; a site account sees only its own, and within it
@@ -74,9 +76,11 @@ mod batches;
 mod care;
 mod checkin;
 mod dashboard;
+mod health;
 mod manifest;
 mod own_page;
 mod release;
+mod requests;
 mod results;
 mod sites;
 mod timeline;
@@ -89,8 +93,10 @@ pub use batches::{Batch, NewBatch};
 pub use care::{CareList, CareTask, LanguageNeed};
 pub use checkin::CheckIn;
 pub use dashboard::{BatchLine, Dashboard, Glance, Named, RoomCounts, RoomLine, SiteLine};
+pub use health::{CheckRecorded, HealthCheck, OnSitePerson};
 pub use own_page::{CardPerson, OwnStay, RoomCard};
 pub use release::{Certificate, Issued, Released, Who};
+pub use requests::{OwnRequest, RequestLine, RequestMade};
 pub use results::{Recorded, ResultLine, Transfer};
 pub use sites::SiteCreated;
 pub use timeline::Stay;

@@ -62,6 +62,26 @@ pub struct CardPerson {
     pub token: String,
 }
 
+/// The person behind a page token.
+pub(super) struct TokenPerson {
+    pub person_id: i64,
+    pub site_id: i64,
+    pub zone: cordon_domain::clock::Zone,
+    /// Who the audit log names for what the person sends.
+    pub actor: cordon_domain::Actor,
+}
+
+/// A token as it was handed out (32 hex digits), else `NotFound`: anything
+/// else is not looked up.
+fn token_shaped(token: &str) -> StoreResult<String> {
+    let token = crate::clean(token);
+    if token.len() == 32 && token.bytes().all(|b| b.is_ascii_hexdigit()) {
+        Ok(token)
+    } else {
+        Err(StoreError::NotFound)
+    }
+}
+
 #[derive(sqlx::FromRow)]
 struct OwnRow {
     name: String,
@@ -92,11 +112,7 @@ impl Store {
     /// hospital or home), and the next person in the room must not read it.
     /// A token that opens nothing is `NotFound`, told apart from nothing else.
     pub async fn own_stay(&self, token: &str) -> StoreResult<OwnStay> {
-        let token = crate::clean(token);
-        // Tokens are 32 hex digits; anything else is not looked up.
-        if token.len() != 32 || !token.bytes().all(|b| b.is_ascii_hexdigit()) {
-            return Err(StoreError::NotFound);
-        }
+        let token = token_shaped(token)?;
         let row: Option<OwnRow> = on_pool!(self, |p| {
             sqlx::query_as(
                 "SELECT q.id AS person_id, q.name, q.name_latin, q.language, q.birth_date, r.number AS room, \
@@ -130,6 +146,33 @@ impl Store {
             birthday_in_stay: timeline.birthday_in_stay(row.birth_date),
             today: zone.date_of(now),
         })
+    }
+
+    /// Who a page token opens, while they are in a room (as `own_stay`):
+    /// the person, their site and its zone, for what they send from the page.
+    pub(super) async fn token_person(&self, token: &str) -> StoreResult<TokenPerson> {
+        let token = token_shaped(token)?;
+        let row: Option<(i64, i64, String)> = on_pool!(self, |p| {
+            sqlx::query_as(
+                "SELECT q.id, q.site_id, s.zone FROM quarantined q JOIN sites s ON s.id = q.site_id \
+                 WHERE q.page_token = $1 AND q.room_id IS NOT NULL",
+            )
+            .bind(token.clone())
+            .fetch_optional(p)
+            .await?
+        });
+        let (person_id, site_id, zone) = row.ok_or(StoreError::NotFound)?;
+        let zone = cordon_domain::clock::Zone::parse(&zone).unwrap_or_default();
+        // What a person sends is logged under a name of its own: no account sent it.
+        let actor = cordon_domain::Actor {
+            user_id: 0,
+            username: format!("stay-page:{person_id}"),
+            role: cordon_domain::Role::SiteGroup,
+            scope: cordon_domain::Scope::Site { id: site_id },
+            scope_label: String::new(),
+            cadre_id: None,
+        };
+        Ok(TokenPerson { person_id, site_id, zone, actor })
     }
 
     /// The cards of a site's occupied rooms, by floor and number, for the

@@ -242,3 +242,50 @@ stay-state-on-site = Карантин в пункте
 stay-state-home-monitoring = Домашнее наблюдение
 stay-state-ended = Карантин окончен
 stay-day = { $state }, день { $day }
+# Health checks and requests (issue 11): refusals.
+quarantine-temperature = «{ $value }» — не температура: укажите её в °C, не больше одного знака после запятой, от { $min } до { $max }, например 36,6.
+quarantine-symptom-unknown = «{ $value }» нет в списке симптомов.
+quarantine-slot-unknown = «{ $value }» — не время замера: утро или день.
+quarantine-check-conflict = { $slot ->
+    [morning] Утренний
+   *[afternoon] Дневной
+    } замер { $date } уже записан: { $recorded } °C. Другое значение не записывается поверх; сообщите медицинской группе или сделайте следующий замер.
+quarantine-person-not-on-site = Этого человека нет в номерах этого пункта.
+quarantine-request-kind = «{ $value }» — не вид просьбы: еда, лекарства, перевод или другое.
+quarantine-request-empty = Напишите, что вам нужно.
+quarantine-request-too-long = В просьбе не больше { $max } символов.
+quarantine-request-characters = В просьбе есть управляющие или скрытые символы.
+quarantine-request-client-id = Эта форма устарела: откройте страницу заново и отправьте оттуда.
+quarantine-request-step-not-allowed = Просьба уже в другом состоянии (её только что обработали): обновите страницу.
+# The own page's health check and requests.
+symptom-cough = Кашель
+symptom-sore-throat = Боль в горле
+symptom-fatigue = Слабость
+symptom-loss-of-smell-taste = Потеря обоняния или вкуса
+symptom-shortness-of-breath = Одышка
+symptom-diarrhoea = Диарея
+symptom-other = Другое
+slot-morning = Утро
+slot-afternoon = День
+request-kind-food = Еда
+request-kind-medicine = Лекарства
+request-kind-translation = Перевод
+request-kind-other = Другое
+request-state-open = Отправлено
+request-state-acknowledged = Принято в работу
+request-state-done = Выполнено
+own-health-title = Моё самочувствие
+own-health-hint = Измеряйте температуру два раза в день. При температуре или симптомах медицинская группа узнает об этом сразу.
+own-temperature = Температура, °C
+own-symptoms = Симптомы (отметьте, что есть)
+own-slot = Замер
+own-health-send = Отправить замер
+own-health-saved = Спасибо: ваш замер записан.
+own-health-today = Мои замеры сегодня
+own-requests-title = Просьба к пункту
+own-request-kind = О чём
+own-request-text = Что вам нужно
+own-request-send = Отправить просьбу
+own-request-saved = Просьба отправлена; команда пункта ответит.
+own-requests-mine = Мои просьбы
+own-requests-none = Просьб пока нет.

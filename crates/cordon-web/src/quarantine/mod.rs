@@ -3,7 +3,9 @@
 //! releases and birthdays, tests due), a batch's people with their dates,
 //! and the timeline export. What each role sees is the store's answer
 //! (`Store::site_role`, `SiteRole::may_see`): a part a role may not see is
-//! left off the page, and asked for directly it is refused.
+//! left off the page, and asked for directly it is refused. Health checks
+//! (`health`) and requests (`requests`) have their own modules, whose parts
+//! the site page and the person's own page include.
 
 use askama::Template;
 use askama_web::WebTemplate;
@@ -30,7 +32,9 @@ use crate::error::{ApiError, PageError};
 use crate::i18n::{Lang, Tr};
 use crate::views::Layout;
 
+mod health;
 mod release;
+mod requests;
 
 /// Page routes.
 pub fn router() -> Router<AppState> {
@@ -45,6 +49,8 @@ pub fn router() -> Router<AppState> {
         .route("/quarantine/sites/{id}/care", axum::routing::post(care_form))
         .route("/stay/{token}", get(own_page))
         .merge(release::router())
+        .merge(health::router())
+        .merge(requests::router())
 }
 
 /// API routes.
@@ -58,6 +64,8 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(api_stays))
         .routes(routes!(api_results, api_record_result))
         .merge(release::api_router())
+        .merge(health::api_router())
+        .merge(requests::api_router())
 }
 
 #[derive(Template, WebTemplate)]
@@ -101,6 +109,8 @@ struct SiteView {
     records_tests: bool,
     /// The care tasks of the caller's group, if it sees care needs.
     care: Option<cordon_store::quarantine::CareList>,
+    health: Option<health::SitePart>,
+    requests: Option<Vec<requests::SiteLine>>,
 }
 
 async fn site_page(State(app): State<AppState>, ctx: Ctx, Path(id): Path<i64>) -> Result<SiteView, PageError> {
@@ -121,7 +131,11 @@ async fn site_page(State(app): State<AppState>, ctx: Ctx, Path(id): Path<i64>) -
             in_rooms: b.in_rooms,
         })
         .collect();
+    let health = health::site_part(&app, &ctx, id, role, d.site.zone).await?;
+    let requests = requests::site_part(&app, &ctx, id, role).await?;
     Ok(SiteView {
+        health,
+        requests,
         l: Layout::titled(&ctx, d.site.name.clone()),
         state: ctx.tr.tk("site-state", d.site.state.as_str()),
         batches,
@@ -441,35 +455,102 @@ struct OwnView {
     state: String,
     birthday_today: bool,
     langs: Vec<LangChoice>,
+    /// The page token, for the forms' addresses.
+    token: String,
+    csrf: String,
+    /// What the last form did: sent, or why it was refused.
+    notice: Option<Notice>,
+    health: health::OwnPart,
+    requests: requests::OwnPart,
+}
+
+/// A line at the top of the own page after a form: done, or refused and why.
+struct Notice {
+    ok: bool,
+    text: String,
 }
 
 #[derive(Deserialize)]
 struct OwnQuery {
     lang: Option<String>,
+    /// Set by the redirect after a form: `health` or `request`.
+    saved: Option<String>,
 }
 
 /// A person's own page, opened from their room's card without signing in:
-/// their day, next test and release dates, in their language. Rate-limited
-/// per address like the boards' public pages, before the token is looked up.
+/// their day, next test and release dates, their health check and requests,
+/// in their language. Rate-limited per address like the boards' public
+/// pages, before the token is looked up.
 async fn own_page(
     State(app): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     Path(token): Path<String>,
     Query(q): Query<OwnQuery>,
-    headers: HeaderMap,
+    v: crate::accounts::Visitor,
 ) -> Result<Response, PageError> {
-    let visitor = crate::accounts::tr_of(&app, &headers);
-    if let Some(refused) = crate::boards::over_public_limit(&app, "stay-page", peer, visitor).await? {
+    if let Some(refused) = crate::boards::over_public_limit(&app, "stay-page", peer, v.tr).await? {
         return Ok(refused);
     }
-    let s = app.store.own_stay(&token).await?;
-    let tr = Tr::new(own_lang(q.lang.as_deref(), &s.language), app.zone);
+    let mut view = own_view(&app, &token, q.lang.as_deref(), v.csrf).await?;
+    view.notice = match q.saved.as_deref() {
+        Some("health") => Some(Notice { ok: true, text: view.tr.t("own-health-saved") }),
+        Some("request") => Some(Notice { ok: true, text: view.tr.t("own-request-saved") }),
+        _ => None,
+    };
+    Ok(view.into_response())
+}
+
+/// The own page of a token in the language asked for (else the person's own).
+async fn own_view(app: &AppState, token: &str, lang: Option<&str>, csrf: String) -> Result<OwnView, PageError> {
+    let s = app.store.own_stay(token).await?;
+    let tr = Tr::new(own_lang(lang, &s.language), app.zone);
     let langs = Lang::ALL
         .into_iter()
         .map(|l| LangChoice { code: l.code(), html: l.html(), name: l.native_name(), current: l == tr.lang })
         .collect();
-    Ok(OwnView { state: stay_state(&tr, s.state), birthday_today: s.birthday_in_stay == Some(s.today), tr, langs, s }
-        .into_response())
+    Ok(OwnView {
+        state: stay_state(&tr, s.state),
+        birthday_today: s.birthday_in_stay == Some(s.today),
+        health: health::own_part(app, &tr, token).await?,
+        requests: requests::own_part(app, &tr, token).await?,
+        token: token.to_string(),
+        csrf,
+        notice: None,
+        tr,
+        langs,
+        s,
+    })
+}
+
+/// What the own page's forms answer: done, back to the page (a redirect, so
+/// a reload sends nothing again) saying so; refused, the page again with the
+/// reason in the person's language.
+async fn own_answer(
+    app: &AppState,
+    token: &str,
+    lang: &str,
+    csrf: String,
+    done: Result<(), StoreError>,
+    what: &str,
+) -> Result<Response, PageError> {
+    let refusal = match done {
+        Ok(()) => {
+            // The token opened a stay just now; the language is one we speak or none.
+            let lang = Lang::parse(lang).map(|l| format!("lang={}&", l.code())).unwrap_or_default();
+            let to = format!("/stay/{}?{lang}saved={what}", token.trim());
+            return Ok(axum::response::Redirect::to(&to).into_response());
+        }
+        Err(e @ (StoreError::Invalid(_) | StoreError::Conflict(_))) => e,
+        Err(e) => return Err(e.into()),
+    };
+    let status = match refusal {
+        StoreError::Conflict(_) => axum::http::StatusCode::CONFLICT,
+        _ => axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+    };
+    let mut view = own_view(app, token, Some(lang).filter(|l| !l.is_empty()), csrf).await?;
+    let text = refusal.refusal().map(|r| view.tr.refusal(r)).unwrap_or_default();
+    view.notice = Some(Notice { ok: false, text });
+    Ok((status, view).into_response())
 }
 
 /// An extension by hand.

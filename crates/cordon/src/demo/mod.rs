@@ -601,6 +601,18 @@ mod tests {
             let languages = s.care_tasks(&foreign, site.id).await.unwrap().languages;
             assert_eq!((languages[0].language.as_str(), languages[0].people), ("ru", 109 + 8), "{}", db.engine);
             let hotel = s.actor_by_username("demo-site-hotel").await.unwrap().unwrap();
+            // Today's checks: one fever waits for the medical group; two requests wait, one the hotel's.
+            assert_eq!((d.health_alerts, d.open_requests), (Some(1), Some(2)), "{}", db.engine);
+            let alerts = s.health_alerts(&manager, site.id).await.unwrap();
+            assert_eq!((alerts[0].temperature.as_str(), alerts[0].fever), ("37.8", true), "{}", db.engine);
+            assert_eq!(
+                s.health_checks(&manager, site.id).await.unwrap().len(),
+                5,
+                "{}: the second run adds none",
+                db.engine
+            );
+            let by_hotel = s.site_dashboard(&hotel, site.id).await.unwrap();
+            assert_eq!((by_hotel.health_alerts, by_hotel.open_requests), (None, Some(1)), "{}", db.engine);
             assert!(matches!(
                 s.stays(&hotel, &batch, cordon_store::residents::Reveal::Masked).await,
                 Err(cordon_store::StoreError::Forbidden)

@@ -4,7 +4,9 @@
 //! is built (day 0 the local date of arrival), so today is day 2. Five
 //! birthdays fall inside the stay, the first student's tomorrow, as the
 //! scenario tells it. Names are synthetic, in Cyrillic with their Latin
-//! transliteration; 18 destination provinces, 56 universities.
+//! transliteration; 18 destination provinces, 56 universities. Today's health
+//! checks have one fever waiting for the medical group, and two requests wait
+//! for the hotel and foreign-affairs groups.
 //!
 //! The stay is played from a script (`POSITIVES`): each test day's results up
 //! to today, ten positives over the stay, each taken to hospital at once. A
@@ -318,6 +320,7 @@ pub(super) async fn build(
         positives: &[],
     };
     arrive(store, id, batch, &earlier).await?;
+    health_and_requests(store, id).await?;
     Ok(SiteSummary { manifest, in_rooms: done.checked_in + done.already_in })
 }
 
@@ -421,6 +424,39 @@ async fn play(store: &Store, site: i64, batch: &Batch, a: &Arrival<'_>, timeline
 /// Person `i`'s passport number, counted from `first`.
 fn passport(first: usize, i: usize) -> String {
     format!("75{:07}", first + i * 37)
+}
+
+/// This morning's (or afternoon's) checks of the first five students in
+/// rooms, the third with a fever that waits for the medical group, and two
+/// open requests sent from students' own pages: food for the hotel group,
+/// a translator for foreign affairs. A second run finds them and adds nothing
+/// (the same reading of the slot is the same check; the requests carry fixed
+/// form ids).
+async fn health_and_requests(store: &Store, site: i64) -> Result<()> {
+    use cordon_domain::quarantine::health::{Reading, Slot, Symptom, Temperature};
+    use cordon_domain::quarantine::requests::{ClientId, RequestKind, RequestText};
+    let system = Actor::system();
+    let slot = Slot::at(Zone::default().local(store.now()).time());
+    let people = store.people_on_site(&system, site).await?;
+    let readings = [("36.5", &[][..]), ("36.7", &[]), ("37.8", &[Symptom::Cough]), ("36.4", &[]), ("36.6", &[])];
+    for (person, (t, symptoms)) in people.iter().zip(readings) {
+        let reading = Reading::new(Temperature::parse(t)?, symptoms);
+        store.record_health_check(&system, site, person.id, slot, &reading).await?;
+    }
+    let tokens: Vec<String> = store
+        .room_cards(&system, site)
+        .await?
+        .into_iter()
+        .flat_map(|c| c.people.into_iter().map(|p| p.token))
+        .collect();
+    let asks = [
+        (RequestKind::Food, "Можно вегетарианский обед? Я не ем мясо.", "demo-request-food-1"),
+        (RequestKind::Translation, "Нужен переводчик для разговора с врачом.", "demo-request-translation-1"),
+    ];
+    for (token, (kind, text, client)) in tokens.iter().skip(3).step_by(7).zip(asks) {
+        store.make_request(token, kind, &RequestText::parse(text)?, &ClientId::parse(client)?).await?;
+    }
+    Ok(())
 }
 
 #[cfg(test)]
