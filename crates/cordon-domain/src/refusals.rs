@@ -515,6 +515,8 @@ keys! {
     QuarantineReleaseNotCheckedIn = "quarantine-release-not-checked-in",
     /// A care need of the manifest too long or with hidden characters (`max`).
     QuarantineCareNote = "quarantine-care-note",
+    /// A transfer's step that is none of depart, hand-over, follow-up, cancel (`value`).
+    QuarantineTransferEvent = "quarantine-transfer-event",
     /// A results file without one of its columns (`field`).
     QuarantineResultsColumnMissing = "quarantine-results-column-missing",
     /// A test day that is not a date (`value`).

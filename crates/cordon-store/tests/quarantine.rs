@@ -380,13 +380,17 @@ async fn a_positive_opens_one_transfer_extends_the_roommate_and_its_room_awaits_
             .collect();
         assert_eq!(tokens.len(), 6, "{}", db.engine);
         let now = s.now();
+        let hospital = cordon_domain::places::PlaceName::parse("哈尔滨市第六医院").unwrap();
         let depart = TransferEvent::Depart {
+            hospital: hospital.clone(),
             vehicle: Vehicle::parse("黑A·12345").unwrap(),
             escorts: vec![PersonName::parse("王医生").unwrap()],
             at: now,
         };
         let no_escort =
-            TransferEvent::Depart { vehicle: Vehicle::parse("黑A·12345").unwrap(), escorts: vec![], at: now };
+            TransferEvent::Depart {
+                hospital, vehicle: Vehicle::parse("黑A·12345").unwrap(), escorts: vec![], at: now
+            };
         assert!(matches!(s.step_transfer(&police, site, t2, &no_escort).await, Err(StoreError::Invalid(_))));
         assert_eq!(s.step_transfer(&police, site, t2, &depart).await.unwrap(), TransferState::Departed);
         assert_eq!(s.step_transfer(&police, site, t1, &depart).await.unwrap(), TransferState::Departed);

@@ -143,6 +143,40 @@ async fn the_command_sees_every_site_and_a_sites_page_shows_todays_birthdays_and
         assert_eq!(d["missing_results"].as_array().unwrap().len(), 17, "{engine}: one result came in");
         let page = app.page(&cmd, &format!("/quarantine/sites/{site}")).await;
         assert!(page.contains("阳性") && page.contains("转运中"), "{engine}");
+        // The transfer, step by step: departure from the page, hand-over by the API, a follow-up from the page.
+        let part = page.split("id=\"transfers\"").nth(1).unwrap().split("</ul>").next().unwrap().to_string();
+        let step = part.split("action=\"").nth(1).unwrap().split('"').next().unwrap().to_string();
+        assert!(step.starts_with(&format!("/quarantine/sites/{site}/transfers/")), "{engine}: {part}");
+        let csrf = common::csrf_of(&page);
+        let no_hospital = format!("csrf={csrf}&event=depart&vehicle=120&escorts=%E7%8E%8B%E5%8C%BB%E7%94%9F");
+        assert_eq!(app.post_form(&cmd, &step, &no_hospital).await.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        let depart = format!(
+            "csrf={csrf}&event=depart&hospital=%E5%93%88%E5%B0%94%E6%BB%A8%E5%B8%82%E7%AC%AC%E5%85%AD%E5%8C%BB%E9%99%A2\
+             &vehicle=%E9%BB%91A120&escorts=%E7%8E%8B%E5%8C%BB%E7%94%9F%E3%80%81%E6%9D%8E%E8%AD%A6%E5%AE%98"
+        );
+        assert_eq!(app.post_form(&cmd, &step, &depart).await.status(), StatusCode::SEE_OTHER, "{engine}");
+        let page = app.page(&cmd, &format!("/quarantine/sites/{site}")).await;
+        assert!(page.contains("哈尔滨市第六医院") && page.contains("王医生, 李警官"), "{engine}");
+        let api_step = app.url(&format!("/api{}", step.replacen("/quarantine", "/v1/quarantine", 1)));
+        let hand_over = || async {
+            let body = serde_json::json!({"event": "hand-over"});
+            common::api().post(&api_step).bearer_auth(&token).json(&body).send().await.unwrap()
+        };
+        let res = hand_over().await;
+        assert_eq!(res.status(), StatusCode::OK, "{engine}: {api_step}");
+        assert_eq!(res.json::<serde_json::Value>().await.unwrap(), "handed-over");
+        let again = hand_over().await;
+        assert_eq!(again.status(), StatusCode::UNPROCESSABLE_ENTITY, "{engine}: a step that does not follow");
+        let follow =
+            format!("csrf={csrf}&event=follow-up&kind=institution&note=%E5%B7%B2%E9%80%9A%E7%9F%A5%E5%AD%A6%E6%A0%A1");
+        assert_eq!(app.post_form(&cmd, &step, &follow).await.status(), StatusCode::SEE_OTHER, "{engine}");
+        let page = app.page(&cmd, &format!("/quarantine/sites/{site}")).await;
+        assert!(page.contains("已通知学校") && page.contains("联系高校"), "{engine}: the follow-up log");
+        let transfers = app.api_json(&token, &format!("/api/v1/quarantine/sites/{site}/transfers")).await;
+        assert_eq!(transfers[0]["state"], "followed-up", "{engine}: {transfers}");
+        assert_eq!(transfers[0]["hospital"], "哈尔滨市第六医院");
+        let elsewhere = step.replacen(&format!("/sites/{site}/"), &format!("/sites/{other}/"), 1);
+        assert_eq!(app.post_form(&cmd, &elsewhere, &follow).await.status(), StatusCode::NOT_FOUND, "{engine}");
     }
 }
 

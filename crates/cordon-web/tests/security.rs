@@ -521,6 +521,7 @@ const STATE_CHANGING: &[&str] = &[
     "/quarantine/batches/{id}/timeline",
     "/quarantine/sites/{id}/care",
     "/quarantine/sites/{id}/results",
+    "/quarantine/sites/{id}/transfers/{transfer}/step",
     "/quarantine/sites/{id}/health-alerts/{check}/acknowledge",
     "/quarantine/sites/{id}/health-checks",
     "/quarantine/sites/{id}/requests/{rid}/step",

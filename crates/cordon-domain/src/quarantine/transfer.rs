@@ -8,6 +8,7 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use crate::places::PlaceName;
 use crate::values::{PersonName, is_hidden_char};
 use crate::{Key, Refusal};
 
@@ -117,6 +118,8 @@ impl Note {
 pub enum TransferEvent {
     /// The person leaves the site in the vehicle with the escorts.
     Depart {
+        /// The designated hospital (定点医院) it goes to.
+        hospital: PlaceName,
         /// The vehicle.
         vehicle: Vehicle,
         /// Who goes with the person (at least one: the loop is closed by them).
@@ -153,6 +156,36 @@ impl TransferEvent {
             TransferEvent::HandOver { .. } => "hand-over",
             TransferEvent::FollowUp { .. } => "follow-up",
             TransferEvent::Cancel { .. } => "cancel",
+        }
+    }
+
+    /// An event from a form's or a request's fields (`field(name)` gives ""
+    /// for one not sent): depart (hospital, vehicle, escorts separated by
+    /// commas or 、), hand-over, follow-up (kind, note) or cancel (reason),
+    /// dated `at`. Every bad field is refused with its reason.
+    pub fn from_fields<'a>(
+        event: &str,
+        field: impl Fn(&str) -> &'a str,
+        at: DateTime<Utc>,
+    ) -> Result<TransferEvent, Refusal> {
+        match event.trim() {
+            "depart" => {
+                let hospital = PlaceName::parse(field("hospital"))?;
+                let vehicle = Vehicle::parse(field("vehicle"))?;
+                let escorts = field("escorts")
+                    .split([',', '，', '、', ';', '；'])
+                    .filter(|e| !e.trim().is_empty())
+                    .map(PersonName::parse)
+                    .collect::<Result<Vec<_>, _>>()?;
+                Ok(TransferEvent::Depart { hospital, vehicle, escorts, at })
+            }
+            "hand-over" => Ok(TransferEvent::HandOver { at }),
+            "follow-up" => {
+                let kind = FollowUpKind::parse(field("kind")).unwrap_or(FollowUpKind::Other);
+                Ok(TransferEvent::FollowUp { at, kind, note: Note::parse(field("note"))? })
+            }
+            "cancel" => Ok(TransferEvent::Cancel { reason: Note::parse(field("reason"))? }),
+            other => Err(Key::QuarantineTransferEvent.with("value", other)),
         }
     }
 
@@ -282,6 +315,7 @@ mod tests {
     fn events(when: DateTime<Utc>) -> Vec<TransferEvent> {
         vec![
             TransferEvent::Depart {
+                hospital: PlaceName::parse("哈尔滨市第六医院").unwrap(),
                 vehicle: Vehicle::parse("黑A·12345").unwrap(),
                 escorts: vec![PersonName::parse("王医生").unwrap()],
                 at: when,
@@ -349,9 +383,40 @@ mod tests {
     }
 
     #[test]
+    fn a_step_comes_from_a_forms_fields_with_every_bad_one_refused() {
+        let when = at("2026-09-18T10:00:00Z");
+        let fields = |name: &str| match name {
+            "hospital" => "哈尔滨市第六医院",
+            "vehicle" => " 黑A·120急 ",
+            "escorts" => "王医生、李警官, ",
+            "kind" => "translation",
+            "note" => "已入院",
+            _ => "",
+        };
+        match TransferEvent::from_fields("depart", fields, when).unwrap() {
+            TransferEvent::Depart { hospital, vehicle, escorts, .. } => {
+                assert_eq!((hospital.as_str(), vehicle.as_str(), escorts.len()), ("哈尔滨市第六医院", "黑A·120急", 2));
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(matches!(
+            TransferEvent::from_fields("follow-up", fields, when),
+            Ok(TransferEvent::FollowUp { kind: FollowUpKind::Translation, .. })
+        ));
+        assert!(TransferEvent::from_fields("cancel", fields, when).is_err(), "a cancel needs its reason");
+        assert!(TransferEvent::from_fields("depart", |_| "", when).is_err(), "a departure needs its hospital");
+        assert_eq!(TransferEvent::from_fields("fly", fields, when).unwrap_err().key, Key::QuarantineTransferEvent);
+    }
+
+    #[test]
     fn a_closed_loop_needs_an_escort_and_steps_in_time_order() {
         let since = at("2026-09-18T10:00:00Z");
-        let alone = TransferEvent::Depart { vehicle: Vehicle::parse("120-07").unwrap(), escorts: vec![], at: since };
+        let alone = TransferEvent::Depart {
+            hospital: PlaceName::parse("哈尔滨市第六医院").unwrap(),
+            vehicle: Vehicle::parse("120-07").unwrap(),
+            escorts: vec![],
+            at: since,
+        };
         assert_eq!(Opened.apply(&alone, since), Err(TransferError::NoEscort));
         let early = TransferEvent::HandOver { at: since - chrono::Duration::minutes(5) };
         let refused = Departed.apply(&early, since).unwrap_err();

@@ -97,7 +97,7 @@ pub use health::{CheckRecorded, HealthCheck, OnSitePerson};
 pub use own_page::{CardPerson, OwnStay, RoomCard};
 pub use release::{Certificate, Issued, Released, Who};
 pub use requests::{OwnRequest, RequestLine, RequestMade};
-pub use results::{Recorded, ResultLine, Transfer};
+pub use results::{FollowUp, Recorded, ResultLine, Transfer};
 pub use sites::SiteCreated;
 pub use timeline::Stay;
 

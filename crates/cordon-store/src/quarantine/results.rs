@@ -66,6 +66,27 @@ pub struct Transfer {
     pub vehicle: Option<String>,
     /// The escorts, once departed (comma-separated).
     pub escorts: Option<String>,
+    /// The designated hospital, once departed.
+    pub hospital: Option<String>,
+    /// When it left the site.
+    pub departed_at: Option<DateTime<Utc>>,
+    /// When the hospital took the person over.
+    pub handed_over_at: Option<DateTime<Utc>>,
+}
+
+/// An entry of a transfer's follow-up log.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+pub struct FollowUp {
+    /// The transfer.
+    pub transfer_id: i64,
+    /// When it was made.
+    pub at: DateTime<Utc>,
+    /// call, translation, institution, hospital or other.
+    pub kind: String,
+    /// What was said or done.
+    pub note: String,
+    /// Who logged it.
+    pub actor: String,
 }
 
 /// Days of an extension, checked before anything is written.
@@ -488,8 +509,23 @@ impl Store {
         self.site_role_that(actor, site_id, |r| r.may_see(Sight::Transfers)).await?;
         Ok(on_pool!(self, |p| {
             sqlx::query_as(
-                "SELECT t.id, t.person_id, q.name, t.state, t.opened_at, t.state_since, t.vehicle, t.escorts \
+                "SELECT t.id, t.person_id, q.name, t.state, t.opened_at, t.state_since, t.vehicle, t.escorts, \
+                 t.hospital, t.departed_at, t.handed_over_at \
                  FROM transfers t JOIN quarantined q ON q.id = t.person_id WHERE t.site_id = $1 ORDER BY t.id DESC",
+            )
+            .bind(site_id)
+            .fetch_all(p)
+            .await?
+        }))
+    }
+
+    /// A site's transfers' follow-up logs, newest first, for a role that sees transfers.
+    pub async fn follow_ups(&self, actor: &Actor, site_id: i64) -> StoreResult<Vec<FollowUp>> {
+        self.site_role_that(actor, site_id, |r| r.may_see(Sight::Transfers)).await?;
+        Ok(on_pool!(self, |p| {
+            sqlx::query_as(
+                "SELECT f.transfer_id, f.at, f.kind, f.note, f.actor FROM transfer_follow_ups f \
+                 JOIN transfers t ON t.id = f.transfer_id WHERE t.site_id = $1 ORDER BY f.at DESC, f.id DESC",
             )
             .bind(site_id)
             .fetch_all(p)
@@ -535,13 +571,16 @@ impl Store {
                 .execute(&mut *tx)
                 .await?;
             match event {
-                TransferEvent::Depart { vehicle, escorts, at } => {
+                TransferEvent::Depart { hospital, vehicle, escorts, at } => {
                     let escorts: Vec<&str> = escorts.iter().map(|e| e.as_str()).collect();
-                    sqlx::query("UPDATE transfers SET vehicle = $1, escorts = $2, departed_at = $3 WHERE id = $4")
-                        .bind(vehicle.as_str().to_string())
-                        .bind(escorts.join(", "))
-                        .bind(*at)
-                        .bind(transfer_id)
+                    sqlx::query(
+                        "UPDATE transfers SET vehicle = $1, escorts = $2, departed_at = $3, hospital = $4 WHERE id = $5",
+                    )
+                    .bind(vehicle.as_str().to_string())
+                    .bind(escorts.join(", "))
+                    .bind(*at)
+                    .bind(hospital.as_str().to_string())
+                    .bind(transfer_id)
                         .execute(&mut *tx)
                         .await?;
                     leave_room!(tx, person).await?;

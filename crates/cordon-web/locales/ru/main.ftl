@@ -197,6 +197,7 @@ quarantine-extend-reason = «{ $value }» — не причина: укажит�
 quarantine-results-column-missing = В файле результатов нет столбца { $field }.
 quarantine-result-day = «{ $value }» — не дата теста: пишите ГГГГ-ММ-ДД.
 quarantine-care-note = Особая потребность — не более { $max } символов обычного текста.
+quarantine-transfer-event = «{ $value }» — не шаг перевода: depart, hand-over, follow-up или cancel.
 quarantine-release-too-early = Ещё рано: карантин на месте длится до { $date }, освобождение в этот день.
 quarantine-release-positive = Нельзя освободить: положительный результат или перевод в больницу.
 quarantine-release-not-checked-in = Нельзя освободить: человек не был заселён в номер.

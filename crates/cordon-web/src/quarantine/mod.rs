@@ -35,6 +35,7 @@ use crate::views::Layout;
 mod health;
 mod release;
 mod requests;
+mod transfers;
 
 /// Page routes.
 pub fn router() -> Router<AppState> {
@@ -51,6 +52,7 @@ pub fn router() -> Router<AppState> {
         .merge(release::router())
         .merge(health::router())
         .merge(requests::router())
+        .merge(transfers::router())
 }
 
 /// API routes.
@@ -66,6 +68,7 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .merge(release::api_router())
         .merge(health::api_router())
         .merge(requests::api_router())
+        .merge(transfers::api_router())
 }
 
 #[derive(Template, WebTemplate)]
@@ -109,6 +112,10 @@ struct SiteView {
     records_tests: bool,
     /// The care tasks of the caller's group, if it sees care needs.
     care: Option<cordon_store::quarantine::CareList>,
+    /// The transfers with their logs, if the caller's group sees them.
+    transfers: Option<Vec<transfers::TransferView>>,
+    /// Whether the caller takes transfers' steps.
+    runs_transfers: bool,
     health: Option<health::SitePart>,
     requests: Option<Vec<requests::SiteLine>>,
 }
@@ -118,6 +125,8 @@ async fn site_page(State(app): State<AppState>, ctx: Ctx, Path(id): Path<i64>) -
     let role = app.store.site_role(&ctx.actor, id).await?;
     let rooms = if role.may_see(Sight::Rooms) { Some(app.store.site_rooms(&ctx.actor, id).await?) } else { None };
     let care = if role.may_see(Sight::Care) { Some(app.store.care_tasks(&ctx.actor, id).await?) } else { None };
+    let transfers =
+        if role.may_see(Sight::Transfers) { Some(transfers::site_part(&app, &ctx, id).await?) } else { None };
     let batches = d
         .batches
         .iter()
@@ -144,6 +153,8 @@ async fn site_page(State(app): State<AppState>, ctx: Ctx, Path(id): Path<i64>) -
         prints_cards: role.prints_cards(),
         records_tests: role.records_tests(),
         care,
+        transfers,
+        runs_transfers: role.runs_transfers(),
         d,
     })
 }

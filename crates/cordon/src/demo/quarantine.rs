@@ -409,6 +409,7 @@ async fn play(store: &Store, site: i64, batch: &Batch, a: &Arrival<'_>, timeline
             if let (true, Some(transfer)) = (done.written, done.transfer) {
                 let now = store.now();
                 let depart = TransferEvent::Depart {
+                    hospital: cordon_domain::places::PlaceName::parse("哈尔滨市第六医院")?,
                     vehicle: Vehicle::parse("黑A·120急")?,
                     escorts: vec![PersonName::parse("王医生")?, PersonName::parse("李警官")?],
                     at: now,
