@@ -570,6 +570,14 @@ async fn certificates_come_on_the_last_onsite_day_verify_once_and_a_release_empt
             Key::QuarantinePassportUnknown
         );
 
+        // A positive on the last day, after the certificate: withdrawn, and no release.
+        let late = s.record_result(&system, &b, "751000004", day("2026-09-23"), Positive, 7).await.unwrap();
+        assert!(late.transfer.is_some(), "{}", db.engine);
+        assert_eq!(s.certificates(&system, site, Some(&b), None).await.unwrap().len(), 3, "{}", db.engine);
+        assert_eq!(
+            refused(s.release(&info, &b, Who::Passport("751000004"), &handover).await),
+            Key::QuarantineReleasePositive
+        );
         // The site's page: the released person is monitored at home until 30 September.
         let d = s.site_dashboard(&info, site).await.unwrap();
         let at_home = d.at_home.unwrap();

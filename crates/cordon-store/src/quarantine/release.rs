@@ -230,16 +230,19 @@ impl Store {
             };
             let mut issued = Issued::default();
             for row in &rows {
-                if row.code.is_some() {
-                    issued.already += 1;
-                    continue;
-                }
                 let timeline = extensions.iter().filter(|e| e.person_id == row.id).try_fold(base.clone(), |t, e| {
                     let (days, reason) = e.extension();
                     t.extended(days, reason).map_err(StoreError::invalid)
                 })?;
+                // The rule is asked even of someone certified already: a
+                // certificate never stands in for it (a release of someone
+                // positive since is refused, whatever paper exists).
                 if let Err(refusal) = may_release(&timeline, today, row.facts()) {
                     issued.refused.push((row.name.clone(), refusal));
+                    continue;
+                }
+                if row.code.is_some() {
+                    issued.already += 1;
                     continue;
                 }
                 let text = CertificateText::new(

@@ -176,6 +176,11 @@ macro_rules! record_in_tx {
                 if let Some(open) = open {
                     done.transfer = Some(open);
                 } else if $result == TestResult::Positive {
+                    // A certificate issued before a positive no longer holds.
+                    sqlx::query("DELETE FROM release_certificates WHERE person_id = $1")
+                        .bind($person.id)
+                        .execute(&mut *$tx)
+                        .await?;
                     let transfer: i64 = sqlx::query_scalar(
                         "INSERT INTO transfers (person_id, site_id, state, opened_at, state_since) \
                          VALUES ($1, $2, 'opened', $3, $3) RETURNING id",
