@@ -343,12 +343,14 @@ impl Store {
             .await?
         });
         let public = self.site_public_key(site_id).await?.ok_or(StoreError::NotFound);
+        let site = self.site_name(site_id).await?;
         let mut out = Vec::with_capacity(rows.len());
         for row in rows {
             // The stored code is checked like any other: a certificate that
             // does not verify is never printed.
-            let text =
+            let mut text =
                 release::verify(&row.code, public.as_ref().map_err(|_| StoreError::NotFound)?).map_err(key_fault)?;
+            text.site = site.clone();
             out.push(Certificate { text, code: row.code, language: row.language });
         }
         Ok(out)
@@ -374,7 +376,7 @@ impl Store {
         let Some(public) = self.site_public_key(site_id).await? else {
             return Ok(None);
         };
-        let text = match release::verify(code, &public) {
+        let mut text = match release::verify(code, &public) {
             Ok(text) => text,
             Err(CertificateError::Key) => return Err(key_fault(CertificateError::Key)),
             Err(_) => return Ok(None),
@@ -386,7 +388,19 @@ impl Store {
                 .fetch_optional(p)
                 .await?
         });
-        Ok(issued.map(|_| text))
+        if issued.is_none() {
+            return Ok(None);
+        }
+        text.site = self.site_name(site_id).await?;
+        Ok(Some(text))
+    }
+
+    /// A site's name by id, for the certificates that carry only the id.
+    async fn site_name(&self, site_id: i64) -> StoreResult<String> {
+        let name: Option<String> = on_pool!(self, |p| {
+            sqlx::query_scalar("SELECT name FROM sites WHERE id = $1").bind(site_id).fetch_optional(p).await?
+        });
+        name.ok_or(StoreError::NotFound)
     }
 
     /// When each released person of a site left, by person id, for the site's lists.
