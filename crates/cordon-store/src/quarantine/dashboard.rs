@@ -185,15 +185,10 @@ impl Store {
         });
         let mut out = Vec::with_capacity(rows.len());
         for row in rows {
-            let site = row.site();
-            let rooms = self.room_lines(site.id).await?;
-            let glance = Glance::of(&self.site_dashboard(actor, site.id).await?);
-            out.push(SiteLine {
-                people_in_rooms: rooms.iter().map(|r| r.people).sum(),
-                rooms: counts(&rooms),
-                site,
-                glance,
-            });
+            // The site's page already counts its rooms and who is in them.
+            let d = self.site_dashboard(actor, row.id).await?;
+            let people_in_rooms = d.batches.iter().map(|b| b.in_rooms as i64).sum();
+            out.push(SiteLine { glance: Glance::of(&d), rooms: d.rooms, people_in_rooms, site: d.site });
         }
         Ok(out)
     }
@@ -264,8 +259,7 @@ impl Store {
                 .await?
         });
         let results: std::collections::HashSet<(i64, NaiveDate)> = results.into_iter().collect();
-        let released: std::collections::HashSet<i64> =
-            self.released_at(site_id).await?.into_iter().map(|(id, _)| id).collect();
+        let released = self.released(site_id).await?;
         let mut at_home = Vec::new();
         for batch in self.batches(actor, site_id).await? {
             let stays = self.compute_stays(&batch, site.zone, Reveal::Masked).await?;
