@@ -453,6 +453,10 @@ keys! {
     QuarantineSiteNotActive = "quarantine-site-not-active",
     /// A room's step that does not follow from its state (`from`, `event`).
     QuarantineRoomStep = "quarantine-room-step-not-allowed",
+    /// An arrival time that is not a date and time (`value`).
+    QuarantineArrivalTime = "quarantine-arrival-time",
+    /// A manual move at check-in without its passport or its room.
+    QuarantineMoveEmpty = "quarantine-move-empty",
     /// A room number that is not 1 to 12 letters, digits or '-' (`room`).
     QuarantineRoomNumber = "quarantine-room-number",
     /// A floor that is not a whole number in range (`floor`, `min`, `max`).

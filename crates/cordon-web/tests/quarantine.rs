@@ -448,8 +448,24 @@ async fn a_person_reports_a_fever_and_asks_for_a_translator_in_russian_and_only_
             .await;
         assert_eq!(res.status(), StatusCode::CONFLICT, "{engine}");
         assert!(res.text().await.unwrap().contains("Утренний замер 2026-09-20 уже записан"), "{engine}");
-        let forged = app.post_form(&anyone, &format!("{own}/health"), "lang=ru&slot=morning&temperature=36.6").await;
-        assert_eq!(forged.status(), StatusCode::FORBIDDEN, "{engine}: no token, nothing recorded");
+        // Without the session's token (a forged form, or a page left open until its session
+        // expired) nothing is recorded, and the person is sent back to their page, which says so
+        // in their language instead of a bare refusal in Chinese.
+        let stale = common::client();
+        for (c, body) in [
+            (&anyone, "lang=ru&slot=afternoon&temperature=36.6"),
+            (&stale, &*format!("csrf={csrf}&lang=ru&slot=afternoon&temperature=36.6")),
+        ] {
+            let res = app.post_form(c, &format!("{own}/health"), body).await;
+            assert_eq!(res.status(), StatusCode::SEE_OTHER, "{engine}");
+            let to = res.headers()["location"].to_str().unwrap().to_string();
+            assert_eq!(to, format!("{own}?saved=expired"), "{engine}");
+            let page = app.page(c, &to).await;
+            assert!(page.contains("ничего не отправлено"), "{engine}: {page}");
+        }
+        assert_eq!(app.db.store.own_checks(&token).await.unwrap().len(), 1, "{engine}: nothing recorded");
+        let odd = app.post_form(&stale, "/stay/..%2Fevil/health", "slot=morning").await;
+        assert_eq!(odd.status(), StatusCode::FORBIDDEN, "{engine}: a path that is no token is refused, not redirected");
 
         // A request sent twice from the same form (a double tap) is one request.
         let body = format!(

@@ -516,11 +516,17 @@ const STATE_CHANGING: &[&str] = &[
     "/orders/{id}/step",
     "/places/{id}/control",
     "/quarantine/batches/{id}/certificates",
+    "/quarantine/batches/{id}/check-in",
     "/quarantine/batches/{id}/extend",
+    "/quarantine/batches/{id}/manifest",
     "/quarantine/batches/{id}/release",
+    "/quarantine/batches/{id}/results-file",
     "/quarantine/batches/{id}/timeline",
+    "/quarantine/sites/{id}/batches",
     "/quarantine/sites/{id}/care",
     "/quarantine/sites/{id}/results",
+    "/quarantine/sites/{id}/rooms/{room}/step",
+    "/quarantine/sites/{id}/step",
     "/quarantine/sites/{id}/transfers/{transfer}/step",
     "/quarantine/sites/{id}/health-alerts/{check}/acknowledge",
     "/quarantine/sites/{id}/health-checks",
@@ -559,8 +565,13 @@ fn non_get_routes_in_source() -> Vec<String> {
             }
             let text = std::fs::read_to_string(&path).unwrap();
             let mut from = 0;
-            while let Some(i) = text[from..].find(".route(\"") {
+            // `.route("/path", …)`, also as rustfmt breaks a long one: `.route(\n    "/path",`.
+            while let Some(i) = text[from..].find(".route(") {
                 let start = from + i + ".route(".len();
+                if !text[start..].trim_start().starts_with('"') {
+                    from = start;
+                    continue;
+                }
                 let (mut depth, mut end) = (1, start);
                 for (j, c) in text[start..].char_indices() {
                     match c {
@@ -575,7 +586,7 @@ fn non_get_routes_in_source() -> Vec<String> {
                         _ => {}
                     }
                 }
-                let call = &text[start..end];
+                let call = text[start..end].trim_start();
                 let route = call[1..].split('"').next().unwrap().to_string();
                 let changes = ["post(", "put(", "patch(", "delete("].iter().any(|m| {
                     call.match_indices(m).any(|(k, _)| {

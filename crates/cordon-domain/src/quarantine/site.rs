@@ -162,6 +162,21 @@ impl SiteState {
         }
     }
 
+    /// The key of the step that leads on from this state, for a page's one
+    /// button (`None` once closed): the event `apply` takes when its
+    /// conditions hold (rooms to open with, nobody left to disinfect around).
+    pub fn next_step(self) -> Option<&'static str> {
+        [
+            SiteEvent::Prepare,
+            SiteEvent::Activate { rooms: 1 },
+            SiteEvent::BeginDisinfection { people_on_site: 0 },
+            SiteEvent::Close,
+        ]
+        .into_iter()
+        .find(|e| self.apply(e).is_ok())
+        .map(|e| e.key())
+    }
+
     /// Whether the site still takes new records (batches, results): not once
     /// everyone has left and it is being disinfected or is closed.
     pub fn takes_records(self) -> bool {
@@ -321,6 +336,13 @@ impl RoomEvent {
             RoomEvent::Restore => "restore",
         }
     }
+
+    /// The event a room's form or API call names by hand; `occupy` and
+    /// `vacate` are not among them: check-in, releases and transfers take
+    /// people in and out, so a room's count of people and its state agree.
+    pub fn by_hand(key: &str) -> Option<RoomEvent> {
+        [RoomEvent::Disinfect, RoomEvent::TakeOutOfService, RoomEvent::Restore].into_iter().find(|e| e.key() == key)
+    }
 }
 
 impl RoomState {
@@ -477,6 +499,13 @@ impl SiteRole {
         matches!(self, SiteRole::Manager | SiteRole::Member(Group::Information))
     }
 
+    /// Whether this role takes rooms' steps by hand (disinfected, out of
+    /// service, back in use): the manager, the hotel that cleans and repairs,
+    /// and the CDC group that guides disinfection.
+    pub fn keeps_rooms(self) -> bool {
+        matches!(self, SiteRole::Manager | SiteRole::Member(Group::Hotel | Group::Cdc))
+    }
+
     /// Whether this role prints the room cards: a card's QR opens a person's
     /// own page with their dates, so only the roles that keep the roll (and
     /// see releases) hand them out.
@@ -564,6 +593,14 @@ mod tests {
     }
 
     #[test]
+    fn each_state_but_closed_has_one_step_on() {
+        use SiteState::*;
+        let next: Vec<_> = SiteState::ALL.into_iter().map(SiteState::next_step).collect();
+        assert_eq!(SiteState::ALL, [Standby, Preparing, Active, TerminalDisinfection, Closed]);
+        assert_eq!(next, [Some("prepare"), Some("activate"), Some("disinfect"), Some("close"), None]);
+    }
+
+    #[test]
     fn every_site_state_and_event_pair_is_either_allowed_or_refused_as_the_rules_say() {
         use SiteState::*;
         let events = [
@@ -620,6 +657,11 @@ mod tests {
         for s in RoomState::ALL {
             assert_eq!(s.takes_people(), matches!(s, Vacant | Occupied), "{s:?}");
         }
+        // By hand only what no check-in, release or transfer does.
+        let by_hand: Vec<_> = RoomEvent::ALL.into_iter().filter(|e| RoomEvent::by_hand(e.key()) == Some(*e)).collect();
+        assert_eq!(by_hand, [RoomEvent::Disinfect, RoomEvent::TakeOutOfService, RoomEvent::Restore]);
+        assert_eq!(RoomEvent::by_hand("vacate"), None);
+        assert_eq!(RoomEvent::by_hand("Disinfect"), None);
     }
 
     #[test]

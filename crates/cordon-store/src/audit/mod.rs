@@ -76,6 +76,7 @@ pub const ENTITIES: &[&str] = &[
     "transfer",
     "health-check",
     "stay-request",
+    "site-room",
 ];
 
 /// One line of the log.

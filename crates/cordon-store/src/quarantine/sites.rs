@@ -1,11 +1,12 @@
-//! A site created with its rooms from a rooms file, and its steps
-//! (standby → preparing → active → terminal disinfection → closed).
+//! A site created with its rooms from a rooms file, its steps (standby →
+//! preparing → active → terminal disinfection → closed) and its rooms' steps
+//! by hand (disinfected, out of service, back in use).
 
 use std::collections::HashMap;
 
 use cordon_domain::clock::Zone;
 use cordon_domain::places::PlaceName;
-use cordon_domain::quarantine::site::{Room, SiteEvent, SiteState};
+use cordon_domain::quarantine::site::{Room, RoomEvent, RoomState, SiteEvent, SiteState};
 use cordon_domain::{Actor, Key, Role, Scope};
 use serde::Serialize;
 
@@ -168,6 +169,57 @@ impl Store {
                 crate::audit::NewEntry::new(self.now(), actor, "update", "site", site_id.to_string())
                     .before(serde_json::json!({"state": from.as_str()}).to_string())
                     .after(serde_json::json!({"state": next.as_str()}).to_string())
+            )?;
+            tx.commit().await?;
+            next
+        });
+        Ok(next)
+    }
+
+    /// Takes a room's step by hand (`RoomEvent::by_hand`): disinfected, out of
+    /// service, back in use. Under the site's lock, as check-in is, so a room
+    /// is not taken out of service while someone is being put in it; two
+    /// steps at once are judged one after the other, and the second is
+    /// refused if the first changed the state it started from.
+    pub async fn step_room(
+        &self,
+        actor: &Actor,
+        site_id: i64,
+        room_id: i64,
+        event: RoomEvent,
+    ) -> StoreResult<RoomState> {
+        self.site_role_that(actor, site_id, |r| r.keeps_rooms()).await?;
+        let next = on_pool!(self, |p| {
+            let mut tx = crate::db::WritePool::begin_write(p).await?;
+            lock_site!(tx, p, site_id).await?;
+            let room: Option<(String, String, i64)> = sqlx::query_as(
+                "SELECT r.number, r.state, (SELECT COUNT(*) FROM quarantined q WHERE q.room_id = r.id) \
+                 FROM site_rooms r WHERE r.id = $1 AND r.site_id = $2",
+            )
+            .bind(room_id)
+            .bind(site_id)
+            .fetch_optional(&mut *tx)
+            .await?;
+            let (number, from, people) = room.ok_or(StoreError::NotFound)?;
+            let from = RoomState::parse(&from).ok_or_else(|| StoreError::Io(format!("room state {from}")))?;
+            // The state machine already refuses an occupied room; the count
+            // guards a room whose state and people disagree.
+            if people > 0 {
+                return Err(StoreError::invalid(
+                    Key::QuarantineRoomStep.with("from", RoomState::Occupied.as_str()).with("event", event.key()),
+                ));
+            }
+            let next = from.apply(event).map_err(StoreError::invalid)?;
+            sqlx::query("UPDATE site_rooms SET state = $1 WHERE id = $2")
+                .bind(next.as_str())
+                .bind(room_id)
+                .execute(&mut *tx)
+                .await?;
+            audit_insert!(
+                &mut *tx,
+                crate::audit::NewEntry::new(self.now(), actor, "update", "site-room", room_id.to_string())
+                    .before(serde_json::json!({"room": number, "state": from.as_str()}).to_string())
+                    .after(serde_json::json!({"room": number, "state": next.as_str()}).to_string())
             )?;
             tx.commit().await?;
             next

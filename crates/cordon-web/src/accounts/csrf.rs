@@ -19,8 +19,24 @@ use crate::error::PageError;
 /// The largest urlencoded form a page takes (the longest is a roster of a few hundred ticks).
 const FORM_LIMIT: usize = 1024 * 1024;
 
-fn refused() -> Response {
-    PageError::Status(StatusCode::FORBIDDEN, "error-csrf").into_response()
+/// The refusal: 403 with "this page has expired" in the user's language;
+/// but a person's own page (`/stay/{token}/…`, no account, in their language
+/// only that page knows) is sent back to itself, which says so in their
+/// language and carries a fresh token. Nothing was done either way.
+fn refused(path: &str) -> Response {
+    match own_page_of(path) {
+        Some(token) => axum::response::Redirect::to(&format!("/stay/{token}?saved=expired")).into_response(),
+        None => PageError::Status(StatusCode::FORBIDDEN, "error-csrf").into_response(),
+    }
+}
+
+/// The token of a form on a person's own page, if the path is one; only
+/// letters, digits, '-' and '_', so the redirect cannot lead elsewhere.
+fn own_page_of(path: &str) -> Option<&str> {
+    let (token, form) = path.strip_prefix("/stay/")?.split_once('/')?;
+    let plain = !token.is_empty() && token.len() <= 64;
+    let plain = plain && token.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+    (plain && matches!(form, "health" | "requests")).then_some(token)
 }
 
 /// The token sent in the header or the query, if any.
@@ -41,6 +57,8 @@ pub async fn require_csrf(req: Request, next: Next) -> Response {
     if matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS) {
         return next.run(req).await;
     }
+    let path = req.uri().path().to_string();
+    let refused = || refused(&path);
     let Some(session) = req.extensions().get::<Session>().cloned() else {
         return refused();
     };

@@ -71,11 +71,11 @@ struct KindOption {
 }
 
 /// One bad cell, worded for the user.
-struct BadLine {
-    row: usize,
-    column: String,
-    value: String,
-    reason: String,
+pub(crate) struct BadLine {
+    pub row: usize,
+    pub column: String,
+    pub value: String,
+    pub reason: String,
 }
 
 /// A job of the user's, as the page shows it.
@@ -102,13 +102,60 @@ struct FormView {
     job: Option<JobLine>,
     /// The user's latest jobs, on the upload form.
     jobs: Vec<JobLine>,
-    summary: Option<String>,
-    error: Option<String>,
-    bad: Vec<BadLine>,
+    o: Outcome,
+}
+
+/// How an upload ended, as a page shows it (`imports/outcome.html`): this
+/// page's and the quarantine site's uploads of manifests and results.
+#[derive(Default)]
+pub(crate) struct Outcome {
+    pub summary: Option<String>,
+    pub error: Option<String>,
+    pub bad: Vec<BadLine>,
     /// "The first N of M are listed", when not all are.
-    listed: Option<String>,
+    pub listed: Option<String>,
     /// Where the full report is downloaded.
-    report: Option<String>,
+    pub report: Option<String>,
+}
+
+impl Outcome {
+    /// A file rejected: how many bad cells, the first listed, the report's link.
+    pub(crate) fn rejected(tr: &Tr, total: usize, bad: &[BadRow], report: Option<i64>) -> Outcome {
+        Outcome {
+            error: Some(tr.t_with("import-rejected", &[("count", total.to_string())])),
+            listed: (bad.len() < total).then(|| {
+                tr.t_with("import-report-listed", &[("listed", bad.len().to_string()), ("total", total.to_string())])
+            }),
+            report: report.map(|id| format!("/imports/reports/{id}")),
+            bad: bad
+                .iter()
+                .map(|b| BadLine {
+                    row: b.row,
+                    column: b.column.clone(),
+                    value: b.value.clone(),
+                    reason: tr.bad_reason(&b.reason),
+                })
+                .collect(),
+            summary: None,
+        }
+    }
+
+    /// How a file's import failed, worded, with its status; an error that
+    /// is not about the file (forbidden, not found, the store) is passed on.
+    pub(crate) fn failed(tr: &Tr, e: StoreError) -> Result<(StatusCode, Outcome), StoreError> {
+        let said = |status, text| Ok((status, Outcome { error: Some(text), ..Outcome::default() }));
+        match e {
+            StoreError::Rejected(report) => Ok((
+                StatusCode::UNPROCESSABLE_ENTITY,
+                Outcome::rejected(tr, report.total, &report.bad_rows, report.report),
+            )),
+            // The reason in the user's language; the parser's own words go nowhere near the page.
+            StoreError::Sheet(e) => said(StatusCode::BAD_REQUEST, tr.refusal(&e.refusal())),
+            StoreError::Conflict(r) => said(StatusCode::CONFLICT, tr.refusal(&r)),
+            StoreError::Invalid(r) => said(StatusCode::UNPROCESSABLE_ENTITY, tr.refusal(&r)),
+            e => Err(e),
+        }
+    }
 }
 
 fn kinds(tr: &Tr, actor: &Actor) -> Vec<KindOption> {
@@ -137,11 +184,7 @@ fn view(ctx: &Ctx) -> FormView {
         kinds: kinds(&ctx.tr, &ctx.actor),
         job: None,
         jobs: vec![],
-        summary: None,
-        error: None,
-        bad: vec![],
-        listed: None,
-        report: None,
+        o: Outcome::default(),
         l: Layout::new(ctx, "nav-imports"),
     }
 }
@@ -271,7 +314,7 @@ async fn upload(State(app): State<AppState>, ctx: Ctx, mut multipart: Multipart)
     let (kind, file) = upload_fields(&ctx, &mut multipart).await?;
     let Some(file) = file else {
         let mut v = view(&ctx);
-        v.error = Some(ctx.tr.t("error-no-file"));
+        v.o.error = Some(ctx.tr.t("error-no-file"));
         return Ok((StatusCode::BAD_REQUEST, v).into_response());
     };
     let id = app.store.begin_import_job(&ctx.actor, kind, &file.name).await?;
@@ -303,43 +346,15 @@ async fn result_view(
     v.job = Some(job_line(ctx, &job));
     match result {
         Ok(s) => {
-            v.summary = Some(summary_text(&ctx.tr, &s));
+            v.o.summary = Some(summary_text(&ctx.tr, &s));
             Ok(v.into_response())
         }
-        Err(StoreError::Rejected(report)) => {
-            rejected_view(&mut v, &ctx.tr, report.total, &report.bad_rows, report.report);
-            Ok((StatusCode::UNPROCESSABLE_ENTITY, v).into_response())
+        Err(e) => {
+            let (status, o) = Outcome::failed(&ctx.tr, e)?;
+            v.o = o;
+            Ok((status, v).into_response())
         }
-        // The reason in the user's language; the parser's own words go nowhere near the page.
-        Err(StoreError::Sheet(e)) => {
-            v.error = Some(ctx.tr.refusal(&e.refusal()));
-            Ok((StatusCode::BAD_REQUEST, v).into_response())
-        }
-        Err(StoreError::Conflict(r)) => {
-            v.error = Some(ctx.tr.refusal(&r));
-            Ok((StatusCode::CONFLICT, v).into_response())
-        }
-        Err(e) => Err(e),
     }
-}
-
-/// A rejected file's page: how many bad cells, the first listed, the report's link.
-fn rejected_view(v: &mut FormView, tr: &Tr, total: usize, bad: &[BadRow], report: Option<i64>) {
-    v.error = Some(tr.t_with("import-rejected", &[("count", total.to_string())]));
-    if bad.len() < total {
-        v.listed =
-            Some(tr.t_with("import-report-listed", &[("listed", bad.len().to_string()), ("total", total.to_string())]));
-    }
-    v.report = report.map(|id| format!("/imports/reports/{id}"));
-    v.bad = bad
-        .iter()
-        .map(|b| BadLine {
-            row: b.row,
-            column: b.column.clone(),
-            value: b.value.clone(),
-            reason: tr.bad_reason(&b.reason),
-        })
-        .collect();
 }
 
 /// A job's page: its progress while it runs (the page reloads itself), then
@@ -349,7 +364,7 @@ async fn job_page(State(app): State<AppState>, ctx: Ctx, Path(id): Path<i64>) ->
     let mut v = view(&ctx);
     match job.state {
         JobState::Running => {}
-        JobState::Done => v.summary = Some(summary_text(&ctx.tr, &job.summary)),
+        JobState::Done => v.o.summary = Some(summary_text(&ctx.tr, &job.summary)),
         JobState::Rejected => {
             // The kept report holds every bad cell; the first are listed, as on the upload's own page.
             let listed = match job.report {
@@ -362,11 +377,11 @@ async fn job_page(State(app): State<AppState>, ctx: Ctx, Path(id): Path<i64>) ->
                     .collect(),
                 None => vec![],
             };
-            rejected_view(&mut v, &ctx.tr, job.bad_cells as usize, &listed, job.report);
+            v.o = Outcome::rejected(&ctx.tr, job.bad_cells as usize, &listed, job.report);
         }
-        JobState::Refused => v.error = job.refusal.as_ref().map(|r| ctx.tr.refusal(r)),
+        JobState::Refused => v.o.error = job.refusal.as_ref().map(|r| ctx.tr.refusal(r)),
         JobState::Failed | JobState::Interrupted => {
-            v.error = Some(ctx.tr.t(&format!("import-job-{}-why", job.state.as_str())))
+            v.o.error = Some(ctx.tr.t(&format!("import-job-{}-why", job.state.as_str())))
         }
     }
     v.job = Some(job_line(&ctx, &job));
@@ -404,7 +419,7 @@ pub struct ImportQuery {
 
 /// The API's rejection: the first bad cells in `details`, their `total`, and
 /// where the full report is (`report`).
-fn rejected(report: &ImportReport) -> Response {
+pub(crate) fn rejected(report: &ImportReport) -> Response {
     let tr = crate::error::api_tr();
     let details: Vec<serde_json::Value> = report
         .bad_rows
@@ -446,15 +461,34 @@ pub async fn api_import(
     if !kind.allowed(&actor) {
         return Err(StoreError::Forbidden.into());
     }
+    let (body, format) = match file_body(&app, &q, request).await {
+        Ok(file) => file,
+        Err(refused) => return Ok(refused),
+    };
+    let name = format!("{}.{}", kind.as_str(), format.extension());
+    match app.store.import_file(&actor, kind, Upload { name: &name, body: Body::Bytes(&body), format }, &|_| {}).await {
+        Ok(summary) => Ok(Json(summary).into_response()),
+        Err(StoreError::Rejected(report)) => Ok(rejected(&report)),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// A file sent as an API request's body, and its format: `?format=`, else
+/// the Content-Type, else the bytes. Read only when called, so a caller
+/// checks the right to send it first; an empty body or one over the route's
+/// limit is answered here.
+pub(crate) async fn file_body(
+    app: &AppState,
+    q: &ImportQuery,
+    request: Request,
+) -> Result<(Bytes, SheetFormat), Response> {
     let content_type =
         request.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
     // Only now the body, within the route's limit (413 beyond it).
-    let body = match Bytes::from_request(request, &app).await {
-        Ok(body) => body,
-        Err(rejection) => return Ok(rejection.into_response()),
-    };
+    let body = Bytes::from_request(request, app).await.map_err(IntoResponse::into_response)?;
     if body.is_empty() {
-        return Err(ApiError::Status(StatusCode::BAD_REQUEST, "no-file", "send the file as the request body".into()));
+        let none = ApiError::Status(StatusCode::BAD_REQUEST, "no-file", "send the file as the request body".into());
+        return Err(none.into_response());
     }
     let format = q
         .format
@@ -463,12 +497,7 @@ pub async fn api_import(
         .or_else(|| if content_type.contains("spreadsheetml") { Some(SheetFormat::Xlsx) } else { None })
         .or_else(|| if content_type.starts_with("text/csv") { Some(SheetFormat::Csv) } else { None })
         .unwrap_or_else(|| SheetFormat::sniff(&body));
-    let name = format!("{}.{}", kind.as_str(), format.extension());
-    match app.store.import_file(&actor, kind, Upload { name: &name, body: Body::Bytes(&body), format }, &|_| {}).await {
-        Ok(summary) => Ok(Json(summary).into_response()),
-        Err(StoreError::Rejected(report)) => Ok(rejected(&report)),
-        Err(e) => Err(e.into()),
-    }
+    Ok((body, format))
 }
 
 /// One of the caller's import jobs (an upload on the page): its state, its

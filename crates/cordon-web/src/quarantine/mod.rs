@@ -33,6 +33,7 @@ use crate::i18n::{Lang, Tr};
 use crate::views::Layout;
 
 mod health;
+mod office;
 mod release;
 mod requests;
 mod transfers;
@@ -49,6 +50,7 @@ pub fn router() -> Router<AppState> {
         .route("/quarantine/batches/{id}/extend", axum::routing::post(extend_form))
         .route("/quarantine/sites/{id}/care", axum::routing::post(care_form))
         .route("/stay/{token}", get(own_page))
+        .merge(office::router())
         .merge(release::router())
         .merge(health::router())
         .merge(requests::router())
@@ -65,6 +67,7 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(api_extend))
         .routes(routes!(api_stays))
         .routes(routes!(api_results, api_record_result))
+        .merge(office::api_router())
         .merge(release::api_router())
         .merge(health::api_router())
         .merge(requests::api_router())
@@ -105,8 +108,14 @@ struct SiteView {
     d: Dashboard,
     state: String,
     batches: Vec<BatchCard>,
-    rooms: Option<Vec<RoomLine>>,
+    rooms: Option<Vec<RoomRow>>,
     sees_people: bool,
+    /// Whether the caller runs the site's office: its steps, new batches.
+    keeps_roll: bool,
+    /// The site's next step, if any.
+    next_step: Option<&'static str>,
+    /// The policies a new batch may have.
+    policies: Vec<String>,
     prints_cards: bool,
     /// Whether the caller records results: today's list gets its buttons.
     records_tests: bool,
@@ -120,10 +129,45 @@ struct SiteView {
     requests: Option<Vec<requests::SiteLine>>,
 }
 
+/// A room on the site's page, with the steps the caller may take by hand.
+struct RoomRow {
+    r: RoomLine,
+    steps: Vec<&'static str>,
+}
+
+fn room_row(role: SiteRole, r: RoomLine) -> RoomRow {
+    use cordon_domain::quarantine::site::{RoomEvent, RoomState};
+    let steps = match RoomState::parse(&r.state) {
+        Some(state) if role.keeps_rooms() && r.people == 0 => {
+            [RoomEvent::Disinfect, RoomEvent::TakeOutOfService, RoomEvent::Restore]
+                .into_iter()
+                .filter(|e| state.apply(*e).is_ok())
+                .map(RoomEvent::key)
+                .collect()
+        }
+        _ => vec![],
+    };
+    RoomRow { r, steps }
+}
+
 async fn site_page(State(app): State<AppState>, ctx: Ctx, Path(id): Path<i64>) -> Result<SiteView, PageError> {
     let d = app.store.site_dashboard(&ctx.actor, id).await?;
     let role = app.store.site_role(&ctx.actor, id).await?;
-    let rooms = if role.may_see(Sight::Rooms) { Some(app.store.site_rooms(&ctx.actor, id).await?) } else { None };
+    let rooms = if role.may_see(Sight::Rooms) {
+        Some(app.store.site_rooms(&ctx.actor, id).await?.into_iter().map(|r| room_row(role, r)).collect())
+    } else {
+        None
+    };
+    let policies = if role.keeps_roll() {
+        let custom = app.store.custom_policies().await?;
+        cordon_domain::quarantine::policy::Policy::presets()
+            .into_iter()
+            .chain(custom)
+            .map(|p| p.name().to_string())
+            .collect()
+    } else {
+        vec![]
+    };
     let care = if role.may_see(Sight::Care) { Some(app.store.care_tasks(&ctx.actor, id).await?) } else { None };
     let transfers =
         if role.may_see(Sight::Transfers) { Some(transfers::site_part(&app, &ctx, id).await?) } else { None };
@@ -150,6 +194,9 @@ async fn site_page(State(app): State<AppState>, ctx: Ctx, Path(id): Path<i64>) -
         batches,
         rooms,
         sees_people: role.may_see(Sight::People),
+        keeps_roll: role.keeps_roll(),
+        next_step: d.site.state.next_step(),
+        policies,
         prints_cards: role.prints_cards(),
         records_tests: role.records_tests(),
         care,
@@ -253,6 +300,10 @@ struct BatchView {
     sees_releases: bool,
     /// Whether the caller extends stays by hand.
     extends: bool,
+    /// Whether the caller imports the manifest and checks people in.
+    keeps_roll: bool,
+    /// Whether the caller uploads results files.
+    records_tests: bool,
 }
 
 async fn batch_page(State(app): State<AppState>, ctx: Ctx, Path(id): Path<i64>) -> Result<BatchView, PageError> {
@@ -280,6 +331,8 @@ async fn batch_page(State(app): State<AppState>, ctx: Ctx, Path(id): Path<i64>) 
         releases: role.releases(),
         sees_releases: role.may_see(Sight::Releases),
         extends: role.extends_stays(),
+        keeps_roll: role.keeps_roll(),
+        records_tests: role.records_tests(),
         arrived: ctx.tr.time(&b.arrived_at),
         b,
     })
@@ -506,6 +559,8 @@ async fn own_page(
     view.notice = match q.saved.as_deref() {
         Some("health") => Some(Notice { ok: true, text: view.tr.t("own-health-saved") }),
         Some("request") => Some(Notice { ok: true, text: view.tr.t("own-request-saved") }),
+        // The form was sent from a page whose session had expired (`require_csrf`): nothing was saved.
+        Some("expired") => Some(Notice { ok: false, text: view.tr.t("own-expired") }),
         _ => None,
     };
     Ok(view.into_response())
