@@ -464,6 +464,11 @@ async fn a_person_reports_a_fever_and_asks_for_a_translator_in_russian_and_only_
             assert!(page.contains("ничего не отправлено"), "{engine}: {page}");
         }
         assert_eq!(app.db.store.own_checks(&token).await.unwrap().len(), 1, "{engine}: nothing recorded");
+        // The language the page was shown in is kept (the form's action carries it).
+        let english = app.post_form(&stale, &format!("{own}/health?lang=en"), "slot=afternoon").await;
+        let to = english.headers()["location"].to_str().unwrap().to_string();
+        assert_eq!(to, format!("{own}?lang=en&saved=expired"), "{engine}");
+        assert!(app.page(&stale, &to).await.contains("nothing was sent"), "{engine}");
         let odd = app.post_form(&stale, "/stay/..%2Fevil/health", "slot=morning").await;
         assert_eq!(odd.status(), StatusCode::FORBIDDEN, "{engine}: a path that is no token is refused, not redirected");
 

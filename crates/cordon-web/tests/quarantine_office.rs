@@ -107,7 +107,7 @@ async fn the_site_manager_opens_the_site_creates_a_batch_fixes_its_manifest_and_
         let hotel_csrf = app.csrf(&hotel, &page_path).await;
         let res = app.post_form(&hotel, &step, &format!("csrf={hotel_csrf}&step=prepare")).await;
         assert_eq!(res.status(), StatusCode::FORBIDDEN, "{engine}");
-        let res = app.post_form(&m, &step, &format!("csrf={csrf}&step=close")).await;
+        let res = app.post_form(&m, &step, &format!("csrf={csrf}&step=close&confirm=yes")).await;
         assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY, "{engine}");
         assert!(res.text().await.unwrap().contains("刷新页面"), "{engine}");
         for next in ["prepare", "activate"] {
@@ -160,6 +160,19 @@ async fn the_site_manager_opens_the_site_creates_a_batch_fixes_its_manifest_and_
         assert!(said.contains("已为 6 人办理入住，使用 5 个房间；0 人此前已入住"), "{engine}: {said}");
         let res = app.post_form(&m, &check_in, &format!("csrf={csrf}")).await;
         assert!(res.text().await.unwrap().contains("已为 0 人办理入住，使用 0 个房间；6 人此前已入住"), "{engine}");
+        let res = app.post_form(&m, &check_in, &format!("csrf={csrf}&passport=751000004&room=")).await;
+        assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY, "{engine}");
+        assert!(res.text().await.unwrap().contains("须同时填写护照号和房号"), "{engine}: a move half filled in");
+
+        // Terminal disinfection cannot be undone: the page asks for a tick, and with
+        // people on site it is refused even then.
+        let page = app.page(&m, &page_path).await;
+        assert!(page.contains("name=\"confirm\"") && page.contains("且无法撤销"), "{engine}");
+        let res = app.post_form(&m, &step, &format!("csrf={csrf}&step=disinfect")).await;
+        assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY, "{engine}");
+        assert!(res.text().await.unwrap().contains("请勾选确认"), "{engine}");
+        let res = app.post_form(&m, &step, &format!("csrf={csrf}&step=disinfect&confirm=yes")).await;
+        assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY, "{engine}: six people are on site");
         let people = app.page(&m, &batch_path).await;
         let row4 = people.split("*****0004").nth(1).unwrap().split("</tr>").next().unwrap();
         assert!(row4.contains(">309<"), "{engine}: the move was kept: {row4}");

@@ -506,6 +506,9 @@ fn the_template_scan_finds_each_kind_of_inline_code_and_passes_a_clean_page() {
 }
 
 /// Every state-changing page route: each non-GET route of the page routers.
+// The own page's `/stay/{token}/…` are posted here with the literal `{token}`, which is no
+// token: refused with 403. A real token's page sends a refused form back to itself, in the
+// person's language (tests/quarantine.rs).
 const STATE_CHANGING: &[&str] = &[
     "/account",
     "/cadres/{id}/reveal",

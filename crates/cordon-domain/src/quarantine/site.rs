@@ -162,10 +162,10 @@ impl SiteState {
         }
     }
 
-    /// The key of the step that leads on from this state, for a page's one
-    /// button (`None` once closed): the event `apply` takes when its
-    /// conditions hold (rooms to open with, nobody left to disinfect around).
-    pub fn next_step(self) -> Option<&'static str> {
+    /// The step that leads on from this state and where it leads (`None`
+    /// once closed): the event `apply` takes when its conditions hold (rooms
+    /// to open with, nobody left to disinfect around).
+    fn next(self) -> Option<(&'static str, SiteState)> {
         [
             SiteEvent::Prepare,
             SiteEvent::Activate { rooms: 1 },
@@ -173,8 +173,18 @@ impl SiteState {
             SiteEvent::Close,
         ]
         .into_iter()
-        .find(|e| self.apply(e).is_ok())
-        .map(|e| e.key())
+        .find_map(|e| self.apply(&e).ok().map(|to| (e.key(), to)))
+    }
+
+    /// The key of the step that leads on from this state, for a page's one button.
+    pub fn next_step(self) -> Option<&'static str> {
+        self.next().map(|(key, _)| key)
+    }
+
+    /// Whether a step's key leads where there is no way back: to a state
+    /// that takes no new records (terminal disinfection, closed).
+    pub fn final_step(step: &str) -> bool {
+        SiteState::ALL.into_iter().filter_map(SiteState::next).any(|(key, to)| key == step && !to.takes_records())
     }
 
     /// Whether the site still takes new records (batches, results): not once
@@ -598,6 +608,8 @@ mod tests {
         let next: Vec<_> = SiteState::ALL.into_iter().map(SiteState::next_step).collect();
         assert_eq!(SiteState::ALL, [Standby, Preparing, Active, TerminalDisinfection, Closed]);
         assert_eq!(next, [Some("prepare"), Some("activate"), Some("disinfect"), Some("close"), None]);
+        let last: Vec<_> = ["prepare", "activate", "disinfect", "close", "other"].map(SiteState::final_step).into();
+        assert_eq!(last, [false, false, true, true, false], "no way back from disinfection and closing");
     }
 
     #[test]

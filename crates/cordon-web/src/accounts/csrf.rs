@@ -23,9 +23,15 @@ const FORM_LIMIT: usize = 1024 * 1024;
 /// but a person's own page (`/stay/{token}/…`, no account, in their language
 /// only that page knows) is sent back to itself, which says so in their
 /// language and carries a fresh token. Nothing was done either way.
-fn refused(path: &str) -> Response {
-    match own_page_of(path) {
-        Some(token) => axum::response::Redirect::to(&format!("/stay/{token}?saved=expired")).into_response(),
+fn refused(req: &Request) -> Response {
+    match own_page_of(req.uri().path()) {
+        Some(token) => {
+            // The language the page was shown in rides in the form's action (`?lang=`), since
+            // a form refused here is not read; one Cordon does not speak is left out.
+            let lang = sent_in_query(req, "lang").and_then(|l| crate::i18n::Lang::parse(&l));
+            let lang = lang.map(|l| format!("lang={}&", l.code())).unwrap_or_default();
+            axum::response::Redirect::to(&format!("/stay/{token}?{lang}saved=expired")).into_response()
+        }
         None => PageError::Status(StatusCode::FORBIDDEN, "error-csrf").into_response(),
     }
 }
@@ -44,12 +50,13 @@ fn sent_outside_body(req: &Request) -> Option<String> {
     if let Some(v) = req.headers().get("x-csrf-token").and_then(|v| v.to_str().ok()) {
         return Some(v.to_string());
     }
+    sent_in_query(req, "csrf")
+}
+
+/// A parameter of the request's query.
+fn sent_in_query(req: &Request, key: &str) -> Option<String> {
     let query = req.uri().query()?;
-    serde_urlencoded::from_str::<Vec<(String, String)>>(query)
-        .ok()?
-        .into_iter()
-        .find(|(k, _)| k == "csrf")
-        .map(|(_, v)| v)
+    serde_urlencoded::from_str::<Vec<(String, String)>>(query).ok()?.into_iter().find(|(k, _)| k == key).map(|(_, v)| v)
 }
 
 /// Refuses a state-changing page request without the session's CSRF token.
@@ -57,19 +64,17 @@ pub async fn require_csrf(req: Request, next: Next) -> Response {
     if matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS) {
         return next.run(req).await;
     }
-    let path = req.uri().path().to_string();
-    let refused = || refused(&path);
     let Some(session) = req.extensions().get::<Session>().cloned() else {
-        return refused();
+        return refused(&req);
     };
     let expected = match session.get::<String>(CSRF_KEY).await {
         Ok(Some(t)) if !t.is_empty() => t,
-        Ok(_) => return refused(),
+        Ok(_) => return refused(&req),
         Err(e) => return session_failed(e).into_response(),
     };
     let ok = |sent: &str| constant_eq(expected.as_bytes(), sent.as_bytes());
     if let Some(sent) = sent_outside_body(&req) {
-        return if ok(&sent) { next.run(req).await } else { refused() };
+        return if ok(&sent) { next.run(req).await } else { refused(&req) };
     }
     let is_form = req
         .headers()
@@ -77,7 +82,7 @@ pub async fn require_csrf(req: Request, next: Next) -> Response {
         .and_then(|v| v.to_str().ok())
         .is_some_and(|ct| ct.starts_with("application/x-www-form-urlencoded"));
     if !is_form {
-        return refused();
+        return refused(&req);
     }
     let (parts, body) = req.into_parts();
     let Ok(bytes) = to_bytes(body, FORM_LIMIT).await else {
@@ -88,6 +93,6 @@ pub async fn require_csrf(req: Request, next: Next) -> Response {
         .and_then(|pairs| pairs.into_iter().find(|(k, _)| k == "csrf").map(|(_, v)| v));
     match sent {
         Some(sent) if ok(&sent) => next.run(Request::from_parts(parts, Body::from(bytes))).await,
-        _ => refused(),
+        _ => refused(&Request::from_parts(parts, Body::empty())),
     }
 }

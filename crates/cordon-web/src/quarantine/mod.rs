@@ -114,6 +114,8 @@ struct SiteView {
     keeps_roll: bool,
     /// The site's next step, if any.
     next_step: Option<&'static str>,
+    /// Whether there is no way back from it: the page asks for a tick.
+    final_step: bool,
     /// The policies a new batch may have.
     policies: Vec<String>,
     prints_cards: bool,
@@ -179,7 +181,7 @@ async fn site_page(State(app): State<AppState>, ctx: Ctx, Path(id): Path<i64>) -
             name: b.batch.name.clone(),
             policy: b.batch.policy.clone(),
             transport: b.batch.transport.clone(),
-            arrived: ctx.tr.time(&b.batch.arrived_at),
+            arrived: Tr::new(ctx.tr.lang, d.site.zone).time(&b.batch.arrived_at),
             people: b.people,
             in_rooms: b.in_rooms,
         })
@@ -196,6 +198,7 @@ async fn site_page(State(app): State<AppState>, ctx: Ctx, Path(id): Path<i64>) -
         sees_people: role.may_see(Sight::People),
         keeps_roll: role.keeps_roll(),
         next_step: d.site.state.next_step(),
+        final_step: d.site.state.next_step().is_some_and(cordon_domain::quarantine::site::SiteState::final_step),
         policies,
         prints_cards: role.prints_cards(),
         records_tests: role.records_tests(),
@@ -333,7 +336,8 @@ async fn batch_page(State(app): State<AppState>, ctx: Ctx, Path(id): Path<i64>) 
         extends: role.extends_stays(),
         keeps_roll: role.keeps_roll(),
         records_tests: role.records_tests(),
-        arrived: ctx.tr.time(&b.arrived_at),
+        // In the site's zone, as its days are counted and its arrival is entered.
+        arrived: Tr::new(ctx.tr.lang, site.zone).time(&b.arrived_at),
         b,
     })
 }

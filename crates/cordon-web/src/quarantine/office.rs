@@ -236,6 +236,7 @@ struct CheckInForm {
 fn one_move(passport: &str, room: &str) -> Result<Option<(Passport, RoomNo)>, StoreError> {
     match (passport.trim(), room.trim()) {
         ("", "") => Ok(None),
+        ("", _) | (_, "") => Err(StoreError::invalid(Key::QuarantineMoveEmpty)),
         (passport, room) => Ok(Some((
             Passport::parse(passport).map_err(StoreError::invalid)?,
             RoomNo::parse(room).map_err(StoreError::invalid)?,
@@ -276,15 +277,23 @@ async fn check_in_form(
 #[derive(Deserialize)]
 struct StepForm {
     step: String,
+    /// Ticked for a step there is no way back from.
+    confirm: Option<String>,
 }
 
 /// The site's next step from its page (the manager, the information group).
+/// Terminal disinfection and closing cannot be undone (no batch, no result
+/// after them), so the page asks for a tick first, and so does this.
 async fn site_step_form(
     State(app): State<AppState>,
     ctx: Ctx,
     Path(id): Path<i64>,
     axum::Form(f): axum::Form<StepForm>,
 ) -> Result<Response, PageError> {
+    role_that(&app, &ctx.actor, id, SiteRole::keeps_roll).await?;
+    if cordon_domain::quarantine::site::SiteState::final_step(&f.step) && f.confirm.as_deref() != Some("yes") {
+        return Err(PageError::Status(StatusCode::UNPROCESSABLE_ENTITY, "error-site-step-confirm"));
+    }
     app.store.step_site(&ctx.actor, id, &f.step).await?;
     Ok(Redirect::to(&format!("/quarantine/sites/{id}")).into_response())
 }
@@ -310,6 +319,7 @@ async fn room_step_form(
     Path((id, room)): Path<(i64, i64)>,
     axum::Form(f): axum::Form<RoomStepForm>,
 ) -> Result<Response, PageError> {
+    role_that(&app, &ctx.actor, id, SiteRole::keeps_rooms).await?;
     app.store.step_room(&ctx.actor, id, room, room_event(&f.event)?).await?;
     Ok(Redirect::to(&format!("/quarantine/sites/{id}#rooms")).into_response())
 }
@@ -343,6 +353,7 @@ async fn batch_form(
     Path(id): Path<i64>,
     axum::Form(f): axum::Form<BatchForm>,
 ) -> Result<Response, PageError> {
+    role_that(&app, &ctx.actor, id, SiteRole::keeps_roll).await?;
     let site = app.store.site(&ctx.actor, id).await?;
     let arrived_at = local_arrival(site.zone, &f.arrived_at)?;
     let new = NewBatch { name: &f.name, policy: &f.policy, arrived_at, transport: &f.transport, origin: &f.origin };
@@ -400,6 +411,7 @@ pub async fn api_room_step(
     Path((id, room)): Path<(i64, i64)>,
     Json(body): Json<RoomStepBody>,
 ) -> Result<Json<StateBody>, ApiError> {
+    role_that(&app, &actor, id, SiteRole::keeps_rooms).await?;
     let state: RoomState = app.store.step_room(&actor, id, room, room_event(&body.event)?).await?;
     Ok(Json(StateBody { state: state.as_str() }))
 }
