@@ -352,3 +352,67 @@ async fn the_office_works_through_the_api_and_two_clients_pressing_at_once_get_o
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{engine}");
     }
 }
+
+#[tokio::test]
+async fn the_command_creates_a_site_from_its_rooms_file_and_adds_a_policy_on_the_page_and_through_the_api() {
+    for (app, site) in fixture().await {
+        let engine = app.db.engine;
+        let cmd = app.login("cmd").await;
+        let list = app.page(&cmd, "/quarantine").await;
+        assert!(list.contains("id=\"new-site\""), "{engine}: {list}");
+        let csrf = common::csrf_of(&list);
+        let form = |rooms: &str| {
+            Form::new()
+                .text("name", "松北宾馆隔离点")
+                .text("zone", "Asia/Shanghai")
+                .part("file", Part::bytes(rooms.as_bytes().to_vec()).file_name("rooms.csv"))
+        };
+        // A bad floor and a room twice: shown with their rows, no site made.
+        let (status, shown) =
+            upload(&app, &cmd, "/quarantine/sites", &csrf, form("楼层,房号,床位\nx,201,1\n2,202,1\n2,202,1\n")).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{engine}: {shown}");
+        assert!(
+            shown.contains("文件有 2 处错误") && shown.contains("<td data-label=\"行\">2</td>"),
+            "{engine}: {shown}"
+        );
+        assert!(!app.page(&cmd, "/quarantine").await.contains("松北宾馆隔离点"), "{engine}: nothing made");
+        let res = cmd
+            .post(app.url(&format!("/quarantine/sites?csrf={csrf}")))
+            .multipart(form("楼层,房号,床位\n2,201,1\n2,202,2\n"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::SEE_OTHER, "{engine}");
+        let page = app.page(&cmd, &location(&res)).await;
+        assert!(page.contains("松北宾馆隔离点") && page.contains("待命"), "{engine}: {page}");
+        // A site's own manager does not create sites; the form is not even read.
+        let m = app.login("zl-manager").await;
+        let m_csrf = app.csrf(&m, &format!("/quarantine/sites/{site}")).await;
+        let (status, _) = upload(&app, &m, "/quarantine/sites", &m_csrf, form("楼层,房号,床位\n2,201,1\n")).await;
+        assert!(matches!(status, StatusCode::FORBIDDEN | StatusCode::NOT_FOUND), "{engine}: {status}");
+
+        // The API: the same, and policies.
+        let token = app.db.store.create_token("cmd").await.unwrap();
+        let manager = app.db.store.create_token("zl-manager").await.unwrap();
+        let rooms = "楼层,房号,床位\n1,101,1\n".as_bytes().to_vec();
+        let (status, _) = post_file(&app, &manager, "/api/v1/quarantine/sites?name=道外宾馆", rooms.clone()).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{engine}");
+        let (status, made) = post_file(&app, &token, "/api/v1/quarantine/sites?name=道外宾馆", rooms.clone()).await;
+        assert_eq!((status, made["rooms"].as_u64()), (StatusCode::OK, Some(1)), "{engine}: {made}");
+        let (status, _) = post_file(&app, &token, "/api/v1/quarantine/sites?name=道外宾馆", rooms).await;
+        assert_eq!(status, StatusCode::CONFLICT, "{engine}: the name is taken");
+        let policies = app.api_json(&manager, "/api/v1/quarantine/policies").await;
+        let names: Vec<&str> = policies.as_array().unwrap().iter().filter_map(|p| p["name"].as_str()).collect();
+        assert_eq!(names, ["7+7", "14+7", "10+7", "5+3"], "{engine}: {policies}");
+        let new = serde_json::json!({"name": "7+3", "onsite_tests": [1, 4, 7], "home_tests": [10]});
+        let (status, _) = post_json(&app, &manager, "/api/v1/quarantine/policies", new.clone()).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{engine}");
+        let (status, added) = post_json(&app, &token, "/api/v1/quarantine/policies", new).await;
+        assert_eq!((status, added["home_days"].as_u64()), (StatusCode::OK, Some(3)), "{engine}: {added}");
+        let bad = serde_json::json!({"name": "7+3", "onsite_tests": [9]});
+        let (status, _) = post_json(&app, &token, "/api/v1/quarantine/policies", bad).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{engine}: day 9 is not on site");
+        let policies = app.api_json(&manager, "/api/v1/quarantine/policies").await;
+        assert_eq!(policies.as_array().unwrap().len(), 5, "{engine}");
+    }
+}

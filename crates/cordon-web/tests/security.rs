@@ -525,6 +525,7 @@ const STATE_CHANGING: &[&str] = &[
     "/quarantine/batches/{id}/release",
     "/quarantine/batches/{id}/results-file",
     "/quarantine/batches/{id}/timeline",
+    "/quarantine/sites",
     "/quarantine/sites/{id}/batches",
     "/quarantine/sites/{id}/care",
     "/quarantine/sites/{id}/results",

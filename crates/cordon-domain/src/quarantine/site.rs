@@ -574,6 +574,13 @@ impl SiteRole {
     }
 }
 
+/// Whether an account runs the city's quarantine sites as a whole: creates
+/// sites, adds policies, puts accounts into a site's groups. The command at
+/// city scope only; a site's own manager runs their site, not the list.
+pub fn runs_sites(actor: &crate::Actor) -> bool {
+    actor.role == crate::Role::Command && actor.scope == crate::Scope::City
+}
+
 /// Whether an account works with quarantine sites at all: the command at
 /// city scope (every site) and the accounts of a site (their own).
 pub fn may_list_sites(actor: &crate::Actor) -> bool {

@@ -4,7 +4,7 @@
 use chrono::{DateTime, Utc};
 use cordon_domain::places::PlaceName;
 use cordon_domain::quarantine::Policy;
-use cordon_domain::{Actor, Key, Role, Scope};
+use cordon_domain::{Actor, Key};
 use serde::Serialize;
 
 use crate::{Store, StoreError, StoreResult};
@@ -103,7 +103,7 @@ impl Store {
         onsite_tests: &[u32],
         home_tests: &[u32],
     ) -> StoreResult<Policy> {
-        if !(actor.role == Role::Command && actor.scope == Scope::City) {
+        if !cordon_domain::quarantine::site::runs_sites(actor) {
             return Err(StoreError::Forbidden);
         }
         let policy = Policy::custom(name, onsite_tests, home_tests).map_err(StoreError::invalid)?;

@@ -202,7 +202,7 @@ impl Store {
 
     /// Puts a site account in one of its site's groups (or back to none).
     pub async fn set_site_group(&self, actor: &Actor, username: &str, group: Group) -> StoreResult<()> {
-        if !(actor.role == Role::Command && actor.scope == Scope::City) {
+        if !cordon_domain::quarantine::site::runs_sites(actor) {
             return Err(StoreError::Forbidden);
         }
         let member = self.actor_by_username(username).await?.ok_or(StoreError::NotFound)?;

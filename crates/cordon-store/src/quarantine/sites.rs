@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use cordon_domain::clock::Zone;
 use cordon_domain::places::PlaceName;
 use cordon_domain::quarantine::site::{Room, RoomEvent, RoomState, SiteEvent, SiteState};
-use cordon_domain::{Actor, Key, Role, Scope};
+use cordon_domain::{Actor, Key};
 use serde::Serialize;
 
 use crate::imports::{BadReason, Checker};
@@ -47,7 +47,7 @@ impl Store {
     /// reported and nothing is written. Only the command at city scope
     /// creates sites.
     pub async fn create_site(&self, actor: &Actor, name: &str, zone: &str, rooms: &Sheet) -> StoreResult<SiteCreated> {
-        if !(actor.role == Role::Command && actor.scope == Scope::City) {
+        if !cordon_domain::quarantine::site::runs_sites(actor) {
             return Err(StoreError::Forbidden);
         }
         let name = PlaceName::parse(&crate::clean(name)).map_err(StoreError::invalid)?;

@@ -79,6 +79,8 @@ pub fn api_router() -> OpenApiRouter<AppState> {
 struct SitesView {
     l: Layout,
     sites: Vec<SiteLine>,
+    /// Whether the caller creates sites (the command at city scope).
+    runs_sites: bool,
 }
 
 async fn sites_page(State(app): State<AppState>, ctx: Ctx) -> Result<Response, PageError> {
@@ -87,7 +89,8 @@ async fn sites_page(State(app): State<AppState>, ctx: Ctx) -> Result<Response, P
     if let (cordon_domain::Scope::Site { id }, [_]) = (&ctx.actor.scope, sites.as_slice()) {
         return Ok(axum::response::Redirect::to(&format!("/quarantine/sites/{id}")).into_response());
     }
-    Ok(SitesView { l: Layout::new(&ctx, "nav-quarantine"), sites }.into_response())
+    let runs_sites = cordon_domain::quarantine::site::runs_sites(&ctx.actor);
+    Ok(SitesView { l: Layout::new(&ctx, "nav-quarantine"), sites, runs_sites }.into_response())
 }
 
 /// A batch on the site's page, its day 0 worded.

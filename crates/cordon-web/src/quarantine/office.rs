@@ -40,6 +40,7 @@ const ROOMMATE_DAYS: u32 = 7;
 /// Page routes.
 pub fn router() -> Router<AppState> {
     Router::new()
+        .route("/quarantine/sites", post(site_upload).layer(DefaultBodyLimit::max(SITE_FILE_LIMIT)))
         .route("/quarantine/sites/{id}/step", post(site_step_form))
         .route("/quarantine/sites/{id}/rooms/{room}/step", post(room_step_form))
         .route("/quarantine/sites/{id}/batches", post(batch_form))
@@ -54,6 +55,8 @@ pub fn router() -> Router<AppState> {
 /// API routes.
 pub fn api_router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
+        .routes(routes!(api_policies, api_add_policy))
+        .routes(routes!(api_create_site).layer(DefaultBodyLimit::max(SITE_FILE_LIMIT)))
         .routes(routes!(api_site_step))
         .routes(routes!(api_room_step))
         .routes(routes!(api_create_batch))
@@ -559,4 +562,161 @@ pub async fn api_check_in(
         })
         .collect::<Result<Vec<_>, _>>()?;
     Ok(Json(app.store.check_in(&actor, &b, &moves).await?))
+}
+
+/// A policy as the API shows it.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct PolicyBody {
+    /// "a+b", e.g. 7+7.
+    pub name: String,
+    /// Days on site (a).
+    pub onsite_days: u32,
+    /// Days of home monitoring (b).
+    pub home_days: u32,
+    /// The test days on site, counted from day 0, the local date of arrival.
+    pub onsite_tests: Vec<u32>,
+    /// The test days of home monitoring, counted the same way.
+    pub home_tests: Vec<u32>,
+}
+
+impl From<&cordon_domain::quarantine::policy::Policy> for PolicyBody {
+    fn from(p: &cordon_domain::quarantine::policy::Policy) -> PolicyBody {
+        PolicyBody {
+            name: p.name().to_string(),
+            onsite_days: p.onsite_days(),
+            home_days: p.home_days(),
+            onsite_tests: p.onsite_tests().to_vec(),
+            home_tests: p.home_tests().to_vec(),
+        }
+    }
+}
+
+/// The policies a batch may have: the presets, then those the command added.
+#[utoipa::path(get, path = "/api/v1/quarantine/policies", tag = "quarantine",
+    responses((status = 200, description = "the policies", body = Vec<PolicyBody>), (status = 403, description = "not a command or site account")))]
+pub async fn api_policies(
+    State(app): State<AppState>,
+    ApiActor(actor): ApiActor,
+) -> Result<Json<Vec<PolicyBody>>, ApiError> {
+    if !cordon_domain::quarantine::site::may_list_sites(&actor) {
+        return Err(StoreError::Forbidden.into());
+    }
+    let custom = app.store.custom_policies().await?;
+    let all = cordon_domain::quarantine::policy::Policy::presets().into_iter().chain(custom);
+    Ok(Json(all.map(|p| PolicyBody::from(&p)).collect()))
+}
+
+/// A policy to add.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub struct NewPolicyBody {
+    /// "a+b", e.g. 7+3; a preset's name is refused.
+    pub name: String,
+    /// The test days on site (1 to a).
+    pub onsite_tests: Vec<u32>,
+    /// The test days of home monitoring (a+1 to a+b).
+    #[serde(default)]
+    pub home_tests: Vec<u32>,
+}
+
+/// Adds a policy, or changes the test days of one added before (the command at city scope).
+#[utoipa::path(post, path = "/api/v1/quarantine/policies", tag = "quarantine", request_body = NewPolicyBody,
+    responses((status = 200, description = "the policy", body = PolicyBody), (status = 403, description = "not the command at city scope"),
+        (status = 422, description = "not a+b, a preset's name, or test days outside their phase")))]
+pub async fn api_add_policy(
+    State(app): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Json(body): Json<NewPolicyBody>,
+) -> Result<Json<PolicyBody>, ApiError> {
+    let policy = app.store.add_policy(&actor, &body.name, &body.onsite_tests, &body.home_tests).await?;
+    Ok(Json(PolicyBody::from(&policy)))
+}
+
+/// Where a new site is and what it is called.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub struct NewSiteQuery {
+    /// The site's name, e.g. 卓林酒店隔离点.
+    pub name: String,
+    /// The IANA time zone its days are counted in (default Asia/Shanghai).
+    pub zone: Option<String>,
+    /// csv or xlsx; otherwise taken from Content-Type, then from the bytes.
+    pub format: Option<String>,
+}
+
+/// The zone a site is created in unless another is named.
+const DEFAULT_ZONE: &str = "Asia/Shanghai";
+
+/// Creates a site in standby with the rooms of a rooms file sent as the
+/// body (楼层 floor, 房号 room, 床位 capacity; CSV or XLSX); whole or
+/// nothing. The command at city scope only, refused before the body is read.
+#[utoipa::path(post, path = "/api/v1/quarantine/sites", tag = "quarantine", params(NewSiteQuery),
+    responses((status = 200, description = "the site's id, rooms and beds", body = Object), (status = 403, description = "not the command at city scope; the body is not read"),
+        (status = 409, description = "a site of that name exists"), (status = 422, description = "rejected: the bad cells in details, or a bad name or zone")))]
+pub async fn api_create_site(
+    State(app): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Query(q): Query<NewSiteQuery>,
+    request: Request,
+) -> Result<Response, ApiError> {
+    if !cordon_domain::quarantine::site::runs_sites(&actor) {
+        return Err(StoreError::Forbidden.into());
+    }
+    let (body, format) = match file_body(&app, &ImportQuery { format: q.format.clone() }, request).await {
+        Ok(file) => file,
+        Err(refused) => return Ok(refused),
+    };
+    let zone = q.zone.as_deref().unwrap_or(DEFAULT_ZONE);
+    match app.store.create_site(&actor, &q.name, zone, &sheet_of(&body, format)?).await {
+        Ok(created) => Ok(Json(created).into_response()),
+        Err(StoreError::Rejected(report)) => Ok(rejected(&report)),
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "quarantine/site_created.html")]
+struct SiteUploadView {
+    l: Layout,
+    o: Outcome,
+}
+
+/// A new site from the command's list of sites: its name and zone, then its
+/// rooms file. The right is asked before the form is read.
+async fn site_upload(State(app): State<AppState>, ctx: Ctx, mut multipart: Multipart) -> Result<Response, PageError> {
+    if !cordon_domain::quarantine::site::runs_sites(&ctx.actor) {
+        return Err(StoreError::Forbidden.into());
+    }
+    let bad_upload = |_| PageError::Status(StatusCode::BAD_REQUEST, "error-upload");
+    let (mut name, mut zone, mut file) = (String::new(), DEFAULT_ZONE.to_string(), None);
+    while let Some(field) = multipart.next_field().await.map_err(bad_upload)? {
+        match field.name() {
+            Some("name") => name = field.text().await.map_err(bad_upload)?,
+            Some("zone") => zone = field.text().await.map_err(bad_upload)?,
+            Some("file") => {
+                let file_name = field.file_name().unwrap_or("").to_string();
+                let bytes = field
+                    .bytes()
+                    .await
+                    .map_err(|_| PageError::Status(StatusCode::PAYLOAD_TOO_LARGE, "error-upload-too-large"))?;
+                let format = SheetFormat::from_file_name(&file_name).unwrap_or_else(|| SheetFormat::sniff(&bytes));
+                file = (!bytes.is_empty()).then_some((bytes, format));
+            }
+            _ => {}
+        }
+    }
+    let l = Layout::new(&ctx, "nav-quarantine");
+    let Some((bytes, format)) = file else {
+        let o = Outcome { error: Some(ctx.tr.t("error-no-file")), ..Outcome::default() };
+        return Ok((StatusCode::BAD_REQUEST, SiteUploadView { l, o }).into_response());
+    };
+    let made = match sheet_of(&bytes, format) {
+        Ok(sheet) => app.store.create_site(&ctx.actor, &name, &zone, &sheet).await,
+        Err(e) => Err(e),
+    };
+    match made {
+        Ok(created) => Ok(Redirect::to(&format!("/quarantine/sites/{}", created.id)).into_response()),
+        Err(e) => {
+            let (status, o) = Outcome::failed(&ctx.tr, e)?;
+            Ok((status, SiteUploadView { l, o }).into_response())
+        }
+    }
 }
