@@ -358,7 +358,12 @@ pub async fn run(cli: Cli) -> Result<()> {
                 KindArg::Residents => ImportKind::Residents,
                 KindArg::Cadres => ImportKind::Cadres,
             };
-            let summary = import_file(&store, &actor, kind, &file, report.as_ref()).await?;
+            let summary = import_file(&store, &actor, kind, &file, report.as_ref()).await;
+            // Closed before the process ends: SQLite's last connection then writes the write-ahead
+            // log back into the file and removes it. Left behind, a 10M roll's log (about 4 GB) made
+            // every later command read its pages through the log and the next write copy it back.
+            store.close().await;
+            let summary = summary?;
             println!("imported {}, updated {}, unchanged {}", summary.imported, summary.updated, summary.unchanged);
             Ok(())
         }

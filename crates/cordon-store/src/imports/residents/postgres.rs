@@ -54,13 +54,19 @@ const LEVELS: [(&str, &str, &str, &str); 3] = [
 /// holds exactly the rows under it (nobody lived in it before), so its count
 /// of residents is written with it, and its id noted in `import_created` for
 /// the count of the places that were there before (`COUNTS`).
+///
+/// The new places are drawn and inserted in the order of their paths: each
+/// id is then above every id before it, so the primary key, the path index
+/// and a parent's names are all appended to rather than written all over
+/// indexes that, at a city's 3.5 million households, no longer fit in memory
+/// (at 10M the households took 157 s in the hash aggregate's order, 91 s so).
 fn level_sql((kind, name, parent, joins): (&str, &str, &str, &str)) -> String {
     format!(
         "WITH created AS (INSERT INTO places (id, parent_id, kind, name, path, residents) \
          SELECT n.id, n.parent, '{kind}', n.name, n.ppath || n.id || '/', n.residents FROM (\
            SELECT nextval(pg_get_serial_sequence('places', 'id')) AS id, d.* FROM (\
              SELECT {parent}.id AS parent, {parent}.path AS ppath, {name} AS name, COUNT(*) AS residents \
-             FROM import_residents s {joins} GROUP BY 1, 2, 3) d \
+             FROM import_residents s {joins} GROUP BY 1, 2, 3 ORDER BY 2, 3) d \
            WHERE NOT EXISTS (SELECT 1 FROM places x WHERE x.parent_id = d.parent AND x.name = d.name)) n \
          ON CONFLICT (parent_id, name) DO NOTHING RETURNING id) \
          INSERT INTO import_created SELECT id FROM created"
