@@ -248,7 +248,7 @@ async fn the_quarantine_hotel_and_a_students_own_page_on_a_phone() {
         // Her morning or afternoon check, typed with a comma as a Russian keyboard gives it, with a cough ticked.
         browser.find(Locator::Css("input[name=temperature]")).await?.send_keys("37,9").await?;
         tap(&browser, Locator::Css("input[name=symptom][value=cough]"), false).await?;
-        tap(&browser, Locator::Css("form[action$='/health'] button"), true).await?;
+        tap(&browser, Locator::Css("form[action*='/health?'] button"), true).await?;
         let said = browser.wait().for_element(Locator::Css("p.ok")).await?.text().await?;
         assert!(said.contains("замер записан"), "the check is recorded: {said}");
         let today = browser.find(Locator::Css("#health ~ ul.cards-list")).await?.text().await?;
