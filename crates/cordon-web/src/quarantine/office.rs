@@ -151,21 +151,20 @@ fn sheet_of(bytes: &[u8], format: SheetFormat) -> Result<Sheet, StoreError> {
 async fn file_field(multipart: &mut Multipart) -> Result<Option<(Bytes, SheetFormat)>, PageError> {
     let bad_upload = |_| PageError::Status(StatusCode::BAD_REQUEST, "error-upload");
     while let Some(field) = multipart.next_field().await.map_err(bad_upload)? {
-        if field.name() != Some("file") {
-            continue;
+        if field.name() == Some("file") {
+            return sheet_file(field).await;
         }
-        let name = field.file_name().unwrap_or("").to_string();
-        let bytes = field
-            .bytes()
-            .await
-            .map_err(|_| PageError::Status(StatusCode::PAYLOAD_TOO_LARGE, "error-upload-too-large"))?;
-        if bytes.is_empty() {
-            return Ok(None);
-        }
-        let format = SheetFormat::from_file_name(&name).unwrap_or_else(|| SheetFormat::sniff(&bytes));
-        return Ok(Some((bytes, format)));
     }
     Ok(None)
+}
+
+/// A file field's bytes, within the route's limit, and its format; `None` when empty.
+async fn sheet_file(field: axum::extract::multipart::Field<'_>) -> Result<Option<(Bytes, SheetFormat)>, PageError> {
+    let name = field.file_name().unwrap_or("").to_string();
+    let bytes =
+        field.bytes().await.map_err(|_| PageError::Status(StatusCode::PAYLOAD_TOO_LARGE, "error-upload-too-large"))?;
+    let format = SheetFormat::from_file_name(&name).unwrap_or_else(|| SheetFormat::sniff(&bytes));
+    Ok((!bytes.is_empty()).then_some((bytes, format)))
 }
 
 #[derive(Template, WebTemplate)]
@@ -691,15 +690,7 @@ async fn site_upload(State(app): State<AppState>, ctx: Ctx, mut multipart: Multi
         match field.name() {
             Some("name") => name = field.text().await.map_err(bad_upload)?,
             Some("zone") => zone = field.text().await.map_err(bad_upload)?,
-            Some("file") => {
-                let file_name = field.file_name().unwrap_or("").to_string();
-                let bytes = field
-                    .bytes()
-                    .await
-                    .map_err(|_| PageError::Status(StatusCode::PAYLOAD_TOO_LARGE, "error-upload-too-large"))?;
-                let format = SheetFormat::from_file_name(&file_name).unwrap_or_else(|| SheetFormat::sniff(&bytes));
-                file = (!bytes.is_empty()).then_some((bytes, format));
-            }
+            Some("file") => file = sheet_file(field).await?,
             _ => {}
         }
     }
