@@ -52,6 +52,12 @@ pub async fn sqlite() -> TestDb {
 
 /// A fresh PostgreSQL database, when a server is configured.
 pub async fn postgres() -> Option<TestDb> {
+    postgres_created_with("").await
+}
+
+/// A fresh PostgreSQL database made with these `CREATE DATABASE` options
+/// (another collation, say), or None (said loudly) when there is no server.
+pub async fn postgres_created_with(options: &str) -> Option<TestDb> {
     let Ok(admin) = std::env::var("CORDON_TEST_PG_URL") else {
         if std::env::var("CORDON_TEST_REQUIRE_PG").as_deref() == Ok("1") {
             panic!("CORDON_TEST_REQUIRE_PG=1 but CORDON_TEST_PG_URL is not set");
@@ -62,7 +68,7 @@ pub async fn postgres() -> Option<TestDb> {
     let name = unique("cordon_test");
     let admin_store =
         Store::open(&Database::Postgres { url: admin.clone() }).await.expect("reach the PostgreSQL test server");
-    admin_store.execute_raw(&format!("CREATE DATABASE {name}")).await.expect("create a test database");
+    admin_store.execute_raw(&format!("CREATE DATABASE {name} {options}")).await.expect("create a test database");
     admin_store.close().await;
     let base = admin.rsplit_once('/').map(|(b, _)| b.to_string()).unwrap_or(admin);
     let database = Database::Postgres { url: format!("{base}/{name}") };

@@ -333,3 +333,38 @@ async fn two_first_rolls_into_an_empty_table_at_once_both_land_and_the_rules_hol
         assert!(s.execute_raw(copy).await.is_err(), "{e}: the ID number is unique again");
     }
 }
+
+/// A place's residents are the range of paths below it, and a path compares
+/// byte-wise only if its column says so: under a server's language rules
+/// that pass over punctuation (glibc's en_US.UTF-8, the default of many
+/// servers; ICU's "shifted" here, as this machine has no such locale),
+/// "/1/2/3/" sorted outside "/1/2/"'s range and "/12/" inside it. A
+/// compound's list was then empty and a scope could hold another's people.
+#[tokio::test]
+async fn a_place_holds_its_residents_whatever_the_servers_language_rules() {
+    let Some(db) = cordon_store::test_support::postgres_created_with(
+        "TEMPLATE template0 LOCALE_PROVIDER icu ICU_LOCALE 'en-US-u-ka-shifted' LOCALE 'C.UTF-8'",
+    )
+    .await
+    else {
+        return;
+    };
+    let s = &db.store;
+    seed(s).await.unwrap();
+    import(s, &roll(&[])).await;
+    let all = walk(s, everyone(), 1000).await;
+    assert_eq!(all.len(), 20_004, "the roll and the fixture's four");
+    for compound in ["甲小区", "乙小区"] {
+        let id = compound_id(s, compound).await;
+        let listed = walk(s, &ResidentFilter { place_id: Some(id), ..Default::default() }, 500).await;
+        let expected: Vec<i64> = all.iter().filter(|r| r.address.starts_with(compound)).map(|r| r.id).collect();
+        assert!(expected.len() > 6_000, "{compound}: {}", expected.len());
+        assert_eq!(listed.len(), expected.len(), "{compound}: how many are listed");
+        assert!(listed.iter().map(|r| r.id).eq(expected.iter().copied()), "{compound}: the same people in order");
+        let tagged = ResidentFilter { place_id: Some(id), tag: Some(SpecialGroup::Dialysis), ..Default::default() };
+        let on_dialysis = walk(s, &tagged, 500).await;
+        let expected_tagged =
+            all.iter().filter(|r| r.address.starts_with(compound) && r.tags.contains(&SpecialGroup::Dialysis)).count();
+        assert_eq!(on_dialysis.len(), expected_tagged, "{compound}: 透析");
+    }
+}

@@ -301,35 +301,55 @@ impl Store {
 
     /// One of the actor's jobs; another user's reads as none (an id proves nothing).
     pub async fn import_job(&self, actor: &Actor, id: i64) -> StoreResult<ImportJob> {
-        let row: Option<JobRow> = on_pool!(self, |p| {
-            sqlx::query_as(sqlx::AssertSqlSafe(format!(
-                "SELECT {JOB_COLUMNS} FROM import_jobs WHERE id = $1 AND user_id IS NOT DISTINCT FROM $2"
-            )))
-            .bind(id)
-            .bind(owner(actor))
-            .fetch_optional(p)
-            .await?
-        });
-        row.map(|r| self.job_of(r)).ok_or(StoreError::NotFound)
+        let read = || async {
+            let row: Option<JobRow> = on_pool!(self, |p| {
+                sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                    "SELECT {JOB_COLUMNS} FROM import_jobs WHERE id = $1 AND user_id IS NOT DISTINCT FROM $2"
+                )))
+                .bind(id)
+                .bind(owner(actor))
+                .fetch_optional(p)
+                .await?
+            });
+            StoreResult::Ok(row)
+        };
+        let row = read().await?.ok_or(StoreError::NotFound)?;
+        match self.job_of(row, Reading::First) {
+            Some(job) => Ok(job),
+            None => read().await?.and_then(|r| self.job_of(r, Reading::Again)).ok_or(StoreError::NotFound),
+        }
     }
 
     /// The actor's latest jobs, newest first.
     pub async fn import_jobs(&self, actor: &Actor, limit: i64) -> StoreResult<Vec<ImportJob>> {
-        let rows: Vec<JobRow> = on_pool!(self, |p| {
-            sqlx::query_as(sqlx::AssertSqlSafe(format!(
-                "SELECT {JOB_COLUMNS} FROM import_jobs WHERE user_id IS NOT DISTINCT FROM $1 ORDER BY id DESC LIMIT $2"
-            )))
-            .bind(owner(actor))
-            .bind(limit)
-            .fetch_all(p)
-            .await?
-        });
-        Ok(rows.into_iter().map(|r| self.job_of(r)).collect())
+        let read = || async {
+            let rows: Vec<JobRow> = on_pool!(self, |p| {
+                sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                    "SELECT {JOB_COLUMNS} FROM import_jobs WHERE user_id IS NOT DISTINCT FROM $1 ORDER BY id DESC LIMIT $2"
+                )))
+                .bind(owner(actor))
+                .bind(limit)
+                .fetch_all(p)
+                .await?
+            });
+            StoreResult::Ok(rows)
+        };
+        match read().await?.into_iter().map(|r| self.job_of(r, Reading::First)).collect() {
+            Some(jobs) => Ok(jobs),
+            None => Ok(read().await?.into_iter().filter_map(|r| self.job_of(r, Reading::Again)).collect()),
+        }
     }
 
     /// A job as it stands: live progress from this process, and a job whose
     /// process is gone read as interrupted.
-    fn job_of(&self, r: JobRow) -> ImportJob {
+    ///
+    /// A row of this process's that says running while the job is no longer
+    /// live here: either the job was lost, or it ended between the read and
+    /// now (a job writes its end to its row first and stops being live after).
+    /// On a first reading that is None: read the row again, it tells which.
+    /// Before, a page polling a job at that instant showed a finished import
+    /// as "interrupted".
+    fn job_of(&self, r: JobRow, reading: Reading) -> Option<ImportJob> {
         let mut state = JobState::parse(&r.state);
         let mut progress = ImportProgress {
             rows_checked: r.rows_checked as u64,
@@ -341,6 +361,7 @@ impl Store {
             let ours = r.instance == self.jobs.instance;
             match self.jobs.get(r.id) {
                 Some(live) if ours => progress = live,
+                _ if ours && reading == Reading::First => return None,
                 _ if ours => state = JobState::Interrupted,
                 _ => {
                     let sqlite = matches!(self.pool, crate::db::Pool::Sqlite(_));
@@ -351,7 +372,7 @@ impl Store {
                 }
             }
         }
-        ImportJob {
+        Some(ImportJob {
             id: r.id,
             kind: ImportKind::parse(&r.kind).unwrap_or(ImportKind::Residents),
             file_name: r.file_name,
@@ -367,6 +388,13 @@ impl Store {
             refusal: r.refusal.as_deref().and_then(Refusal::from_kept),
             started_at: r.started_at,
             finished_at: r.finished_at,
-        }
+        })
     }
+}
+
+/// Which reading of a job's row `job_of` is given (see there).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Reading {
+    First,
+    Again,
 }
