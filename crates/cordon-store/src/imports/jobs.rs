@@ -197,8 +197,12 @@ impl Store {
         }
         let now = self.now();
         let name: String = crate::clean(file_name).chars().take(255).collect();
+        // Live here before anyone can read the row (it is live from inside the
+        // transaction that writes it): a row of ours that says running with
+        // no live job is one that was lost or has just ended (`job_of`).
         let id = on_pool!(self, |p| {
-            sqlx::query_scalar(
+            let mut tx = crate::db::WritePool::begin_write(p).await?;
+            let id: i64 = sqlx::query_scalar(
                 "INSERT INTO import_jobs (kind, file_name, user_id, instance, state, started_at, heartbeat_at) \
                  VALUES ($1, $2, $3, $4, 'running', $5, $5) RETURNING id",
             )
@@ -207,10 +211,15 @@ impl Store {
             .bind(owner(actor))
             .bind(self.jobs.instance.clone())
             .bind(now)
-            .fetch_one(p)
-            .await?
+            .fetch_one(&mut *tx)
+            .await?;
+            self.jobs.set(id, Some(ImportProgress::default()));
+            if let Err(e) = tx.commit().await {
+                self.jobs.set(id, None);
+                return Err(e.into());
+            }
+            id
         });
-        self.jobs.set(id, Some(ImportProgress::default()));
         Ok(id)
     }
 

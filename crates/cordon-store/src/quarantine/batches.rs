@@ -109,7 +109,7 @@ impl Store {
         let policy = Policy::custom(name, onsite_tests, home_tests).map_err(StoreError::invalid)?;
         let key = policy.name().to_string();
         on_pool!(self, |p| {
-            let mut tx = p.begin().await?;
+            let mut tx = crate::db::WritePool::begin_write(p).await?;
             sqlx::query(
                 "INSERT INTO quarantine_policies (name, onsite_tests, home_tests, created_at) VALUES ($1, $2, $3, $4) \
                  ON CONFLICT (name) DO UPDATE SET onsite_tests = excluded.onsite_tests, home_tests = excluded.home_tests",
@@ -143,7 +143,7 @@ impl Store {
         let transport = short_text(batch.transport, true)?;
         let origin = short_text(batch.origin, false)?;
         let created: Batch = on_pool!(self, |p| {
-            let mut tx = p.begin().await?;
+            let mut tx = crate::db::WritePool::begin_write(p).await?;
             let created: Batch = sqlx::query_as(
                 "INSERT INTO arrival_batches (site_id, name, policy, arrived_at, transport, origin, created_at) \
                  VALUES ($1, $2, $3, $4, $5, $6, $7) \

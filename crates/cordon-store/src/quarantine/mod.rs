@@ -212,7 +212,7 @@ impl Store {
             ));
         }
         on_pool!(self, |p| {
-            let mut tx = p.begin().await?;
+            let mut tx = crate::db::WritePool::begin_write(p).await?;
             sqlx::query(
                 "INSERT INTO site_members (user_id, grp) VALUES ($1, $2) \
                  ON CONFLICT (user_id) DO UPDATE SET grp = excluded.grp",

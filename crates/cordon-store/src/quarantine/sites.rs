@@ -56,7 +56,7 @@ impl Store {
         let rooms = self.read_rooms(actor, rooms).await?;
         let beds = rooms.iter().map(|r| r.capacity).sum();
         let id = on_pool!(self, |p| {
-            let mut tx = p.begin().await?;
+            let mut tx = crate::db::WritePool::begin_write(p).await?;
             let id: i64 = sqlx::query_scalar(
                 "INSERT INTO sites (name, zone, state, created_at) VALUES ($1, $2, 'standby', $3) RETURNING id",
             )
