@@ -2,16 +2,30 @@
 //! bodies are compiled once per engine inside `on_pool!`.
 
 /// Writes one entry on an executor (usually the transaction of the change it records).
+///
+/// With `unless: (since, at_most)` the entry is written only while its user
+/// has fewer than `at_most` entries of the same action after `since` (a rate
+/// limit kept in the log itself), in the same statement, so that the write
+/// holds the lock for one round trip; `rows_affected` says whether it was.
 macro_rules! audit_insert {
+    ($ex:expr, $entry:expr) => {
+        audit_insert!(@run $ex, $entry, "VALUES ($1, $2, $3, $4, $5, $6, $7, $8)")
+    };
+    ($ex:expr, $entry:expr, unless: ($since:expr, $at_most:expr)) => {
+        audit_insert!(@run $ex, $entry,
+            "SELECT $1, $2, $3, $4, $5, $6, $7, $8 WHERE \
+             (SELECT COUNT(*) FROM audit_log WHERE user_id = $2 AND action = $4 AND at > $9) < $10",
+            $since, $at_most)
+    };
     // `match` keeps the entry's temporaries (such as `&Actor::system()`) alive for the whole write.
-    ($ex:expr, $entry:expr) => {{
+    (@run $ex:expr, $entry:expr, $rows:literal $(, $extra:expr)*) => {{
         match $entry {
             e => {
                 let e: $crate::audit::NewEntry<'_> = e;
-                sqlx::query(
-                    "INSERT INTO audit_log (at, user_id, actor, action, entity, entity_id, before_json, after_json) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-                )
+                sqlx::query(concat!(
+                    "INSERT INTO audit_log (at, user_id, actor, action, entity, entity_id, before_json, after_json) ",
+                    $rows
+                ))
                 .bind(e.at)
                 .bind((e.actor.user_id != 0).then_some(e.actor.user_id))
                 .bind(e.actor.username.clone())
@@ -20,6 +34,7 @@ macro_rules! audit_insert {
                 .bind(e.entity_id)
                 .bind(e.before)
                 .bind(e.after)
+                $(.bind($extra))*
                 .execute($ex)
                 .await
             }

@@ -404,3 +404,57 @@ async fn a_lookup_by_a_whole_id_number_is_audited_and_the_31st_in_a_minute_is_re
         assert_eq!(lookup(&app, &member, &own.number).await.status(), StatusCode::OK, "{engine}");
     }
 }
+
+/// Two hundred lookups by one user sent at the same instant, through two
+/// servers on one database (two instances of the city's service): exactly 30
+/// answer, the others are refused with 429, and the log holds 30 lookups — the
+/// limit cannot be passed by asking at once. (Without the user's row held on
+/// PostgreSQL, 31–36 answered.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_hundred_lookups_at_once_give_thirty_answers_and_the_rest_refused() {
+    for db in engines().await {
+        let engine = db.engine;
+        let app = spawn_app_on(db).await;
+        let s = &app.db.store;
+        // The second instance: a pool of its own on the same database.
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let second_base = format!("http://{}", listener.local_addr().unwrap());
+        let state = cordon_web::AppState {
+            store: Store::open(&app.db.database).await.unwrap(),
+            zone: Default::default(),
+            secure_cookies: false,
+            public_url: None,
+            webhook_allow_private: false,
+            import_wait: cordon_web::IMPORT_WAIT,
+        };
+        tokio::spawn(cordon_web::serve(listener, state, std::future::pending::<()>()));
+        add_people(s).await;
+        let own = everyone(s).await.into_iter().find(|p| p.name == "孙丽").unwrap();
+        let member = s.create_token("member-a").await.unwrap();
+        let sent = (0..200).map(|i| {
+            let base = if i % 2 == 0 { app.base.clone() } else { second_base.clone() };
+            let (member, number) = (member.clone(), own.number.clone());
+            tokio::spawn(async move {
+                let res = common::api()
+                    .get(format!("{base}/api/v1/residents"))
+                    .query(&[("q", number)])
+                    .bearer_auth(member)
+                    .send()
+                    .await
+                    .unwrap();
+                res.status()
+            })
+        });
+        let mut statuses = Vec::new();
+        for task in sent.collect::<Vec<_>>() {
+            statuses.push(task.await.unwrap());
+        }
+        let ok = statuses.iter().filter(|s| **s == StatusCode::OK).count();
+        let refused = statuses.iter().filter(|s| **s == StatusCode::TOO_MANY_REQUESTS).count();
+        assert_eq!((ok, refused), (30, statuses.len() - 30), "{engine}: {statuses:?}");
+        let filter =
+            AuditFilter { entity: Some("resident".into()), actor: Some("member-a".into()), ..Default::default() };
+        let log = s.audit_entries(&Actor::system(), &filter, PageRequest::new(None, Some(500))).await.unwrap();
+        assert_eq!(log.items.iter().filter(|e| e.action == "search-id-number").count(), 30, "{engine}");
+    }
+}

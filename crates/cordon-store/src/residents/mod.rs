@@ -466,34 +466,19 @@ impl Store {
     /// Writes a lookup by ID number to the audit log (the number masked, the
     /// resident found in scope by id), unless the user has made
     /// `ID_LOOKUPS_PER_MINUTE` in the last minute: then `TooMany`. The count
-    /// is read from the log inside the write transaction, holding the user's
-    /// row, so instances sharing one database share it and two lookups at once
-    /// cannot both take the last place.
+    /// is read from the log by the statement that writes the entry, inside
+    /// the write transaction (on PostgreSQL holding the user's row), so
+    /// instances sharing one database share it and two lookups at once
+    /// cannot both take the last place. The resident is found before: under
+    /// a burst of lookups the writers queue for SQLite's one write lock, and
+    /// what they do while holding it is the wait of all the others.
     async fn log_id_lookup(&self, actor: &Actor, id: &IdNumber) -> StoreResult<()> {
         let now = self.now();
         let since = now - chrono::Duration::minutes(1);
+        // The system (user 0) has no limit.
+        let at_most = if actor.user_id != 0 { ID_LOOKUPS_PER_MINUTE } else { i64::MAX };
         let (a, b) = scope_binds(actor);
         on_pool!(self, |p| {
-            let mut tx = crate::db::WritePool::begin_write(p).await?;
-            if actor.user_id != 0 {
-                sqlx::query(sqlx::AssertSqlSafe(format!(
-                    "SELECT id FROM users WHERE id = $1{}",
-                    crate::db::for_update(p)
-                )))
-                .bind(actor.user_id)
-                .execute(&mut *tx)
-                .await?;
-                let recent: i64 =
-                    sqlx::query_scalar("SELECT COUNT(*) FROM audit_log WHERE user_id = $1 AND action = $2 AND at > $3")
-                        .bind(actor.user_id)
-                        .bind(ID_LOOKUP_ACTION)
-                        .bind(since)
-                        .fetch_one(&mut *tx)
-                        .await?;
-                if recent >= ID_LOOKUPS_PER_MINUTE {
-                    return Err(StoreError::TooMany(Key::SearchTooMany.into()));
-                }
-            }
             let found: Option<i64> = sqlx::query_scalar(
                 "SELECT r.id FROM residents r JOIN places h ON h.id = r.household_id \
                  WHERE r.id_number = $1 AND ($2 IS NULL OR (h.path >= $2 AND h.path < $3))",
@@ -501,9 +486,17 @@ impl Store {
             .bind(id.as_str().to_string())
             .bind(a)
             .bind(b)
-            .fetch_optional(&mut *tx)
+            .fetch_optional(p)
             .await?;
-            audit_insert!(
+            let mut tx = crate::db::WritePool::begin_write(p).await?;
+            let hold = crate::db::for_update(p);
+            if actor.user_id != 0 && !hold.is_empty() {
+                sqlx::query(sqlx::AssertSqlSafe(format!("SELECT id FROM users WHERE id = $1{hold}")))
+                    .bind(actor.user_id)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            let written = audit_insert!(
                 &mut *tx,
                 crate::audit::NewEntry::new(
                     now,
@@ -512,8 +505,13 @@ impl Store {
                     "resident",
                     found.map(|f| f.to_string()).unwrap_or_default()
                 )
-                .after(serde_json::json!({"id_number": id.masked(), "found": found.is_some()}).to_string())
-            )?;
+                .after(serde_json::json!({"id_number": id.masked(), "found": found.is_some()}).to_string()),
+                unless: (since, at_most)
+            )?
+            .rows_affected();
+            if written == 0 {
+                return Err(StoreError::TooMany(Key::SearchTooMany.into()));
+            }
             tx.commit().await?;
         });
         Ok(())
