@@ -90,34 +90,57 @@ pub(crate) trait WritePool {
     const FOR_UPDATE: &'static str;
     /// Begins the transaction.
     fn begin_write(&self) -> impl std::future::Future<Output = Result<WriteTx<Self::Db>, sqlx::Error>> + Send;
+    /// Begins a write that is one statement (after reads that need no
+    /// lock): on SQLite only the turn, in autocommit, since one statement
+    /// takes the write lock for its own length and is atomic, and a BEGIN
+    /// and a COMMIT would be two round trips more inside the turn that every
+    /// other writer waits for; on PostgreSQL the transaction of
+    /// `begin_write`, so that rows can be held first (`FOR_UPDATE`).
+    fn begin_one_write(&self) -> impl std::future::Future<Output = Result<WriteTx<Self::Db>, sqlx::Error>> + Send;
 }
 
 /// A write transaction: the connection in its transaction (`&mut *tx` is
 /// the executor), and on SQLite this process's turn to write.
 pub(crate) struct WriteTx<DB: sqlx::Database> {
-    tx: sqlx::Transaction<'static, DB>,
-    // After `tx`: fields drop in order, so the turn passes on only once the
+    conn: Held<DB>,
+    // After `conn`: fields drop in order, so the turn passes on only once the
     // transaction has ended.
     _turn: Option<tokio::sync::OwnedMutexGuard<()>>,
 }
 
+/// The connection a write holds: in a transaction, or (`begin_one_write`
+/// on SQLite) in autocommit.
+enum Held<DB: sqlx::Database> {
+    Transaction(sqlx::Transaction<'static, DB>),
+    Autocommit(sqlx::pool::PoolConnection<DB>),
+}
+
 impl<DB: sqlx::Database> WriteTx<DB> {
-    /// Commits, then gives the turn to the next writer.
+    /// Commits (in autocommit the statement did), then gives the turn to the next writer.
     pub(crate) async fn commit(self) -> Result<(), sqlx::Error> {
-        self.tx.commit().await
+        match self.conn {
+            Held::Transaction(tx) => tx.commit().await,
+            Held::Autocommit(_) => Ok(()),
+        }
     }
 }
 
 impl<DB: sqlx::Database> std::ops::Deref for WriteTx<DB> {
     type Target = DB::Connection;
     fn deref(&self) -> &DB::Connection {
-        &self.tx
+        match &self.conn {
+            Held::Transaction(tx) => tx,
+            Held::Autocommit(conn) => conn,
+        }
     }
 }
 
 impl<DB: sqlx::Database> std::ops::DerefMut for WriteTx<DB> {
     fn deref_mut(&mut self) -> &mut DB::Connection {
-        &mut self.tx
+        match &mut self.conn {
+            Held::Transaction(tx) => tx,
+            Held::Autocommit(conn) => conn,
+        }
     }
 }
 
@@ -137,17 +160,26 @@ fn sqlite_write_turn(pool: &SqlitePool) -> Arc<tokio::sync::Mutex<()>> {
     turns.entry(file).or_default().clone()
 }
 
+/// This process's turn to write to the pool's SQLite file. Waiting for it is
+/// bounded like waiting for the lock: a writer stuck behind a long one is
+/// told "busy", not left hanging.
+async fn sqlite_turn(pool: &SqlitePool) -> Result<tokio::sync::OwnedMutexGuard<()>, sqlx::Error> {
+    tokio::time::timeout(SQLITE_BUSY_TIMEOUT, sqlite_write_turn(pool).lock_owned())
+        .await
+        .map_err(|_| sqlx::Error::PoolTimedOut)
+}
+
 impl WritePool for SqlitePool {
     type Db = sqlx::Sqlite;
     const FOR_UPDATE: &'static str = "";
     async fn begin_write(&self) -> Result<WriteTx<sqlx::Sqlite>, sqlx::Error> {
-        // Waiting for the turn is bounded like waiting for the lock: a writer
-        // stuck behind a long one is told "busy", not left hanging.
-        let turn = tokio::time::timeout(SQLITE_BUSY_TIMEOUT, sqlite_write_turn(self).lock_owned())
-            .await
-            .map_err(|_| sqlx::Error::PoolTimedOut)?;
+        let turn = sqlite_turn(self).await?;
         let tx = self.begin_with("BEGIN IMMEDIATE").await?;
-        Ok(WriteTx { tx, _turn: Some(turn) })
+        Ok(WriteTx { conn: Held::Transaction(tx), _turn: Some(turn) })
+    }
+    async fn begin_one_write(&self) -> Result<WriteTx<sqlx::Sqlite>, sqlx::Error> {
+        let turn = sqlite_turn(self).await?;
+        Ok(WriteTx { conn: Held::Autocommit(self.acquire().await?), _turn: Some(turn) })
     }
 }
 
@@ -155,7 +187,10 @@ impl WritePool for PgPool {
     type Db = sqlx::Postgres;
     const FOR_UPDATE: &'static str = " FOR UPDATE";
     async fn begin_write(&self) -> Result<WriteTx<sqlx::Postgres>, sqlx::Error> {
-        Ok(WriteTx { tx: self.begin().await?, _turn: None })
+        Ok(WriteTx { conn: Held::Transaction(self.begin().await?), _turn: None })
+    }
+    async fn begin_one_write(&self) -> Result<WriteTx<sqlx::Postgres>, sqlx::Error> {
+        self.begin_write().await
     }
 }
 

@@ -466,8 +466,8 @@ impl Store {
     /// Writes a lookup by ID number to the audit log (the number masked, the
     /// resident found in scope by id), unless the user has made
     /// `ID_LOOKUPS_PER_MINUTE` in the last minute: then `TooMany`. The count
-    /// is read from the log by the statement that writes the entry, inside
-    /// the write transaction (on PostgreSQL holding the user's row), so
+    /// is read from the log by the statement that writes the entry (on
+    /// PostgreSQL in a transaction holding the user's row first), so
     /// instances sharing one database share it and two lookups at once
     /// cannot both take the last place. The resident is found before: under
     /// a burst of lookups the writers queue for SQLite's one write lock, and
@@ -488,7 +488,7 @@ impl Store {
             .bind(b)
             .fetch_optional(p)
             .await?;
-            let mut tx = crate::db::WritePool::begin_write(p).await?;
+            let mut tx = crate::db::WritePool::begin_one_write(p).await?;
             let hold = crate::db::for_update(p);
             if actor.user_id != 0 && !hold.is_empty() {
                 sqlx::query(sqlx::AssertSqlSafe(format!("SELECT id FROM users WHERE id = $1{hold}")))
