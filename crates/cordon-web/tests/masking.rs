@@ -416,23 +416,12 @@ async fn two_hundred_lookups_at_once_give_thirty_answers_and_the_rest_refused() 
         let engine = db.engine;
         let app = spawn_app_on(db).await;
         let s = &app.db.store;
-        // The second instance: a pool of its own on the same database.
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let second_base = format!("http://{}", listener.local_addr().unwrap());
-        let state = cordon_web::AppState {
-            store: Store::open(&app.db.database).await.unwrap(),
-            zone: Default::default(),
-            secure_cookies: false,
-            public_url: None,
-            webhook_allow_private: false,
-            import_wait: cordon_web::IMPORT_WAIT,
-        };
-        tokio::spawn(cordon_web::serve(listener, state, std::future::pending::<()>()));
+        let second = app.another_instance().await;
         add_people(s).await;
         let own = everyone(s).await.into_iter().find(|p| p.name == "孙丽").unwrap();
         let member = s.create_token("member-a").await.unwrap();
         let sent = (0..200).map(|i| {
-            let base = if i % 2 == 0 { app.base.clone() } else { second_base.clone() };
+            let base = if i % 2 == 0 { app.base.clone() } else { second.base.clone() };
             let (member, number) = (member.clone(), own.number.clone());
             tokio::spawn(async move {
                 let res = common::api()

@@ -489,6 +489,8 @@ impl Store {
             .fetch_optional(p)
             .await?;
             let mut tx = crate::db::WritePool::begin_one_write(p).await?;
+            // The user's row is held where that locks anything (PostgreSQL);
+            // SQLite's turn already holds the whole database.
             let hold = crate::db::for_update(p);
             if actor.user_id != 0 && !hold.is_empty() {
                 sqlx::query(sqlx::AssertSqlSafe(format!("SELECT id FROM users WHERE id = $1{hold}")))

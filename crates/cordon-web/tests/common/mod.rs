@@ -41,11 +41,21 @@ pub async fn spawn_app_configured(db: TestDb, configure: impl FnOnce(&mut cordon
     for (name, role, scope) in people {
         user(&db.store, name, role, scope).await;
     }
+    let (base, stop) = serve(db.store.clone(), configure).await;
+    App { base, db, _stop: stop }
+}
+
+/// Serves a store on port 0 with the app's settings changed by `configure`:
+/// its address, and what stops it when dropped.
+async fn serve(
+    store: cordon_store::Store,
+    configure: impl FnOnce(&mut cordon_web::AppState),
+) -> (String, tokio::sync::oneshot::Sender<()>) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     let mut state = cordon_web::AppState {
-        store: db.store.clone(),
+        store,
         zone: Default::default(),
         secure_cookies: false,
         public_url: None,
@@ -56,7 +66,23 @@ pub async fn spawn_app_configured(db: TestDb, configure: impl FnOnce(&mut cordon
     tokio::spawn(cordon_web::serve(listener, state, async {
         let _ = rx.await;
     }));
-    App { base, db, _stop: tx }
+    (base, tx)
+}
+
+/// Another instance of Cordon on an app's database (a pool of its own), as a
+/// city runs several; stops when dropped.
+pub struct Instance {
+    pub base: String,
+    _stop: tokio::sync::oneshot::Sender<()>,
+}
+
+impl App {
+    /// Serves a second instance on this app's database.
+    pub async fn another_instance(&self) -> Instance {
+        let store = cordon_store::Store::open(&self.db.database).await.unwrap();
+        let (base, stop) = serve(store, |_| {}).await;
+        Instance { base, _stop: stop }
+    }
 }
 
 /// The app on a fresh SQLite database.
