@@ -368,3 +368,97 @@ async fn a_place_holds_its_residents_whatever_the_servers_language_rules() {
         assert_eq!(on_dialysis.len(), expected_tagged, "{compound}: 透析");
     }
 }
+
+/// Every place of the tree, read through the store from the top down.
+async fn whole_tree(s: &Store) -> Vec<cordon_store::places::Place> {
+    let mut all = s.place_roots(system()).await.unwrap();
+    let mut next = 0;
+    while next < all.len() {
+        let parent = all[next].id;
+        next += 1;
+        for page in 1.. {
+            let children = s.place_children(system(), parent, None, PageRequest::new(Some(page), Some(500))).await;
+            let children = children.unwrap();
+            let last = (page * 500) >= children.total;
+            all.extend(children.items);
+            if last {
+                break;
+            }
+        }
+    }
+    all
+}
+
+/// A roll of `people`: (n, compound, building, entrance, room).
+fn people(people: &[(u32, &str, u32, u32, u32)]) -> Vec<u8> {
+    let mut csv = String::from("街道,社区,小区,楼栋,单元,房号,姓名,身份证号,手机号,标签\n");
+    for &(n, compound, building, entrance, room) in people {
+        let (street, community) = if compound == "甲小区" {
+            ("仁里街道", "民强社区")
+        } else {
+            ("大有坊街道", "新一社区")
+        };
+        csv.push_str(&format!(
+            "{street},{community},{compound},{building}号楼,{entrance}单元,{room},居民{n},{},,\n",
+            resident_id(n + 200_000)
+        ));
+    }
+    csv.into_bytes()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_place_keeps_the_count_of_its_residents_as_a_roll_grows_into_new_and_old_places_and_people_move() {
+    for db in engines().await {
+        let s = &db.store;
+        let e = db.engine;
+        seed(s).await.unwrap();
+        let seeded = walk(s, everyone(), 500).await.len();
+        let first: Vec<_> = (0..300).map(|n| (n, "甲小区", n % 3 + 1, n % 2 + 1, 101 + n % 10)).collect();
+        import(s, &people(&first)).await;
+        let mut second = first.clone();
+        for p in second.iter_mut() {
+            match p.0 {
+                // Into new rooms of entrances on file, and into households on file.
+                0..10 => p.4 = 111,
+                10..20 => (p.2, p.3, p.4) = (1, 1, 101),
+                // Into a new building of another compound.
+                20..25 => (p.1, p.2, p.3, p.4) = ("乙小区", 1, 1, 101),
+                _ => {}
+            }
+        }
+        // Newcomers: a new room, a new entrance of a building on file, a new building, households on file.
+        second.extend((300..310).map(|n| (n, "甲小区", 2, 1, 112)));
+        second.extend((310..320).map(|n| (n, "甲小区", 3, 3, 101)));
+        second.extend((320..330).map(|n| (n, "甲小区", 9, 1, 101)));
+        second.extend((330..340).map(|n| (n, "甲小区", 1, 2, 101)));
+        let summary = import(s, &people(&second)).await;
+        assert_eq!((summary.imported, summary.updated, summary.unchanged), (40, 25, 275), "{e}");
+        let tree = whole_tree(s).await;
+        let by_id: std::collections::HashMap<i64, &cordon_store::places::Place> =
+            tree.iter().map(|p| (p.id, p)).collect();
+        // The reference: each resident counted in their household and every place above it.
+        let mut expected: std::collections::HashMap<i64, i64> = std::collections::HashMap::new();
+        let residents = walk(s, everyone(), 500).await;
+        assert_eq!(residents.len(), seeded + 340, "{e}");
+        for r in &residents {
+            for id in by_id[&r.household_id].path.as_str().split('/').filter_map(|s| s.parse::<i64>().ok()) {
+                *expected.entry(id).or_default() += 1;
+            }
+        }
+        let wrong: Vec<String> = tree
+            .iter()
+            .filter(|p| p.residents != expected.get(&p.id).copied().unwrap_or(0))
+            .map(|p| {
+                format!(
+                    "{} {}: kept {}, lives {}",
+                    p.kind.as_str(),
+                    p.name,
+                    p.residents,
+                    expected.get(&p.id).copied().unwrap_or(0)
+                )
+            })
+            .collect();
+        assert!(wrong.is_empty(), "{e}: {wrong:?}");
+        assert!(tree.iter().any(|p| p.name == "9号楼"), "{e}: the new building is in the tree");
+    }
+}

@@ -571,10 +571,12 @@ impl Progress {
                 b.set_position(done as u64);
             }
             None => {
-                // Every tenth, so logs stay short.
+                // Every tenth, and the end once (an import is told it is at
+                // the end for as long as the database applies the rows), so
+                // logs stay short.
                 let step = (total / 10).max(1);
                 let mut last = self.last_line.lock().unwrap_or_else(|e| e.into_inner());
-                if done == total || done >= *last + step {
+                if (done == total && done != *last) || done >= *last + step {
                     *last = done;
                     eprintln!("{}: {done}/{total}", self.label);
                 }

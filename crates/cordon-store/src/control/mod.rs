@@ -80,6 +80,12 @@ impl Store {
     /// A compound's control status and history, for whoever may see the compound.
     pub async fn control(&self, actor: &Actor, compound_id: i64) -> StoreResult<Control> {
         let place = self.place(actor, compound_id).await?;
+        self.control_of(&place).await
+    }
+
+    /// `control` of a place already read for the actor (`Store::place`, which
+    /// proves it in their scope), for a page that has read it for its other parts.
+    pub async fn control_of(&self, place: &crate::places::Place) -> StoreResult<Control> {
         if place.kind != PlaceKind::Compound {
             return Err(StoreError::invalid(ControlError::NotCompound));
         }
@@ -88,12 +94,12 @@ impl Store {
                 "SELECT at, actor, from_status, to_status, reason FROM control_changes \
                  WHERE compound_id = $1 ORDER BY id DESC",
             )
-            .bind(compound_id)
+            .bind(place.id)
             .fetch_all(p)
             .await?
         });
         let history: Vec<ControlChange> = rows.into_iter().map(ChangeRow::change).collect();
-        Ok(Control { compound_id, status: history.first().map(|c| c.to), history })
+        Ok(Control { compound_id: place.id, status: history.first().map(|c| c.to), history })
     }
 
     /// The current status of every compound that has one (compound id, status).

@@ -6,8 +6,12 @@ use serde::Serialize;
 
 use crate::{Page, PageRequest, Store, StoreError, StoreResult, like_pattern};
 
-/// A node of the tree as lists and pages show it.
+/// A node of the tree as lists and pages show it. Only the store makes one
+/// (`non_exhaustive`), and only from a row it read in a scope: one in hand is
+/// a place read for an actor (`Store::place`), which the `…_of` reads take as
+/// their proof of scope.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[non_exhaustive]
 pub struct Place {
     /// Its id.
     pub id: i64,
@@ -158,7 +162,21 @@ impl Store {
         q: Option<&str>,
         page: PageRequest,
     ) -> StoreResult<Page<Place>> {
-        self.place(actor, parent).await?;
+        let parent = self.place(actor, parent).await?;
+        self.children_of(actor, &parent, q, page).await
+    }
+
+    /// `place_children` of a place already read for the actor (`Store::place`,
+    /// which is what proves it in their scope): a place's page reads it once
+    /// for all its parts, not once a part. Unfiltered, the total is the
+    /// parent's own count of children, read with it.
+    pub async fn children_of(
+        &self,
+        actor: &Actor,
+        parent: &Place,
+        q: Option<&str>,
+        page: PageRequest,
+    ) -> StoreResult<Page<Place>> {
         let (a, b) = scope_binds(actor);
         let pattern = q.filter(|s| !s.trim().is_empty()).map(like_pattern);
         let (rows, total) = on_pool!(self, |p| {
@@ -166,19 +184,24 @@ impl Store {
                 sqlx::query_as(sqlx::AssertSqlSafe(children_sql(PLACE_COLUMNS, "ORDER BY p.name LIMIT $5 OFFSET $6")))
                     .bind(a.clone())
                     .bind(b.clone())
-                    .bind(parent)
+                    .bind(parent.id)
                     .bind(pattern.clone())
                     .bind(page.per_page)
                     .bind(page.offset())
                     .fetch_all(p)
                     .await?;
-            let total: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(children_sql("SELECT COUNT(*) FROM places p", "")))
-                .bind(a)
-                .bind(b)
-                .bind(parent)
-                .bind(pattern)
-                .fetch_one(p)
-                .await?;
+            let total: i64 = match &pattern {
+                None => parent.children,
+                Some(_) => {
+                    sqlx::query_scalar(sqlx::AssertSqlSafe(children_sql("SELECT COUNT(*) FROM places p", "")))
+                        .bind(a)
+                        .bind(b)
+                        .bind(parent.id)
+                        .bind(pattern)
+                        .fetch_one(p)
+                        .await?
+                }
+            };
             (rows, total)
         });
         Ok(Page { items: rows.into_iter().map(Place::from).collect(), total, page: page.page, per_page: page.per_page })
@@ -188,6 +211,11 @@ impl Store {
     /// breadcrumbs; ancestors above the scope are not the actor's to see.
     pub async fn place_trail(&self, actor: &Actor, id: i64) -> StoreResult<Vec<Place>> {
         let place = self.place(actor, id).await?;
+        self.trail_of(actor, &place).await
+    }
+
+    /// `place_trail` of a place already read for the actor (as `children_of`).
+    pub async fn trail_of(&self, actor: &Actor, place: &Place) -> StoreResult<Vec<Place>> {
         let ids: Vec<i64> = place.path.as_str().split('/').filter_map(|s| s.parse().ok()).collect();
         let mut trail = self.places_by_id(actor, &ids).await?;
         // Down the tree: a path is longer than its ancestors'.
@@ -218,10 +246,15 @@ impl Store {
 
     /// The checkpoints of a compound in scope.
     pub async fn checkpoints(&self, actor: &Actor, compound_id: i64) -> StoreResult<Vec<Checkpoint>> {
-        self.place(actor, compound_id).await?;
+        let compound = self.place(actor, compound_id).await?;
+        self.checkpoints_of(&compound).await
+    }
+
+    /// `checkpoints` of a compound already read for the actor (as `children_of`).
+    pub async fn checkpoints_of(&self, compound: &Place) -> StoreResult<Vec<Checkpoint>> {
         let rows = on_pool!(self, |p| {
             sqlx::query_as("SELECT id, compound_id, name FROM checkpoints WHERE compound_id = $1 ORDER BY name")
-                .bind(compound_id)
+                .bind(compound.id)
                 .fetch_all(p)
                 .await?
         });

@@ -110,14 +110,15 @@ pub(crate) async fn detail_view(
     error: Option<String>,
 ) -> Result<DetailView, PageError> {
     let store = &app.store;
+    // Read once: the place in hand is what the parts below are read for.
     let place = store.place(&ctx.actor, id).await?;
-    let trail = store.place_trail(&ctx.actor, id).await?;
-    let children = store.place_children(&ctx.actor, id, q.q.as_deref(), PageRequest::new(q.page, q.per_page)).await?;
+    let trail = store.trail_of(&ctx.actor, &place).await?;
+    let children = store.children_of(&ctx.actor, &place, q.q.as_deref(), PageRequest::new(q.page, q.per_page)).await?;
     let compound = place.kind == PlaceKind::Compound;
-    let checkpoints = if compound { store.checkpoints(&ctx.actor, id).await? } else { vec![] };
+    let checkpoints = if compound { store.checkpoints_of(&place).await? } else { vec![] };
     let control = if compound {
         let can_set = cordon_domain::control::may_set(&ctx.actor);
-        Some(crate::control::Panel::new(&ctx.tr, store.control(&ctx.actor, id).await?, can_set))
+        Some(crate::control::Panel::new(&ctx.tr, store.control_of(&place).await?, can_set))
     } else {
         None
     };

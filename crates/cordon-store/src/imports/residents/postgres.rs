@@ -4,7 +4,7 @@
 //! the changed ones), so no row makes a round trip of its own.
 
 use chrono::{DateTime, Utc};
-use sqlx::PgPool;
+use sqlx::{Connection as _, PgPool};
 use tokio::sync::mpsc;
 
 use super::{Batch, Existing, ResidentIn, WriteJob, Written};
@@ -25,6 +25,10 @@ const RECOUNT_TAGS: &str = "INSERT INTO place_tags (place_id, tag, residents) \
 
 /// The advisory lock that queues the apply phase of resident imports ("cordon:residents" in ASCII).
 const RESIDENT_IMPORT_LOCK: i64 = 0x636f_7264_6f6e_3a72;
+
+/// The most memory the import's temporary tables take before they spill to
+/// files; taken only as they fill.
+const TEMP_BUFFERS: &str = "1GB";
 
 /// How many residents written make an import refresh the planner's statistics.
 const ANALYZED_AFTER: usize = 10_000;
@@ -52,29 +56,33 @@ const LEVELS: [(&str, &str, &str, &str); 3] = [
 /// level above (already created), with ids drawn from the sequence and paths
 /// made in the same statement: no second pass over the new rows. A new place
 /// holds exactly the rows under it (nobody lived in it before), so its count
-/// of residents is written with it, and its id noted in `import_created` for
-/// the count of the places that were there before (`COUNTS`).
+/// of residents is written with it; the count of the places that were there
+/// before (in `write`) leaves out the ids this import drew.
 ///
 /// The new places are drawn and inserted in the order of their paths: each
 /// id is then above every id before it, so the primary key, the path index
 /// and a parent's names are all appended to rather than written all over
 /// indexes that, at a city's 3.5 million households, no longer fit in memory
 /// (at 10M the households took 157 s in the hash aggregate's order, 91 s so).
-fn level_sql((kind, name, parent, joins): (&str, &str, &str, &str)) -> String {
+///
+/// Only resident imports make places below a compound, and they apply one
+/// at a time (`RESIDENT_IMPORT_LOCK`, taken before this): `NOT EXISTS` sees
+/// every place made before, so no insert can conflict and none is made
+/// ready to (`ON CONFLICT` prepared each of 3.5 million rows for one). Were
+/// another writer to make one meanwhile, the unique index would fail the
+/// import, whole. `sequence` is the oid of the places' id sequence, a
+/// constant here: `pg_get_serial_sequence` in the statement was looked up
+/// again for every row (4 µs a row; 106 -> 72 s for the households at 10M).
+fn level_sql((kind, name, parent, joins): (&str, &str, &str, &str), sequence: i64) -> String {
     format!(
-        "WITH created AS (INSERT INTO places (id, parent_id, kind, name, path, residents) \
+        "INSERT INTO places (id, parent_id, kind, name, path, residents) \
          SELECT n.id, n.parent, '{kind}', n.name, n.ppath || n.id || '/', n.residents FROM (\
-           SELECT nextval(pg_get_serial_sequence('places', 'id')) AS id, d.* FROM (\
+           SELECT nextval(CAST(CAST({sequence} AS oid) AS regclass)) AS id, d.* FROM (\
              SELECT {parent}.id AS parent, {parent}.path AS ppath, {name} AS name, COUNT(*) AS residents \
              FROM import_residents s {joins} GROUP BY 1, 2, 3 ORDER BY 2, 3) d \
-           WHERE NOT EXISTS (SELECT 1 FROM places x WHERE x.parent_id = d.parent AND x.name = d.name)) n \
-         ON CONFLICT (parent_id, name) DO NOTHING RETURNING id) \
-         INSERT INTO import_created SELECT id FROM created"
+           WHERE NOT EXISTS (SELECT 1 FROM places x WHERE x.parent_id = d.parent AND x.name = d.name)) n"
     )
 }
-
-/// The places this import creates (their counts written with them).
-const CREATED: &str = "CREATE TEMP TABLE import_created (id BIGINT PRIMARY KEY) ON COMMIT DROP";
 
 /// Every row with its household and the resident already on file, if any.
 const STAGED: &str = "CREATE TEMP TABLE import_staged ON COMMIT DROP AS \
@@ -116,7 +124,13 @@ pub(super) async fn write(
     job: WriteJob,
     mut rows: mpsc::Receiver<Batch>,
 ) -> StoreResult<Written> {
-    let mut tx = pool.begin().await?;
+    // The import's own session, not one of the pool's: only a session that
+    // has not yet touched a temporary table can size their buffers, and the
+    // default 8 MB sent ten million staged rows through the operating system
+    // a page at a time (10M: 295 -> 274 s with 1 GB).
+    let options = pool.connect_options().as_ref().clone().options([("temp_buffers", TEMP_BUFFERS)]);
+    let mut session = sqlx::PgConnection::connect_with(&options).await?;
+    let mut tx = session.begin().await?;
     sqlx::query(STAGING).execute(&mut *tx).await?;
     let mut copy = tx.copy_in_raw(COPY).await?;
     let mut end = None;
@@ -164,10 +178,22 @@ pub(super) async fn write(
     if staged >= ANALYZED_AFTER as u64 && (staged as f32) * HASHED_SHARE >= roll {
         sqlx::query("SET LOCAL enable_nestloop = off").execute(&mut *tx).await?;
     }
-    sqlx::query(CREATED).execute(&mut *tx).await?;
+    let sequence: i64 = sqlx::query_scalar(
+        "SELECT CAST(CAST(CAST(pg_get_serial_sequence('places', 'id') AS regclass) AS oid) AS BIGINT)",
+    )
+    .fetch_one(&mut *tx)
+    .await?;
+    // Every id drawn after this one is above it, and every place that was
+    // there before drew its id earlier: the places at or above `first` are
+    // the ones this import makes (a places import drawing ids meanwhile makes
+    // compounds, which no row of this file can name).
+    let first: i64 =
+        sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SELECT nextval(CAST(CAST({sequence} AS oid) AS regclass))")))
+            .fetch_one(&mut *tx)
+            .await?;
     for level in LEVELS {
         written.places_created +=
-            sqlx::query(sqlx::AssertSqlSafe(level_sql(level))).execute(&mut *tx).await?.rows_affected();
+            sqlx::query(sqlx::AssertSqlSafe(level_sql(level, sequence))).execute(&mut *tx).await?.rows_affected();
         sqlx::query("ANALYZE places").execute(&mut *tx).await?;
     }
     sqlx::query(STAGED).execute(&mut *tx).await?;
@@ -225,28 +251,32 @@ pub(super) async fn write(
     // The count of every place that was there before, from the staged rows:
     // one more for each new (or moved-in) resident in its household, entrance,
     // building, compound and above, one less along a moved one's old path.
-    // The rows are grouped by household once (a million rows make a few hundred
-    // thousand groups), the places made by this import (counted when made) are
-    // left out before anything is joined, and only the compounds' paths are split.
+    // The places made by this import (ids from `first`; counted when made)
+    // are blanked before the rows are grouped, so a roll into new buildings
+    // groups by compound alone (10M rows: twenty thousand groups, not 3.5
+    // million households to be looked up and left out), and only the
+    // compounds' paths are split.
     let moved_in = format!("s.resident_id IS NULL OR ({CHANGED} AND s.old_household <> s.household_id)");
+    let old = |column: &str| format!("CASE WHEN s.{column} < {first} THEN s.{column} END");
     sqlx::query(sqlx::AssertSqlSafe(format!(
         "WITH g AS MATERIALIZED (\
-           SELECT s.household_id, s.entrance_id, s.building_id, s.compound_id, COUNT(*) AS n \
-           FROM import_staged s WHERE {moved_in} GROUP BY 1, 2, 3, 4), \
+           SELECT {household} AS household_id, {entrance} AS entrance_id, {building} AS building_id, \
+           s.compound_id, COUNT(*) AS n FROM import_staged s WHERE {moved_in} GROUP BY 1, 2, 3, 4), \
          x (id, delta) AS (\
-           SELECT household_id, n FROM g \
-           UNION ALL SELECT entrance_id, SUM(n) FROM g GROUP BY 1 \
-           UNION ALL SELECT building_id, SUM(n) FROM g GROUP BY 1 \
+           SELECT household_id, n FROM g WHERE household_id IS NOT NULL \
+           UNION ALL SELECT entrance_id, SUM(n) FROM g WHERE entrance_id IS NOT NULL GROUP BY 1 \
+           UNION ALL SELECT building_id, SUM(n) FROM g WHERE building_id IS NOT NULL GROUP BY 1 \
            UNION ALL SELECT CAST(a.id AS BIGINT), c.n FROM (SELECT compound_id, SUM(n) AS n FROM g GROUP BY 1) c \
              JOIN places p ON p.id = c.compound_id \
              CROSS JOIN LATERAL unnest(string_to_array(trim(BOTH '/' FROM p.path), '/')) AS a(id) \
            UNION ALL SELECT CAST(a.id AS BIGINT), -1 FROM import_staged s \
              CROSS JOIN LATERAL unnest(string_to_array(trim(BOTH '/' FROM s.old_path), '/')) AS a(id) \
              WHERE {CHANGED} AND s.old_household <> s.household_id), \
-         d AS (SELECT x.id, SUM(x.delta) AS delta FROM x \
-           WHERE NOT EXISTS (SELECT 1 FROM import_created c WHERE c.id = x.id) \
-           GROUP BY x.id HAVING SUM(x.delta) <> 0) \
-         UPDATE places p SET residents = p.residents + d.delta FROM d WHERE p.id = d.id"
+         d AS (SELECT x.id, SUM(x.delta) AS delta FROM x GROUP BY x.id HAVING SUM(x.delta) <> 0) \
+         UPDATE places p SET residents = p.residents + d.delta FROM d WHERE p.id = d.id",
+        household = old("household_id"),
+        entrance = old("entrance_id"),
+        building = old("building_id"),
     )))
     .execute(&mut *tx)
     .await?;
