@@ -350,7 +350,11 @@ impl Store {
             qb.push(format!(" ORDER BY {k1}{c}{dir}, {k2}{dir} LIMIT {}", keyset.per_page + 1));
             qb.push(") k JOIN residents r ON r.id = k.rid").push(ADDRESS_JOINS);
             qb.push(format!(" ORDER BY k.k1{dir}, k.k2{dir}"));
-            let rows: Vec<ResidentRow> = qb.build_query_as().fetch_all(p).await?;
+            // Every list statement is built of the clauses it uses, so one plan serves
+            // any values; a range (of paths or of names) is what PostgreSQL would plan again.
+            let generic = range.is_some() || name.is_some();
+            let mut read = crate::db::PlannedRead::planned_read(p, generic).await?;
+            let rows: Vec<ResidentRow> = qb.build_query_as().fetch_all(&mut *read).await?;
             let (total, capped) = if let Some(n) = tagged {
                 (n, false)
             } else if filter.tag.is_none() && name.is_none() {
@@ -359,9 +363,10 @@ impl Store {
                 let mut qb = sqlx::QueryBuilder::new("SELECT COUNT(*) FROM (SELECT 1");
                 q.push_from(&mut qb);
                 qb.push(format!(" LIMIT {}) n", COUNTED_AT_MOST + 1));
-                let n: i64 = qb.build_query_scalar().fetch_one(p).await?;
+                let n: i64 = qb.build_query_scalar().fetch_one(&mut *read).await?;
                 (n.min(COUNTED_AT_MOST), n > COUNTED_AT_MOST)
             };
+            read.commit().await?;
             (rows, total, capped)
         });
         let more = rows.len() as i64 > keyset.per_page;
